@@ -1,0 +1,13 @@
+import type { ActivityDeps } from './deps.js';
+import { createRecordActivities } from './records.js';
+import { createSessionActivities } from './sessions.js';
+
+export type { ActivityDeps } from './deps.js';
+
+/** Built once by the worker with its dependencies; workflows import only this function's type. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSessionActivities(deps),
+    ...createRecordActivities(deps),
+  };
+}

@@ -1,0 +1,56 @@
+// Persisting what the workflow decided: history, status snapshot, documents and webhook
+// outcomes in one transaction, idempotent under activity retries (history rows are keyed by
+// the workflow's sequence number).
+import { eq, inArray } from 'drizzle-orm';
+import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.js';
+import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
+import type { Effect } from '../workflows/state.js';
+import type { ActivityDeps } from './deps.js';
+import { saveDocument } from './documents.js';
+
+export type WebhookOutcome = 'applied' | 'stale' | 'duplicate';
+
+export interface RecordEventsRequest {
+  verificationId: string;
+  effects: Effect[];
+  webhookOutcomes: { webhookEventId: string; outcome: WebhookOutcome }[];
+  snapshot: { status: VerificationStatus; providerStatus: string | null; reasons: string[] };
+}
+
+export function createRecordActivities({ db, providers, logger }: ActivityDeps) {
+  return {
+    async recordEvents(request: RecordEventsRequest): Promise<void> {
+      const { verificationId, snapshot } = request;
+      const entries = request.effects.flatMap((e) => (e.type === 'record' ? [e.entry] : []));
+      const documentEffects = request.effects.flatMap((e) => (e.type === 'storeDocument' ? [e] : []));
+      await db.transaction(async (tx) => {
+        if (entries.length > 0) {
+          await tx
+            .insert(verificationHistory)
+            .values(entries.map((e) => ({ verificationId, seq: e.seq, at: new Date(e.at), source: e.source, eventId: e.eventId, fromStatus: e.from, toStatus: e.to, applied: e.applied, reason: e.reason })))
+            .onConflictDoNothing({ target: [verificationHistory.verificationId, verificationHistory.seq] });
+        }
+        for (const effect of documentEffects) {
+          const [stored] = await tx.select({ provider: webhookEvents.provider, payload: webhookEvents.payload }).from(webhookEvents).where(eq(webhookEvents.id, effect.webhookEventId));
+          if (!stored) continue;
+          const parsed = providers.get(stored.provider as ProviderName).parseWebhook(Buffer.from(JSON.stringify(stored.payload)));
+          if (parsed.document) await saveDocument(tx, { verificationId, document: parsed.document, sourceEventId: effect.eventId, onlyIfMissing: effect.onlyIfMissing });
+        }
+        await tx
+          .update(verifications)
+          .set({
+            status: snapshot.status,
+            providerStatus: snapshot.providerStatus,
+            result: isTerminalStatus(snapshot.status) ? { decision: snapshot.status, reasons: snapshot.reasons } : null,
+            updatedAt: new Date(),
+          })
+          .where(eq(verifications.id, verificationId));
+        for (const outcome of ['applied', 'stale', 'duplicate'] as const) {
+          const ids = request.webhookOutcomes.filter((o) => o.outcome === outcome).map((o) => o.webhookEventId);
+          if (ids.length > 0) await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(inArray(webhookEvents.id, ids));
+        }
+      });
+      logger.debug({ verificationId, entries: entries.length, status: snapshot.status }, 'verification events recorded');
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Provider-facing activities: create the session, read the authoritative state.
+import { ApplicationFailure } from '@temporalio/common';
+import { eq } from 'drizzle-orm';
+import { verifications } from '../db/schema/index.js';
+import type { ProviderName, VerificationStatus } from '../domain/verification.js';
+import { FailureType } from '../workflows/messages.js';
+import type { ActivityDeps } from './deps.js';
+import { saveDocument } from './documents.js';
+import { toActivityFailure } from './failures.js';
+
+export interface CreateSessionRequest {
+  verificationId: string;
+  provider: ProviderName;
+  templateId: string | null;
+  sessionTtlMs: number;
+}
+
+/** No session URL here: it is a bearer credential and stays in Postgres, out of workflow history. */
+export interface CreatedSession {
+  providerRef: string;
+  expiresAt: string | null;
+  providerStatus: string;
+  status: VerificationStatus;
+}
+
+export interface FetchStateRequest {
+  verificationId: string;
+  provider: ProviderName;
+  providerRef: string;
+}
+
+export interface FetchedState {
+  providerStatus: string;
+  status: VerificationStatus;
+  reasons: string[];
+  /** When we read it: the fetched state is the provider's truth as of this instant. */
+  fetchedAt: string;
+}
+
+function earliest(a: string | null, b: string): string {
+  return a !== null && Date.parse(a) < Date.parse(b) ? a : b;
+}
+
+export function createSessionActivities({ db, providers, logger }: ActivityDeps) {
+  return {
+    async createProviderSession(request: CreateSessionRequest): Promise<CreatedSession> {
+      const { verificationId, provider } = request;
+      const [row] = await db.select().from(verifications).where(eq(verifications.id, verificationId));
+      if (!row) {
+        throw ApplicationFailure.create({ type: FailureType.verificationNotFound, message: `Verification ${verificationId} not found`, nonRetryable: true });
+      }
+      // A retry after the session was saved must not create a second provider session.
+      if (row.providerRef !== null && row.providerStatus !== null) {
+        return { providerRef: row.providerRef, expiresAt: row.expiresAt?.toISOString() ?? null, providerStatus: row.providerStatus, status: row.status as VerificationStatus };
+      }
+      let session;
+      try {
+        session = await providers.get(provider).createSession({
+          verificationId,
+          templateId: request.templateId,
+          idempotencyKey: `veriflow-session-${verificationId}`,
+        });
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+      const expiresAt = earliest(session.expiresAt, new Date(Date.now() + request.sessionTtlMs).toISOString());
+      await db
+        .update(verifications)
+        .set({ providerRef: session.providerRef, sessionUrl: session.sessionUrl, expiresAt: new Date(expiresAt), providerStatus: session.providerStatus, updatedAt: new Date() })
+        .where(eq(verifications.id, verificationId));
+      logger.info({ verificationId, provider, providerRef: session.providerRef }, 'provider session created');
+      return { providerRef: session.providerRef, expiresAt, providerStatus: session.providerStatus, status: session.status };
+    },
+
+    /** Reads the provider's state; the document it returns is saved here so it never enters workflow history. */
+    async fetchProviderState(request: FetchStateRequest): Promise<FetchedState> {
+      let state;
+      try {
+        state = await providers.get(request.provider).fetchState(request.providerRef);
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+      if (state.document) await saveDocument(db, { verificationId: request.verificationId, document: state.document, sourceEventId: null, onlyIfMissing: false });
+      return { providerStatus: state.providerStatus, status: state.status, reasons: state.reasons, fetchedAt: new Date().toISOString() };
+    },
+  };
+}

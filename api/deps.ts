@@ -1,0 +1,29 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Env } from '../config/env.js';
+import type { DatabaseHandle } from '../db/client.js';
+import type { ProviderName } from '../domain/verification.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import type { ProviderBehaviour, VerificationTimers } from '../workflows/messages.js';
+
+export interface ProviderDirectory {
+  has(name: string): boolean;
+  get(name: ProviderName): ProviderAdapter;
+}
+
+/** What the HTTP app needs from the outside world; tests build it against real services. */
+export interface AppDeps {
+  env: Env;
+  database: DatabaseHandle;
+  temporal: Client;
+  providers: ProviderDirectory;
+  timers: VerificationTimers;
+  logger: Logger;
+  /** Default template per provider when a request names none. */
+  defaultTemplates: Partial<Record<ProviderName, string>>;
+}
+
+export function behaviourOf(adapter: ProviderAdapter): ProviderBehaviour {
+  const { fetchBeforeApply, polling, reverification } = adapter.capabilities;
+  return { fetchBeforeApply, polling, reverification };
+}

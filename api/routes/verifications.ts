@@ -1,0 +1,123 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { publicBaseUrl } from '../../config/env.js';
+import type { AppDeps } from '../deps.js';
+import { NotFoundError } from '../errors.js';
+import { apiKeyAuth } from '../plugins/auth.js';
+import {
+  CancelBody,
+  CreateVerificationBody,
+  CreatedVerification,
+  ReviewBody,
+  VerificationParams,
+  VerificationSchema,
+  problemResponses,
+} from '../schemas.js';
+import { createVerification } from '../services/create-verification.js';
+import { cancelVerification, reviewVerification } from '../services/operator-actions.js';
+import { findVerification, loadVerificationBody, toCreatedVerification } from '../services/verification-view.js';
+import { waitForSession } from '../services/wait-for-session.js';
+
+const MAX_WAIT_SECONDS = 30;
+
+/** `Prefer: wait=N` (RFC 7240 style): how long the client is willing to wait, capped at 30 s. */
+function preferredWaitMs(header: string | undefined): number {
+  const match = header ? /(?:^|[,;\s])wait=(\d+)/i.exec(header) : null;
+  return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) * 1000 : 0;
+}
+
+export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { db } = deps.database;
+  const baseUrl = publicBaseUrl(deps.env);
+  await app.register(apiKeyAuth, { db });
+
+  const requireVerification = async (tenantId: string, id: string) => {
+    const row = await findVerification(db, tenantId, id);
+    if (!row) throw new NotFoundError({ detail: `Verification ${id} not found`, action: 'Check the id; verifications are visible only to the tenant that created them.' });
+    return row;
+  };
+
+  app.post(
+    '/v1/verifications',
+    {
+      schema: {
+        summary: 'Start a verification',
+        description:
+          'Creates the verification and starts its workflow; the provider session is created asynchronously. ' +
+          'Send `Prefer: wait=N` (N ≤ 30) to wait for the session: 201 with `sessionUrl` when it exists in time, else 202 without it. ' +
+          '`Idempotency-Key`: the same key and body return the same verification; the same key with another body is a 422.',
+        tags: ['verifications'],
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+          prefer: Type.Optional(Type.String()),
+        }),
+        body: CreateVerificationBody,
+        response: { 201: CreatedVerification, 202: CreatedVerification, ...problemResponses(400, 401, 415, 422, 503) },
+      },
+    },
+    async (request, reply) => {
+      const created = await createVerification(deps, {
+        tenantId: request.tenant.id,
+        body: request.body,
+        idempotencyKey: request.headers['idempotency-key'] ?? null,
+      });
+      const waitMs = preferredWaitMs(request.headers.prefer);
+      const row = waitMs > 0 ? await waitForSession(deps, created, waitMs) : created;
+      const ready = waitMs > 0 && row.sessionUrl !== null;
+      if (ready) reply.header('preference-applied', `wait=${waitMs / 1000}`);
+      reply.header('location', `${baseUrl}/v1/verifications/${row.id}`);
+      return reply.status(ready ? 201 : 202).send(toCreatedVerification(row, baseUrl));
+    },
+  );
+
+  app.get(
+    '/v1/verifications/:id',
+    {
+      schema: {
+        summary: 'Get a verification with its history',
+        tags: ['verifications'],
+        params: VerificationParams,
+        response: { 200: VerificationSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => loadVerificationBody(db, await requireVerification(request.tenant.id, request.params.id)),
+  );
+
+  app.post(
+    '/v1/verifications/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a verification',
+        description: 'Only a verification that is not yet decided can be canceled (409 otherwise).',
+        tags: ['verifications'],
+        params: VerificationParams,
+        body: Type.Optional(CancelBody),
+        response: { 200: VerificationSchema, ...problemResponses(400, 401, 404, 409, 503) },
+      },
+    },
+    async (request) => {
+      const row = await requireVerification(request.tenant.id, request.params.id);
+      await cancelVerification(deps, row, request.body?.reason);
+      return loadVerificationBody(db, await requireVerification(request.tenant.id, row.id));
+    },
+  );
+
+  app.post(
+    '/v1/verifications/:id/review',
+    {
+      schema: {
+        summary: 'Apply an operator review decision',
+        description: 'An operator decision always applies, whatever the provider said (history source `operator`).',
+        tags: ['verifications'],
+        params: VerificationParams,
+        body: ReviewBody,
+        response: { 200: VerificationSchema, ...problemResponses(400, 401, 404, 409, 503) },
+      },
+    },
+    async (request) => {
+      const row = await requireVerification(request.tenant.id, request.params.id);
+      await reviewVerification(deps, row, request.body);
+      return loadVerificationBody(db, await requireVerification(request.tenant.id, row.id));
+    },
+  );
+};

@@ -1,0 +1,41 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { ProviderName } from '../../domain/verification.js';
+import type { AppDeps } from '../deps.js';
+import { NotFoundError } from '../errors.js';
+import { ProviderNameSchema, WebhookAck, problemResponses } from '../schemas.js';
+import type { BackgroundTasks } from '../services/background.js';
+import { deliverEvent } from '../services/event-delivery.js';
+import { acceptWebhook } from '../services/webhook-intake.js';
+
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; background: BackgroundTasks }> = async (app, { deps, background }) => {
+  // Signatures are computed over the exact bytes sent, so the body stays a Buffer here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.post(
+    '/webhooks/:provider',
+    {
+      schema: {
+        summary: 'Receive a provider webhook',
+        description:
+          'Signature checked on the raw body. 200 means stored durably (even if the workflow service is down; the event is delivered when it is back). ' +
+          '`duplicate: true` when this provider event id was already received. Unknown references are stored as unmatched and answered 200. ' +
+          'Only a failure to store answers 503, so the provider retries.',
+        tags: ['webhooks'],
+        params: Type.Object({ provider: ProviderNameSchema }),
+        response: { 200: WebhookAck, ...problemResponses(400, 401, 404, 413, 415, 503) },
+      },
+    },
+    async (request) => {
+      // Validated against the provider enum by the params schema.
+      const provider = request.params.provider as ProviderName;
+      if (!deps.providers.has(provider)) throw new NotFoundError({ detail: `Provider '${provider}' is not configured`, action: 'Set the provider credentials in the environment.' });
+      const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const result = await acceptWebhook(deps, provider, { rawBody, headers: request.headers }, String(request.id));
+      const delivery = result.delivery;
+      if (delivery) background.run('deliver webhook event', () => deliverEvent(deps.database.db, deps.temporal, delivery));
+      return { received: true as const, duplicate: result.duplicate };
+    },
+  );
+};

@@ -1,0 +1,50 @@
+// Production API entry: connects to Postgres and an existing Temporal cluster, listens, and
+// closes gracefully (in-flight requests and background deliveries finish first).
+import { fileURLToPath } from 'node:url';
+import { parseEnv, timersFromEnv } from '../config/env.js';
+import { createDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { createLogger } from '../runtime/logger.js';
+import { providersFromEnv } from '../runtime/providers.js';
+import { connectClient } from '../runtime/temporal.js';
+import { buildApp } from './app.js';
+import { startSweeper } from './services/sweeper.js';
+import { parseDuration } from '../config/duration.js';
+
+async function main(): Promise<void> {
+  const env = parseEnv();
+  if (!env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is not set: the standalone API needs a Temporal server (npm run dev starts one for you).');
+  const logger = createLogger(env, 'veriflow-api');
+  const database = await createDatabase({ url: env.DATABASE_URL });
+  await migrateDatabase(database.db);
+  const temporal = await connectClient({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
+  const providers = providersFromEnv(env);
+  const app = await buildApp({
+    env,
+    database,
+    temporal,
+    providers,
+    timers: timersFromEnv(env),
+    logger,
+    defaultTemplates: env.PERSONA_TEMPLATE_ID ? { persona: env.PERSONA_TEMPLATE_ID } : {},
+  });
+  const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger }, parseDuration(env.SWEEPER_INTERVAL));
+  await app.listen({ host: env.HOST, port: env.PORT });
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await stopSweeper();
+    await app.close();
+    await temporal.connection.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,118 @@
+// Creating a verification: idempotent by key, nothing half-created. The row is written first
+// (so the workflow's first activity finds it), then the workflow is started; if Temporal cannot
+// be reached the row is removed again and the client may retry with the same key.
+import { createHash, randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { verifications, type Verification } from '../../db/schema/index.js';
+import { isProviderName, type ProviderName } from '../../domain/verification.js';
+import { verificationWorkflowId } from '../../workflows/messages.js';
+import { behaviourOf, type AppDeps } from '../deps.js';
+import { BadRequestError, IdempotencyMismatchError } from '../errors.js';
+import type { CreateVerificationBody } from '../schemas.js';
+import { startVerificationWorkflow } from './start-workflow.js';
+
+export interface CreateRequest {
+  tenantId: string;
+  body: CreateVerificationBody;
+  idempotencyKey: string | null;
+}
+
+/** Key order must not matter: `{a,b}` and `{b,a}` are the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function requestHash(body: CreateVerificationBody): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+function resolveProvider(deps: AppDeps, name: string): ProviderName {
+  if (!isProviderName(name) || !deps.providers.has(name)) {
+    throw new BadRequestError({
+      code: 'unknown_provider',
+      detail: `Provider '${name}' is not available`,
+      action: `Use one of: ${['persona', 'stripe', 'smileid', 'idmeta'].filter((p) => deps.providers.has(p)).join(', ')}.`,
+    });
+  }
+  return name;
+}
+
+export async function createVerification(deps: AppDeps, request: CreateRequest): Promise<Verification> {
+  const { db } = deps.database;
+  const { tenantId, body, idempotencyKey } = request;
+  const provider = resolveProvider(deps, body.provider);
+  const hash = requestHash(body);
+
+  const existing = idempotencyKey ? await findByIdempotencyKey(deps, tenantId, idempotencyKey) : null;
+  if (existing) return replay(deps, existing, hash);
+
+  const id = randomUUID();
+  const [inserted] = await db
+    .insert(verifications)
+    .values({
+      id,
+      tenantId,
+      provider,
+      status: 'created',
+      reference: body.reference ?? null,
+      templateId: body.templateId ?? deps.defaultTemplates[provider] ?? null,
+      metadata: body.metadata ?? null,
+      applicant: body.applicant ?? null,
+      idempotencyKey,
+      requestHash: hash,
+      workflowId: verificationWorkflowId(id),
+    })
+    .onConflictDoNothing({ target: [verifications.tenantId, verifications.idempotencyKey] })
+    .returning();
+  if (!inserted) {
+    // Lost a race with a concurrent request carrying the same key: answer as its replay.
+    const winner = await findByIdempotencyKey(deps, tenantId, idempotencyKey!);
+    if (!winner) throw new Error('idempotency key conflict without a row');
+    return replay(deps, winner, hash);
+  }
+  try {
+    await start(deps, inserted);
+  } catch (err) {
+    await db.delete(verifications).where(eq(verifications.id, id));
+    throw err;
+  }
+  deps.logger.info({ verificationId: id, provider }, 'verification created');
+  return inserted;
+}
+
+async function findByIdempotencyKey(deps: AppDeps, tenantId: string, key: string): Promise<Verification | null> {
+  const [row] = await deps.database.db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.tenantId, tenantId), eq(verifications.idempotencyKey, key)));
+  return row ?? null;
+}
+
+async function replay(deps: AppDeps, row: Verification, hash: string): Promise<Verification> {
+  if (row.requestHash !== hash) {
+    throw new IdempotencyMismatchError({
+      detail: 'This Idempotency-Key was already used with a different request body',
+      action: 'Use a new Idempotency-Key for a different request, or resend the original body.',
+    });
+  }
+  // The first attempt may have died between writing the row and starting the workflow.
+  await start(deps, row);
+  return row;
+}
+
+function start(deps: AppDeps, row: Verification): Promise<void> {
+  const provider = row.provider as ProviderName;
+  return startVerificationWorkflow(deps.temporal, deps.env.TEMPORAL_TASK_QUEUE, {
+    verificationId: row.id,
+    tenantId: row.tenantId,
+    provider,
+    templateId: row.templateId,
+    behaviour: behaviourOf(deps.providers.get(provider)),
+    timers: deps.timers,
+  });
+}

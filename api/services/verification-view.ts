@@ -1,0 +1,78 @@
+// Reading a verification as the API shows it: row + history + document, tenant-scoped.
+import { and, asc, eq } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { verificationDocuments, verificationHistory, verifications, type Verification } from '../../db/schema/index.js';
+import type { CreatedVerification, VerificationBody } from '../schemas.js';
+
+type Status = VerificationBody['status'];
+
+export async function findVerification(db: Database, tenantId: string, id: string): Promise<Verification | null> {
+  const [row] = await db.select().from(verifications).where(and(eq(verifications.id, id), eq(verifications.tenantId, tenantId)));
+  return row ?? null;
+}
+
+export function verificationLinks(baseUrl: string, id: string) {
+  return { statusUrl: `${baseUrl}/v1/verifications/${id}`, eventsUrl: `${baseUrl}/v1/verifications/${id}/events` };
+}
+
+export function toCreatedVerification(row: Verification, baseUrl: string): CreatedVerification {
+  return {
+    id: row.id,
+    status: row.status as Status,
+    provider: row.provider as CreatedVerification['provider'],
+    reference: row.reference,
+    sessionUrl: row.sessionUrl,
+    ...verificationLinks(baseUrl, row.id),
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export async function loadVerificationBody(db: Database, row: Verification): Promise<VerificationBody> {
+  const [history, documents] = await Promise.all([
+    db.select().from(verificationHistory).where(eq(verificationHistory.verificationId, row.id)).orderBy(asc(verificationHistory.seq)),
+    db.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, row.id)),
+  ]);
+  const doc = documents[0];
+  const document = doc
+    ? {
+        type: doc.type,
+        idClass: doc.idClass,
+        number: doc.number,
+        expiresAt: doc.expiresAt,
+        issuedAt: doc.issuedAt,
+        issuingAuthority: doc.issuingAuthority,
+        country: doc.country,
+        firstName: doc.firstName,
+        middleName: doc.middleName,
+        lastName: doc.lastName,
+        birthdate: doc.birthdate,
+        sex: doc.sex,
+        nationality: doc.nationality,
+        address: doc.address,
+      }
+    : null;
+  return {
+    id: row.id,
+    provider: row.provider as VerificationBody['provider'],
+    status: row.status as Status,
+    providerStatus: row.providerStatus,
+    providerRef: row.providerRef,
+    reference: row.reference,
+    sessionUrl: row.sessionUrl,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    progress: row.progress,
+    result: row.result ? { decision: row.result.decision as Status, reasons: row.result.reasons, document } : null,
+    metadata: row.metadata,
+    history: history.map((h) => ({
+      at: h.at.toISOString(),
+      source: h.source as VerificationBody['history'][number]['source'],
+      eventId: h.eventId,
+      from: h.fromStatus as Status | null,
+      to: h.toStatus as Status,
+      applied: h.applied,
+      reason: h.reason,
+    })),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

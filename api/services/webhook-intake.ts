@@ -1,0 +1,94 @@
+// Webhook intake: verify -> store -> answer -> signal. Accepted means stored: once the row is
+// in Postgres the provider gets 200 whatever Temporal does, and the sweeper re-delivers what the
+// signal could not. Only a failed store answers 503 so the provider retries.
+import { and, eq, or, type SQL } from 'drizzle-orm';
+import { verifications, webhookEvents } from '../../db/schema/index.js';
+import type { ProviderName, ProviderEvent } from '../../domain/verification.js';
+import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
+import type { NormalizedWebhook, WebhookRequest } from '../../providers/types.js';
+import type { AppDeps } from '../deps.js';
+import { BadRequestError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
+
+export interface IntakeResult {
+  duplicate: boolean;
+  /** Set when the event belongs to a verification and should be signalled. */
+  delivery: PendingDelivery | null;
+}
+
+export interface PendingDelivery {
+  webhookEventId: string;
+  verificationId: string;
+  event: ProviderEvent;
+}
+
+export async function acceptWebhook(deps: AppDeps, provider: ProviderName, request: WebhookRequest, correlationId: string): Promise<IntakeResult> {
+  const adapter = deps.providers.get(provider);
+  let parsed: NormalizedWebhook;
+  try {
+    adapter.verifyWebhook(request);
+    parsed = adapter.parseWebhook(request.rawBody);
+  } catch (err) {
+    if (err instanceof WebhookSignatureError) {
+      throw new UnauthorizedError({ code: 'invalid_signature', detail: `Webhook signature rejected: ${err.message}`, action: 'Check the webhook secret configured for this provider.' });
+    }
+    if (err instanceof MalformedWebhookError) {
+      throw new BadRequestError({ code: 'malformed_webhook', detail: err.message });
+    }
+    throw err;
+  }
+
+  try {
+    const verificationId = await matchVerification(deps, provider, parsed);
+    const [stored] = await deps.database.db
+      .insert(webhookEvents)
+      .values({
+        provider,
+        providerEventId: parsed.providerEventId,
+        eventType: parsed.eventType,
+        verificationId,
+        providerRef: parsed.providerRef,
+        occurredAt: new Date(parsed.occurredAt),
+        payload: JSON.parse(request.rawBody.toString('utf8')) as unknown,
+        signatureValid: true,
+        outcome: verificationId && parsed.status ? 'received' : verificationId ? 'ignored' : 'unmatched',
+        correlationId,
+      })
+      .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
+      .returning({ id: webhookEvents.id });
+    if (!stored) return { duplicate: true, delivery: null };
+    if (!verificationId) deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
+    const event = verificationId ? toProviderEvent(provider, parsed, stored.id) : null;
+    return { duplicate: false, delivery: verificationId && event ? { webhookEventId: stored.id, verificationId, event } : null };
+  } catch (err) {
+    deps.logger.error({ err, provider, correlationId }, 'webhook could not be stored');
+    throw new ServiceUnavailableError({ code: 'storage_unavailable', detail: 'The event could not be stored', action: 'Retry later; nothing was recorded.' });
+  }
+}
+
+/** The signal payload: no document data, only what ordering and dedupe need. Null when the event carries no status. */
+export function toProviderEvent(provider: ProviderName, parsed: NormalizedWebhook, webhookEventId: string): ProviderEvent | null {
+  if (!parsed.status || !parsed.providerStatus) return null;
+  return {
+    provider,
+    providerEventId: parsed.providerEventId,
+    occurredAt: parsed.occurredAt,
+    eventType: parsed.eventType,
+    providerStatus: parsed.providerStatus,
+    status: parsed.status,
+    reasons: parsed.reasons,
+    webhookEventId,
+  };
+}
+
+async function matchVerification(deps: AppDeps, provider: ProviderName, parsed: NormalizedWebhook): Promise<string | null> {
+  const matches: SQL[] = [];
+  if (parsed.verificationId) matches.push(eq(verifications.id, parsed.verificationId));
+  if (parsed.providerRef) matches.push(eq(verifications.providerRef, parsed.providerRef));
+  if (matches.length === 0) return null;
+  const [row] = await deps.database.db
+    .select({ id: verifications.id })
+    .from(verifications)
+    .where(and(eq(verifications.provider, provider), or(...matches)))
+    .limit(1);
+  return row?.id ?? null;
+}

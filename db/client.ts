@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema/index.js';
+
+/** One type for both drivers, so no caller (nor a transaction callback) knows which one runs. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: DatabaseKind;
+  /**
+   * LISTEN on a channel (payloads sent with `pg_notify`). Resolves once listening, to a function
+   * that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; unset means embedded PGlite. */
+  url: string | null | undefined;
+  /** PGlite's data directory when `url` is unset. */
+  dataDir?: string;
+}
+
+export const DEFAULT_PGLITE_DIR = '.data/pglite';
+
+export async function createDatabase({ url, dataDir = DEFAULT_PGLITE_DIR }: DatabaseOptions): Promise<DatabaseHandle> {
+  return url ? connectPostgres(url) : openPglite(dataDir);
+}
+
+function connectPostgres(url: string): DatabaseHandle {
+  // Notices are chatter such as "relation already exists, skipping" from idempotent DDL.
+  const client = postgres(url, { max: 10, onnotice: () => {} });
+  return {
+    db: drizzlePostgres({ client, schema, casing: 'snake_case' }),
+    kind: 'postgres',
+    async listen(channel, onMessage) {
+      const { unlisten } = await client.listen(channel, onMessage);
+      return unlisten;
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+// PGlite runs Postgres in this process: valid only while API and worker share it (`npm run dev`).
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  return {
+    db: drizzlePglite({ client, schema, casing: 'snake_case' }),
+    kind: 'pglite',
+    async listen(channel, onMessage) {
+      const unlisten = await client.listen(channel, onMessage);
+      return () => unlisten();
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './tenants.js';
+export * from './verifications.js';
+export * from './webhooks.js';

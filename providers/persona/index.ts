@@ -1,0 +1,40 @@
+import type { HeaderMap, ProviderAdapter } from '../types.js';
+import { createPersonaClient, type PersonaApiConfig, type PersonaClientOptions } from './client.js';
+import { PERSONA_SIGNATURE_HEADER, verifyPersonaSignature } from './signature.js';
+import { parsePersonaWebhook } from './webhook.js';
+
+export interface PersonaConfig extends PersonaApiConfig {
+  /** Several while we rotate our secret: a webhook signed with any of them is accepted. */
+  webhookSecret: string | readonly string[];
+}
+
+export function createPersonaAdapter(config: PersonaConfig, options: PersonaClientOptions = {}): ProviderAdapter {
+  const client = createPersonaClient(config, options);
+  return {
+    name: 'persona',
+    capabilities: {
+      // Persona's read API is authoritative and delivery order is not guaranteed: read, then apply.
+      fetchBeforeApply: true,
+      polling: true,
+      reverification: false,
+    },
+    verifyWebhook(webhook, now) {
+      verifyPersonaSignature({
+        rawBody: webhook.rawBody,
+        header: headerValue(webhook.headers, PERSONA_SIGNATURE_HEADER),
+        secret: config.webhookSecret,
+        now,
+      });
+    },
+    parseWebhook: parsePersonaWebhook,
+    createSession: (input) => client.createInquiry(input),
+    fetchState: (providerRef) => client.fetchInquiry(providerRef),
+  };
+}
+
+/** Case-insensitive lookup; repeated headers are joined the way Persona joins rotation sets. */
+function headerValue(headers: HeaderMap, name: string): string | undefined {
+  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
+  const value = entry?.[1];
+  return Array.isArray(value) ? value.join(' ') : value;
+}

@@ -1,0 +1,70 @@
+import type { DocumentData, ProviderName, VerificationStatus } from '../domain/verification.js';
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+export interface WebhookRequest {
+  rawBody: Buffer;
+  headers: HeaderMap;
+}
+
+/** A webhook body reduced to what routing, dedupe and the reducer need. */
+export interface NormalizedWebhook {
+  providerEventId: string;
+  eventType: string;
+  occurredAt: string;
+  /** Our verification id when the provider echoes it (Persona `reference-id`, SmileID `job_id`). */
+  verificationId: string | null;
+  /** The provider's own id for the session (inq_…, acct_…). */
+  providerRef: string | null;
+  /** null when the event carries no status we act on (e.g. an event type we ignore). */
+  providerStatus: string | null;
+  status: VerificationStatus | null;
+  reasons: string[];
+  document: DocumentData | null;
+}
+
+export interface CreateSessionInput {
+  verificationId: string;
+  templateId: string | null;
+  /** Stable per verification, so a retried create never makes a second provider session. */
+  idempotencyKey: string;
+}
+
+export interface ProviderSession {
+  providerRef: string;
+  sessionUrl: string | null;
+  expiresAt: string | null;
+  providerStatus: string;
+  status: VerificationStatus;
+}
+
+/** The provider's authoritative view of a session, read through its API. */
+export interface ProviderState {
+  providerRef: string;
+  providerStatus: string;
+  status: VerificationStatus;
+  /** When the provider last changed it, if it says; ISO 8601. */
+  updatedAt: string | null;
+  reasons: string[];
+  document: DocumentData | null;
+}
+
+export interface ProviderCapabilities {
+  /** The workflow reads the provider's state before applying a webhook (the webhook is a nudge). */
+  fetchBeforeApply: boolean;
+  /** The provider has a read API the fallback poller can use. */
+  polling: boolean;
+  /** A terminal decision may legitimately be followed by a newer non-terminal one (Stripe active -> pending). */
+  reverification: boolean;
+}
+
+export interface ProviderAdapter {
+  name: ProviderName;
+  capabilities: ProviderCapabilities;
+  /** Throws WebhookSignatureError; `now` is injectable for tests. */
+  verifyWebhook(request: WebhookRequest, now?: Date): void;
+  /** Throws MalformedWebhookError. */
+  parseWebhook(rawBody: Buffer): NormalizedWebhook;
+  createSession(input: CreateSessionInput): Promise<ProviderSession>;
+  fetchState(providerRef: string): Promise<ProviderState>;
+}

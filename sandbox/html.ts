@@ -1,0 +1,48 @@
+// Pages are plain HTML with inline styles: no scripts, no external assets, so they work offline,
+// without JavaScript, and in any browser automation.
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
+}
+
+const STYLE = `
+  :root { color-scheme: light; --ink: #1d2330; --muted: #5b6475; --line: #e3e6ec; --accent: #3451d1; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f5f6f9; }
+  main { max-width: 40rem; margin: 3rem auto; padding: 2rem; background: #fff; border: 1px solid var(--line); border-radius: 12px; }
+  h1 { margin: 0 0 .25rem; font-size: 1.4rem; }
+  p.lead { margin: 0 0 1.5rem; color: var(--muted); }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0 0 1.5rem; }
+  dt { color: var(--muted); } dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; word-break: break-all; }
+  form.actions { display: flex; gap: .75rem; flex-wrap: wrap; }
+  button { font: inherit; padding: .6rem 1.2rem; border-radius: 8px; border: 1px solid transparent; cursor: pointer; color: #fff; }
+  button.approve { background: #1f8a4c; } button.decline { background: #c0392b; } button.review { background: #b7791f; }
+  button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+  table { width: 100%; border-collapse: collapse; font-size: .95rem; }
+  th, td { text-align: left; padding: .5rem; border-bottom: 1px solid var(--line); }
+  th { color: var(--muted); font-weight: 500; }
+  a { color: var(--accent); }
+  .status { display: inline-block; padding: .1rem .5rem; border-radius: 999px; background: #eef1fb; font-size: .85rem; }
+  footer { margin-top: 1.5rem; color: var(--muted); font-size: .85rem; }
+`;
+
+/** A complete page around `body`, which must already be escaped. */
+export function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+<footer>veriflow sandbox: simulated provider, no real verification happens here.</footer>
+</main>
+</body>
+</html>`;
+}

@@ -1,0 +1,197 @@
+// Runs `temporal server start-dev`: the real Temporal server (SQLite inside) for dev and tests.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Connection } from '@temporalio/client';
+import { resolveTemporalCli } from './temporal-cli.js';
+
+const HOST = '127.0.0.1';
+
+/** Registered on every start; the workflows upsert them and the Web UI filters on them. */
+export const VERIFICATION_SEARCH_ATTRIBUTES = {
+  VerificationStatus: 'Keyword',
+  VerificationProvider: 'Keyword',
+  TenantId: 'Keyword',
+} as const;
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+const STDERR_TAIL_LINES = 30;
+
+export class TemporalDevServerError extends Error {
+  readonly code = 'VF_TEMPORAL_DEV_SERVER';
+  override readonly name = 'TemporalDevServerError';
+}
+
+export interface TemporalDevServerOptions {
+  /** SQLite file so workflows survive restarts; null or omitted keeps everything in memory. */
+  dbFile?: string | null;
+  /** gRPC port; 0 or omitted picks a free one. */
+  port?: number;
+  /** Web UI port; 0 picks a free one; null or omitted runs headless. */
+  uiPort?: number | null;
+  namespace?: string;
+  logLevel?: string;
+  /** The server's own output. 'pipe' leaves child.stdout/stderr for the caller to read. */
+  stdio?: 'inherit' | 'pipe' | 'ignore';
+  /** Skips CLI resolution (and any build) when the caller already has the binary. */
+  cliPath?: string;
+  readyTimeoutMs?: number;
+}
+
+export interface TemporalDevServer {
+  /** host:port for `Connection.connect({ address })`. */
+  address: string;
+  uiUrl: string | null;
+  port: number;
+  /** SIGTERM, then SIGKILL if the server has not exited within a grace period. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGKILL at once, for fault tests (a crash, not a shutdown). */
+  kill(): void;
+  child: ChildProcess;
+}
+
+export async function startTemporalDevServer(options: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
+  const cliPath = options.cliPath ?? (await resolveTemporalCli()).path;
+  const port = options.port || (await pickFreePort());
+  const uiPort = options.uiPort == null ? null : options.uiPort || (await pickFreePort());
+  const namespace = options.namespace ?? 'default';
+  const dbFile = options.dbFile ?? null;
+  // The CLI does not create the SQLite file's directory.
+  if (dbFile) await mkdir(dirname(dbFile), { recursive: true });
+
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    HOST,
+    '--port',
+    String(port),
+    ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(dbFile ? ['--db-filename', dbFile] : []),
+    '--namespace',
+    namespace,
+    '--log-level',
+    options.logLevel ?? 'warn',
+    // The server would otherwise phone home for version news; dev and CI must work offline.
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    ...Object.entries(VERIFICATION_SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
+      '--search-attribute',
+      `${name}=${type}`,
+    ]),
+  ];
+
+  const stdio = options.stdio ?? 'ignore';
+  // stderr is always piped so a failed start can show why; it is forwarded when asked to inherit.
+  const child = spawn(cliPath, args, {
+    stdio: ['ignore', stdio === 'inherit' ? 'inherit' : stdio, 'pipe'],
+  });
+  const stderrTail = collectTail(child, stdio === 'inherit');
+  const exited = exitOf(child);
+  // A test or script that ends without stop() must not leave an orphan server holding the port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const address = `${HOST}:${port}`;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const graceExpired = sleep(STOP_GRACE_MS, 'expired' as const);
+      if ((await Promise.race([exited, graceExpired])) === 'expired') {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    })());
+
+  try {
+    await waitUntilReady({ address, namespace, exited, stderrTail, timeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    address,
+    uiUrl: uiPort === null ? null : `http://${HOST}:${uiPort}`,
+    port,
+    stop,
+    kill: () => child.kill('SIGKILL'),
+    child,
+  };
+}
+
+/** A port the OS considers free on 127.0.0.1 right now (another process may still take it first). */
+export async function pickFreePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('TCP server has no port');
+  return address.port;
+}
+
+interface ReadinessCheck {
+  address: string;
+  namespace: string;
+  exited: Promise<string>;
+  stderrTail: () => string;
+  timeoutMs: number;
+}
+
+// The frontend accepts connections before the namespace is registered, so "ready" means the
+// namespace answers, not that the port is open.
+async function waitUntilReady({ address, namespace, exited, stderrTail, timeoutMs }: ReadinessCheck): Promise<void> {
+  let exit: string | null = null;
+  void exited.then((how) => (exit = how));
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    if (exit) throw new TemporalDevServerError(`Temporal dev server exited before it was ready (${exit}).\n${stderrTail()}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await sleep(200);
+    }
+  }
+  throw new TemporalDevServerError(
+    `Temporal dev server at ${address} was not ready after ${timeoutMs} ms ` +
+      `(last error: ${lastError instanceof Error ? lastError.message : String(lastError)}).\n${stderrTail()}`,
+  );
+}
+
+/** Resolves (never rejects) with how the process ended, including a failed spawn. */
+function exitOf(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`));
+    child.once('error', (error) => resolve(`could not run ${child.spawnfile}: ${error.message}`));
+  });
+}
+
+function collectTail(child: ChildProcess, forward: boolean): () => string {
+  const lines: string[] = [];
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    if (forward) process.stderr.write(chunk);
+    lines.push(...chunk.split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - STDERR_TAIL_LINES));
+  });
+  return () => (lines.length ? `Server stderr (last lines):\n${lines.join('\n')}` : 'The server wrote nothing to stderr.');
+}

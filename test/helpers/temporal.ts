@@ -1,0 +1,31 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Test } from 'tap';
+import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
+
+export interface TestTemporal {
+  address: string;
+  connection: Connection;
+  /** On namespace `default`. */
+  client: Client;
+  stop(): Promise<void>;
+}
+
+/** A real, in-memory, headless Temporal server per test file, stopped at teardown. */
+export async function startTestTemporal(t: Pick<Test, 'teardown'>): Promise<TestTemporal> {
+  const server = await startTemporalDevServer({ dbFile: null, uiPort: null });
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: server.address });
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await connection.close();
+      await server.stop();
+    })());
+  t.teardown(stop);
+  return { address: server.address, connection, client: new Client({ connection, namespace: 'default' }), stop };
+}

@@ -1,0 +1,74 @@
+// The Temporal worker: runs verification workflows and their activities.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, Runtime, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities, type ActivityDeps } from './activities/index.js';
+import { parseEnv } from './config/env.js';
+import { createDatabase } from './db/client.js';
+import { migrateDatabase } from './db/migrate.js';
+import { createLogger } from './runtime/logger.js';
+import { providersFromEnv } from './runtime/providers.js';
+import { connectWorker } from './runtime/temporal.js';
+
+/** Under tsx the sources are .ts; compiled, they are .js beside this file. */
+export function workflowsPath(): string {
+  const ts = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+  return existsSync(ts) ? ts : fileURLToPath(new URL('./workflows/index.js', import.meta.url));
+}
+
+let runtimeInstalled = false;
+
+/** Route the SDK core's logs into our JSON logger; the Runtime can be installed once per process. */
+export function installTemporalRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => {
+      const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
+      logger[level]({ ...entry.meta, component: 'temporal' }, entry.message);
+    }),
+  });
+}
+
+export interface VerificationWorkerOptions extends ActivityDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** Pre-bundled workflow code (tests bundle once per file); else bundled from source. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export function createVerificationWorker({ connection, namespace, taskQueue, workflowBundle, ...deps }: VerificationWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: createActivities(deps),
+  });
+}
+
+async function main(): Promise<void> {
+  const env = parseEnv();
+  if (!env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is not set: the standalone worker needs a Temporal server (npm run dev starts one for you).');
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: a standalone worker needs Postgres shared with the API (embedded PGlite works only inside npm run dev).');
+  const logger = createLogger(env, 'veriflow-worker');
+  installTemporalRuntime(logger);
+  const database = await createDatabase({ url: env.DATABASE_URL });
+  await migrateDatabase(database.db);
+  const connection = await connectWorker({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
+  const worker = await createVerificationWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db: database.db, providers: providersFromEnv(env), logger });
+  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
+  // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have drained.
+  await worker.run();
+  await connection.close();
+  await database.close();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,100 @@
+// Signals, queries and updates of the verification workflow, defined once and shared by the
+// workflow, the API and tests. Importing this file never drags the workflow body along.
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ProviderEvent, ProviderName, VerificationStatus } from '../domain/verification.js';
+import type { VerificationState } from './state.js';
+
+export const VERIFICATION_WORKFLOW_TYPE = 'verification';
+
+/** No PII in workflow ids: the verification's own uuid only. */
+export function verificationWorkflowId(verificationId: string): string {
+  return `verification-${verificationId}`;
+}
+
+export const searchAttributes = {
+  status: defineSearchAttributeKey('VerificationStatus', 'KEYWORD'),
+  provider: defineSearchAttributeKey('VerificationProvider', 'KEYWORD'),
+  tenantId: defineSearchAttributeKey('TenantId', 'KEYWORD'),
+};
+
+/** Failure type names shared by workflow, activities and API; callers branch on these, never on message text. */
+export const FailureType = {
+  alreadyTerminal: 'AlreadyTerminal',
+  invalidDecision: 'InvalidDecision',
+  /** The provider refused the request itself (4xx): retrying cannot help. */
+  providerRejected: 'ProviderRejected',
+  providerUnavailable: 'ProviderUnavailable',
+  verificationNotFound: 'VerificationNotFound',
+} as const;
+
+export interface VerificationTimers {
+  /** No webhook for this long after the last activity: poll the provider. */
+  fallbackPollAfterMs: number;
+  /** Then poll this often until terminal. */
+  pollIntervalMs: number;
+  /** Session lifetime when the provider gives none (or a longer one). */
+  sessionTtlMs: number;
+  /** After a terminal status the workflow stays open this long for newer provider decisions and operator reviews. */
+  decisionWindowMs: number;
+}
+
+export interface ProviderBehaviour {
+  fetchBeforeApply: boolean;
+  polling: boolean;
+  reverification: boolean;
+}
+
+export interface SessionRef {
+  providerRef: string;
+  expiresAt: string | null;
+}
+
+/** What continue-as-new carries into the next run. */
+export interface CarriedState {
+  state: VerificationState;
+  session: SessionRef | null;
+  nextPollAt: number | null;
+  decidedAt: number | null;
+  inbox: ProviderEvent[];
+}
+
+export interface VerificationWorkflowInput {
+  verificationId: string;
+  tenantId: string;
+  provider: ProviderName;
+  templateId: string | null;
+  behaviour: ProviderBehaviour;
+  timers: VerificationTimers;
+  /** Continue-as-new after this many history entries even if Temporal has not suggested it yet. */
+  continueAsNewAfterEvents?: number;
+  carried?: CarriedState;
+}
+
+export interface VerificationView {
+  verificationId: string;
+  provider: ProviderName;
+  status: VerificationStatus;
+  providerStatus: string | null;
+  reasons: string[];
+  providerRef: string | null;
+  expiresAt: string | null;
+  /** History entries recorded so far. */
+  events: number;
+  /** Signals received and not yet applied. */
+  pendingEvents: number;
+}
+
+export interface CancelInput {
+  reason?: string;
+}
+
+export interface ReviewInput {
+  decision: 'approved' | 'declined';
+  reason: string;
+}
+
+export const providerEventSignal = defineSignal<[ProviderEvent]>('providerEvent');
+export const getStateQuery = defineQuery<VerificationView>('getState');
+export const cancelUpdate = defineUpdate<VerificationView, [CancelInput]>('cancel');
+export const reviewUpdate = defineUpdate<VerificationView, [ReviewInput]>('review');

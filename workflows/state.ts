@@ -1,0 +1,183 @@
+// The pure reducer: one provider-agnostic place that decides what an event does to a
+// verification. Deterministic and I/O-free so it runs inside the workflow and under
+// property tests alike.
+//
+// Order independence comes from treating the current status as the *maximum* of every event
+// seen so far under one total order (the precedence key below). Max is commutative and
+// associative, so any arrival order of the same set of events ends in the same state, and an
+// event that loses the comparison (stale, superseded) cannot change the status by
+// construction.
+import {
+  isTerminalStatus,
+  type EventSource,
+  type VerificationStatus,
+} from '../domain/verification.js';
+
+export interface ReducerEvent {
+  source: EventSource;
+  /** Provider event id; null for events we generate (session created, expiry, operator). */
+  eventId: string | null;
+  /** Provider event time for provider events, workflow time for ours. ISO 8601. */
+  occurredAt: string;
+  status: VerificationStatus;
+  providerStatus: string | null;
+  reasons: string[];
+  /** Stored webhook row, when the event came from a webhook with a payload to mine for documents. */
+  webhookEventId?: string | null;
+}
+
+/** Which class of fact an event is. A higher class beats a lower one whatever their times. */
+export const PRECEDENCE_CLASS = {
+  /** Non-terminal states, and every provider event when re-verification is normal (Stripe). */
+  progress: 0,
+  /** Terminal states we inferred ourselves (session expiry): a provider decision outranks them. */
+  inferredTerminal: 1,
+  /** Terminal provider decisions: stay terminal unless a newer provider decision arrives. */
+  providerDecision: 2,
+  /** Operator review and client cancel: always apply. */
+  operator: 3,
+} as const;
+
+/** Tiebreak at equal times: terminal > needs_review > in_progress > pending > created, safest decision highest. */
+export const STATUS_RANK: Record<VerificationStatus, number> = {
+  created: 0,
+  pending: 1,
+  in_progress: 2,
+  needs_review: 3,
+  approved: 4,
+  expired: 5,
+  canceled: 6,
+  error: 7,
+  declined: 8,
+};
+
+export interface PrecedenceKey {
+  cls: number;
+  /** Epoch milliseconds. */
+  at: number;
+  rank: number;
+  /** Last-resort tiebreak so the order is total (two events, same time and status). */
+  id: string;
+}
+
+export type IgnoreReason = 'stale' | 'superseded' | 'terminal' | 'operator_decided';
+
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  source: EventSource;
+  eventId: string | null;
+  from: VerificationStatus;
+  to: VerificationStatus;
+  applied: boolean;
+  reason: IgnoreReason | null;
+}
+
+export interface VerificationState {
+  status: VerificationStatus;
+  providerStatus: string | null;
+  reasons: string[];
+  /** The winning event's key; null before the first event. */
+  winner: PrecedenceKey | null;
+  /** Provider event ids already seen, oldest first, bounded by `dedupeWindow`. */
+  seenEventIds: string[];
+  /** History entries emitted so far; the next one gets `seq + 1`. */
+  seq: number;
+}
+
+export interface ReducerPolicy {
+  /** Entity providers where a newer non-terminal state legitimately reopens a decision. */
+  reverification: boolean;
+  /** How many provider event ids to remember for dedupe (carried across continue-as-new). */
+  dedupeWindow: number;
+}
+
+export type Effect =
+  | { type: 'record'; entry: HistoryEntry }
+  | { type: 'statusChanged'; from: VerificationStatus; to: VerificationStatus }
+  /** Document data from the stored payload; stale events only fill gaps, never overwrite. */
+  | { type: 'storeDocument'; webhookEventId: string; eventId: string | null; onlyIfMissing: boolean };
+
+export interface ApplyResult {
+  state: VerificationState;
+  effects: Effect[];
+  /** True when the event id was already seen: nothing recorded, nothing changed. */
+  duplicate: boolean;
+}
+
+export const DEFAULT_DEDUPE_WINDOW = 2000;
+
+export function initialState(): VerificationState {
+  return { status: 'created', providerStatus: null, reasons: [], winner: null, seenEventIds: [], seq: 0 };
+}
+
+export function precedenceClass(event: ReducerEvent, policy: ReducerPolicy): number {
+  if (event.source === 'operator') return PRECEDENCE_CLASS.operator;
+  if (!isTerminalStatus(event.status)) return PRECEDENCE_CLASS.progress;
+  if (event.source === 'timer') return PRECEDENCE_CLASS.inferredTerminal;
+  return policy.reverification ? PRECEDENCE_CLASS.progress : PRECEDENCE_CLASS.providerDecision;
+}
+
+export function precedenceKey(event: ReducerEvent, policy: ReducerPolicy): PrecedenceKey {
+  return {
+    cls: precedenceClass(event, policy),
+    // Our own session-created record sorts before any provider event, so clock skew between us
+    // and the provider can never make a real provider event look stale against it.
+    at: event.source === 'api' ? 0 : Date.parse(event.occurredAt),
+    rank: STATUS_RANK[event.status],
+    // Our own events have no id: their whole content is the tiebreak, so equal keys mean equal states.
+    id: event.eventId ?? [event.source, event.status, event.occurredAt, event.providerStatus ?? '', ...event.reasons].join('|'),
+  };
+}
+
+/** Total order on precedence keys: negative when a < b. */
+export function compareKeys(a: PrecedenceKey, b: PrecedenceKey): number {
+  if (a.cls !== b.cls) return a.cls - b.cls;
+  if (a.at !== b.at) return a.at - b.at;
+  if (a.rank !== b.rank) return a.rank - b.rank;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function ignoreReason(candidate: PrecedenceKey, winner: PrecedenceKey): IgnoreReason {
+  if (winner.cls === PRECEDENCE_CLASS.operator) return 'operator_decided';
+  if (candidate.cls < winner.cls && candidate.at >= winner.at) return 'terminal';
+  if (candidate.at < winner.at) return 'stale';
+  return 'superseded';
+}
+
+function remember(seen: string[], eventId: string | null, window: number): string[] {
+  if (eventId === null) return seen;
+  const next = [...seen, eventId];
+  return next.length > window ? next.slice(next.length - window) : next;
+}
+
+export function applyEvent(state: VerificationState, event: ReducerEvent, policy: ReducerPolicy): ApplyResult {
+  if (event.eventId !== null && state.seenEventIds.includes(event.eventId)) {
+    return { state, effects: [], duplicate: true };
+  }
+  const key = precedenceKey(event, policy);
+  const wins = state.winner === null || compareKeys(key, state.winner) > 0;
+  const seq = state.seq + 1;
+  const entry: HistoryEntry = {
+    seq,
+    at: event.occurredAt,
+    source: event.source,
+    eventId: event.eventId,
+    from: state.status,
+    to: wins ? event.status : state.status,
+    applied: wins,
+    reason: wins || state.winner === null ? null : ignoreReason(key, state.winner),
+  };
+  const effects: Effect[] = [{ type: 'record', entry }];
+  if (wins && event.status !== state.status) {
+    effects.push({ type: 'statusChanged', from: state.status, to: event.status });
+  }
+  if (event.webhookEventId) {
+    effects.push({ type: 'storeDocument', webhookEventId: event.webhookEventId, eventId: event.eventId, onlyIfMissing: !wins });
+  }
+  const seenEventIds = remember(state.seenEventIds, event.eventId, policy.dedupeWindow);
+  const next: VerificationState = wins
+    ? { status: event.status, providerStatus: event.providerStatus, reasons: event.reasons, winner: key, seenEventIds, seq }
+    : { ...state, seenEventIds, seq };
+  return { state: next, effects, duplicate: false };
+}

@@ -1,0 +1,311 @@
+// One verification, start to finish: create the provider session, then apply provider events,
+// timers and operator actions through the pure reducer, persisting every decision. The
+// workflow is the single writer of a verification's status, so ordering is decided here.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
+import {
+  FailureType,
+  cancelUpdate,
+  getStateQuery,
+  providerEventSignal,
+  reviewUpdate,
+  searchAttributes,
+  type CancelInput,
+  type CarriedState,
+  type SessionRef,
+  type VerificationView,
+  type VerificationWorkflowInput,
+} from './messages.js';
+import {
+  DEFAULT_DEDUPE_WINDOW,
+  applyEvent,
+  initialState,
+  type Effect,
+  type ReducerEvent,
+  type ReducerPolicy,
+} from './state.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const NON_RETRYABLE = [FailureType.providerRejected, FailureType.verificationNotFound];
+
+// Session creation and persistence must eventually succeed: a provider outage only delays them.
+const durable = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+// Reading the provider is a nudge-follow-up: if it keeps failing we fall back to the event itself.
+const reads = proxyActivities<Activities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+type InboxItem =
+  | { kind: 'provider'; event: ProviderEvent }
+  | { kind: 'operator'; id: number; event: ReducerEvent; requireOpen: boolean };
+
+export async function verification(input: VerificationWorkflowInput): Promise<VerificationView> {
+  const { verificationId, behaviour, timers } = input;
+  const carried: CarriedState | undefined = input.carried;
+  const policy: ReducerPolicy = { reverification: behaviour.reverification, dedupeWindow: DEFAULT_DEDUPE_WINDOW };
+
+  let state = carried?.state ?? initialState();
+  let session: SessionRef | null = carried?.session ?? null;
+  let nextPollAt: number | null = carried?.nextPollAt ?? null;
+  let decidedAt: number | null = carried?.decidedAt ?? null;
+  const inbox: InboxItem[] = (carried?.inbox ?? []).map((event) => ({ kind: 'provider', event }));
+  const eventsAtRunStart = state.seq;
+  let operatorSeq = 0;
+  let operatorDone = 0;
+  const operatorErrors = new Map<number, ApplicationFailure>();
+
+  const view = (): VerificationView => ({
+    verificationId,
+    provider: input.provider,
+    status: state.status,
+    providerStatus: state.providerStatus,
+    reasons: state.reasons,
+    providerRef: session?.providerRef ?? null,
+    expiresAt: session?.expiresAt ?? null,
+    events: state.seq,
+    pendingEvents: inbox.length,
+  });
+
+  setHandler(providerEventSignal, (event) => {
+    inbox.push({ kind: 'provider', event });
+  });
+  setHandler(getStateQuery, view);
+
+  // Operator actions queue behind provider events so one loop alone mutates state.
+  const submitOperatorEvent = async (event: ReducerEvent, requireOpen: boolean): Promise<VerificationView> => {
+    const id = ++operatorSeq;
+    inbox.push({ kind: 'operator', id, event, requireOpen });
+    await condition(() => operatorDone >= id);
+    const failure = operatorErrors.get(id);
+    if (failure) {
+      operatorErrors.delete(id);
+      throw failure;
+    }
+    return view();
+  };
+  const rejectIfTerminal = (_request: CancelInput): void => {
+    if (isTerminalStatus(state.status)) {
+      throw ApplicationFailure.create({
+        type: FailureType.alreadyTerminal,
+        message: `Verification is already ${state.status}`,
+        nonRetryable: true,
+      });
+    }
+  };
+
+  setHandler(
+    cancelUpdate,
+    (request) =>
+      submitOperatorEvent(
+        { source: 'operator', eventId: null, occurredAt: nowIso(), status: 'canceled', providerStatus: state.providerStatus, reasons: [request.reason ?? 'canceled_by_client'] },
+        true,
+      ),
+    { validator: rejectIfTerminal },
+  );
+  setHandler(
+    reviewUpdate,
+    (request) =>
+      submitOperatorEvent(
+        { source: 'operator', eventId: null, occurredAt: nowIso(), status: request.decision, providerStatus: state.providerStatus, reasons: ['operator_review'] },
+        false,
+      ),
+    {
+      validator: (request) => {
+        if (request.decision !== 'approved' && request.decision !== 'declined') {
+          throw ApplicationFailure.create({ type: FailureType.invalidDecision, message: 'decision must be approved or declined', nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  upsertSearchAttributes([
+    { key: searchAttributes.status, value: state.status },
+    { key: searchAttributes.provider, value: input.provider },
+    { key: searchAttributes.tenantId, value: input.tenantId },
+  ]);
+
+  /** Reduce a batch of events, then persist everything it decided in one activity. */
+  const applyAll = async (events: { event: ReducerEvent; webhookEventId: string | null }[]): Promise<void> => {
+    const effects: Effect[] = [];
+    const outcomes: { webhookEventId: string; outcome: 'applied' | 'stale' | 'duplicate' }[] = [];
+    const before = state.status;
+    for (const { event, webhookEventId } of events) {
+      const result = applyEvent(state, event, policy);
+      state = result.state;
+      effects.push(...result.effects);
+      if (webhookEventId) {
+        const recorded = result.effects.find((e) => e.type === 'record');
+        const outcome = result.duplicate ? 'duplicate' : recorded?.type === 'record' && recorded.entry.applied ? 'applied' : 'stale';
+        outcomes.push({ webhookEventId, outcome });
+      }
+    }
+    if (effects.length === 0 && outcomes.length === 0) return;
+    await durable.recordEvents({
+      verificationId,
+      effects,
+      webhookOutcomes: outcomes,
+      snapshot: { status: state.status, providerStatus: state.providerStatus, reasons: state.reasons },
+    });
+    if (state.status !== before) {
+      upsertSearchAttributes([{ key: searchAttributes.status, value: state.status }]);
+      if (isTerminalStatus(state.status)) decidedAt ??= Date.now();
+      else decidedAt = null;
+      log.info('verification status changed', { verificationId, from: before, to: state.status });
+    }
+  };
+
+  /** The provider's authoritative state as a reducer event, or null when it cannot be read. */
+  const readProvider = async (source: 'webhook' | 'poll' | 'timer'): Promise<ReducerEvent | null> => {
+    if (!session || !behaviour.polling) return null;
+    try {
+      const fetched = await reads.fetchProviderState({ verificationId, provider: input.provider, providerRef: session.providerRef });
+      return { source, eventId: null, occurredAt: fetched.fetchedAt, status: fetched.status, providerStatus: fetched.providerStatus, reasons: fetched.reasons };
+    } catch (err) {
+      log.warn('provider state could not be read', { verificationId, source, error: String(err) });
+      return null;
+    }
+  };
+
+  const handleProviderEvent = async (event: ProviderEvent): Promise<{ event: ReducerEvent; webhookEventId: string | null }> => {
+    nextPollAt = Date.now() + timers.fallbackPollAfterMs;
+    const asSent: ReducerEvent = {
+      source: 'webhook',
+      eventId: event.providerEventId,
+      occurredAt: event.occurredAt,
+      status: event.status,
+      providerStatus: event.providerStatus,
+      reasons: event.reasons,
+      webhookEventId: event.webhookEventId,
+    };
+    if (!behaviour.fetchBeforeApply || state.seenEventIds.includes(event.providerEventId)) {
+      return { event: asSent, webhookEventId: event.webhookEventId };
+    }
+    // The webhook is a nudge: apply what the provider says now, so arrival order cannot matter.
+    const fetched = await readProvider('webhook');
+    const applied = fetched ? { ...asSent, occurredAt: fetched.occurredAt, status: fetched.status, providerStatus: fetched.providerStatus, reasons: fetched.reasons } : asSent;
+    return { event: applied, webhookEventId: event.webhookEventId };
+  };
+
+  const drainInbox = async (): Promise<void> => {
+    while (inbox.length > 0) {
+      const batch = inbox.splice(0, inbox.length);
+      const pending: { event: ReducerEvent; webhookEventId: string | null }[] = [];
+      const finished: number[] = [];
+      for (const item of batch) {
+        if (item.kind === 'provider') {
+          pending.push(await handleProviderEvent(item.event));
+          continue;
+        }
+        finished.push(item.id);
+        if (item.requireOpen && isTerminalStatus(state.status) && !pending.some((p) => isTerminalStatus(p.event.status))) {
+          operatorErrors.set(item.id, ApplicationFailure.create({ type: FailureType.alreadyTerminal, message: `Verification is already ${state.status}`, nonRetryable: true }));
+          continue;
+        }
+        pending.push({ event: item.event, webhookEventId: null });
+      }
+      await applyAll(pending);
+      if (finished.length > 0) operatorDone = Math.max(...finished);
+    }
+  };
+
+  if (!carried) {
+    const created = await durable.createProviderSession({
+      verificationId,
+      provider: input.provider,
+      templateId: input.templateId,
+      sessionTtlMs: timers.sessionTtlMs,
+    });
+    session = { providerRef: created.providerRef, expiresAt: created.expiresAt };
+    nextPollAt = Date.now() + timers.fallbackPollAfterMs;
+    await applyAll([
+      {
+        event: { source: 'api', eventId: null, occurredAt: nowIso(), status: created.status, providerStatus: created.providerStatus, reasons: [] },
+        webhookEventId: null,
+      },
+    ]);
+  }
+
+  for (;;) {
+    await drainInbox();
+    if (shouldContinueAsNew(input, state.seq - eventsAtRunStart)) {
+      await condition(allHandlersFinished);
+      if (inbox.length > 0) continue;
+      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, decidedAt, inbox: [] } });
+    }
+    if (decisionWindowClosed()) break;
+    const deadline = nextDeadline();
+    if (deadline === null) {
+      await condition(() => inbox.length > 0);
+      continue;
+    }
+    const woke = deadline > Date.now() && (await condition(() => inbox.length > 0, deadline - Date.now()));
+    if (!woke) await onTimer();
+  }
+  await condition(allHandlersFinished);
+  return view();
+
+  function decisionWindowClosed(): boolean {
+    return isTerminalStatus(state.status) && decidedAt !== null && Date.now() >= decidedAt + timers.decisionWindowMs;
+  }
+
+  function nextDeadline(): number | null {
+    if (isTerminalStatus(state.status)) return decidedAt === null ? null : decidedAt + timers.decisionWindowMs;
+    const candidates: number[] = [];
+    if (session?.expiresAt) candidates.push(Date.parse(session.expiresAt));
+    if (behaviour.polling && nextPollAt !== null) candidates.push(nextPollAt);
+    return candidates.length ? Math.min(...candidates) : null;
+  }
+
+  async function onTimer(): Promise<void> {
+    if (isTerminalStatus(state.status)) return;
+    const now = Date.now();
+    if (session?.expiresAt && now >= Date.parse(session.expiresAt)) {
+      // A final look before giving up: the decision may exist and its webhook be lost.
+      const final = await readProvider('poll');
+      const events: { event: ReducerEvent; webhookEventId: string | null }[] = final ? [{ event: final, webhookEventId: null }] : [];
+      if (!final || !isTerminalStatus(final.status)) {
+        events.push({
+          event: { source: 'timer', eventId: null, occurredAt: nowIso(), status: 'expired', providerStatus: state.providerStatus, reasons: ['session_expired'] },
+          webhookEventId: null,
+        });
+      }
+      await applyAll(events);
+      return;
+    }
+    if (behaviour.polling && nextPollAt !== null && now >= nextPollAt) {
+      nextPollAt = now + timers.pollIntervalMs;
+      const polled = await readProvider('poll');
+      if (!polled) return;
+      const before = state.status;
+      await applyAll([{ event: polled, webhookEventId: null }]);
+      if (state.status !== before) log.info('verification recovered via polling', { verificationId, from: before, to: state.status });
+    }
+  }
+}
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+function shouldContinueAsNew(input: VerificationWorkflowInput, eventsThisRun: number): boolean {
+  if (workflowInfo().continueAsNewSuggested) return true;
+  return input.continueAsNewAfterEvents !== undefined && eventsThisRun >= input.continueAsNewAfterEvents;
+}
+
