@@ -63,10 +63,11 @@ export function createSessionActivities({ db, providers, logger }: ActivityDeps)
       } catch (err) {
         throw toActivityFailure(err);
       }
-      const expiresAt = earliest(session.expiresAt, new Date(Date.now() + request.sessionTtlMs).toISOString());
+      const adapter = providers.get(provider);
+      const expiresAt = adapter.capabilities.sessionExpiry ? earliest(session.expiresAt, new Date(Date.now() + request.sessionTtlMs).toISOString()) : null;
       await db
         .update(verifications)
-        .set({ providerRef: session.providerRef, sessionUrl: session.sessionUrl, expiresAt: new Date(expiresAt), providerStatus: session.providerStatus, updatedAt: new Date() })
+        .set({ providerRef: session.providerRef, sessionUrl: session.sessionUrl, expiresAt: expiresAt === null ? null : new Date(expiresAt), providerStatus: session.providerStatus, updatedAt: new Date() })
         .where(eq(verifications.id, verificationId));
       logger.info({ verificationId, provider, providerRef: session.providerRef }, 'provider session created');
       return { providerRef: session.providerRef, expiresAt, providerStatus: session.providerStatus, status: session.status };

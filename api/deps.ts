@@ -24,6 +24,6 @@ export interface AppDeps {
 }
 
 export function behaviourOf(adapter: ProviderAdapter): ProviderBehaviour {
-  const { fetchBeforeApply, polling, reverification } = adapter.capabilities;
-  return { fetchBeforeApply, polling, reverification };
+  const { fetchBeforeApply, polling, reverification, sessionExpiry, longLived } = adapter.capabilities;
+  return { fetchBeforeApply, polling, reverification, sessionExpiry, longLived };
 }

@@ -56,6 +56,13 @@ export interface ProviderCapabilities {
   polling: boolean;
   /** A terminal decision may legitimately be followed by a newer non-terminal one (Stripe active -> pending). */
   reverification: boolean;
+  /** The hosted session expires (Persona, SmileID links): the workflow runs an expiry timer. */
+  sessionExpiry: boolean;
+  /**
+   * The provider's entity lives on after a decision (a Stripe account): its workflow never
+   * closes on a terminal status, only continues-as-new, so later changes always have a home.
+   */
+  longLived: boolean;
 }
 
 export interface ProviderAdapter {

@@ -39,10 +39,13 @@ export interface VerificationTimers {
   decisionWindowMs: number;
 }
 
+/** Per-provider behaviour the workflow needs, passed as data so workflows never import provider code. */
 export interface ProviderBehaviour {
   fetchBeforeApply: boolean;
   polling: boolean;
   reverification: boolean;
+  sessionExpiry: boolean;
+  longLived: boolean;
 }
 
 export interface SessionRef {

@@ -262,11 +262,13 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   return view();
 
   function decisionWindowClosed(): boolean {
-    return isTerminalStatus(state.status) && decidedAt !== null && Date.now() >= decidedAt + timers.decisionWindowMs;
+    return !behaviour.longLived && isTerminalStatus(state.status) && decidedAt !== null && Date.now() >= decidedAt + timers.decisionWindowMs;
   }
 
   function nextDeadline(): number | null {
-    if (isTerminalStatus(state.status)) return decidedAt === null ? null : decidedAt + timers.decisionWindowMs;
+    // Decided: only newer decisions can change it, and those arrive as events. A long-lived
+    // entity (Stripe account) waits for them indefinitely; others close after the window.
+    if (isTerminalStatus(state.status)) return behaviour.longLived || decidedAt === null ? null : decidedAt + timers.decisionWindowMs;
     const candidates: number[] = [];
     if (session?.expiresAt) candidates.push(Date.parse(session.expiresAt));
     if (behaviour.polling && nextPollAt !== null) candidates.push(nextPollAt);

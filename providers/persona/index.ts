@@ -17,6 +17,8 @@ export function createPersonaAdapter(config: PersonaConfig, options: PersonaClie
       fetchBeforeApply: true,
       polling: true,
       reverification: false,
+      sessionExpiry: true,
+      longLived: false,
     },
     verifyWebhook(webhook, now) {
       verifyPersonaSignature({
