@@ -28,6 +28,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     genReqId: (request) => correlationId(request.headers[CORRELATION_HEADER]),
+    // Unknown fields are an error the client should hear about, not something to drop silently.
+    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const background = new BackgroundTasks(deps.logger);
@@ -36,6 +38,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', () => background.drain());
 
+  // JSON only: any other content type is a 415, not a string body that fails validation later.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(ProblemSchema);
   registerProblemHandlers(app);
 

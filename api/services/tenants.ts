@@ -6,6 +6,8 @@ import type { Database } from '../../db/client.js';
 import { apiKeys, tenants } from '../../db/schema/index.js';
 
 export const DEV_TENANT_NAME = 'dev';
+/** Enough of a key to tell keys apart in listings (`vf_live_` + 8 random chars), never enough to use it. */
+export const KEY_PREFIX_LENGTH = 16;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -33,7 +35,7 @@ export async function tenantForApiKey(db: Database, key: string): Promise<Tenant
 export async function createTenant(db: Database, name: string, apiKey = generateApiKey()): Promise<{ tenantId: string; apiKey: string }> {
   return db.transaction(async (tx) => {
     const [tenant] = await tx.insert(tenants).values({ name }).returning({ id: tenants.id });
-    await tx.insert(apiKeys).values({ tenantId: tenant!.id, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, 8) });
+    await tx.insert(apiKeys).values({ tenantId: tenant!.id, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, KEY_PREFIX_LENGTH) });
     return { tenantId: tenant!.id, apiKey };
   });
 }
@@ -44,6 +46,6 @@ export async function ensureDevTenant(db: Database, apiKey: string): Promise<str
   if (existing) return existing.id;
   const [tenant] = await db.insert(tenants).values({ name: DEV_TENANT_NAME }).onConflictDoNothing().returning({ id: tenants.id });
   const tenantId = tenant?.id ?? (await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, DEV_TENANT_NAME)))[0]!.id;
-  await db.insert(apiKeys).values({ tenantId, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, 8) }).onConflictDoNothing();
+  await db.insert(apiKeys).values({ tenantId, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, KEY_PREFIX_LENGTH) }).onConflictDoNothing();
   return tenantId;
 }
