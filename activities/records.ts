@@ -6,6 +6,7 @@ import { verificationHistory, verifications, webhookEvents } from '../db/schema/
 import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
 import type { Effect } from '../workflows/state.js';
 import type { ActivityDeps } from './deps.js';
+import { noticeVerificationChanged } from '../db/change-notice.js';
 import { saveDocument } from './documents.js';
 
 export type WebhookOutcome = 'applied' | 'stale' | 'duplicate';
@@ -49,6 +50,7 @@ export function createRecordActivities({ db, providers, logger }: ActivityDeps) 
           const ids = request.webhookOutcomes.filter((o) => o.outcome === outcome).map((o) => o.webhookEventId);
           if (ids.length > 0) await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(inArray(webhookEvents.id, ids));
         }
+        await noticeVerificationChanged(tx, verificationId);
       });
       logger.debug({ verificationId, entries: entries.length, status: snapshot.status }, 'verification events recorded');
     },

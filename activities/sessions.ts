@@ -5,6 +5,7 @@ import { verifications } from '../db/schema/index.js';
 import type { ProviderName, VerificationStatus } from '../domain/verification.js';
 import { FailureType } from '../workflows/messages.js';
 import type { ActivityDeps } from './deps.js';
+import { noticeVerificationChanged } from '../db/change-notice.js';
 import { saveDocument } from './documents.js';
 import { toActivityFailure } from './failures.js';
 
@@ -69,6 +70,7 @@ export function createSessionActivities({ db, providers, logger }: ActivityDeps)
         .update(verifications)
         .set({ providerRef: session.providerRef, sessionUrl: session.sessionUrl, expiresAt: expiresAt === null ? null : new Date(expiresAt), providerStatus: session.providerStatus, updatedAt: new Date() })
         .where(eq(verifications.id, verificationId));
+      await noticeVerificationChanged(db, verificationId);
       logger.info({ verificationId, provider, providerRef: session.providerRef }, 'provider session created');
       return { providerRef: session.providerRef, expiresAt, providerStatus: session.providerStatus, status: session.status };
     },

@@ -7,11 +7,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
 import { registerProblemHandlers } from './problem.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { verificationRoutes } from './routes/verifications.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
 import { BackgroundTasks } from './services/background.js';
+import { ChangeFeed } from './services/change-feed.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';
 const BODY_LIMIT = 1024 * 1024;
@@ -36,7 +39,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
   });
-  app.addHook('onClose', () => background.drain());
+  const feed = new ChangeFeed(deps.database);
+  app.addHook('onClose', async () => {
+    await background.drain();
+    await feed.close();
+  });
 
   // JSON only: any other content type is a 415, not a string body that fails validation later.
   app.removeContentTypeParser('text/plain');
@@ -56,6 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { deps });
   await app.register(webhookRoutes, { deps, background });
+  await app.register(sessionRoutes, { deps });
   await app.register(verificationRoutes, { deps });
+  await app.register(eventRoutes, { deps, feed });
   return app;
 }

@@ -137,3 +137,21 @@ export const HealthBody = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   checks: Type.Optional(Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }))),
 });
+
+export const ListQuery = Type.Object(
+  {
+    status: Type.Optional(StatusSchema),
+    provider: Type.Optional(ProviderNameSchema),
+    reference: Type.Optional(Type.String({ maxLength: 255 })),
+    createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
+    createdBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor from the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+export const VerificationListSchema = Type.Object({
+  data: Type.Array(Type.Omit(VerificationSchema, ['history']), { description: 'Newest first; items are verifications without their history' }),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});

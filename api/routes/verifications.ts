@@ -8,14 +8,17 @@ import {
   CancelBody,
   CreateVerificationBody,
   CreatedVerification,
+  ListQuery,
   ReviewBody,
+  VerificationListSchema,
   VerificationParams,
   VerificationSchema,
   problemResponses,
 } from '../schemas.js';
 import { createVerification } from '../services/create-verification.js';
 import { cancelVerification, reviewVerification } from '../services/operator-actions.js';
-import { findVerification, loadVerificationBody, toCreatedVerification } from '../services/verification-view.js';
+import { listVerifications } from '../services/list-verifications.js';
+import { findVerification, loadVerificationBody, loadVerificationSummaries, toCreatedVerification } from '../services/verification-view.js';
 import { waitForSession } from '../services/wait-for-session.js';
 
 const MAX_WAIT_SECONDS = 30;
@@ -67,6 +70,23 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       if (ready) reply.header('preference-applied', `wait=${waitMs / 1000}`);
       reply.header('location', `${baseUrl}/v1/verifications/${row.id}`);
       return reply.status(ready ? 201 : 202).send(toCreatedVerification(row, baseUrl));
+    },
+  );
+
+  app.get(
+    '/v1/verifications',
+    {
+      schema: {
+        summary: 'List verifications',
+        description: 'Newest first, filtered; pass `nextCursor` back as `cursor` for the next page (null on the last page).',
+        tags: ['verifications'],
+        querystring: ListQuery,
+        response: { 200: VerificationListSchema, ...problemResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const { rows, nextCursor } = await listVerifications(db, request.tenant.id, request.query);
+      return { data: await loadVerificationSummaries(db, rows), nextCursor };
     },
   );
 

@@ -28,8 +28,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; backgroun
       },
     },
     async (request) => {
-      // Validated against the provider enum by the params schema.
-      const provider = request.params.provider as ProviderName;
+      const provider: ProviderName = request.params.provider;
       if (!deps.providers.has(provider)) throw new NotFoundError({ detail: `Provider '${provider}' is not configured`, action: 'Set the provider credentials in the environment.' });
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const result = await acceptWebhook(deps, provider, { rawBody, headers: request.headers }, String(request.id));

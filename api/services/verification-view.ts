@@ -1,5 +1,5 @@
 // Reading a verification as the API shows it: row + history + document, tenant-scoped.
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { verificationDocuments, verificationHistory, verifications, type Verification } from '../../db/schema/index.js';
 import type { CreatedVerification, VerificationBody } from '../schemas.js';
@@ -27,30 +27,16 @@ export function toCreatedVerification(row: Verification, baseUrl: string): Creat
   };
 }
 
-export async function loadVerificationBody(db: Database, row: Verification): Promise<VerificationBody> {
-  const [history, documents] = await Promise.all([
-    db.select().from(verificationHistory).where(eq(verificationHistory.verificationId, row.id)).orderBy(asc(verificationHistory.seq)),
-    db.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, row.id)),
-  ]);
-  const doc = documents[0];
-  const document = doc
-    ? {
-        type: doc.type,
-        idClass: doc.idClass,
-        number: doc.number,
-        expiresAt: doc.expiresAt,
-        issuedAt: doc.issuedAt,
-        issuingAuthority: doc.issuingAuthority,
-        country: doc.country,
-        firstName: doc.firstName,
-        middleName: doc.middleName,
-        lastName: doc.lastName,
-        birthdate: doc.birthdate,
-        sex: doc.sex,
-        nationality: doc.nationality,
-        address: doc.address,
-      }
-    : null;
+type VerificationDocumentRow = typeof verificationDocuments.$inferSelect;
+type HistoryRow = typeof verificationHistory.$inferSelect;
+
+function toDocument(doc: VerificationDocumentRow | undefined) {
+  if (!doc) return null;
+  const { verificationId: _v, sourceEventId: _s, updatedAt: _u, ...fields } = doc;
+  return fields;
+}
+
+function toBody(row: Verification, history: HistoryRow[], doc: VerificationDocumentRow | undefined): VerificationBody {
   return {
     id: row.id,
     provider: row.provider as VerificationBody['provider'],
@@ -61,7 +47,7 @@ export async function loadVerificationBody(db: Database, row: Verification): Pro
     sessionUrl: row.sessionUrl,
     expiresAt: row.expiresAt?.toISOString() ?? null,
     progress: row.progress,
-    result: row.result ? { decision: row.result.decision as Status, reasons: row.result.reasons, document } : null,
+    result: row.result ? { decision: row.result.decision as Status, reasons: row.result.reasons, document: toDocument(doc) } : null,
     metadata: row.metadata,
     history: history.map((h) => ({
       at: h.at.toISOString(),
@@ -75,4 +61,23 @@ export async function loadVerificationBody(db: Database, row: Verification): Pro
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+export async function loadVerificationBody(db: Database, row: Verification): Promise<VerificationBody> {
+  const [history, documents] = await Promise.all([
+    db.select().from(verificationHistory).where(eq(verificationHistory.verificationId, row.id)).orderBy(asc(verificationHistory.seq)),
+    db.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, row.id)),
+  ]);
+  return toBody(row, history, documents[0]);
+}
+
+/** A page of verifications as lists show them: everything but the history, in one query for the documents. */
+export async function loadVerificationSummaries(db: Database, rows: Verification[]): Promise<Omit<VerificationBody, 'history'>[]> {
+  const ids = rows.map((r) => r.id);
+  const documents = ids.length ? await db.select().from(verificationDocuments).where(inArray(verificationDocuments.verificationId, ids)) : [];
+  const byId = new Map(documents.map((d) => [d.verificationId, d]));
+  return rows.map((row) => {
+    const { history: _h, ...summary } = toBody(row, [], byId.get(row.id));
+    return summary;
+  });
 }
