@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { createRecordActivities } from './records.js';
 import { createSessionActivities } from './sessions.js';
+import { createStepActivities } from './steps.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -9,5 +10,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSessionActivities(deps),
     ...createRecordActivities(deps),
+    ...createStepActivities(deps),
   };
 }

@@ -1,7 +1,7 @@
 // Persisting what the workflow decided: history, status snapshot, documents and webhook
 // outcomes in one transaction, idempotent under activity retries (history rows are keyed by
 // the workflow's sequence number).
-import { eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.js';
 import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
 import type { Effect } from '../workflows/state.js';
@@ -48,7 +48,11 @@ export function createRecordActivities({ db, providers, logger }: ActivityDeps) 
           .where(eq(verifications.id, verificationId));
         for (const outcome of ['applied', 'stale', 'duplicate'] as const) {
           const ids = request.webhookOutcomes.filter((o) => o.outcome === outcome).map((o) => o.webhookEventId);
-          if (ids.length > 0) await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(inArray(webhookEvents.id, ids));
+          if (ids.length === 0) continue;
+          // A duplicate is the same stored row signalled again (intake and sweeper racing, a sweep
+          // after a lost ack): the verdict it got the first time stands.
+          const rows = outcome === 'duplicate' ? and(inArray(webhookEvents.id, ids), inArray(webhookEvents.outcome, ['received', 'delivered'])) : inArray(webhookEvents.id, ids);
+          await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(rows);
         }
         await noticeVerificationChanged(tx, verificationId);
       });

@@ -25,5 +25,5 @@ export interface AppDeps {
 
 export function behaviourOf(adapter: ProviderAdapter): ProviderBehaviour {
   const { fetchBeforeApply, polling, reverification, sessionExpiry, longLived } = adapter.capabilities;
-  return { fetchBeforeApply, polling, reverification, sessionExpiry, longLived };
+  return { fetchBeforeApply, polling, reverification, sessionExpiry, longLived, multiStep: adapter.steps !== undefined };
 }

@@ -74,4 +74,37 @@ export interface ProviderAdapter {
   parseWebhook(rawBody: Buffer): NormalizedWebhook;
   createSession(input: CreateSessionInput): Promise<ProviderSession>;
   fetchState(providerRef: string): Promise<ProviderState>;
+  /** A new hosted link for an existing session, where links are short-lived (Stripe account links). */
+  refreshSession?(providerRef: string, verificationId: string): Promise<RefreshedSession>;
+  /** Template providers (IDmeta style): the workflow runs each step as its own activity, then finalizes. */
+  steps?: MultiStepApi;
+}
+
+export interface TemplateStep {
+  /** The provider's step key (e.g. `document`, `selfie`, `database_check`). */
+  key: string;
+  /** Human-readable, shown in progress messages. */
+  name: string;
+}
+
+export interface RunStepInput {
+  providerRef: string;
+  templateId: string | null;
+  step: TemplateStep;
+  stepIndex: number;
+  /** Stable per verification and step, so a retried step is never run twice by the provider. */
+  idempotencyKey: string;
+}
+
+export interface MultiStepApi {
+  /** The template's ordered steps (from the provider, or the synced cache). */
+  listSteps(templateId: string | null): Promise<TemplateStep[]>;
+  runStep(input: RunStepInput): Promise<void>;
+  /** Ends the session and returns the provider's decision. */
+  finalize(input: { providerRef: string; templateId: string | null }): Promise<ProviderState>;
+}
+
+export interface RefreshedSession {
+  sessionUrl: string;
+  expiresAt: string | null;
 }

@@ -46,6 +46,8 @@ export interface ProviderBehaviour {
   reverification: boolean;
   sessionExpiry: boolean;
   longLived: boolean;
+  /** Template provider: run the template's steps as activities, then finalize. */
+  multiStep: boolean;
 }
 
 export interface SessionRef {

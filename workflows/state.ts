@@ -123,7 +123,7 @@ export function precedenceKey(event: ReducerEvent, policy: ReducerPolicy): Prece
     cls: precedenceClass(event, policy),
     // Our own session-created record sorts before any provider event, so clock skew between us
     // and the provider can never make a real provider event look stale against it.
-    at: event.source === 'api' ? 0 : Date.parse(event.occurredAt),
+    at: event.source === 'api' && !isTerminalStatus(event.status) ? 0 : Date.parse(event.occurredAt),
     rank: STATUS_RANK[event.status],
     // Our own events have no id: their whole content is the tiebreak, so equal keys mean equal states.
     id: event.eventId ?? [event.source, event.status, event.occurredAt, event.providerStatus ?? '', ...event.reasons].join('|'),

@@ -2,6 +2,7 @@
 // timers and operator actions through the pure reducer, persisting every decision. The
 // workflow is the single writer of a verification's status, so ordering is decided here.
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -50,6 +51,12 @@ const durable = proxyActivities<Activities>({
 const reads = proxyActivities<Activities>({
   startToCloseTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+// Template steps: a provider outage is retried indefinitely with backoff; a 4xx ends the verification in `error`.
+const steps = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 type InboxItem =
@@ -226,20 +233,15 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   };
 
   if (!carried) {
-    const created = await durable.createProviderSession({
-      verificationId,
-      provider: input.provider,
-      templateId: input.templateId,
-      sessionTtlMs: timers.sessionTtlMs,
-    });
-    session = { providerRef: created.providerRef, expiresAt: created.expiresAt };
-    nextPollAt = Date.now() + timers.fallbackPollAfterMs;
-    await applyAll([
-      {
-        event: { source: 'api', eventId: null, occurredAt: nowIso(), status: created.status, providerStatus: created.providerStatus, reasons: [] },
-        webhookEventId: null,
-      },
-    ]);
+    try {
+      await startSession();
+    } catch (err) {
+      const type = failureTypeOf(err);
+      if (type !== FailureType.providerRejected) throw err;
+      // The provider refused the request itself: retrying cannot help, so the verification ends in `error`.
+      log.warn('provider rejected the verification', { verificationId });
+      await applyAll([{ event: { source: 'api', eventId: null, occurredAt: nowIso(), status: 'error', providerStatus: state.providerStatus, reasons: ['provider_rejected'] }, webhookEventId: null }]);
+    }
   }
 
   for (;;) {
@@ -260,6 +262,39 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   }
   await condition(allHandlersFinished);
   return view();
+
+  async function startSession(): Promise<void> {
+    const created = await durable.createProviderSession({
+      verificationId,
+      provider: input.provider,
+      templateId: input.templateId,
+      sessionTtlMs: timers.sessionTtlMs,
+    });
+    session = { providerRef: created.providerRef, expiresAt: created.expiresAt };
+    nextPollAt = Date.now() + timers.fallbackPollAfterMs;
+    await applyAll([
+      {
+        event: { source: 'api', eventId: null, occurredAt: nowIso(), status: created.status, providerStatus: created.providerStatus, reasons: [] },
+        webhookEventId: null,
+      },
+    ]);
+    if (behaviour.multiStep) await runTemplateSteps(created.providerRef);
+  }
+
+  /** Each step its own activity: after a crash, replay skips finished steps and resumes at the next. */
+  async function runTemplateSteps(providerRef: string): Promise<void> {
+    const { steps: templateSteps } = await durable.listTemplateSteps({ provider: input.provider, templateId: input.templateId });
+    for (const [stepIndex, step] of templateSteps.entries()) {
+      await steps.runTemplateStep({ verificationId, provider: input.provider, providerRef, templateId: input.templateId, stepIndex, totalSteps: templateSteps.length, step });
+      // An operator may cancel between steps.
+      await drainInbox();
+      if (isTerminalStatus(state.status)) return;
+    }
+    const final = await steps.finalizeSession({ verificationId, provider: input.provider, providerRef, templateId: input.templateId });
+    await applyAll([
+      { event: { source: 'api', eventId: null, occurredAt: final.fetchedAt, status: final.status, providerStatus: final.providerStatus, reasons: final.reasons }, webhookEventId: null },
+    ]);
+  }
 
   function decisionWindowClosed(): boolean {
     return !behaviour.longLived && isTerminalStatus(state.status) && decidedAt !== null && Date.now() >= decidedAt + timers.decisionWindowMs;
@@ -304,6 +339,11 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
 
 function nowIso(): string {
   return new Date().toISOString();
+}
+
+/** The ApplicationFailure type behind an activity failure, if any. */
+function failureTypeOf(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
 function shouldContinueAsNew(input: VerificationWorkflowInput, eventsThisRun: number): boolean {

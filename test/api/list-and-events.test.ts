@@ -26,7 +26,7 @@ function readEvents(url: string, headers: Record<string, string>, onMessage?: (m
           buffer = buffer.slice(end + 2);
           const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
           if (fields.event) {
-            const message = { event: fields.event, id: fields.id, data: JSON.parse(fields.data) } as SseMessage;
+            const message = { event: fields.event, id: fields.id, data: JSON.parse(fields.data ?? "null") } as SseMessage;
             messages.push(message);
             onMessage?.(message);
           }

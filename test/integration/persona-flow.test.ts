@@ -28,16 +28,19 @@ t.test('persona: create, approve in the hosted flow, GET shows approved with doc
   t.equal(inquiryId, pending.body.providerRef, 'the session URL is the inquiry the workflow created');
 
   t.equal(await decide(stack.sandboxUrl, inquiryId, 'approved'), 200);
+  // Persona is read before applying, so `approved` may show after the first webhook already;
+  // wait until both webhooks are in the history.
+  const webhookEntries = (body: { history: { source: string }[] }) => body.history.filter((h) => h.source === 'webhook').length;
   const done = await eventually(
     () => stack.request('GET', `/v1/verifications/${id}`),
-    (r) => r.body.status === 'approved',
+    (r) => r.body.status === 'approved' && webhookEntries(r.body) === 2,
   );
   t.equal(done.body.status, 'approved');
   t.equal(done.body.providerStatus, 'approved');
   t.match(done.body.result, { decision: 'approved', document: { type: 'national_id', number: /.+/, lastName: /.+/ } });
   const sources = done.body.history.map((h: { source: string }) => h.source);
   t.equal(sources[0], 'api', 'history starts with the session creation');
-  t.ok(done.body.history.filter((h: { source: string }) => h.source === 'webhook').length >= 2, 'both webhooks recorded');
+  t.equal(webhookEntries(done.body), 2, 'both webhooks recorded');
   t.match(done.body.history.at(-1), { to: 'approved' });
 
   const description = await stack.temporal.client.workflow.getHandle(`verification-${id}`).describe();
