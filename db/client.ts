@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -10,6 +11,15 @@ import * as schema from './schema/index.js';
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export type DatabaseKind = 'postgres' | 'pglite';
+
+/**
+ * Rows of a raw SQL query. `db.execute` is typed `unknown` on the shared type because the drivers
+ * disagree on its shape (postgres.js: an array of rows; PGlite: `{ rows }`).
+ */
+export async function selectRows<Row>(db: Database, query: SQL): Promise<Row[]> {
+  const result = (await db.execute(query)) as Row[] | { rows: Row[] };
+  return Array.isArray(result) ? [...result] : result.rows;
+}
 
 export interface DatabaseHandle {
   db: Database;

@@ -83,7 +83,9 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}
   let downloadFailure: unknown = null;
   if (options.sdkDownload ?? true) {
     try {
-      if (await withBuildLock(cached, () => downloadWithSdk(cached, log))) return { path: cached, source: 'sdk-download' };
+      if (await withBuildLock(cached, () => downloadWithSdk(cached, log))) {
+        return { path: cached, source: 'sdk-download' };
+      }
     } catch (error) {
       downloadFailure = error;
     }
@@ -96,15 +98,18 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}
  * Versioned, so bumping TEMPORAL_CLI_VERSION builds anew instead of reusing an old binary.
  */
 export function temporalCliCachePath(env: NodeJS.ProcessEnv = process.env): string {
-  const cacheRoot = env.VERIFLOW_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'veriflow');
+  const userCache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  const cacheRoot = env.VERIFLOW_CACHE_DIR || join(userCache, 'veriflow');
   return join(cacheRoot, 'temporal-cli', TEMPORAL_CLI_VERSION, `temporal${EXECUTABLE_SUFFIX}`);
 }
 
 function notFound(cachePath: string, downloadFailure: unknown): TemporalCliNotFoundError {
   const lines = [
-    `Temporal CLI ${TEMPORAL_CLI_VERSION} not found (looked at TEMPORAL_CLI_PATH, \`temporal\` on PATH, and ${cachePath}).`,
+    `Temporal CLI ${TEMPORAL_CLI_VERSION} not found ` +
+      `(looked at TEMPORAL_CLI_PATH, \`temporal\` on PATH, and ${cachePath}).`,
     'Do one of:',
-    `  - install Go >= 1.23 (https://go.dev/dl/) and run \`npm run temporal:install\`: it builds the CLI once into ${cachePath};`,
+    '  - install Go >= 1.23 (https://go.dev/dl/) and run `npm run temporal:install`: ' +
+      `it builds the CLI once into ${cachePath};`,
     '  - set TEMPORAL_CLI_PATH=/path/to/temporal;',
     '  - put `temporal` on PATH (https://docs.temporal.io/cli#install).',
   ];
@@ -112,7 +117,12 @@ function notFound(cachePath: string, downloadFailure: unknown): TemporalCliNotFo
   return new TemporalCliNotFoundError(lines.join('\n'), downloadFailure ? { cause: downloadFailure } : undefined);
 }
 
-async function buildWithGo(go: string, target: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<boolean> {
+async function buildWithGo(
+  go: string,
+  target: string,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<boolean> {
   // Into a temp dir, then rename: a build killed halfway must never leave a binary that looks cached.
   const buildDir = await mkdtemp(join(dirname(target), BUILD_DIR_PREFIX));
   log(`Building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (first run only, ~3 min)…`);

@@ -57,8 +57,10 @@ export interface TemporalDevServer {
 
 export async function startTemporalDevServer(options: TemporalDevServerOptions = {}): Promise<TemporalDevServer> {
   const cliPath = options.cliPath ?? (await resolveTemporalCli()).path;
-  const port = options.port || (await pickFreePort());
-  const uiPort = options.uiPort == null ? null : options.uiPort || (await pickFreePort());
+  // An explicit port must be free now: if another server held it, the readiness check would talk
+  // to that server and report success while ours dies on "address already in use".
+  const port = await claimPort(options.port || 0);
+  const uiPort = options.uiPort == null ? null : await claimPort(options.uiPort);
   const namespace = options.namespace ?? 'default';
   const dbFile = options.dbFile ?? null;
   // The CLI does not create the SQLite file's directory.
@@ -89,7 +91,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   const stdio = options.stdio ?? 'ignore';
   // stderr is always piped so a failed start can show why; it is forwarded when asked to inherit.
   const child = spawn(cliPath, args, {
-    stdio: ['ignore', stdio === 'inherit' ? 'inherit' : stdio, 'pipe'],
+    stdio: ['ignore', stdio, 'pipe'],
   });
   const stderrTail = collectTail(child, stdio === 'inherit');
   const exited = exitOf(child);
@@ -104,7 +106,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
       process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const graceExpired = sleep(STOP_GRACE_MS, 'expired' as const);
+      // Unref'd: once the server has exited, this timer must not keep the caller's process alive.
+      const graceExpired = sleep(STOP_GRACE_MS, 'expired' as const, { ref: false });
       if ((await Promise.race([exited, graceExpired])) === 'expired') {
         child.kill('SIGKILL');
         await exited;
@@ -112,7 +115,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     })());
 
   try {
-    await waitUntilReady({ address, namespace, exited, stderrTail, timeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS });
+    const timeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    await waitUntilReady({ address, namespace, exited, stderrTail, timeoutMs });
   } catch (error) {
     await stop();
     throw error;
@@ -129,10 +133,23 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
 }
 
 /** A port the OS considers free on 127.0.0.1 right now (another process may still take it first). */
-export async function pickFreePort(): Promise<number> {
+export function pickFreePort(): Promise<number> {
+  return claimPort(0);
+}
+
+/** Binds `port` (0: any) on 127.0.0.1 and releases it, proving it free; resolves to the port. */
+async function claimPort(port: number): Promise<number> {
   const server = createServer();
-  server.listen(0, HOST);
-  await once(server, 'listening');
+  server.listen(port, HOST);
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    throw new TemporalDevServerError(
+      `Port ${HOST}:${port} is not free (${(error as Error).message}); is another Temporal dev server running? ` +
+        'Stop it, or pick another port (0 picks a free one).',
+      { cause: error },
+    );
+  }
   const address = server.address();
   server.close();
   await once(server, 'close');
@@ -156,7 +173,9 @@ async function waitUntilReady({ address, namespace, exited, stderrTail, timeoutM
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
   while (Date.now() < deadline) {
-    if (exit) throw new TemporalDevServerError(`Temporal dev server exited before it was ready (${exit}).\n${stderrTail()}`);
+    if (exit) {
+      throw new TemporalDevServerError(`Temporal dev server exited before it was ready (${exit}).\n${stderrTail()}`);
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2_000 });
       try {
@@ -193,5 +212,6 @@ function collectTail(child: ChildProcess, forward: boolean): () => string {
     lines.push(...chunk.split('\n').filter(Boolean));
     lines.splice(0, Math.max(0, lines.length - STDERR_TAIL_LINES));
   });
-  return () => (lines.length ? `Server stderr (last lines):\n${lines.join('\n')}` : 'The server wrote nothing to stderr.');
+  return () =>
+    lines.length ? `Server stderr (last lines):\n${lines.join('\n')}` : 'The server wrote nothing to stderr.';
 }
