@@ -1,5 +1,6 @@
 // The Temporal worker: runs verification workflows and their activities.
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Runtime, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -8,6 +9,7 @@ import { parseEnv } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import { createLogger } from './runtime/logger.js';
+import { createMetrics, type Metrics } from './runtime/metrics.js';
 import { providersFromEnv } from './runtime/providers.js';
 import { connectWorker } from './runtime/temporal.js';
 
@@ -19,11 +21,15 @@ export function workflowsPath(): string {
 
 let runtimeInstalled = false;
 
-/** Route the SDK core's logs into our JSON logger; the Runtime can be installed once per process. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Route the SDK core's logs into our JSON logger and, when asked, export its Prometheus metrics
+ * (worker pollers, task latencies) on `metricsBind`. The Runtime can be installed once per process.
+ */
+export function installTemporalRuntime(logger: Logger, metricsBind?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    ...(metricsBind ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBind } } } } : {}),
     logger: new DefaultLogger('WARN', (entry) => {
       const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
       logger[level]({ ...entry.meta, component: 'temporal' }, entry.message);
@@ -54,16 +60,31 @@ async function main(): Promise<void> {
   if (!env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is not set: the standalone worker needs a Temporal server (npm run dev starts one for you).');
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: a standalone worker needs Postgres shared with the API (embedded PGlite works only inside npm run dev).');
   const logger = createLogger(env, 'veriflow-worker');
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND);
+  const metrics = createMetrics();
+  const metricsServer = env.METRICS_PORT ? await serveMetrics(metrics, env.HOST, env.METRICS_PORT) : null;
   const database = await createDatabase({ url: env.DATABASE_URL });
   await migrateDatabase(database.db);
   const connection = await connectWorker({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
-  const worker = await createVerificationWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db: database.db, providers: providersFromEnv(env), logger });
+  const worker = await createVerificationWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db: database.db, providers: providersFromEnv(env), logger, metrics });
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
   // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have drained.
   await worker.run();
   await connection.close();
   await database.close();
+  metricsServer?.close();
+}
+
+/** A standalone worker has no HTTP API, so its metrics get a minimal server of their own. */
+function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import type { Metrics } from '../runtime/metrics.js';
 
 export interface ProviderLookup {
   get(name: ProviderName): ProviderAdapter;
@@ -12,4 +13,6 @@ export interface ActivityDeps {
   db: Database;
   providers: ProviderLookup;
   logger: Logger;
+  /** Prometheus metrics of this process; omitted in tests that don't read them. */
+  metrics?: Metrics;
 }

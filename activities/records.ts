@@ -13,12 +13,13 @@ export type WebhookOutcome = 'applied' | 'stale' | 'duplicate';
 
 export interface RecordEventsRequest {
   verificationId: string;
+  provider: ProviderName;
   effects: Effect[];
   webhookOutcomes: { webhookEventId: string; outcome: WebhookOutcome }[];
   snapshot: { status: VerificationStatus; providerStatus: string | null; reasons: string[] };
 }
 
-export function createRecordActivities({ db, providers, logger }: ActivityDeps) {
+export function createRecordActivities({ db, providers, logger, metrics }: ActivityDeps) {
   return {
     async recordEvents(request: RecordEventsRequest): Promise<void> {
       const { verificationId, snapshot } = request;
@@ -56,6 +57,10 @@ export function createRecordActivities({ db, providers, logger }: ActivityDeps) 
         }
         await noticeVerificationChanged(tx, verificationId);
       });
+      for (const effect of request.effects) {
+        if (effect.type === 'statusChanged') metrics?.transitions.inc({ provider: request.provider, status: effect.to });
+      }
+      for (const { outcome } of request.webhookOutcomes) metrics?.webhooksReceived.inc({ provider: request.provider, outcome });
       logger.debug({ verificationId, entries: entries.length, status: snapshot.status }, 'verification events recorded');
     },
   };

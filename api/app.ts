@@ -13,6 +13,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { verificationRoutes } from './routes/verifications.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
+import { createMetrics } from '../runtime/metrics.js';
 import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
 
@@ -25,7 +26,8 @@ function correlationId(header: string | string[] | undefined): string {
   return value && /^[\w.:-]{1,128}$/.test(value) ? value : randomUUID();
 }
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
+  const deps = { ...appDeps, metrics: appDeps.metrics ?? createMetrics() };
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; naming the base type keeps plugin types default.
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -62,6 +64,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { deps });
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
   await app.register(webhookRoutes, { deps, background });
   await app.register(sessionRoutes, { deps });
   await app.register(verificationRoutes, { deps });

@@ -4,6 +4,7 @@ import type { Env } from '../config/env.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import type { Metrics } from '../runtime/metrics.js';
 import type { ProviderBehaviour, VerificationTimers } from '../workflows/messages.js';
 
 export interface ProviderDirectory {
@@ -19,6 +20,8 @@ export interface AppDeps {
   providers: ProviderDirectory;
   timers: VerificationTimers;
   logger: Logger;
+  /** Prometheus metrics; a fresh registry when omitted (tests). */
+  metrics?: Metrics;
   /** Default template per provider when a request names none. */
   defaultTemplates: Partial<Record<ProviderName, string>>;
 }

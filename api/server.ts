@@ -6,6 +6,7 @@ import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../runtime/logger.js';
 import { providersFromEnv } from '../runtime/providers.js';
+import { createMetrics } from '../runtime/metrics.js';
 import { connectClient } from '../runtime/temporal.js';
 import { buildApp } from './app.js';
 import { startSweeper } from './services/sweeper.js';
@@ -19,7 +20,9 @@ async function main(): Promise<void> {
   await migrateDatabase(database.db);
   const temporal = await connectClient({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
   const providers = providersFromEnv(env);
+  const metrics = createMetrics();
   const app = await buildApp({
+    metrics,
     env,
     database,
     temporal,
@@ -28,7 +31,7 @@ async function main(): Promise<void> {
     logger,
     defaultTemplates: env.PERSONA_TEMPLATE_ID ? { persona: env.PERSONA_TEMPLATE_ID } : {},
   });
-  const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger }, parseDuration(env.SWEEPER_INTERVAL));
+  const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger, metrics }, parseDuration(env.SWEEPER_INTERVAL));
   await app.listen({ host: env.HOST, port: env.PORT });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

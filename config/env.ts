@@ -25,12 +25,22 @@ export const EnvSchema = Type.Object({
   PERSONA_API_KEY: Optional('Persona API key'),
   PERSONA_WEBHOOK_SECRET: Optional('Persona webhook secret; several may be given comma-separated during rotation'),
   PERSONA_TEMPLATE_ID: Optional('Default Persona inquiry template (itmpl_…)'),
+  STRIPE_API_URL: Type.String({ default: 'https://api.stripe.com' }),
+  STRIPE_SECRET_KEY: Optional('Stripe secret key (sk_…) of the Connect platform'),
+  STRIPE_WEBHOOK_SECRET: Optional('Stripe webhook endpoint secret (whsec_…); several may be given comma-separated during rotation'),
+  VERIFLOW_LINK_SECRET: Optional('Signs the public links veriflow hands out (Stripe onboarding refresh); required in production when Stripe is configured'),
+  SMILEID_API_URL: Type.String({ default: 'https://api.smileidentity.com', description: 'SmileID API origin (https://testapi.smileidentity.com for its test environment)' }),
+  SMILEID_PARTNER_ID: Optional('SmileID partner id'),
+  SMILEID_API_KEY: Optional('SmileID API key (signs requests; verifies callbacks and job_status responses)'),
   VERIFY_FALLBACK_POLL_AFTER: Duration('24h', 'Poll the provider when no webhook arrived for this long'),
   VERIFY_POLL_INTERVAL: Duration('1h', 'Then poll this often until terminal'),
   VERIFY_SESSION_TTL: Duration('24h', 'Session lifetime when the provider gives none'),
   VERIFY_DECISION_WINDOW: Duration('7d', 'After a decision the workflow stays open this long for newer provider decisions'),
+  VERIFY_CONTINUE_AS_NEW_AFTER: Type.Optional(Type.Integer({ minimum: 1, description: 'Continue-as-new after this many history entries in one run (default: when Temporal suggests it)' })),
   SWEEPER_INTERVAL: Duration('5s', 'How often stored-but-undelivered webhooks are re-signalled'),
   SANDBOX_PORT: Type.Integer({ default: 4010, minimum: 0, maximum: 65535 }),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Standalone worker: serve /metrics on this port (the API serves its own at /metrics)' })),
+  TEMPORAL_METRICS_BIND: Optional('host:port where the Temporal SDK runtime exports its own Prometheus metrics (worker polls, task latencies)'),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -45,6 +55,10 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   if (!Value.Check(EnvSchema, value)) {
     const problems = [...Value.Errors(EnvSchema, value)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message}`);
     throw new InvalidConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}\nSee .env.example for every variable and its default.`);
+  }
+  // The dev default would let anyone mint onboarding links for any verification id.
+  if (value.NODE_ENV === 'production' && value.STRIPE_SECRET_KEY && !value.VERIFLOW_LINK_SECRET) {
+    throw new InvalidConfigError('Invalid configuration:\n  VERIFLOW_LINK_SECRET: required in production when Stripe is configured (a long random string)\nSee .env.example for every variable and its default.');
   }
   return value;
 }
@@ -67,4 +81,11 @@ export function timersFromEnv(env: Env): VerificationTimersConfig {
 
 export function publicBaseUrl(env: Env): string {
   return env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;
+}
+
+const DEV_LINK_SECRET = 'veriflow-dev-link-secret';
+
+/** The secret for signed public links; a fixed value outside production (parseEnv requires a real one there). */
+export function linkSecret(env: Env): string {
+  return env.VERIFLOW_LINK_SECRET ?? DEV_LINK_SECRET;
 }

@@ -10,6 +10,7 @@ import { parseEnv, publicBaseUrl, timersFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../runtime/logger.js';
+import { createMetrics } from '../runtime/metrics.js';
 import { providersFromEnv } from '../runtime/providers.js';
 import { connectClient, connectWorker } from '../runtime/temporal.js';
 import { startSandbox } from '../sandbox/server.js';
@@ -23,6 +24,10 @@ const SANDBOX_DEFAULTS = {
   PERSONA_API_KEY: 'sandbox_persona_api_key',
   PERSONA_WEBHOOK_SECRET: 'sandbox_persona_webhook_secret',
   PERSONA_TEMPLATE_ID: 'itmpl_sandbox_kyc',
+  STRIPE_SECRET_KEY: 'sk_test_sandbox_stripe_secret_key',
+  STRIPE_WEBHOOK_SECRET: 'whsec_sandbox_stripe_webhook_secret',
+  SMILEID_PARTNER_ID: '0420',
+  SMILEID_API_KEY: 'sandbox_smileid_api_key',
 };
 
 function step(message: string): void {
@@ -32,7 +37,7 @@ function step(message: string): void {
 async function main(): Promise<void> {
   const base = parseEnv();
   const sandboxUrl = `http://127.0.0.1:${base.SANDBOX_PORT}`;
-  const env = parseEnv({ PERSONA_API_URL: sandboxUrl, ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', ...process.env });
+  const env = parseEnv({ PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', ...process.env });
   if (env.NODE_ENV === 'production') throw new Error('npm run dev is for development; it creates a dev tenant and a sandbox. Use api/server.ts and worker.ts in production.');
   const logger = createLogger(env);
   await mkdir(DATA_DIR, { recursive: true });
@@ -58,17 +63,22 @@ async function main(): Promise<void> {
   step('Starting the provider sandbox…');
   const sandbox = await startSandbox({
     port: env.SANDBOX_PORT,
-    webhookTargets: { persona: `${apiUrl}/webhooks/persona` },
-    secrets: { persona: { apiKey: SANDBOX_DEFAULTS.PERSONA_API_KEY, webhookSecret: SANDBOX_DEFAULTS.PERSONA_WEBHOOK_SECRET } },
+    webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe`, smileid: `${apiUrl}/webhooks/smileid` },
+    secrets: {
+      persona: { apiKey: SANDBOX_DEFAULTS.PERSONA_API_KEY, webhookSecret: SANDBOX_DEFAULTS.PERSONA_WEBHOOK_SECRET },
+      stripe: { secretKey: SANDBOX_DEFAULTS.STRIPE_SECRET_KEY, webhookSecret: SANDBOX_DEFAULTS.STRIPE_WEBHOOK_SECRET },
+      smileid: { partnerId: SANDBOX_DEFAULTS.SMILEID_PARTNER_ID, apiKey: SANDBOX_DEFAULTS.SMILEID_API_KEY },
+    },
   });
   stops.push(() => sandbox.close());
 
   step('Starting the worker and the API…');
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND);
+  const metrics = createMetrics();
   const temporalEnv = { ...env, TEMPORAL_ADDRESS: temporalAddress };
   const providers = providersFromEnv(env);
   const workerConnection = await connectWorker(temporalEnv);
-  const worker = await createVerificationWorker({ connection: workerConnection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db: database.db, providers, logger });
+  const worker = await createVerificationWorker({ connection: workerConnection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db: database.db, providers, logger, metrics });
   const workerRun = worker.run();
   stops.unshift(async () => {
     // The SDK also stops workers on SIGINT by itself; shut down only what still runs.
@@ -78,9 +88,9 @@ async function main(): Promise<void> {
   });
 
   const temporal = await connectClient(temporalEnv);
-  const app = await buildApp({ env, database, temporal, providers, timers: timersFromEnv(env), logger, defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID! } });
+  const app = await buildApp({ metrics, env, database, temporal, providers, timers: timersFromEnv(env), logger, defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID! } });
   await app.listen({ host: env.HOST, port: env.PORT });
-  const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger }, parseDuration(env.SWEEPER_INTERVAL));
+  const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger, metrics }, parseDuration(env.SWEEPER_INTERVAL));
   stops.unshift(stopSweeper, () => app.close(), () => temporal.connection.close());
 
   const key = env.VERIFLOW_DEV_API_KEY;

@@ -166,6 +166,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     if (effects.length === 0 && outcomes.length === 0) return;
     await durable.recordEvents({
       verificationId,
+      provider: input.provider,
       effects,
       webhookOutcomes: outcomes,
       snapshot: { status: state.status, providerStatus: state.providerStatus, reasons: state.reasons },

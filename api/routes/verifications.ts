@@ -59,11 +59,13 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       },
     },
     async (request, reply) => {
+      const stopTimer = deps.metrics?.createSeconds.startTimer();
       const created = await createVerification(deps, {
         tenantId: request.tenant.id,
         body: request.body,
         idempotencyKey: request.headers['idempotency-key'] ?? null,
       });
+      stopTimer?.();
       const waitMs = preferredWaitMs(request.headers.prefer);
       const row = waitMs > 0 ? await waitForSession(deps, created, waitMs) : created;
       const ready = waitMs > 0 && row.sessionUrl !== null;

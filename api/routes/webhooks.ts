@@ -2,11 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ProviderName } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
-import { NotFoundError } from '../errors.js';
+import { ApiError, NotFoundError } from '../errors.js';
 import { ProviderNameSchema, WebhookAck, problemResponses } from '../schemas.js';
 import type { BackgroundTasks } from '../services/background.js';
 import { deliverEvent } from '../services/event-delivery.js';
 import { acceptWebhook } from '../services/webhook-intake.js';
+
+/** Metric outcome names for rejected deliveries. */
+const REJECTION_OUTCOME: Record<string, string> = { invalid_signature: 'invalid', malformed_webhook: 'malformed', storage_unavailable: 'unavailable' };
 
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; background: BackgroundTasks }> = async (app, { deps, background }) => {
   // Signatures are computed over the exact bytes sent, so the body stays a Buffer here.
@@ -27,14 +30,24 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; backgroun
         response: { 200: WebhookAck, ...problemResponses(400, 401, 404, 413, 415, 503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const provider: ProviderName = request.params.provider;
+      const metrics = deps.metrics!;
+      const stopTimer = metrics.webhookAckSeconds.startTimer({ provider });
+      reply.raw.once('finish', () => stopTimer());
       if (!deps.providers.has(provider)) throw new NotFoundError({ detail: `Provider '${provider}' is not configured`, action: 'Set the provider credentials in the environment.' });
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const result = await acceptWebhook(deps, provider, { rawBody, headers: request.headers }, String(request.id));
+      let result;
+      try {
+        result = await acceptWebhook(deps, provider, { rawBody, headers: request.headers }, String(request.id));
+      } catch (err) {
+        metrics.webhooksReceived.inc({ provider, outcome: err instanceof ApiError ? REJECTION_OUTCOME[err.code] ?? err.code : 'failed' });
+        throw err;
+      }
+      metrics.webhooksReceived.inc({ provider, outcome: result.outcome });
       const delivery = result.delivery;
       if (delivery) background.run('deliver webhook event', () => deliverEvent(deps.database.db, deps.temporal, delivery));
-      return { received: true as const, duplicate: result.duplicate };
+      return { received: true as const, duplicate: result.outcome === 'duplicate' };
     },
   );
 };

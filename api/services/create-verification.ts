@@ -114,5 +114,6 @@ function start(deps: AppDeps, row: Verification): Promise<void> {
     templateId: row.templateId,
     behaviour: behaviourOf(deps.providers.get(provider)),
     timers: deps.timers,
+    ...(deps.env.VERIFY_CONTINUE_AS_NEW_AFTER === undefined ? {} : { continueAsNewAfterEvents: deps.env.VERIFY_CONTINUE_AS_NEW_AFTER }),
   });
 }

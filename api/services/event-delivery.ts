@@ -7,6 +7,7 @@ import type { Database } from '../../db/client.js';
 import { webhookEvents } from '../../db/schema/index.js';
 import type { ProviderName } from '../../domain/verification.js';
 import type { ProviderAdapter } from '../../providers/types.js';
+import type { Metrics } from '../../runtime/metrics.js';
 import { providerEventSignal, verificationWorkflowId } from '../../workflows/messages.js';
 import { toProviderEvent, type PendingDelivery } from './webhook-intake.js';
 import { TEMPORAL_CALL_DEADLINE_MS } from './start-workflow.js';
@@ -40,16 +41,19 @@ export async function deliverEvent(db: Database, temporal: Client, delivery: Pen
 
 export interface SweepDeps {
   db: Database;
+  metrics?: Metrics;
   temporal: Client;
   providers: { get(name: ProviderName): ProviderAdapter };
 }
 
 /** Re-deliver stored events that were never signalled (Temporal was down, or we crashed in between). */
 export async function sweepUndelivered(deps: SweepDeps, { olderThanMs = 2000, limit = 200 } = {}): Promise<Record<DeliveryOutcome, number>> {
+  const undelivered = and(isNull(webhookEvents.deliveredAt), eq(webhookEvents.outcome, 'received'), isNotNull(webhookEvents.verificationId));
+  if (deps.metrics) deps.metrics.sweeperBacklog.set(await deps.db.$count(webhookEvents, undelivered));
   const rows = await deps.db
     .select()
     .from(webhookEvents)
-    .where(and(isNull(webhookEvents.deliveredAt), eq(webhookEvents.outcome, 'received'), isNotNull(webhookEvents.verificationId), lt(webhookEvents.receivedAt, new Date(Date.now() - olderThanMs))))
+    .where(and(undelivered, lt(webhookEvents.receivedAt, new Date(Date.now() - olderThanMs))))
     .orderBy(asc(webhookEvents.receivedAt))
     .limit(limit);
   const counts: Record<DeliveryOutcome, number> = { delivered: 0, late: 0, failed: 0 };
@@ -59,6 +63,7 @@ export async function sweepUndelivered(deps: SweepDeps, { olderThanMs = 2000, li
     if (!event) continue;
     const outcome = await deliverEvent(deps.db, deps.temporal, { webhookEventId: row.id, verificationId: row.verificationId!, event });
     counts[outcome] += 1;
+    deps.metrics?.sweeperRedelivered.inc({ outcome });
     // Temporal still down: stop hammering it; the next sweep tries again.
     if (outcome === 'failed') break;
   }

@@ -10,7 +10,8 @@ import type { AppDeps } from '../deps.js';
 import { BadRequestError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
 
 export interface IntakeResult {
-  duplicate: boolean;
+  /** stored: will be signalled; ignored: stored, carries no status; unmatched: no verification; duplicate: seen before. */
+  outcome: 'stored' | 'ignored' | 'unmatched' | 'duplicate';
   /** Set when the event belongs to a verification and should be signalled. */
   delivery: PendingDelivery | null;
 }
@@ -55,10 +56,11 @@ export async function acceptWebhook(deps: AppDeps, provider: ProviderName, reque
       })
       .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
       .returning({ id: webhookEvents.id });
-    if (!stored) return { duplicate: true, delivery: null };
+    if (!stored) return { outcome: 'duplicate', delivery: null };
     if (!verificationId) deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
     const event = verificationId ? toProviderEvent(provider, parsed, stored.id) : null;
-    return { duplicate: false, delivery: verificationId && event ? { webhookEventId: stored.id, verificationId, event } : null };
+    if (!verificationId) return { outcome: 'unmatched', delivery: null };
+    return event ? { outcome: 'stored', delivery: { webhookEventId: stored.id, verificationId, event } } : { outcome: 'ignored', delivery: null };
   } catch (err) {
     deps.logger.error({ err, provider, correlationId }, 'webhook could not be stored');
     throw new ServiceUnavailableError({ code: 'storage_unavailable', detail: 'The event could not be stored', action: 'Retry later; nothing was recorded.' });

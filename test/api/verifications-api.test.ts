@@ -96,6 +96,19 @@ t.test('verification routes', async (t) => {
     t.match(missing.json(), { status: 404, code: 'route_not_found' });
   });
 
+  t.test('metrics: Prometheus text with create latency and webhook outcomes', async (t) => {
+    await stack.request('POST', '/v1/verifications', { provider: 'persona' });
+    const forged = await stack.app.inject({ method: 'POST', url: '/webhooks/persona', headers: { ...json, 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` }, payload: '{}' });
+    t.equal(forged.statusCode, 401);
+    const res = await stack.app.inject({ method: 'GET', url: '/metrics' });
+    t.equal(res.statusCode, 200);
+    t.match(res.headers['content-type'], /^text\/plain/);
+    t.match(res.body, /veriflow_create_seconds_count [1-9]/);
+    t.match(res.body, /veriflow_webhooks_received_total\{provider="persona",outcome="invalid"\} 1/);
+    t.match(res.body, /veriflow_webhook_ack_seconds_count\{provider="persona"\} [1-9]/);
+    t.match(res.body, /veriflow_process_resident_memory_bytes/);
+  });
+
   t.test('Temporal unreachable: 503, nothing half-created, and a retry with the same key works later', async (t) => {
     const connection = Connection.lazy({ address: '127.0.0.1:1' });
     t.teardown(() => connection.close());
