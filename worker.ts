@@ -29,7 +29,11 @@ export function installTemporalRuntime(logger: Logger, metricsBind?: string): vo
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
-    ...(metricsBind ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBind } } } } : {}),
+    telemetryOptions: {
+      // Without `forward` the Rust core logs (connection retries, …) bypass this logger: plain text on stderr.
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(metricsBind ? { metrics: { prometheus: { bindAddress: metricsBind } } } : {}),
+    },
     logger: new DefaultLogger('WARN', (entry) => {
       const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
       logger[level]({ ...entry.meta, component: 'temporal' }, entry.message);

@@ -1,6 +1,9 @@
 import { isProviderName, type ProviderName } from '../domain/verification.js';
 import { ProviderError } from './errors.js';
+import { createIdmetaAdapter } from './idmeta/index.js';
 import { createPersonaAdapter } from './persona/index.js';
+import { createSmileIdAdapter } from './smileid/index.js';
+import { createStripeAdapter } from './stripe/index.js';
 import type { ProviderAdapter } from './types.js';
 
 /** A provider name we do not know, or one whose configuration is missing. */
@@ -11,7 +14,10 @@ export class UnknownProviderError extends ProviderError {
 
 // A provider plugs in with one line here; its config key and type follow from the factory.
 const ADAPTER_FACTORIES = {
+  idmeta: createIdmetaAdapter,
   persona: createPersonaAdapter,
+  smileid: createSmileIdAdapter,
+  stripe: createStripeAdapter,
 } satisfies { [P in ProviderName]?: (config: never) => ProviderAdapter };
 
 type ConfigurableProvider = keyof typeof ADAPTER_FACTORIES;

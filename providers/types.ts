@@ -94,9 +94,43 @@ export interface RunStepInput {
   stepIndex: number;
   /** Stable per verification and step, so a retried step is never run twice by the provider. */
   idempotencyKey: string;
+  /**
+   * Personal data a step sends to the provider (ID-number checks: number, names, birth date). Read
+   * from the verification row by the activity, so it never enters workflow history or logs.
+   */
+  applicant?: StepApplicant | null;
+}
+
+export interface StepApplicant {
+  firstName?: string;
+  lastName?: string;
+  /** YYYY-MM-DD */
+  dateOfBirth?: string;
+  /** The document number an ID check looks up (NBI clearance no., PRC licence no.). */
+  idNumber?: string;
+}
+
+/** A template (IDmeta trust flow) as the provider lists it. */
+export interface ProviderTemplate {
+  /** The provider's own id: what clients pass as `templateId`. */
+  externalId: string;
+  name: string;
+  steps: TemplateStep[];
+  active: boolean;
+  /** Provider details worth keeping (never secrets such as a template's webhook secret). */
+  metadata: Record<string, unknown>;
+}
+
+export interface TemplatePageProgress {
+  page: number;
+  pages: number;
+  fetched: number;
+  total: number | null;
 }
 
 export interface MultiStepApi {
+  /** Every template the account has, following the provider's pagination. */
+  listTemplates(options?: { onPage?: (progress: TemplatePageProgress) => void }): Promise<ProviderTemplate[]>;
   /** The template's ordered steps (from the provider, or the synced cache). */
   listSteps(templateId: string | null): Promise<TemplateStep[]>;
   runStep(input: RunStepInput): Promise<void>;

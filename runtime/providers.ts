@@ -1,5 +1,7 @@
-import type { Env } from '../config/env.js';
+import { parseDuration } from '../config/duration.js';
+import { linkSecret, publicBaseUrl, type Env } from '../config/env.js';
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryConfig } from '../providers/index.js';
+import { stripeRefreshUrl, stripeReturnUrl } from '../providers/stripe/refresh-link.js';
 
 /** Which providers are configured follows from which credentials the environment holds. */
 export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
@@ -10,6 +12,27 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
       apiKey: env.PERSONA_API_KEY,
       templateId: env.PERSONA_TEMPLATE_ID ?? 'itmpl_default',
       webhookSecret: env.PERSONA_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
+    };
+  }
+  if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
+    const baseUrl = publicBaseUrl(env);
+    const secret = linkSecret(env);
+    config.stripe = {
+      apiUrl: env.STRIPE_API_URL,
+      secretKey: env.STRIPE_SECRET_KEY,
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
+      refreshUrl: (verificationId) => stripeRefreshUrl(baseUrl, secret, verificationId),
+      returnUrl: (verificationId) => stripeReturnUrl(baseUrl, verificationId),
+    };
+  }
+  if (env.SMILEID_PARTNER_ID && env.SMILEID_API_KEY) {
+    config.smileid = {
+      apiUrl: env.SMILEID_API_URL,
+      partnerId: env.SMILEID_PARTNER_ID,
+      apiKey: env.SMILEID_API_KEY,
+      callbackUrl: `${publicBaseUrl(env).replace(/\/+$/, '')}/webhooks/smileid`,
+      // A link must not outlive its verification (the client caps it at SmileID's 24 h of seed 002).
+      linkTtlMs: parseDuration(env.VERIFY_SESSION_TTL),
     };
   }
   return config;

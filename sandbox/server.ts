@@ -4,6 +4,8 @@ import { page } from './html.js';
 import { findRoute, RequestBodyTooLargeError, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from './http.js';
 import { inquiryRows } from './persona/pages.js';
 import { createPersonaSimulator } from './persona/simulator.js';
+import { createStripeSimulator } from './stripe/simulator.js';
+import { createSmileIdSimulator } from './smileid/simulator.js';
 
 // Provider simulators on one HTTP server: real HTTP, real signatures, hosted-flow pages. Nothing
 // here imports the app, so a bug shared by the app and its simulator cannot hide.
@@ -14,8 +16,9 @@ export interface SandboxOptions {
   /** Base URL for links the sandbox hands out (one-time links); defaults to where it listens. */
   publicUrl?: string;
   /** Where each simulated provider sends its webhooks, e.g. `http://127.0.0.1:3000/webhooks/persona`. */
-  webhookTargets: { persona: string };
-  secrets: { persona: { apiKey: string; webhookSecret: string } };
+  webhookTargets: { persona: string; stripe?: string; smileid?: string };
+  /** A provider without secrets is not simulated (its routes answer 404). */
+  secrets: { persona: { apiKey: string; webhookSecret: string }; stripe?: { secretKey: string; webhookSecret: string }; smileid?: { partnerId: string; apiKey: string } };
   /**
    * Webhook attempts, as the wait in ms before each: entry 0 is the first attempt (sent at once),
    * the rest are retries; the length bounds the attempts. Persona's schedule by default.
@@ -43,11 +46,37 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     retryDelaysMs: options.webhookRetryDelaysMs,
     logger,
   });
+  const stripeSecrets = options.secrets.stripe;
+  const stripe =
+    stripeSecrets === undefined
+      ? null
+      : createStripeSimulator({
+          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          secretKey: stripeSecrets.secretKey,
+          webhookSecret: stripeSecrets.webhookSecret,
+          webhookTarget: options.webhookTargets.stripe ?? null,
+          retryDelaysMs: options.webhookRetryDelaysMs,
+          logger,
+        });
+  const smileidSecrets = options.secrets.smileid;
+  const smileid =
+    smileidSecrets === undefined
+      ? null
+      : createSmileIdSimulator({
+          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          partnerId: smileidSecrets.partnerId,
+          apiKey: smileidSecrets.apiKey,
+          webhookTarget: options.webhookTargets.smileid,
+          retryDelaysMs: options.webhookRetryDelaysMs,
+          logger,
+        });
 
   const routes: SandboxRoute[] = [
     { method: 'GET', path: /^\/health$/, handle: ({ res }) => sendJson(res, 200, { status: 'ok' }) },
-    { method: 'GET', path: /^\/$/, handle: ({ res }) => sendHtml(res, 200, indexPage(persona.inquiries())) },
+    { method: 'GET', path: /^\/$/, handle: ({ res }) => sendHtml(res, 200, indexPage(persona.inquiries(), stripe?.accountRows() ?? null)) },
     ...persona.routes,
+    ...(stripe?.routes ?? []),
+    ...(smileid?.routes ?? []),
   ];
 
   const server = createServer((req, res) => {
@@ -81,13 +110,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     url,
     async close() {
       await persona.close();
+      await stripe?.close();
+      await smileid?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
 }
 
-function indexPage(inquiries: Parameters<typeof inquiryRows>[0]): string {
+function indexPage(inquiries: Parameters<typeof inquiryRows>[0], stripeAccountRows: string | null): string {
   return page(
     'veriflow sandbox',
     `<h1>veriflow sandbox</h1>
@@ -98,6 +129,17 @@ function indexPage(inquiries: Parameters<typeof inquiryRows>[0]): string {
     <tbody>
 ${inquiryRows(inquiries)}
     </tbody>
-  </table>`,
+  </table>${
+    stripeAccountRows === null
+      ? ''
+      : `
+  <h2>Stripe Connect accounts</h2>
+  <table>
+    <thead><tr><th>Account</th><th>Verification</th><th>Phase</th><th>Created</th></tr></thead>
+    <tbody>
+${stripeAccountRows}
+    </tbody>
+  </table>`
+  }`,
   );
 }

@@ -61,6 +61,8 @@ export interface CarriedState {
   session: SessionRef | null;
   nextPollAt: number | null;
   decidedAt: number | null;
+  /** Newest provider event time seen (provider's clock), to spot stale webhooks without asking the provider. */
+  newestProviderEventAt?: number;
   inbox: ProviderEvent[];
 }
 

@@ -24,6 +24,11 @@ export interface ReducerEvent {
   reasons: string[];
   /** Stored webhook row, when the event came from a webhook with a payload to mine for documents. */
   webhookEventId?: string | null;
+  /**
+   * Already known to be older than a provider event we applied (compared on the provider's own
+   * clock by the workflow): recorded as stale without competing for the status.
+   */
+  knownStale?: boolean;
 }
 
 /** Which class of fact an event is. A higher class beats a lower one whatever their times. */
@@ -156,7 +161,7 @@ export function applyEvent(state: VerificationState, event: ReducerEvent, policy
     return { state, effects: [], duplicate: true };
   }
   const key = precedenceKey(event, policy);
-  const wins = state.winner === null || compareKeys(key, state.winner) > 0;
+  const wins = !event.knownStale && (state.winner === null || compareKeys(key, state.winner) > 0);
   const seq = state.seq + 1;
   const entry: HistoryEntry = {
     seq,
@@ -166,7 +171,7 @@ export function applyEvent(state: VerificationState, event: ReducerEvent, policy
     from: state.status,
     to: wins ? event.status : state.status,
     applied: wins,
-    reason: wins || state.winner === null ? null : ignoreReason(key, state.winner),
+    reason: wins ? null : event.knownStale ? 'stale' : state.winner === null ? null : ignoreReason(key, state.winner),
   };
   const effects: Effect[] = [{ type: 'record', entry }];
   if (wins && event.status !== state.status) {

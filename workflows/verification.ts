@@ -72,6 +72,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   let session: SessionRef | null = carried?.session ?? null;
   let nextPollAt: number | null = carried?.nextPollAt ?? null;
   let decidedAt: number | null = carried?.decidedAt ?? null;
+  let newestProviderEventAt = carried?.newestProviderEventAt ?? 0;
   const inbox: InboxItem[] = (carried?.inbox ?? []).map((event) => ({ kind: 'provider', event }));
   const eventsAtRunStart = state.seq;
   let operatorSeq = 0;
@@ -205,6 +206,11 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     if (!behaviour.fetchBeforeApply || state.seenEventIds.includes(event.providerEventId)) {
       return { event: asSent, webhookEventId: event.webhookEventId };
     }
+    // Older than a provider event already applied, on the provider's own clock: stale, and no
+    // reason to ask the provider (its answer would only repeat what we applied then or since).
+    const sentAt = Date.parse(event.occurredAt);
+    if (sentAt < newestProviderEventAt) return { event: { ...asSent, knownStale: true }, webhookEventId: event.webhookEventId };
+    newestProviderEventAt = sentAt;
     // The webhook is a nudge: apply what the provider says now, so arrival order cannot matter.
     const fetched = await readProvider('webhook');
     const applied = fetched ? { ...asSent, occurredAt: fetched.occurredAt, status: fetched.status, providerStatus: fetched.providerStatus, reasons: fetched.reasons } : asSent;
@@ -250,7 +256,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     if (shouldContinueAsNew(input, state.seq - eventsAtRunStart)) {
       await condition(allHandlersFinished);
       if (inbox.length > 0) continue;
-      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, decidedAt, inbox: [] } });
+      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, decidedAt, newestProviderEventAt, inbox: [] } });
     }
     if (decisionWindowClosed()) break;
     const deadline = nextDeadline();

@@ -6,9 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Test } from 'tap';
 import { buildApp } from '../../api/app.js';
+import { startSweeper } from '../../api/services/sweeper.js';
+import { parseDuration } from '../../config/duration.js';
 import { ensureDevTenant } from '../../api/services/tenants.js';
 import { parseEnv, timersFromEnv, type Env } from '../../config/env.js';
-import type { DatabaseHandle } from '../../db/client.js';
+import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.js';
+import type { ProviderName } from '../../domain/verification.js';
+import type { ProviderRegistry } from '../../providers/index.js';
+import type { ProviderCapabilities } from '../../providers/types.js';
 import { providersFromEnv } from '../../runtime/providers.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
@@ -18,6 +23,8 @@ import { startTestTemporal, type TestTemporal } from './temporal.js';
 
 export const TEST_API_KEY = 'vf_test_key_0001';
 export const PERSONA_SECRETS = { apiKey: 'persona_test_api_key', webhookSecret: 'wbhsec_persona_test_secret' };
+export const STRIPE_SECRETS = { secretKey: 'sk_test_veriflow_stack', webhookSecret: 'whsec_veriflow_stack_test_secret' };
+export const SMILEID_SECRETS = { partnerId: '0421', apiKey: 'smileid_test_api_key' };
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds: once per test file (process). */
@@ -31,6 +38,16 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start without a worker (tests that start their own, or none). */
   worker?: boolean;
+  /** Use this Temporal server (e.g. one the test restarts) instead of a fresh in-memory one; the caller stops it. */
+  temporal?: TestTemporal;
+  /** Run the webhook sweeper every SWEEPER_INTERVAL, as api/server.ts and scripts/dev.ts do. */
+  startSweeper?: boolean;
+  /** Capabilities overridden per provider, for API and worker alike (the workflow gets behaviour as data). */
+  capabilities?: Partial<Record<ProviderName, Partial<ProviderCapabilities>>>;
+  /** The URL API and worker reach Postgres at, from the fresh database's own (e.g. through a proxy the test cuts). */
+  databaseUrl?: (directUrl: string) => string;
+  /** Where the sandbox sends Persona webhooks instead of the API (e.g. a closed port: webhooks get lost). */
+  sandboxWebhookTarget?: string;
 }
 
 export interface Stack {
@@ -40,6 +57,8 @@ export interface Stack {
   sandboxUrl: string;
   temporal: TestTemporal;
   database: DatabaseHandle;
+  /** Straight to the test database, whatever `databaseUrl` routes the app through. */
+  directDb: Database;
   tenantId: string;
   worker: Worker | null;
   /** Starts a worker on the stack's task queue; resolves once it runs. */
@@ -51,11 +70,11 @@ export interface Stack {
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 export async function startStack(t: Test, options: StackOptions = {}): Promise<Stack> {
-  const [temporal, testDb, apiPort] = await Promise.all([startTestTemporal(t), createTestDatabase(t), pickFreePort()]);
+  const [temporal, testDb, apiPort] = await Promise.all([options.temporal ?? startTestTemporal(t), createTestDatabase(t), pickFreePort()]);
   const sandbox = await startSandbox({
     port: 0,
-    webhookTargets: { persona: `http://127.0.0.1:${apiPort}/webhooks/persona` },
-    secrets: { persona: PERSONA_SECRETS },
+    webhookTargets: { persona: options.sandboxWebhookTarget ?? `http://127.0.0.1:${apiPort}/webhooks/persona`, stripe: `http://127.0.0.1:${apiPort}/webhooks/stripe`, smileid: `http://127.0.0.1:${apiPort}/webhooks/smileid` },
+    secrets: { persona: PERSONA_SECRETS, stripe: STRIPE_SECRETS, smileid: SMILEID_SECRETS },
     webhookRetryDelaysMs: [0, 200, 1000],
   });
   t.teardown(() => sandbox.close());
@@ -63,17 +82,28 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   const env = parseEnv({
     NODE_ENV: 'test',
     PORT: String(apiPort),
-    DATABASE_URL: testDb.url,
+    DATABASE_URL: options.databaseUrl?.(testDb.url) ?? testDb.url,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: `verifications-${apiPort}`,
     PERSONA_API_URL: sandbox.url,
     PERSONA_API_KEY: PERSONA_SECRETS.apiKey,
     PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret,
     PERSONA_TEMPLATE_ID: 'itmpl_test',
+    STRIPE_API_URL: sandbox.url,
+    STRIPE_SECRET_KEY: STRIPE_SECRETS.secretKey,
+    STRIPE_WEBHOOK_SECRET: STRIPE_SECRETS.webhookSecret,
+    SMILEID_API_URL: sandbox.url,
+    SMILEID_PARTNER_ID: SMILEID_SECRETS.partnerId,
+    SMILEID_API_KEY: SMILEID_SECRETS.apiKey,
     ...options.env,
   });
-  const providers = providersFromEnv(env);
-  const database = testDb.handle;
+  const providers = withCapabilities(providersFromEnv(env), options.capabilities ?? {});
+  let database = testDb.handle;
+  if (env.DATABASE_URL !== testDb.url) {
+    const routed = await createDatabase({ url: env.DATABASE_URL });
+    t.teardown(() => routed.close());
+    database = routed;
+  }
   const tenantId = await ensureDevTenant(database.db, TEST_API_KEY);
 
   installTemporalRuntime(quiet);
@@ -109,6 +139,10 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   });
   await app.listen({ host: '127.0.0.1', port: apiPort });
   t.teardown(() => app.close());
+  if (options.startSweeper) {
+    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, providers, logger: quiet }, parseDuration(env.SWEEPER_INTERVAL));
+    t.teardown(stopSweeper);
+  }
 
   const worker = options.worker === false ? null : await startWorker();
   return {
@@ -118,6 +152,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     sandboxUrl: sandbox.url,
     temporal,
     database,
+    directDb: testDb.db,
     tenantId,
     worker,
     startWorker,
@@ -129,6 +164,17 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
         ...(body === undefined ? {} : { payload: body as object }),
       });
       return { status: response.statusCode, body: response.body ? response.json() : null, headers: response.headers };
+    },
+  };
+}
+
+function withCapabilities(registry: ProviderRegistry, overrides: Partial<Record<ProviderName, Partial<ProviderCapabilities>>>): ProviderRegistry {
+  return {
+    ...registry,
+    get(name) {
+      const adapter = registry.get(name);
+      const override = overrides[name as ProviderName];
+      return override ? { ...adapter, capabilities: { ...adapter.capabilities, ...override } } : adapter;
     },
   };
 }

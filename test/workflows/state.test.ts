@@ -56,6 +56,16 @@ t.test('equal times: the higher rank wins whatever the order', async (t) => {
   t.same(finalView(a), finalView(b));
 });
 
+t.test('an event the workflow already knows is stale is recorded as stale and never competes', async (t) => {
+  const first = run([webhook('evt_2', 20, 'approved')], stripe).state;
+  // On the reducer's own order this in_progress would win (re-verification, later time): the
+  // workflow knows better from the provider's clock, and says so.
+  const result = applyEvent(first, { ...webhook('evt_1', 99, 'in_progress'), knownStale: true }, stripe);
+  t.equal(result.state.status, 'approved');
+  t.match(result.effects[0], { type: 'record', entry: { applied: false, reason: 'stale', eventId: 'evt_1' } });
+  t.ok(result.state.seenEventIds.includes('evt_1'), 'still remembered for dedupe');
+});
+
 t.test('a duplicate event id changes nothing and records nothing', async (t) => {
   const first = run([webhook('evt_1', 10, 'in_progress')], persona).state;
   const again = applyEvent(first, webhook('evt_1', 10, 'in_progress'), persona);

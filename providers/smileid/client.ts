@@ -1,0 +1,214 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { request, type Dispatcher } from 'undici';
+import { ProviderRequestError, isRetryableStatus } from '../errors.js';
+import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.js';
+import { isJsonObject, parseJson, readText, readTimestamp } from './json.js';
+import { mapSmileIdResult, readSmileIdResult } from './result-codes.js';
+import { confirmSmileIdSignature, signSmileIdRequest } from './signature.js';
+
+// SmileID's REST API through undici, signed with the official SDK's `Signature`. The SDK's own
+// `Utilities.get_job_status` is not used: it rewrites every server URL to https:// (so it cannot
+// reach the http sandbox), goes through axios with no timeout, and reports failures without the
+// status or Retry-After we need to decide on retrying. The request body and the response check
+// are the SDK's: `{ partner_id, user_id, job_id, history, image_links, timestamp, signature }`, and
+// the response's `signature` must confirm its `timestamp`.
+
+export interface SmileIdIdType {
+  /** ISO 3166-1 alpha-2, e.g. `NG`. */
+  country: string;
+  /** SmileID's id type, e.g. `NIN_V2`, `PASSPORT`. */
+  id_type: string;
+  verification_method: 'biometric_kyc' | 'doc_verification' | 'enhanced_document_verification' | 'enhanced_kyc';
+}
+
+export interface SmileIdApiConfig {
+  /** `https://api.smileidentity.com` (production), `https://testapi.smileidentity.com`, or the sandbox; a trailing `/v1` is tolerated. */
+  apiUrl: string;
+  partnerId: string;
+  apiKey: string;
+  /** Where SmileID posts results: our `${PUBLIC_BASE_URL}/webhooks/smileid`. */
+  callbackUrl: string;
+  /** The IDs a link offers; one verification method each. */
+  idTypes?: readonly SmileIdIdType[];
+  /**
+   * How long a link stays usable, capped at 24 h (seed 002). Set it to the verification's session
+   * TTL when that is shorter, so a link never outlives the verification it belongs to.
+   */
+  linkTtlMs?: number;
+}
+
+export interface SmileIdClientOptions {
+  /** undici dispatcher (Agent, Pool, MockAgent); the global one by default. */
+  dispatcher?: Dispatcher;
+  /** Header and body timeout per request. */
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+export interface SmileIdClient {
+  /** `POST /v1/smile_links`: a single-use link for one verification. */
+  createLink(input: CreateSessionInput): Promise<ProviderSession>;
+  /** `POST /v1/job_status` for the job we created for a verification (providerRef = partner job_id). */
+  fetchJobStatus(jobId: string): Promise<ProviderState>;
+}
+
+export const DEFAULT_SMILEID_ID_TYPES: readonly SmileIdIdType[] = [{ country: 'NG', id_type: 'NIN_V2', verification_method: 'biometric_kyc' }];
+
+// Seed 002 expires links after 24 h; SmileID's own default (90 days) would leave stale links live.
+export const SMILE_LINK_TTL_MS = 24 * 60 * 60 * 1000;
+
+// partner_params.job_type of the product a link runs (the SDK's JOB_TYPE values).
+const JOB_TYPE: Record<SmileIdIdType['verification_method'], number> = {
+  biometric_kyc: 1,
+  enhanced_kyc: 5,
+  doc_verification: 6,
+  enhanced_document_verification: 11,
+};
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_ERROR_DETAIL_CHARS = 200;
+
+/** No job yet for this job_id: the user has not submitted on the link. */
+const NOT_FOUND = mapSmileIdResult('not_found');
+
+interface SmileIdResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export function createSmileIdClient(config: SmileIdApiConfig, options: SmileIdClientOptions = {}): SmileIdClient {
+  // The SDK's server URLs end in /v1; ours are origins. Accept both.
+  const origin = config.apiUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const now = options.now ?? (() => new Date());
+  const idTypes = config.idTypes !== undefined && config.idTypes.length > 0 ? config.idTypes : DEFAULT_SMILEID_ID_TYPES;
+  const linkTtlMs = Math.min(SMILE_LINK_TTL_MS, config.linkTtlMs ?? SMILE_LINK_TTL_MS);
+
+  async function post(path: string, body: Record<string, unknown>): Promise<SmileIdResponse> {
+    const what = `SmileID POST ${path}`;
+    let response: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      response = await request(`${origin}${path}`, {
+        dispatcher: options.dispatcher,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ ...body, partner_id: config.partnerId, ...signSmileIdRequest(config.partnerId, config.apiKey, now()) }),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      text = await response.body.text();
+    } catch (error) {
+      // Refused, reset, timed out: nothing says the request was rejected, so it may be retried.
+      throw withCause(
+        new ProviderRequestError(`${what} failed: ${errorCode(error)}`, { provider: 'smileid', status: null, retryable: true, retryAfterMs: null }),
+        error,
+      );
+    }
+    return { status: response.statusCode, headers: response.headers, body: parseJson(text) ?? null };
+  }
+
+  function failure(what: string, response: SmileIdResponse): ProviderRequestError {
+    const detail = smileIdErrorDetail(response.body);
+    return new ProviderRequestError(`${what} answered ${response.status}${detail === null ? '' : `: ${detail}`}`, {
+      provider: 'smileid',
+      status: response.status,
+      retryable: isRetryableStatus(response.status),
+      retryAfterMs: retryAfterMs(response.headers, now()),
+    });
+  }
+
+  function invalid(what: string, response: SmileIdResponse, problem: string): ProviderRequestError {
+    // A 2xx we cannot use will not improve by asking again.
+    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, { provider: 'smileid', status: response.status, retryable: false, retryAfterMs: null });
+  }
+
+  return {
+    async createLink(input) {
+      const what = 'SmileID POST /v1/smile_links';
+      const expiresAt = new Date(now().getTime() + linkTtlMs).toISOString();
+      const first = idTypes[0] ?? DEFAULT_SMILEID_ID_TYPES[0]!;
+      // user_id is the verification id too: it is what job_status needs besides job_id, and it
+      // carries no personal data. A SmileID "user" is thus one verification, not one person.
+      const partnerParams = { job_id: input.verificationId, user_id: input.verificationId, job_type: JOB_TYPE[first.verification_method] };
+      const response = await post('/v1/smile_links', {
+        name: `Verification ${input.verificationId}`,
+        id_types: idTypes,
+        callback_url: config.callbackUrl,
+        is_single_use: true,
+        user_id: input.verificationId,
+        expires_at: expiresAt,
+        partner_params: partnerParams,
+      });
+      if (response.status < 200 || response.status >= 300) throw failure(what, response);
+      const body = isJsonObject(response.body) ? response.body : {};
+      const link = readText(body.link);
+      if (link === null || readText(body.ref_id) === null) throw invalid(what, response, 'without link and ref_id');
+      const session: ProviderSession = {
+        providerRef: input.verificationId,
+        sessionUrl: link,
+        expiresAt: readTimestamp(body.expires_at) ?? expiresAt,
+        // Until the user submits, job_status knows no job for this job_id.
+        providerStatus: NOT_FOUND.providerStatus,
+        status: NOT_FOUND.status,
+      };
+      return session;
+    },
+
+    async fetchJobStatus(jobId) {
+      const what = 'SmileID POST /v1/job_status';
+      const response = await post('/v1/job_status', { user_id: jobId, job_id: jobId, history: false, image_links: false });
+      // SmileID's JSON 404: no job for this job_id yet. Any other 404 (an HTML page from a wrong
+      // URL) is a failure, or a misconfiguration would look like a user who never starts.
+      if (response.status === 404 && isJsonObject(response.body)) return state(jobId, NOT_FOUND);
+      if (response.status < 200 || response.status >= 300) throw failure(what, response);
+      const body = isJsonObject(response.body) ? response.body : null;
+      if (body === null) throw invalid(what, response, 'without a JSON object');
+      if (!confirmSmileIdSignature(config.partnerId, config.apiKey, body.timestamp, body.signature)) {
+        throw invalid(what, response, 'with a signature that does not match the configured partner id and API key');
+      }
+      const result = isJsonObject(body.result) ? body.result : null;
+      const echoed = result !== null && isJsonObject(result.PartnerParams) ? readText(result.PartnerParams.job_id) : null;
+      if (echoed !== null && echoed !== jobId) throw invalid(what, response, `for job ${echoed}, not ${jobId}`);
+      const reported = result === null ? null : readSmileIdResult(result);
+      if (reported !== null) return state(jobId, reported);
+      // No result code yet: SmileID is still working on it, unless it says the job is complete
+      // without one, which nobody should take for a decision.
+      return state(jobId, body.job_complete === true ? mapSmileIdResult('unknown') : mapSmileIdResult('processing'));
+    },
+  };
+}
+
+function state(jobId: string, mapping: { providerStatus: string; status: ProviderState['status']; reasons: string[] }): ProviderState {
+  return { providerRef: jobId, providerStatus: mapping.providerStatus, status: mapping.status, updatedAt: null, reasons: mapping.reasons, document: null };
+}
+
+/** How long to wait before retrying, from `Retry-After` (seconds or an HTTP date). */
+export function retryAfterMs(headers: IncomingHttpHeaders, now: Date): number | null {
+  const raw = headers['retry-after'];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (value === undefined || value === '') return null;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now.getTime());
+}
+
+/** SmileID errors: `{ code: "2205", error: "You're not authorized to do that" }`. */
+function smileIdErrorDetail(body: unknown): string | null {
+  if (!isJsonObject(body)) return null;
+  const code = readText(body.code);
+  const message = readText(body.error) ?? readText(body.message);
+  const parts = [code, message].filter((part) => part !== null);
+  return parts.length === 0 ? null : parts.join(' ').slice(0, MAX_ERROR_DETAIL_CHARS);
+}
+
+function errorCode(error: unknown): string {
+  if (isJsonObject(error) && typeof error.code === 'string') return error.code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function withCause<E extends Error>(error: E, cause: unknown): E {
+  error.cause = cause;
+  return error;
+}

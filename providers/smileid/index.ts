@@ -1,0 +1,27 @@
+import type { ProviderAdapter } from '../types.js';
+import { createSmileIdClient, type SmileIdApiConfig, type SmileIdClientOptions } from './client.js';
+import { parseSmileIdWebhook, verifySmileIdCallback } from './webhook.js';
+
+export type SmileIdConfig = SmileIdApiConfig;
+
+export function createSmileIdAdapter(config: SmileIdConfig, options: SmileIdClientOptions = {}): ProviderAdapter {
+  const client = createSmileIdClient(config, options);
+  return {
+    name: 'smileid',
+    capabilities: {
+      // The callback signature covers only its timestamp, not the result: read job_status, then apply.
+      fetchBeforeApply: true,
+      polling: true,
+      reverification: false,
+      // Smile Links expire (we set 24 h, seed 002).
+      sessionExpiry: true,
+      longLived: false,
+    },
+    verifyWebhook(webhook, now) {
+      verifySmileIdCallback({ rawBody: webhook.rawBody, partnerId: config.partnerId, apiKey: config.apiKey, now });
+    },
+    parseWebhook: parseSmileIdWebhook,
+    createSession: (input) => client.createLink(input),
+    fetchState: (providerRef) => client.fetchJobStatus(providerRef),
+  };
+}

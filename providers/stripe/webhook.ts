@@ -1,0 +1,70 @@
+import { MalformedWebhookError } from '../errors.js';
+import type { NormalizedWebhook } from '../types.js';
+import { readStripeAccount } from './account-state.js';
+import { isJsonObject, readText } from './json.js';
+
+// Stripe event: { id: "evt_…", object: "event", type, created: <unix s>, account?: "acct_…",
+// data: { object, previous_attributes? } }. Only `account.updated` carries a state we act on;
+// every other type is stored and ignored (seed 003: "log but don't process").
+
+export const STRIPE_ACCOUNT_UPDATED = 'account.updated';
+
+// We create accounts with metadata.verification_id = our verification id (a UUID). Accounts made
+// elsewhere (the dashboard, another integration) may carry anything there.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Throws MalformedWebhookError when the body is not a Stripe event. Call after verifying the signature. */
+export function parseStripeWebhook(rawBody: Buffer): NormalizedWebhook {
+  const event = parseJson(rawBody);
+  if (!isJsonObject(event)) throw new MalformedWebhookError('Stripe webhook body is not a JSON object');
+  const providerEventId = readText(event.id);
+  if (providerEventId === null) throw new MalformedWebhookError('Stripe webhook has no event id');
+  const eventType = readText(event.type);
+  if (eventType === null) throw new MalformedWebhookError(`Stripe event ${providerEventId} has no type`);
+  // Events are ordered by `created`, never by arrival, so an event without it is unusable.
+  const created = event.created;
+  if (typeof created !== 'number' || !Number.isSafeInteger(created) || created <= 0) {
+    throw new MalformedWebhookError(`Stripe event ${providerEventId} has no valid created time`);
+  }
+  const occurredAt = new Date(created * 1000).toISOString();
+  const data = event.data;
+  if (!isJsonObject(data) || !isJsonObject(data.object)) throw new MalformedWebhookError(`Stripe event ${providerEventId} has no data.object`);
+
+  const ignored: NormalizedWebhook = {
+    providerEventId,
+    eventType,
+    occurredAt,
+    verificationId: null,
+    // Connect events name the connected account at the top level; it still routes the event to its verification.
+    providerRef: accountIdOf(event.account) ?? (data.object.object === 'account' ? accountIdOf(data.object.id) : null),
+    providerStatus: null,
+    status: null,
+    reasons: [],
+    document: null,
+  };
+  if (eventType !== STRIPE_ACCOUNT_UPDATED) return ignored;
+
+  const account = readStripeAccount(data.object);
+  if (account === null) throw new MalformedWebhookError(`Stripe event ${providerEventId} (${eventType}) has no Account in data.object`);
+  return {
+    ...ignored,
+    verificationId: account.verificationId !== null && UUID.test(account.verificationId) ? account.verificationId.toLowerCase() : null,
+    providerRef: account.accountId,
+    providerStatus: account.state,
+    status: account.status,
+    reasons: account.reasons,
+  };
+}
+
+function parseJson(rawBody: Buffer): unknown {
+  try {
+    return JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    throw new MalformedWebhookError('Stripe webhook body is not JSON');
+  }
+}
+
+function accountIdOf(value: unknown): string | null {
+  const id = readText(value);
+  return id !== null && id.startsWith('acct_') ? id : null;
+}
