@@ -1,0 +1,318 @@
+// `npm run bench`: measures veriflow against the limits of this machine, on loopback, with the
+// real stack started here — Temporal dev server, a fresh Postgres database, the sandbox, and the
+// API and worker each in their own process (the load generator must not share their CPU time).
+// Bounded in count and time; prints a markdown table and writes JSON to bench/results/.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { createInterface } from 'node:readline';
+import { Client, Connection } from '@temporalio/client';
+import { and, inArray, isNotNull, sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import Stripe from 'stripe';
+import { Pool } from 'undici';
+import { ensureDevTenant } from '../api/services/tenants.js';
+import { createDatabase } from '../db/client.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { verifications, webhookEvents } from '../db/schema/index.js';
+import { startSandbox } from '../sandbox/server.js';
+import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.js';
+import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.js';
+import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.js';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const API_KEY = 'vf_bench_key_000001';
+const SECRETS = {
+  persona: { apiKey: 'bench_persona_key', webhookSecret: 'bench_persona_webhook_secret' },
+  stripe: { secretKey: 'sk_test_bench', webhookSecret: 'whsec_bench_secret' },
+};
+const RATES = (process.env.BENCH_RATES ?? '50,100,200,500').split(',').map(Number);
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 10_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
+const BURST = Number(process.env.BENCH_BURST ?? 1000);
+
+const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+function child(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const tail: string[] = [];
+  proc.stderr!.setEncoding('utf8').on('data', (c: string) => tail.push(c));
+  cleanups.push(() => proc.kill('SIGKILL'));
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${tail.join('').slice(-2000)}`)));
+    if (name === 'noop') createInterface({ input: proc.stdout! }).once('line', () => resolve(proc));
+    else resolve(proc);
+  });
+}
+
+async function waitReady(url: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await sleep(250);
+  }
+  throw new Error(`${url} not ready in ${timeoutMs} ms`);
+}
+
+function rssMb(pid: number): Promise<number> {
+  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024));
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  // Infrastructure: Temporal, a fresh database, the sandbox.
+  log('starting Temporal dev server, database, sandbox');
+  const temporal = await startTemporalDevServer({ dbFile: null, uiPort: null });
+  cleanups.push(() => temporal.stop());
+  const dbName = `vf_bench_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin`create database ${admin(dbName)}`;
+  cleanups.push(async () => {
+    await admin`drop database if exists ${admin(dbName)} with (force)`;
+    await admin.end();
+  });
+  const dbUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
+  const database = await createDatabase({ url: dbUrl });
+  cleanups.push(() => database.close());
+  await migrateDatabase(database.db);
+  await ensureDevTenant(database.db, API_KEY);
+
+  const apiPort = await pickFreePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const sandbox = await startSandbox({
+    port: 0,
+    webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe` },
+    secrets: SECRETS,
+    webhookRetryDelaysMs: [0, 500, 2000],
+  });
+  cleanups.push(() => sandbox.close());
+
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    PORT: String(apiPort),
+    DATABASE_URL: dbUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: 'verifications-bench',
+    PERSONA_API_URL: sandbox.url,
+    PERSONA_API_KEY: SECRETS.persona.apiKey,
+    PERSONA_WEBHOOK_SECRET: SECRETS.persona.webhookSecret,
+    PERSONA_TEMPLATE_ID: 'itmpl_bench',
+    STRIPE_API_URL: sandbox.url,
+    STRIPE_SECRET_KEY: SECRETS.stripe.secretKey,
+    STRIPE_WEBHOOK_SECRET: SECRETS.stripe.webhookSecret,
+    VERIFLOW_LINK_SECRET: 'bench-link-secret-bench-link-secret',
+    PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
+    RATE_LIMIT_MAX: '1000000',
+    VERIFY_FALLBACK_POLL_AFTER: '24h',
+  };
+  log('starting API and worker processes');
+  const api = await child('api', ['--import=tsx', 'api/server.ts'], env);
+  const worker = await child('worker', ['--import=tsx', 'worker.ts'], env);
+  await waitReady(`${apiUrl}/health/ready`);
+  const noopPort = await pickFreePort();
+  await child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) });
+
+  const pool = new Pool(apiUrl, { connections: 128 });
+  const noopPool = new Pool(`http://127.0.0.1:${noopPort}`, { connections: 128 });
+  cleanups.push(() => pool.close(), () => noopPool.close());
+  const auth = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
+  const post = async (path: string, body: string, headers: Record<string, string>, target = pool) => {
+    const res = await target.request({ method: 'POST', path, body, headers });
+    const text = await res.body.text();
+    return { status: res.statusCode, text };
+  };
+  const create = async (provider: string, wait = false) => {
+    const res = await post('/v1/verifications', JSON.stringify({ provider }), wait ? { ...auth, prefer: 'wait=20' } : auth);
+    return JSON.parse(res.text) as { id: string; sessionUrl: string | null; status: string };
+  };
+
+  // Targets for webhooks: verifications with live sessions.
+  log('creating webhook targets');
+  const personaTargets = await Promise.all(Array.from({ length: 20 }, () => create('persona', true)));
+  const stripeTargets = await Promise.all(Array.from({ length: 20 }, () => create('stripe', true)));
+  const stripeAccount = new Map<string, string>();
+  for (const v of stripeTargets) {
+    const acct = /\/stripe\/onboarding\/(acct_[^?/]+)/.exec(v.sessionUrl ?? '')?.[1];
+    if (acct) stripeAccount.set(v.id, acct);
+  }
+  const personaInquiry = new Map(personaTargets.map((v) => [v.id, new URL(v.sessionUrl!).searchParams.get('inquiry-id')!]));
+  let clock = Date.now() - 3_600_000;
+  const personaWebhook = (i: number) => {
+    const v = personaTargets[i % personaTargets.length]!;
+    const { body } = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date((clock += 1)), inquiryId: personaInquiry.get(v.id)!, referenceId: v.id });
+    return post('/webhooks/persona', body, { 'content-type': 'application/json', 'persona-signature': signPersona(body, SECRETS.persona.webhookSecret) }).then((r) => r.status === 200);
+  };
+  const stripeWebhook = (i: number) => {
+    const v = stripeTargets[i % stripeTargets.length]!;
+    const acct = stripeAccount.get(v.id)!;
+    const payload = JSON.stringify({
+      id: `evt_bench_${randomUUID().replaceAll('-', '')}`,
+      object: 'event',
+      type: 'account.updated',
+      created: Math.floor((clock += 1000) / 1000),
+      account: acct,
+      data: { object: { id: acct, object: 'account', metadata: { verification_id: v.id }, charges_enabled: false, payouts_enabled: false, details_submitted: true, requirements: { currently_due: [], past_due: [], pending_verification: ['individual.id_number'], disabled_reason: null } }, previous_attributes: {} },
+    });
+    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRETS.stripe.webhookSecret });
+    return post('/webhooks/stripe', payload, { 'content-type': 'application/json', 'stripe-signature': signature }).then((r) => r.status === 200);
+  };
+
+  // 1. Intake at fixed offered rates (open loop).
+  const intake: Record<string, LoadResult[]> = { persona: [], stripe: [] };
+  for (const [provider, send] of [['persona', personaWebhook], ['stripe', stripeWebhook]] as const) {
+    for (const rate of RATES) {
+      log(`intake ${provider} at ${rate}/s for ${PHASE_MS} ms`);
+      intake[provider]!.push(await openLoop(rate, PHASE_MS, send));
+      await sleep(1000);
+    }
+  }
+
+  // The limits, same concurrency, closed loop: our intake, a raw signalWithStart loop, a no-op route.
+  log(`limits at concurrency ${CONCURRENCY}`);
+  const intakeMax = await closedLoop(CONCURRENCY, PHASE_MS, personaWebhook);
+  const connection = await Connection.connect({ address: temporal.address });
+  cleanups.push(() => connection.close());
+  const client = new Client({ connection });
+  const signalWithStart = await closedLoop(CONCURRENCY, PHASE_MS, (i) =>
+    client.workflow
+      .signalWithStart('benchSink', { workflowId: `bench-sink-${i % 200}`, taskQueue: 'bench-nobody-polls', signal: 'providerEvent', signalArgs: [{ i }] })
+      .then(() => true),
+  );
+  const noopBody = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date(), inquiryId: 'inq_x', referenceId: randomUUID() }).body;
+  const noop = await closedLoop(CONCURRENCY, PHASE_MS, () => post('/noop', noopBody, { 'content-type': 'application/json' }, noopPool).then((r) => r.status === 200));
+
+  // 2. Create latency, and webhook -> status visible through GET.
+  log('create latency');
+  const createLoad = await closedLoop(8, PHASE_MS, () => post('/v1/verifications', JSON.stringify({ provider: 'persona' }), auth).then((r) => r.status === 202));
+  log('webhook -> visible');
+  const visible: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const v = await create('persona', true);
+    const inquiryId = new URL(v.sessionUrl!).searchParams.get('inquiry-id')!;
+    const began = performance.now();
+    await fetch(`${sandbox.url}/persona/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }) }).then((r) => r.text());
+    for (let polls = 0; polls < 2000; polls++) {
+      const res = await pool.request({ method: 'GET', path: `/v1/verifications/${v.id}`, headers: auth });
+      const body = JSON.parse(await res.body.text()) as { status: string };
+      if (body.status === 'approved') break;
+      await sleep(5);
+    }
+    visible.push(performance.now() - began);
+  }
+
+  // 3. Scale: many open verifications waiting on timers, then a burst of webhooks.
+  log(`scale: ${SCALE} open verifications`);
+  const sizeBefore = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
+  const countBefore = await database.db.$count(verifications, isNotNull(verifications.providerRef));
+  const scaleStart = performance.now();
+  let nextCreate = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (nextCreate++ < SCALE) await post('/v1/verifications', JSON.stringify({ provider: 'persona' }), auth);
+    }),
+  );
+  const createSeconds = (performance.now() - scaleStart) / 1000;
+  const sessionsDeadline = Date.now() + 6 * 60_000;
+  let withSession = 0;
+  while (Date.now() < sessionsDeadline) {
+    withSession = (await database.db.$count(verifications, isNotNull(verifications.providerRef))) - countBefore;
+    if (withSession >= SCALE) break;
+    await sleep(1000);
+  }
+  const sessionsSeconds = (performance.now() - scaleStart) / 1000;
+  await sleep(3000);
+  const workerRss = await rssMb(worker.pid!);
+  const apiRss = await rssMb(api.pid!);
+  const sizeAfter = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
+  const bytesPerVerification = Math.round((sizeAfter - sizeBefore) / SCALE);
+
+  log(`burst of ${BURST} webhooks`);
+  const burstRows = (await database.db.execute(sql`select id, provider_ref from verifications where provider = 'persona' and provider_ref is not null order by created_at desc limit ${BURST}`)) as unknown;
+  const targets = (Array.isArray(burstRows) ? burstRows : (burstRows as { rows: unknown[] }).rows) as { id: string; provider_ref: string }[];
+  const burstIds: string[] = [];
+  const burstStart = performance.now();
+  await Promise.all(
+    targets.map(async (v, i) => {
+      const { body, eventId } = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date(Date.now() - 1000 + i), inquiryId: v.provider_ref, referenceId: v.id });
+      burstIds.push(eventId);
+      await post('/webhooks/persona', body, { 'content-type': 'application/json', 'persona-signature': signPersona(body, SECRETS.persona.webhookSecret) });
+    }),
+  );
+  const acked = (performance.now() - burstStart) / 1000;
+  let applied = 0;
+  const burstDeadline = Date.now() + 5 * 60_000;
+  while (Date.now() < burstDeadline) {
+    applied = await database.db.$count(webhookEvents, and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, burstIds)));
+    if (applied >= targets.length) break;
+    await sleep(250);
+  }
+  const burstSeconds = (performance.now() - burstStart) / 1000;
+
+  const results = {
+    date: startedAt.toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    settings: { rates: RATES, phaseMs: PHASE_MS, concurrency: CONCURRENCY, scale: SCALE, burst: BURST },
+    intake,
+    limits: { intakeClosedLoop: intakeMax, signalWithStart, noopFastify: noop, intakeVsSignalWithStart: round2(intakeMax.achievedPerSecond / signalWithStart.achievedPerSecond), intakeVsNoop: round2(intakeMax.achievedPerSecond / noop.achievedPerSecond) },
+    create: createLoad,
+    webhookToVisible: summarize(visible),
+    scale: { open: SCALE, createSeconds: round2(createSeconds), allSessionsSeconds: round2(sessionsSeconds), withSession, workerRssMb: workerRss, apiRssMb: apiRss, bytesPerVerification, burst: { webhooks: targets.length, ackSeconds: round2(acked), allAppliedSeconds: round2(burstSeconds), applied } },
+  };
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  const file = new URL(`./results/${startedAt.toISOString().replaceAll(':', '-').slice(0, 19)}.json`, import.meta.url);
+  await writeFile(file, JSON.stringify(results, null, 2));
+  process.stdout.write(renderTable(results) + `\nJSON: ${file.pathname}\n`);
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+function row(name: string, r: LoadResult | LatencySummary, goal = ''): string {
+  const load = 'achievedPerSecond' in r ? `${r.offered ?? '–'} | ${r.achievedPerSecond} | ${r.errors}` : '– | – | –';
+  return `| ${name} | ${load} | ${r.p50} | ${r.p95} | ${r.p99} | ${goal} |`;
+}
+
+function renderTable(r: any): string {
+  const lines = [
+    `## veriflow bench — ${r.date.slice(0, 10)}, ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
+    '',
+    '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...r.intake.persona.map((x: LoadResult) => row('Persona webhook ack', x, x.offered === 200 ? 'p99 < 20 ms at 200/s' : '')),
+    ...r.intake.stripe.map((x: LoadResult) => row('Stripe webhook ack', x)),
+    row(`intake, closed loop ×${r.settings.concurrency}`, r.limits.intakeClosedLoop),
+    row(`raw signalWithStart ×${r.settings.concurrency}`, r.limits.signalWithStart),
+    row(`no-op fastify ×${r.settings.concurrency}`, r.limits.noopFastify),
+    row('POST /v1/verifications ×8', r.create, 'p99 < 50 ms'),
+    row('webhook → visible in GET', r.webhookToVisible, 'p50 < 300 ms'),
+    '',
+    `Intake rate / raw signalWithStart rate: **${r.limits.intakeVsSignalWithStart}** (goal ≥ 0.5); intake / no-op fastify: **${r.limits.intakeVsNoop}**.`,
+    '',
+    `Scale: ${r.scale.open} open verifications created in ${r.scale.createSeconds} s, all sessions in ${r.scale.allSessionsSeconds} s (${r.scale.withSession} with a session); ` +
+      `worker RSS ${r.scale.workerRssMb} MB, API RSS ${r.scale.apiRssMb} MB; database ${r.scale.bytesPerVerification} bytes per verification; ` +
+      `burst of ${r.scale.burst.webhooks} webhooks acknowledged in ${r.scale.burst.ackSeconds} s, all applied in ${r.scale.burst.allAppliedSeconds} s (${r.scale.burst.applied} applied).`,
+  ];
+  return lines.join('\n');
+}
+
+const hardStop = setTimeout(() => {
+  log('bench exceeded 15 minutes; stopping');
+  process.exit(2);
+}, 15 * 60_000);
+hardStop.unref();
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
+    process.exit();
+  });
