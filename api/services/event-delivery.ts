@@ -4,8 +4,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, asc, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { webhookEvents } from '../../db/schema/index.js';
-import type { ProviderName } from '../../domain/verification.js';
+import { verifications, webhookEvents } from '../../db/schema/index.js';
+import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../../domain/verification.js';
 import type { ProviderAdapter } from '../../providers/types.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import { providerEventSignal, verificationWorkflowId } from '../../workflows/messages.js';
@@ -19,7 +19,9 @@ export async function deliverEvent(db: Database, temporal: Client, delivery: Pen
   try {
     await temporal.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => handle.signal(providerEventSignal, delivery.event));
   } catch (err) {
-    const late = err instanceof WorkflowNotFoundError;
+    // Not found: closed after its decision window (late), or — only if the verification is
+    // still undecided — never started; then the sweeper keeps trying until it runs.
+    const late = err instanceof WorkflowNotFoundError && (await isDecided(db, delivery.verificationId));
     await db
       .update(webhookEvents)
       .set(late ? { outcome: 'late', deliveryAttempts: sql`${webhookEvents.deliveryAttempts} + 1` } : { deliveryAttempts: sql`${webhookEvents.deliveryAttempts} + 1`, errorMessage: (err as Error).message.slice(0, 500) })
@@ -39,6 +41,14 @@ export async function deliverEvent(db: Database, temporal: Client, delivery: Pen
   return 'delivered';
 }
 
+async function isDecided(db: Database, verificationId: string): Promise<boolean> {
+  const [row] = await db.select({ status: verifications.status }).from(verifications).where(eq(verifications.id, verificationId));
+  return row !== undefined && isTerminalStatus(row.status as VerificationStatus);
+}
+
+/** After this many failures in a row the sweep stops: Temporal is down, not one row broken. */
+const CONSECUTIVE_FAILURES_TO_STOP = 3;
+
 export interface SweepDeps {
   db: Database;
   metrics?: Metrics;
@@ -57,6 +67,7 @@ export async function sweepUndelivered(deps: SweepDeps, { olderThanMs = 2000, li
     .orderBy(asc(webhookEvents.receivedAt))
     .limit(limit);
   const counts: Record<DeliveryOutcome, number> = { delivered: 0, late: 0, failed: 0 };
+  let failuresInARow = 0;
   for (const row of rows) {
     const provider = row.provider as ProviderName;
     const event = toProviderEvent(provider, deps.providers.get(provider).parseWebhook(Buffer.from(JSON.stringify(row.payload))), row.id);
@@ -64,8 +75,9 @@ export async function sweepUndelivered(deps: SweepDeps, { olderThanMs = 2000, li
     const outcome = await deliverEvent(deps.db, deps.temporal, { webhookEventId: row.id, verificationId: row.verificationId!, event });
     counts[outcome] += 1;
     deps.metrics?.sweeperRedelivered.inc({ outcome });
-    // Temporal still down: stop hammering it; the next sweep tries again.
-    if (outcome === 'failed') break;
+    // One failing row must not block the rest; several in a row mean Temporal is still down.
+    failuresInARow = outcome === 'failed' ? failuresInARow + 1 : 0;
+    if (failuresInARow >= CONSECUTIVE_FAILURES_TO_STOP) break;
   }
   return counts;
 }

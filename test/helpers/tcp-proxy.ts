@@ -1,0 +1,67 @@
+// A TCP proxy on loopback the test can cut: while cut, open connections are destroyed and new
+// ones are reset at once, so whatever sits behind it (Postgres) is unreachable, not slow.
+import { once } from 'node:events';
+import { createConnection, createServer, type Socket } from 'node:net';
+import type { Test } from 'tap';
+
+export interface TcpProxy {
+  port: number;
+  /** `url` with its host and port replaced by the proxy's. */
+  via(url: string): string;
+  cut(): void;
+  restore(): void;
+  /** Connections accepted and forwarded so far. */
+  readonly forwarded: number;
+}
+
+export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: string; port: number }): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let isCut = false;
+  let forwarded = 0;
+  const server = createServer((client) => {
+    if (isCut) {
+      client.resetAndDestroy();
+      return;
+    }
+    forwarded += 1;
+    const upstream = createConnection(target);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const destroyAll = () => {
+    for (const socket of sockets) socket.resetAndDestroy();
+    sockets.clear();
+  };
+  t.teardown(async () => {
+    destroyAll();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return {
+    port,
+    via(url) {
+      const u = new URL(url);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      return u.toString();
+    },
+    cut() {
+      isCut = true;
+      destroyAll();
+    },
+    restore() {
+      isCut = false;
+    },
+    get forwarded() {
+      return forwarded;
+    },
+  };
+}

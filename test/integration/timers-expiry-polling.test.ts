@@ -1,0 +1,65 @@
+// Durable timers with second-scale durations: a session nobody completes expires (a final poll
+// first), and a decision whose webhook is lost is recovered by the fallback poll.
+import t from 'tap';
+import { webhookEvents } from '../../db/schema/index.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
+import { verificationWorkflowId } from '../../workflows/messages.js';
+import { eventually, startStack, type Stack } from '../helpers/stack.js';
+
+const TIMERS = { VERIFY_FALLBACK_POLL_AFTER: '2s', VERIFY_POLL_INTERVAL: '1s', VERIFY_SESSION_TTL: '4s', VERIFY_DECISION_WINDOW: '2s' };
+
+async function create(stack: Stack): Promise<{ id: string; inquiryId: string; createdAt: number }> {
+  const createdAt = Date.now();
+  const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' }, { prefer: 'wait=15' });
+  if (created.status !== 201) throw new Error(`create answered ${created.status}`);
+  return { id: created.body.id, inquiryId: new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!, createdAt };
+}
+
+t.test('timers', async (t) => {
+  // Every webhook the sandbox sends is lost: a closed port.
+  const stack = await startStack(t, { env: TIMERS, sandboxWebhookTarget: `http://127.0.0.1:${await pickFreePort()}/lost` });
+
+  t.test('a session nobody completes: fallback polls, then at the TTL a final poll and expired', async (t) => {
+    const { id, createdAt } = await create(stack);
+    const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'expired', { timeoutMs: 20_000, intervalMs: 200 });
+    const elapsed = Date.now() - createdAt;
+    t.equal(done.body.status, 'expired');
+    const history: { source: string; to: string; from: string; applied: boolean; at: string }[] = done.body.history;
+    const sources = history.map((h) => h.source);
+    t.equal(sources[0], 'api');
+    t.match(history.at(-1), { source: 'timer', from: 'created', to: 'expired', applied: true });
+    t.match(history.at(-2), { source: 'poll', to: 'created', applied: true }, 'a final poll right before expiring');
+    t.ok(Date.parse(history.at(-1)!.at) >= Date.parse(done.body.expiresAt), 'expired no earlier than expiresAt');
+    t.match(done.body.result, { decision: 'expired', reasons: ['session_expired'] });
+    const polls = sources.filter((s) => s === 'poll').length;
+    t.ok(polls >= 2, `fallback polls before expiry too (${polls} polls)`);
+    const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(id));
+    const closed = await eventually(() => handle.describe(), (d) => d.status.name !== 'RUNNING', { timeoutMs: 15_000, intervalMs: 250 });
+    t.equal(closed.status.name, 'COMPLETED', 'the workflow ends after the decision window');
+    t.comment(`expiry: history=${sources.join('>')} polls=${polls} expiredAfterMs=${elapsed}`);
+  });
+
+  t.test('a lost webhook: the fallback poll finds the decision (source poll)', async (t) => {
+    const { id, inquiryId, createdAt } = await create(stack);
+    const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString(),
+    });
+    await decided.text();
+    t.equal(decided.status, 200);
+    const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'approved', { timeoutMs: 20_000, intervalMs: 200 });
+    const elapsed = Date.now() - createdAt;
+    t.equal(done.body.status, 'approved');
+    const history: { source: string; to: string; applied: boolean; at: string }[] = done.body.history;
+    const recovery = history.find((h) => h.to === 'approved');
+    t.match(recovery, { source: 'poll', applied: true }, 'recovered by polling');
+    t.ok(Date.parse(recovery!.at) < Date.parse(done.body.expiresAt), 'by the fallback poll, before the session expiry');
+    t.equal(history.filter((h) => h.source === 'webhook').length, 0, 'no webhook arrived');
+    t.equal(history.filter((h) => h.source === 'timer').length, 0, 'never expired');
+    t.match(done.body.result, { decision: 'approved', document: { type: 'national_id', number: /.+/ } }, 'the polled inquiry\'s document is saved');
+    const webhooks = await stack.directDb.select().from(webhookEvents);
+    t.equal(webhooks.length, 0, 'the lost webhooks never reached us');
+    t.comment(`lost webhook: history=${history.map((h) => `${h.source}:${h.to}`).join('>')} recoveredAfterMs=${Date.parse(recovery!.at) - createdAt} observedAfterMs=${elapsed}`);
+  });
+});
