@@ -7,7 +7,7 @@ const builtinPatterns = [{ group: ['node:*'], message: 'Workflows are determinis
 const layer = (folders, message) => folders.map((f) => ({ group: [`../${f}/*`, `../../${f}/*`, `../${f}`, `../../${f}`], message }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tap/**', 'coverage/**', 'db/migrations/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tap/**', 'coverage/**', 'db/migrations/**', 'tmp/**', '.vf-scratch/**', 'bench/results/**'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],

@@ -2,16 +2,21 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, Runtime, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { parseEnv } from './config/env.js';
+import { parseEnv, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
+import type { ProviderRegistry } from './providers/index.js';
+import { getDataConverter } from './runtime/codec.js';
 import { createLogger } from './runtime/logger.js';
+import { mailerFromEnv } from './runtime/mailer.js';
 import { createMetrics, type Metrics } from './runtime/metrics.js';
 import { providersFromEnv } from './runtime/providers.js';
-import { connectWorker } from './runtime/temporal.js';
+import { ensureTemplateSyncSchedule, templateProviders } from './runtime/schedules.js';
+import { connectClient, connectWorker } from './runtime/temporal.js';
 
 /** Under tsx the sources are .ts; compiled, they are .js beside this file. */
 export function workflowsPath(): string {
@@ -20,6 +25,8 @@ export function workflowsPath(): string {
 }
 
 let runtimeInstalled = false;
+
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
 
 /**
  * Route the SDK core's logs into our JSON logger and, when asked, export its Prometheus metrics
@@ -31,12 +38,14 @@ export function installTemporalRuntime(logger: Logger, metricsBind?: string): vo
   Runtime.install({
     telemetryOptions: {
       // Without `forward` the Rust core logs (connection retries, …) bypass this logger: plain text on stderr.
+      // Forwarding holds the event loop until the runtime shuts down (last worker/connection closed).
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
       ...(metricsBind ? { metrics: { prometheus: { bindAddress: metricsBind } } } : {}),
     },
-    logger: new DefaultLogger('WARN', (entry) => {
-      const level = entry.level === 'ERROR' ? 'error' : entry.level === 'WARN' ? 'warn' : 'debug';
-      logger[level]({ ...entry.meta, component: 'temporal' }, entry.message);
+    // INFO and up reach pino (whose own level filters further): workflow code logs through the
+    // workflow `log`, whose default sink ends here with workflowId, runId and workflowType attached.
+    logger: new DefaultLogger('INFO', (entry) => {
+      logger[PINO_LEVEL[entry.level]]({ ...entry.meta, component: 'temporal' }, entry.message);
     }),
   });
 }
@@ -47,16 +56,46 @@ export interface VerificationWorkerOptions extends ActivityDeps {
   taskQueue: string;
   /** Pre-bundled workflow code (tests bundle once per file); else bundled from source. */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** The encrypting data converter shared with the clients; the process's own (getDataConverter) when omitted. */
+  dataConverter?: DataConverter;
+  /** Concurrency and shutdown grace (workerTuningFromEnv); the SDK's defaults for what is omitted. */
+  tuning?: Partial<WorkerTuning>;
+  /** Shown in workflow histories (ActivityTaskStarted) and the Web UI's pollers list; the SDK's pid@host when omitted. */
+  identity?: string;
 }
 
-export function createVerificationWorker({ connection, namespace, taskQueue, workflowBundle, ...deps }: VerificationWorkerOptions): Promise<Worker> {
+export function createVerificationWorker({ connection, namespace, taskQueue, workflowBundle, dataConverter, tuning = {}, identity, ...deps }: VerificationWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
+    // A pre-built bundle must have been bundled with the same failureConverterPath (see test/helpers/stack.ts).
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities(deps),
+    dataConverter: dataConverter ?? getDataConverter(),
+    ...(identity ? { identity } : {}),
+    ...(tuning.maxConcurrentActivityTaskExecutions === undefined ? {} : { maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions }),
+    ...(tuning.maxConcurrentWorkflowTaskExecutions === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions }),
+    ...(tuning.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: tuning.maxCachedWorkflows }),
+    ...(tuning.shutdownGraceTimeMs === undefined ? {} : { shutdownGraceTime: tuning.shutdownGraceTimeMs }),
   });
+}
+
+/** The template-sync schedule; a failure is logged, not fatal: verifications do not depend on it. */
+async function ensureSchedules(env: Parameters<typeof connectClient>[0] & { TEMPORAL_TASK_QUEUE: string }, providers: ProviderRegistry, logger: Logger): Promise<void> {
+  const names = templateProviders(providers);
+  if (names.length === 0) return;
+  try {
+    const client = await connectClient(env);
+    try {
+      const result = await ensureTemplateSyncSchedule(client, env.TEMPORAL_TASK_QUEUE, { providers: names });
+      logger.info({ providers: names, result }, 'template sync schedule ensured');
+    } finally {
+      await client.connection.close();
+    }
+  } catch (err) {
+    logger.warn({ err }, 'template sync schedule could not be ensured');
+  }
 }
 
 async function main(): Promise<void> {
@@ -70,7 +109,20 @@ async function main(): Promise<void> {
   const database = await createDatabase({ url: env.DATABASE_URL });
   await migrateDatabase(database.db);
   const connection = await connectWorker({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
-  const worker = await createVerificationWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, db: database.db, providers: providersFromEnv(env), logger, metrics });
+  const providers = providersFromEnv(env);
+  const worker = await createVerificationWorker({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    db: database.db,
+    providers,
+    logger,
+    metrics,
+    mailer: mailerFromEnv(env),
+    dataConverter: getDataConverter(env),
+    tuning: workerTuningFromEnv(env),
+  });
+  await ensureSchedules({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS }, providers, logger);
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
   // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have drained.
   await worker.run();

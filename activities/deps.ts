@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import type { Mailer } from '../runtime/mailer.js';
 import type { Metrics } from '../runtime/metrics.js';
 
 export interface ProviderLookup {
@@ -15,4 +16,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** Prometheus metrics of this process; omitted in tests that don't read them. */
   metrics?: Metrics;
+  /** Sends applicant emails (SMTP_URL); absent or null: emails are recorded as failed, nothing is sent. */
+  mailer?: Mailer | null;
 }

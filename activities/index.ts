@@ -1,7 +1,10 @@
 import type { ActivityDeps } from './deps.js';
+import { createEmailActivities } from './email.js';
+import { createOutboundWebhookActivities } from './outbound-webhooks.js';
 import { createRecordActivities } from './records.js';
 import { createSessionActivities } from './sessions.js';
 import { createStepActivities } from './steps.js';
+import { createTemplateActivities } from './templates.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -11,5 +14,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSessionActivities(deps),
     ...createRecordActivities(deps),
     ...createStepActivities(deps),
+    ...createTemplateActivities(deps),
+    ...createOutboundWebhookActivities(deps),
+    ...createEmailActivities(deps),
   };
 }

@@ -8,6 +8,7 @@ import type { Effect } from '../workflows/state.js';
 import type { ActivityDeps } from './deps.js';
 import { noticeVerificationChanged } from '../db/change-notice.js';
 import { saveDocument } from './documents.js';
+import { enqueueWebhookEvents, webhookEventsOf } from './outbound-webhooks.js';
 
 export type WebhookOutcome = 'applied' | 'stale' | 'duplicate';
 
@@ -19,13 +20,18 @@ export interface RecordEventsRequest {
   snapshot: { status: VerificationStatus; providerStatus: string | null; reasons: string[] };
 }
 
+export interface RecordEventsResult {
+  /** Outbound webhook deliveries written with this change; the workflow starts one child per id. */
+  webhookDeliveryIds: string[];
+}
+
 export function createRecordActivities({ db, providers, logger, metrics }: ActivityDeps) {
   return {
-    async recordEvents(request: RecordEventsRequest): Promise<void> {
+    async recordEvents(request: RecordEventsRequest): Promise<RecordEventsResult> {
       const { verificationId, snapshot } = request;
       const entries = request.effects.flatMap((e) => (e.type === 'record' ? [e.entry] : []));
       const documentEffects = request.effects.flatMap((e) => (e.type === 'storeDocument' ? [e] : []));
-      await db.transaction(async (tx) => {
+      const webhookDeliveryIds = await db.transaction(async (tx) => {
         if (entries.length > 0) {
           await tx
             .insert(verificationHistory)
@@ -55,13 +61,17 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
           const rows = outcome === 'duplicate' ? and(inArray(webhookEvents.id, ids), inArray(webhookEvents.outcome, ['received', 'delivered'])) : inArray(webhookEvents.id, ids);
           await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(rows);
         }
+        // After the update: the events carry the verification as it now is.
+        const deliveryIds = await enqueueWebhookEvents(tx, verificationId, (row) => webhookEventsOf(request.effects, row.providerRef !== null));
         await noticeVerificationChanged(tx, verificationId);
+        return deliveryIds;
       });
       for (const effect of request.effects) {
         if (effect.type === 'statusChanged') metrics?.transitions.inc({ provider: request.provider, status: effect.to });
       }
       for (const { outcome } of request.webhookOutcomes) metrics?.webhooksReceived.inc({ provider: request.provider, outcome });
-      logger.debug({ verificationId, entries: entries.length, status: snapshot.status }, 'verification events recorded');
+      logger.debug({ verificationId, entries: entries.length, status: snapshot.status, webhookDeliveries: webhookDeliveryIds.length }, 'verification events recorded');
+      return { webhookDeliveryIds };
     },
   };
 }

@@ -1,4 +1,5 @@
 // Provider-facing activities: create the session, read the authoritative state.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { verifications } from '../db/schema/index.js';
@@ -8,6 +9,7 @@ import type { ActivityDeps } from './deps.js';
 import { noticeVerificationChanged } from '../db/change-notice.js';
 import { saveDocument } from './documents.js';
 import { toActivityFailure } from './failures.js';
+import { noteSessionRetry } from './steps.js';
 
 export interface CreateSessionRequest {
   verificationId: string;
@@ -62,7 +64,12 @@ export function createSessionActivities({ db, providers, logger }: ActivityDeps)
           idempotencyKey: `veriflow-session-${verificationId}`,
         });
       } catch (err) {
-        throw toActivityFailure(err);
+        const failure = toActivityFailure(err);
+        // Template providers report progress: a client waiting on the session learns the provider is down.
+        if (providers.get(provider).steps && failure instanceof ApplicationFailure && failure.type === FailureType.providerUnavailable) {
+          await noteSessionRetry(db, verificationId, Context.current().info.attempt);
+        }
+        throw failure;
       }
       const adapter = providers.get(provider);
       const expiresAt = adapter.capabilities.sessionExpiry ? earliest(session.expiresAt, new Date(Date.now() + request.sessionTtlMs).toISOString()) : null;

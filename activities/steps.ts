@@ -3,16 +3,17 @@
 // why in `progress.message`.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { noticeVerificationChanged } from '../db/change-notice.js';
 import type { Database } from '../db/client.js';
-import { verifications, type VerificationProgress } from '../db/schema/index.js';
+import { providerTemplates, verifications, type VerificationProgress } from '../db/schema/index.js';
 import type { ProviderName } from '../domain/verification.js';
-import type { MultiStepApi, TemplateStep } from '../providers/types.js';
+import type { MultiStepApi, StepApplicant, TemplateStep } from '../providers/types.js';
 import { FailureType } from '../workflows/messages.js';
 import type { ActivityDeps, ProviderLookup } from './deps.js';
 import { saveDocument } from './documents.js';
 import { toActivityFailure } from './failures.js';
+import { enqueueWebhookEvents } from './outbound-webhooks.js';
 import type { FetchedState } from './sessions.js';
 
 export interface StepRequest {
@@ -31,8 +32,24 @@ function stepsOf(providers: ProviderLookup, provider: ProviderName): MultiStepAp
   return steps;
 }
 
-export function progressOf(completed: number, total: number, message: string): VerificationProgress {
-  return { currentStep: completed, totalSteps: total, percentage: total === 0 ? 100 : Math.round((completed / total) * 100), message };
+export function progressOf(completed: number, total: number, message: string, retrying = false): VerificationProgress {
+  return { currentStep: completed, totalSteps: total, percentage: total === 0 ? 100 : Math.round((completed / total) * 100), message, ...(retrying ? { retrying } : {}) };
+}
+
+/** The message a client reads while a provider outage is retried; `retrying` is what code branches on. */
+export function providerRetryMessage(what: string, attempt: number): string {
+  return `Provider service temporarily unavailable; retrying ${what} (attempt ${attempt})`;
+}
+
+/** Session creation failing before any step is known: progress says so, at step 0 of 0. */
+export async function noteSessionRetry(db: Database, verificationId: string, attempt: number): Promise<void> {
+  await saveProgress(db, verificationId, { currentStep: 0, totalSteps: 0, percentage: 0, message: providerRetryMessage('session creation', attempt), retrying: true });
+}
+
+/** The step's personal data (ID checks) from the row, so it never travels through workflow history. */
+async function applicantOf(db: Database, verificationId: string): Promise<StepApplicant | null> {
+  const [row] = await db.select({ applicant: verifications.applicant }).from(verifications).where(eq(verifications.id, verificationId));
+  return row?.applicant ?? null;
 }
 
 async function saveProgress(db: Database, verificationId: string, progress: VerificationProgress): Promise<void> {
@@ -43,6 +60,15 @@ async function saveProgress(db: Database, verificationId: string, progress: Veri
 export function createStepActivities({ db, providers, logger }: ActivityDeps) {
   return {
     async listTemplateSteps({ provider, templateId }: { provider: ProviderName; templateId: string | null }): Promise<{ steps: TemplateStep[] }> {
+      // The synced cache first (seed 001: no provider call per verification); the provider when the
+      // template is not cached. A deactivated template still resolves: the verification was created with it.
+      if (templateId !== null) {
+        const [cached] = await db
+          .select({ steps: providerTemplates.steps })
+          .from(providerTemplates)
+          .where(and(eq(providerTemplates.provider, provider), eq(providerTemplates.externalId, templateId)));
+        if (cached && cached.steps.length > 0) return { steps: cached.steps.map(({ key, name }) => ({ key, name })) };
+      }
       try {
         return { steps: await stepsOf(providers, provider).listSteps(templateId) };
       } catch (err) {
@@ -50,10 +76,11 @@ export function createStepActivities({ db, providers, logger }: ActivityDeps) {
       }
     },
 
-    async runTemplateStep(request: StepRequest): Promise<void> {
+    async runTemplateStep(request: StepRequest): Promise<{ webhookDeliveryIds: string[] }> {
       const { verificationId, stepIndex, totalSteps, step } = request;
       const attempt = Context.current().info.attempt;
       if (stepIndex === 0 && attempt === 1) await saveProgress(db, verificationId, progressOf(0, totalSteps, `Starting ${step.name}`));
+      const applicant = await applicantOf(db, verificationId);
       try {
         await stepsOf(providers, request.provider).runStep({
           providerRef: request.providerRef,
@@ -61,18 +88,25 @@ export function createStepActivities({ db, providers, logger }: ActivityDeps) {
           step,
           stepIndex,
           idempotencyKey: `veriflow-${verificationId}-step-${stepIndex}`,
+          applicant,
         });
       } catch (err) {
         const failure = toActivityFailure(err);
         const final = failure instanceof ApplicationFailure && failure.nonRetryable;
-        const message = final ? `${step.name} was rejected by the provider` : `Provider service temporarily unavailable; retrying ${step.name} (attempt ${attempt})`;
-        await saveProgress(db, verificationId, progressOf(stepIndex, totalSteps, message));
+        const providerDown = failure instanceof ApplicationFailure && failure.type === FailureType.providerUnavailable;
+        const message = final ? `${step.name} was rejected by the provider` : providerRetryMessage(step.name, attempt);
+        await saveProgress(db, verificationId, progressOf(stepIndex, totalSteps, message, providerDown));
         logger.warn({ verificationId, step: step.key, attempt, err }, final ? 'template step rejected' : 'template step failed; will retry');
         throw failure;
       }
       const next = stepIndex + 1 < totalSteps ? `${step.name} completed` : 'All steps completed; awaiting the provider decision';
-      await saveProgress(db, verificationId, progressOf(stepIndex + 1, totalSteps, next));
+      // Progress and its `verification.step.completed` webhook commit together; the workflow starts the delivery.
+      const webhookDeliveryIds = await db.transaction(async (tx) => {
+        await saveProgress(tx, verificationId, progressOf(stepIndex + 1, totalSteps, next));
+        return enqueueWebhookEvents(tx, verificationId, [{ type: 'verification.step.completed', seq: stepIndex + 1 }]);
+      });
       logger.info({ verificationId, step: step.key, stepIndex, totalSteps }, 'template step completed');
+      return { webhookDeliveryIds };
     },
 
     async finalizeSession(request: Omit<StepRequest, 'stepIndex' | 'totalSteps' | 'step'>): Promise<FetchedState> {
@@ -83,6 +117,11 @@ export function createStepActivities({ db, providers, logger }: ActivityDeps) {
         throw toActivityFailure(err);
       }
       if (state.document) await saveDocument(db, { verificationId: request.verificationId, document: state.document, sourceEventId: null, onlyIfMissing: false });
+      const [row] = await db.select({ progress: verifications.progress }).from(verifications).where(eq(verifications.id, request.verificationId));
+      if (row?.progress) {
+        const { totalSteps } = row.progress;
+        await saveProgress(db, request.verificationId, progressOf(totalSteps, totalSteps, `All steps completed; provider decision: ${state.providerStatus}`));
+      }
       return { providerStatus: state.providerStatus, status: state.status, reasons: state.reasons, fetchedAt: new Date().toISOString() };
     },
   };

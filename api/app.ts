@@ -4,13 +4,18 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AppDeps } from './deps.js';
+import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
+import { codecRoutes } from './routes/codec.js';
 import { eventRoutes } from './routes/events.js';
+import { outboundWebhookRoutes } from './routes/outbound-webhooks.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { templateRoutes } from './routes/templates.js';
 import { verificationRoutes } from './routes/verifications.js';
+import { verifyByIdRoutes } from './routes/verify-by-id.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
 import { createMetrics } from '../runtime/metrics.js';
@@ -18,6 +23,8 @@ import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';
+/** A `\u0000` escape whose backslash is not itself escaped (`\\u0000` is the text "\u0000"). */
+const UNESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
 const BODY_LIMIT = 1024 * 1024;
 
 function correlationId(header: string | string[] | undefined): string {
@@ -33,6 +40,8 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     genReqId: (request) => correlationId(request.headers[CORRELATION_HEADER]),
+    // Every request log line carries it under the name the rest of our logs use.
+    logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     // Unknown fields are an error the client should hear about, not something to drop silently.
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -49,6 +58,16 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
 
   // JSON only: any other content type is a 415, not a string body that fails validation later.
   app.removeContentTypeParser('text/plain');
+  // Postgres text and jsonb cannot hold NUL: say so with a 400 instead of failing at the insert.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (UNESCAPED_NUL.test(body as string)) {
+      done(Object.assign(new Error('Strings may not contain NUL (\\u0000) characters'), { statusCode: 400 }), undefined);
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
   app.addSchema(ProblemSchema);
   registerProblemHandlers(app);
 
@@ -61,15 +80,21 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Before the routes: it attaches to each route as it is registered (only /v1/* is limited).
+  await registerRateLimit(app, deps.env);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { deps });
+  await app.register(codecRoutes, { deps });
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
     reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
   );
   await app.register(webhookRoutes, { deps, background });
   await app.register(sessionRoutes, { deps });
   await app.register(verificationRoutes, { deps });
+  await app.register(verifyByIdRoutes, { deps });
+  await app.register(templateRoutes, { deps });
   await app.register(eventRoutes, { deps, feed });
+  await app.register(outboundWebhookRoutes, { deps });
   return app;
 }

@@ -68,3 +68,35 @@ export class ServiceUnavailableError extends ApiError {
     this.code = options.code;
   }
 }
+
+export class ForbiddenError extends ApiError {
+  readonly status = 403;
+  readonly code: string;
+  readonly title = 'Forbidden';
+  constructor(options: ProblemOptions & { code: string }) {
+    super(options);
+    this.code = options.code;
+  }
+}
+
+export class UnprocessableError extends ApiError {
+  readonly status = 422;
+  readonly code: string;
+  readonly title = 'Unprocessable content';
+  constructor(options: ProblemOptions & { code: string }) {
+    super(options);
+    this.code = options.code;
+  }
+}
+
+export class RateLimitedError extends ApiError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  readonly title = 'Too many requests';
+}
+
+export class MethodNotAllowedError extends ApiError {
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+  readonly title = 'Method not allowed';
+}

@@ -44,7 +44,18 @@ export const CreateVerificationBody = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Free-form; returned as given.' })),
+    notify: Type.Optional(
+      Type.Object(
+        { email: Type.Optional(Type.Boolean({ description: 'Email the hosted link (sessionUrl) to `applicant.email` as soon as the provider session exists; requires `applicant.email`.' })) },
+        { additionalProperties: false, description: 'Notifications veriflow sends the applicant. The email is recorded (sent or failed) but its address never leaves our database.' },
+      ),
+    ),
+    metadata: Type.Optional(
+      Type.Record(Type.String({ maxLength: 40 }), Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()]), {
+        maxProperties: 50,
+        description: 'Your own key-value data, returned as given: up to 50 keys (≤ 40 chars), values strings (≤ 500 chars), numbers, booleans or null.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -155,3 +166,99 @@ export const VerificationListSchema = Type.Object({
   data: Type.Array(Type.Omit(VerificationSchema, ['history']), { description: 'Newest first; items are verifications without their history' }),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
+
+export const TemplateStepSchema = Type.Object({ key: Type.String(), name: Type.String() });
+
+export const TemplateSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  provider: ProviderNameSchema,
+  externalId: Type.String({ description: "The provider's template id: pass it as `templateId` when creating a verification" }),
+  name: Type.String(),
+  steps: Type.Array(TemplateStepSchema, { description: 'In the order the verification runs them' }),
+  active: Type.Boolean({ description: 'False once the provider stopped listing it' }),
+});
+
+export const TemplateListQuery = Type.Object(
+  {
+    provider: Type.Optional(ProviderNameSchema),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const TemplateListSchema = Type.Object({ data: Type.Array(TemplateSchema) });
+
+export const TemplateSyncQuery = Type.Object({ provider: Type.Optional(ProviderNameSchema) }, { additionalProperties: false });
+
+export const TemplateSyncSummarySchema = Type.Object({
+  synced: Type.Integer({ description: 'Templates the provider listed (all upserted)' }),
+  deactivated: Type.Integer({ description: 'Templates no longer listed, now inactive' }),
+  durationMs: Type.Integer(),
+});
+
+export const VerifyByIdBody = Type.Object(
+  {
+    verificationType: Type.Union([Type.Literal('philippines_nbi_clearance'), Type.Literal('philippines_prc')]),
+    idNumber: Type.String({ minLength: 1, maxLength: 100, description: 'NBI clearance number or PRC licence number' }),
+    userData: Type.Object(
+      {
+        firstName: Type.String({ minLength: 1, maxLength: 200 }),
+        lastName: Type.String({ minLength: 1, maxLength: 200 }),
+        dateOfBirth: Type.String({ format: 'date', description: 'YYYY-MM-DD' }),
+      },
+      { additionalProperties: false },
+    ),
+    reference: Type.Optional(Type.String({ maxLength: 255, description: "Your own id for the applicant. Don't put personal data here." })),
+  },
+  { additionalProperties: false },
+);
+export type VerifyByIdBody = Static<typeof VerifyByIdBody>;
+
+// Outbound webhooks (to the client's endpoint).
+export const WEBHOOK_DELIVERY_STATUS_VALUES = ['pending', 'succeeded', 'failed', 'dead'] as const;
+
+export const WebhookEndpointBody = Type.Object(
+  {
+    url: Type.String({ format: 'uri', maxLength: 2048, description: 'http(s) URL that receives the events' }),
+    rotateSecret: Type.Optional(Type.Boolean({ description: 'Issue a new signing secret (the old one stops working at once)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookEndpointSchema = Type.Object({
+  url: Type.String(),
+  secret: Type.String({ description: 'Standard Webhooks signing secret, `whsec_…`' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const WebhookEventTypeSchema = literals(['verification.created', 'verification.step.completed', 'verification.status_changed', 'verification.completed', 'verification.failed'] as const);
+
+export const WebhookDeliverySchema = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'Also the `webhook-id` header of every attempt' }),
+  verificationId: Type.String({ format: 'uuid' }),
+  eventType: WebhookEventTypeSchema,
+  status: literals(WEBHOOK_DELIVERY_STATUS_VALUES),
+  attempts: Type.Integer(),
+  lastStatusCode: Type.Union([Type.Integer(), Type.Null()]),
+  lastError: NullableString,
+  lastAttemptAt: Type.Union([Timestamp, Type.Null()]),
+  nextAttemptAt: Type.Union([Timestamp, Type.Null()]),
+  createdAt: Timestamp,
+  deliveredAt: Type.Union([Timestamp, Type.Null()]),
+  payload: Type.Record(Type.String(), Type.Unknown(), { description: 'The body as sent: `{ type, timestamp, data }`' }),
+});
+
+export const WebhookDeliveryListQuery = Type.Object(
+  {
+    status: Type.Optional(literals(WEBHOOK_DELIVERY_STATUS_VALUES)),
+    verificationId: Type.Optional(Type.String({ format: 'uuid' })),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor from the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookDeliveryListSchema = Type.Object({ data: Type.Array(WebhookDeliverySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+export const WebhookDeliveryParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Delivery id' }) });

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     providers,
     timers: timersFromEnv(env),
     logger,
-    defaultTemplates: env.PERSONA_TEMPLATE_ID ? { persona: env.PERSONA_TEMPLATE_ID } : {},
+    defaultTemplates: { ...(env.PERSONA_TEMPLATE_ID ? { persona: env.PERSONA_TEMPLATE_ID } : {}), ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) },
   });
   const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger, metrics }, parseDuration(env.SWEEPER_INTERVAL));
   await app.listen({ host: env.HOST, port: env.PORT });

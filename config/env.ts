@@ -2,10 +2,14 @@
 // its type, validated once at start-up with an error that names every bad variable.
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parseDuration } from './duration.js';
+import { parseDuration, parseDurationList } from './duration.js';
 
 const Duration = (fallback: string, description: string) => Type.String({ default: fallback, pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
 const Optional = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
+/** At least 24 h in all (1 s, 5 s, 15 s, then growing); the workflow's fallback for older inputs is the same list in ms. */
+export const DEFAULT_OUTBOUND_RETRY_SCHEDULE = '1s,5s,15s,1m,5m,30m,1h,2h,4h,8h,8h,8h';
+// One `kid:base64key` entry of PAYLOAD_ENCRYPTION_KEYS (the key itself is checked by payloadKeyRing).
+const KEY_ENTRY = '[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/_-]+={0,2}';
 
 export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], { default: 'development' }),
@@ -32,15 +36,40 @@ export const EnvSchema = Type.Object({
   SMILEID_API_URL: Type.String({ default: 'https://api.smileidentity.com', description: 'SmileID API origin (https://testapi.smileidentity.com for its test environment)' }),
   SMILEID_PARTNER_ID: Optional('SmileID partner id'),
   SMILEID_API_KEY: Optional('SmileID API key (signs requests; verifies callbacks and job_status responses)'),
+  IDMETA_API_URL: Type.String({ default: 'https://integrate.idmetagroup.com', description: 'IDmeta API origin (your environment subdomain; a trailing /api is tolerated)' }),
+  IDMETA_API_KEY: Optional('IDmeta API token (Bearer)'),
+  IDMETA_WEBHOOK_SECRET: Optional('Secret the IDmeta templates sign webhooks with (X-IDmeta-Signature); several may be given comma-separated during rotation'),
+  IDMETA_TEMPLATE_ID: Optional('Default IDmeta template (trust flow) id when a verification names none; else the first active synced template'),
   VERIFY_FALLBACK_POLL_AFTER: Duration('24h', 'Poll the provider when no webhook arrived for this long'),
   VERIFY_POLL_INTERVAL: Duration('1h', 'Then poll this often until terminal'),
   VERIFY_SESSION_TTL: Duration('24h', 'Session lifetime when the provider gives none'),
   VERIFY_DECISION_WINDOW: Duration('7d', 'After a decision the workflow stays open this long for newer provider decisions'),
   VERIFY_CONTINUE_AS_NEW_AFTER: Type.Optional(Type.Integer({ minimum: 1, description: 'Continue-as-new after this many history entries in one run (default: when Temporal suggests it)' })),
   SWEEPER_INTERVAL: Duration('5s', 'How often stored-but-undelivered webhooks are re-signalled'),
+  OUTBOUND_RETRY_SCHEDULE: Type.String({
+    default: DEFAULT_OUTBOUND_RETRY_SCHEDULE,
+    pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*(,\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)*$',
+    description: 'Outbound webhook retries: the wait before each retry, comma-separated; after the last the delivery is dead',
+  }),
+  SMTP_URL: Optional('smtp://user:pass@host:port (smtps:// for TLS) for applicant emails; unset → emailing the hosted link is unavailable (npm run dev: the local catcher)'),
+  EMAIL_FROM: Type.String({ default: 'veriflow <no-reply@veriflow.local>', description: 'From address of applicant emails' }),
+  RATE_LIMIT_MAX: Type.Integer({ default: 300, minimum: 1, description: 'Requests per API key per RATE_LIMIT_WINDOW on /v1/*' }),
+  RATE_LIMIT_WINDOW: Duration('1m', 'Rate-limit window'),
   SANDBOX_PORT: Type.Integer({ default: 4010, minimum: 0, maximum: 65535 }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Standalone worker: serve /metrics on this port (the API serves its own at /metrics)' })),
   TEMPORAL_METRICS_BIND: Optional('host:port where the Temporal SDK runtime exports its own Prometheus metrics (worker polls, task latencies)'),
+  PAYLOAD_ENCRYPTION_KEYS: Type.Optional(
+    Type.String({
+      pattern: `^\\s*${KEY_ENTRY}(\\s*,\\s*${KEY_ENTRY})*\\s*$`,
+      description: 'Temporal payload encryption key ring, `kid:base64key[,kid:base64key…]` (32-byte AES-256-GCM keys): the first encrypts, all decrypt. Required in production; a fixed dev key otherwise',
+    }),
+  ),
+  CODEC_AUTH_TOKEN: Optional('Bearer token for POST /codec/encode|decode (the Web UI / CLI codec endpoint); in production the endpoint is off without it'),
+  CODEC_CORS_ORIGINS: Type.String({ default: 'http://127.0.0.1:8233,http://localhost:8233', description: 'Comma-separated browser origins (the Temporal Web UI) allowed to call the codec endpoint' }),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: Type.Integer({ default: 100, minimum: 1, description: 'Activities one worker runs at once (provider calls, persistence)' }),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: Type.Integer({ default: 40, minimum: 2, description: 'Workflow tasks one worker runs at once' }),
+  WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(Type.Integer({ minimum: 0, description: 'Sticky workflow cache size; unset: the SDK sizes it from the heap' })),
+  WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -60,6 +89,11 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   if (value.NODE_ENV === 'production' && value.STRIPE_SECRET_KEY && !value.VERIFLOW_LINK_SECRET) {
     throw new InvalidConfigError('Invalid configuration:\n  VERIFLOW_LINK_SECRET: required in production when Stripe is configured (a long random string)\nSee .env.example for every variable and its default.');
   }
+  // Production payloads must not be encrypted with a key that is in the source code.
+  if (value.NODE_ENV === 'production' && !value.PAYLOAD_ENCRYPTION_KEYS) {
+    throw new InvalidConfigError('Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes, e.g. `v1:$(openssl rand -base64 32)`)\nSee .env.example for every variable and its default.');
+  }
+  payloadKeyRing(value);
   return value;
 }
 
@@ -68,6 +102,8 @@ export interface VerificationTimersConfig {
   pollIntervalMs: number;
   sessionTtlMs: number;
   decisionWindowMs: number;
+  /** Outbound webhook retry waits (OUTBOUND_RETRY_SCHEDULE). */
+  webhookRetryScheduleMs: number[];
 }
 
 export function timersFromEnv(env: Env): VerificationTimersConfig {
@@ -76,6 +112,7 @@ export function timersFromEnv(env: Env): VerificationTimersConfig {
     pollIntervalMs: parseDuration(env.VERIFY_POLL_INTERVAL),
     sessionTtlMs: parseDuration(env.VERIFY_SESSION_TTL),
     decisionWindowMs: parseDuration(env.VERIFY_DECISION_WINDOW),
+    webhookRetryScheduleMs: parseDurationList(env.OUTBOUND_RETRY_SCHEDULE),
   };
 }
 
@@ -88,4 +125,57 @@ const DEV_LINK_SECRET = 'veriflow-dev-link-secret';
 /** The secret for signed public links; a fixed value outside production (parseEnv requires a real one there). */
 export function linkSecret(env: Env): string {
   return env.VERIFLOW_LINK_SECRET ?? DEV_LINK_SECRET;
+}
+
+export interface PayloadKey {
+  id: string;
+  /** 32 bytes: AES-256-GCM. */
+  key: Buffer;
+}
+
+/** Public on purpose: it only keeps dev and test histories unreadable at a glance, not secret. */
+const DEV_PAYLOAD_KEY: PayloadKey = { id: 'dev', key: Buffer.from('veriflow-dev-payload-key-32bytes', 'utf8') };
+
+/**
+ * The key ring for Temporal payload encryption, in PAYLOAD_ENCRYPTION_KEYS order: the first key
+ * encrypts, every key decrypts (rotation: put the new key first, keep the old ones until no open
+ * workflow history needs them). Outside production the dev key is always in the ring (decrypt
+ * only when keys are configured), so local histories stay readable after keys are set.
+ */
+export function payloadKeyRing(env: Pick<Env, 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'>): PayloadKey[] {
+  const configured = (env.PAYLOAD_ENCRYPTION_KEYS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry): PayloadKey => {
+      const colon = entry.indexOf(':');
+      const id = entry.slice(0, colon);
+      const key = Buffer.from(entry.slice(colon + 1), 'base64');
+      // Never echo the key material: name the key id only.
+      if (colon < 1 || key.length !== 32) throw new InvalidConfigError(`Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key '${id}' must be base64 of exactly 32 bytes (openssl rand -base64 32)`);
+      return { id, key };
+    });
+  const ids = configured.map((k) => k.id);
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate !== undefined) throw new InvalidConfigError(`Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key id '${duplicate}' appears twice`);
+  if (env.NODE_ENV === 'production') return configured;
+  return ids.includes(DEV_PAYLOAD_KEY.id) ? configured : [...configured, DEV_PAYLOAD_KEY];
+}
+
+/** Worker concurrency and shutdown, from the environment (Worker.create options). */
+export interface WorkerTuning {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  /** undefined: the SDK's heap-based default. */
+  maxCachedWorkflows: number | undefined;
+  shutdownGraceTimeMs: number;
+}
+
+export function workerTuningFromEnv(env: Env): WorkerTuning {
+  return {
+    maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+    shutdownGraceTimeMs: parseDuration(env.WORKER_SHUTDOWN_GRACE_TIME),
+  };
 }

@@ -1,14 +1,52 @@
 import { pino, type Logger } from 'pino';
 import type { Env } from '../config/env.js';
 
+/** Fields that hold personal data, a credential or a whole provider document, wherever they are logged. */
+const SENSITIVE_FIELDS = [
+  'applicant',
+  'userData',
+  'document',
+  'payload',
+  'body',
+  'email',
+  'firstName',
+  'lastName',
+  'middleName',
+  'dateOfBirth',
+  'birthdate',
+  'idNumber',
+  'sessionUrl',
+];
+
+/**
+ * Redaction paths: each field at the top level and one or two levels down (pino's `*` is one
+ * level), plus the credential headers of a request.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  ...SENSITIVE_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
+];
+
+/**
+ * A request as logged: no query string (it may carry a signed link's token or a filter with
+ * personal data) and no body; fastify's own serializer would log the full URL.
+ */
+function requestSummary(req: { method?: string; url?: string; ip?: string; routeOptions?: { url?: string } }) {
+  return { method: req.method, url: req.url?.split('?')[0], route: req.routeOptions?.url, remoteAddress: req.ip };
+}
+
 /**
  * JSON logs with the correlation id as a field. Request and response bodies are never logged
  * (they carry personal data); fields that could, are redacted if someone logs them anyway.
  */
-export function createLogger(env: Pick<Env, 'LOG_LEVEL'>, name = 'veriflow'): Logger {
-  return pino({
+export function createLogger(env: Pick<Env, 'LOG_LEVEL'>, name = 'veriflow', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level: env.LOG_LEVEL,
-    redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', '*.applicant', '*.document', '*.payload'], censor: '[redacted]' },
-  });
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { req: requestSummary },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -35,6 +35,13 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
       linkTtlMs: parseDuration(env.VERIFY_SESSION_TTL),
     };
   }
+  if (env.IDMETA_API_KEY && env.IDMETA_WEBHOOK_SECRET) {
+    config.idmeta = {
+      apiUrl: env.IDMETA_API_URL,
+      apiKey: env.IDMETA_API_KEY,
+      webhookSecret: env.IDMETA_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
+    };
+  }
   return config;
 }
 

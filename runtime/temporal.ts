@@ -1,8 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
+import { getDataConverter } from './codec.js';
 
-type TemporalEnv = Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS'> & { TEMPORAL_ADDRESS: string };
+type TemporalEnv = Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS' | 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'> & { TEMPORAL_ADDRESS: string };
 
 function connectionOptions(env: TemporalEnv) {
   const tls = env.TEMPORAL_TLS || env.TEMPORAL_API_KEY !== undefined;
@@ -11,7 +12,8 @@ function connectionOptions(env: TemporalEnv) {
 
 export async function connectClient(env: TemporalEnv): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(env));
-  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  // The worker's converter: what the client sends is encrypted, what it reads is decrypted.
+  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: getDataConverter(env) });
 }
 
 export function connectWorker(env: TemporalEnv): Promise<NativeConnection> {

@@ -12,7 +12,7 @@ export interface SandboxRequest {
 }
 
 export interface SandboxRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: RegExp;
   handle(request: SandboxRequest): Promise<void> | void;
 }

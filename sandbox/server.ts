@@ -3,9 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { page } from './html.js';
 import { findRoute, RequestBodyTooLargeError, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from './http.js';
 import { inquiryRows } from './persona/pages.js';
+import { CHAOS_MODES, WebhookChaos, type ChaosSetting } from './chaos.js';
+import { FaultInjector } from './faults.js';
 import { createPersonaSimulator } from './persona/simulator.js';
 import { createStripeSimulator } from './stripe/simulator.js';
 import { createSmileIdSimulator } from './smileid/simulator.js';
+import { createIdmetaSimulator } from './idmeta/simulator.js';
 
 // Provider simulators on one HTTP server: real HTTP, real signatures, hosted-flow pages. Nothing
 // here imports the app, so a bug shared by the app and its simulator cannot hide.
@@ -16,15 +19,17 @@ export interface SandboxOptions {
   /** Base URL for links the sandbox hands out (one-time links); defaults to where it listens. */
   publicUrl?: string;
   /** Where each simulated provider sends its webhooks, e.g. `http://127.0.0.1:3000/webhooks/persona`. */
-  webhookTargets: { persona: string; stripe?: string; smileid?: string };
+  webhookTargets: { persona: string; stripe?: string; smileid?: string; idmeta?: string };
   /** A provider without secrets is not simulated (its routes answer 404). */
-  secrets: { persona: { apiKey: string; webhookSecret: string }; stripe?: { secretKey: string; webhookSecret: string }; smileid?: { partnerId: string; apiKey: string } };
+  secrets: { persona: { apiKey: string; webhookSecret: string }; stripe?: { secretKey: string; webhookSecret: string }; smileid?: { partnerId: string; apiKey: string }; idmeta?: { apiKey: string; webhookSecret: string } };
   /**
    * Webhook attempts, as the wait in ms before each: entry 0 is the first attempt (sent at once),
    * the rest are retries; the length bounds the attempts. Persona's schedule by default.
    */
   webhookRetryDelaysMs?: readonly number[];
   logger?: SandboxLogger;
+  /** More pages on the same server (e.g. the mail catcher's GET /mail in `npm run dev`). */
+  extraRoutes?: readonly SandboxRoute[];
 }
 
 export interface Sandbox {
@@ -38,6 +43,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger;
   let url = '';
+  const chaos = new WebhookChaos();
   const persona = createPersonaSimulator({
     publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
     apiKey: options.secrets.persona.apiKey,
@@ -45,6 +51,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     webhookTarget: options.webhookTargets.persona,
     retryDelaysMs: options.webhookRetryDelaysMs,
     logger,
+    chaos,
   });
   const stripeSecrets = options.secrets.stripe;
   const stripe =
@@ -56,6 +63,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           webhookSecret: stripeSecrets.webhookSecret,
           webhookTarget: options.webhookTargets.stripe ?? null,
           retryDelaysMs: options.webhookRetryDelaysMs,
+          chaos,
           logger,
         });
   const smileidSecrets = options.secrets.smileid;
@@ -68,15 +76,33 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           apiKey: smileidSecrets.apiKey,
           webhookTarget: options.webhookTargets.smileid,
           retryDelaysMs: options.webhookRetryDelaysMs,
+          chaos,
+          logger,
+        });
+  const idmetaSecrets = options.secrets.idmeta;
+  const idmeta =
+    idmetaSecrets === undefined
+      ? null
+      : createIdmetaSimulator({
+          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          apiKey: idmetaSecrets.apiKey,
+          webhookSecret: idmetaSecrets.webhookSecret,
+          webhookTarget: options.webhookTargets.idmeta ?? null,
+          retryDelaysMs: options.webhookRetryDelaysMs,
           logger,
         });
 
+  const faults = new FaultInjector();
   const routes: SandboxRoute[] = [
+    ...faults.routes(),
+    ...chaos.routes(),
     { method: 'GET', path: /^\/health$/, handle: ({ res }) => sendJson(res, 200, { status: 'ok' }) },
-    { method: 'GET', path: /^\/$/, handle: ({ res }) => sendHtml(res, 200, indexPage(persona.inquiries(), stripe?.accountRows() ?? null)) },
+    { method: 'GET', path: /^\/$/, handle: ({ res }) => sendHtml(res, 200, indexPage(persona.inquiries(), stripe?.accountRows() ?? null, chaos.current)) },
     ...persona.routes,
     ...(stripe?.routes ?? []),
     ...(smileid?.routes ?? []),
+    ...(idmeta?.routes ?? []),
+    ...(options.extraRoutes ?? []),
   ];
 
   const server = createServer((req, res) => {
@@ -86,7 +112,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       sendJson(res, 404, { errors: [{ title: 'Not found' }] });
       return;
     }
-    Promise.resolve(found.route.handle({ req, res, url: requestUrl, params: found.params })).catch((error: unknown) => {
+    const handled = faults.intercept(req, res, requestUrl.pathname).then((answered) => answered || found.route.handle({ req, res, url: requestUrl, params: found.params }));
+    handled.catch((error: unknown) => {
       const tooLarge = error instanceof RequestBodyTooLargeError;
       if (!tooLarge) logger.warn({ err: error, path: requestUrl.pathname }, 'sandbox: request failed');
       if (!res.headersSent) sendJson(res, tooLarge ? 413 : 500, { errors: [{ title: tooLarge ? 'Payload too large' : 'Sandbox error' }] });
@@ -109,20 +136,35 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   return {
     url,
     async close() {
+      chaos.close();
       await persona.close();
       await stripe?.close();
       await smileid?.close();
+      await idmeta?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
 }
 
-function indexPage(inquiries: Parameters<typeof inquiryRows>[0], stripeAccountRows: string | null): string {
+function chaosControl(setting: ChaosSetting): string {
+  const buttons = CHAOS_MODES.map(
+    (mode) => `<button type="submit" name="mode" value="${mode}" data-testid="chaos-${mode}"${mode === setting.mode ? ' aria-pressed="true" class="approve"' : ''}>${mode}</button>`,
+  ).join(' ');
+  return `<h2>Webhook chaos</h2>
+  <p>Applies to every simulator's webhooks from now on: <strong data-testid="chaos-mode">${setting.mode}</strong>. Shuffle and delay wait up to the delay; drop sends nothing (fallback polling recovers it).</p>
+  <form class="actions" method="post" action="/_chaos">
+    <label>Delay (ms) <input name="delayMs" type="number" min="0" max="600000" value="${setting.delayMs}"></label>
+    ${buttons}
+  </form>`;
+}
+
+function indexPage(inquiries: Parameters<typeof inquiryRows>[0], stripeAccountRows: string | null, chaos: ChaosSetting): string {
   return page(
     'veriflow sandbox',
     `<h1>veriflow sandbox</h1>
   <p class="lead">Simulated providers. Persona inquiries created through <code>POST /api/v1/inquiries</code> appear here; open one to decide it.</p>
+  ${chaosControl(chaos)}
   <h2>Persona inquiries</h2>
   <table>
     <thead><tr><th>Inquiry</th><th>Reference</th><th>Status</th><th>Created</th></tr></thead>

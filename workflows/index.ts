@@ -1,2 +1,4 @@
 // The worker's workflow bundle entry point.
 export { verification } from './verification.js';
+export { templateSync } from './template-sync.js';
+export { webhookDelivery } from './webhook-delivery.js';

@@ -26,6 +26,9 @@ export const FailureType = {
   providerRejected: 'ProviderRejected',
   providerUnavailable: 'ProviderUnavailable',
   verificationNotFound: 'VerificationNotFound',
+  /** The SMTP server refused or could not be reached (retried, then recorded as failed). */
+  emailFailed: 'EmailDeliveryFailed',
+  webhookDeliveryNotFound: 'WebhookDeliveryNotFound',
 } as const;
 
 export interface VerificationTimers {
@@ -37,6 +40,8 @@ export interface VerificationTimers {
   sessionTtlMs: number;
   /** After a terminal status the workflow stays open this long for newer provider decisions and operator reviews. */
   decisionWindowMs: number;
+  /** Outbound webhook retry waits; absent in inputs written before outbound webhooks (the default applies). */
+  webhookRetryScheduleMs?: number[];
 }
 
 /** Per-provider behaviour the workflow needs, passed as data so workflows never import provider code. */
@@ -75,6 +80,8 @@ export interface VerificationWorkflowInput {
   timers: VerificationTimers;
   /** Continue-as-new after this many history entries even if Temporal has not suggested it yet. */
   continueAsNewAfterEvents?: number;
+  /** Email the hosted link to the applicant once the session exists (the address stays in Postgres). */
+  notify?: { email?: boolean };
   carried?: CarriedState;
 }
 
@@ -105,3 +112,22 @@ export const providerEventSignal = defineSignal<[ProviderEvent]>('providerEvent'
 export const getStateQuery = defineQuery<VerificationView>('getState');
 export const cancelUpdate = defineUpdate<VerificationView, [CancelInput]>('cancel');
 export const reviewUpdate = defineUpdate<VerificationView, [ReviewInput]>('review');
+
+// Outbound webhooks: one child workflow per delivery row, retried on a durable schedule.
+export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDelivery';
+
+/** 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h: over 24 h, as OUTBOUND_RETRY_SCHEDULE's default. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [1_000, 5_000, 15_000, 60_000, 300_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000, 28_800_000];
+
+/** The delivery's uuid only (no PII); a manual retry runs as `…-retry-<n>`. */
+export function webhookDeliveryWorkflowId(deliveryId: string, retry = 0): string {
+  return retry === 0 ? `webhook-delivery-${deliveryId}` : `webhook-delivery-${deliveryId}-retry-${retry}`;
+}
+
+export interface WebhookDeliveryInput {
+  deliveryId: string;
+  /** The row's manual-retry generation this run belongs to; a newer retry supersedes it. */
+  generation: number;
+  /** Wait before each retry; after the last, the delivery is dead. */
+  retryScheduleMs: number[];
+}

@@ -8,20 +8,25 @@ import {
   condition,
   continueAsNew,
   log,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
 import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
   FailureType,
   cancelUpdate,
   getStateQuery,
   providerEventSignal,
   reviewUpdate,
   searchAttributes,
+  webhookDeliveryWorkflowId,
   type CancelInput,
   type CarriedState,
   type SessionRef,
@@ -36,20 +41,22 @@ import {
   type ReducerEvent,
   type ReducerPolicy,
 } from './state.js';
+import { webhookDelivery } from './webhook-delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const NON_RETRYABLE = [FailureType.providerRejected, FailureType.verificationNotFound];
 
 // Session creation and persistence must eventually succeed: a provider outage only delays them.
+// Timeouts stay short because they are also how long a crashed worker's activity waits to be retried.
 const durable = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '15s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 // Reading the provider is a nudge-follow-up: if it keeps failing we fall back to the event itself.
 const reads = proxyActivities<Activities>({
-  startToCloseTimeout: '20s',
+  startToCloseTimeout: '12s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
@@ -58,6 +65,16 @@ const steps = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+// The hosted link by email: an SMTP outage is retried a few times, then recorded as failed.
+const notifications = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Workflow versioning (Temporal patch ids): histories recorded before a change replay the old path. */
+const SKIP_UNCHANGED_POLLS = 'skip-unchanged-polls';
+const READ_LAG_RECHECK_MS = 30_000;
 
 type InboxItem =
   | { kind: 'provider'; event: ProviderEvent }
@@ -165,7 +182,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       }
     }
     if (effects.length === 0 && outcomes.length === 0) return;
-    await durable.recordEvents({
+    const recorded = await durable.recordEvents({
       verificationId,
       provider: input.provider,
       effects,
@@ -174,10 +191,26 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     });
     if (state.status !== before) {
       upsertSearchAttributes([{ key: searchAttributes.status, value: state.status }]);
-      if (isTerminalStatus(state.status)) decidedAt ??= Date.now();
-      else decidedAt = null;
+      // Every new decision (a newer provider decision, an operator review) restarts the window.
+      decidedAt = isTerminalStatus(state.status) ? Date.now() : null;
       log.info('verification status changed', { verificationId, from: before, to: state.status });
     }
+    await startWebhookDeliveries(recorded?.webhookDeliveryIds);
+  };
+
+  /** One abandoned child per outbound webhook: its retries (up to a day) never hold this verification up. */
+  const startWebhookDeliveries = async (deliveryIds: string[] | undefined): Promise<void> => {
+    // Results recorded before outbound webhooks existed carry no ids.
+    const retryScheduleMs = timers.webhookRetryScheduleMs ?? [...DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS];
+    await Promise.all(
+      (deliveryIds ?? []).map((deliveryId) =>
+        startChild(webhookDelivery, {
+          workflowId: webhookDeliveryWorkflowId(deliveryId),
+          args: [{ deliveryId, generation: 0, retryScheduleMs }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+        }).catch((err: unknown) => log.warn('webhook delivery not started', { verificationId, deliveryId, error: String(err) })),
+      ),
+    );
   };
 
   /** The provider's authoritative state as a reducer event, or null when it cannot be read. */
@@ -213,6 +246,11 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     newestProviderEventAt = sentAt;
     // The webhook is a nudge: apply what the provider says now, so arrival order cannot matter.
     const fetched = await readProvider('webhook');
+    // The webhook announces a decision the read API does not show yet (read lag): look again soon
+    // rather than at the next fallback poll.
+    if (fetched && isTerminalStatus(event.status) && !isTerminalStatus(fetched.status)) {
+      nextPollAt = Math.min(nextPollAt ?? Infinity, Date.now() + Math.min(timers.pollIntervalMs, READ_LAG_RECHECK_MS));
+    }
     const applied = fetched ? { ...asSent, occurredAt: fetched.occurredAt, status: fetched.status, providerStatus: fetched.providerStatus, reasons: fetched.reasons } : asSent;
     return { event: applied, webhookEventId: event.webhookEventId };
   };
@@ -228,8 +266,11 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
           continue;
         }
         finished.push(item.id);
-        if (item.requireOpen && isTerminalStatus(state.status) && !pending.some((p) => isTerminalStatus(p.event.status))) {
-          operatorErrors.set(item.id, ApplicationFailure.create({ type: FailureType.alreadyTerminal, message: `Verification is already ${state.status}`, nonRetryable: true }));
+        // Judged against the status once the events that arrived before it (same batch, not yet
+        // applied) are: a decision that came first makes a cancel too late.
+        const statusBefore = item.requireOpen ? pending.reduce((current, p) => applyEvent(current, p.event, policy).state, state).status : state.status;
+        if (item.requireOpen && isTerminalStatus(statusBefore)) {
+          operatorErrors.set(item.id, ApplicationFailure.create({ type: FailureType.alreadyTerminal, message: `Verification is already ${statusBefore}`, nonRetryable: true }));
           continue;
         }
         pending.push({ event: item.event, webhookEventId: null });
@@ -239,6 +280,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     }
   };
 
+  // Sent alongside the rest of the workflow, awaited before it ends or continues as new.
+  let linkEmail: Promise<void> = Promise.resolve();
   if (!carried) {
     try {
       await startSession();
@@ -256,6 +299,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     if (shouldContinueAsNew(input, state.seq - eventsAtRunStart)) {
       await condition(allHandlersFinished);
       if (inbox.length > 0) continue;
+      await linkEmail;
       return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, decidedAt, newestProviderEventAt, inbox: [] } });
     }
     if (decisionWindowClosed()) break;
@@ -268,6 +312,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     if (!woke) await onTimer();
   }
   await condition(allHandlersFinished);
+  await linkEmail;
   return view();
 
   async function startSession(): Promise<void> {
@@ -285,6 +330,12 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
         webhookEventId: null,
       },
     ]);
+    if (input.notify?.email) {
+      linkEmail = notifications.sendVerificationLinkEmail({ verificationId }).then(
+        () => undefined,
+        (err: unknown) => log.warn('link email not sent', { verificationId, error: String(err) }),
+      );
+    }
     if (behaviour.multiStep) await runTemplateSteps(created.providerRef);
   }
 
@@ -292,7 +343,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   async function runTemplateSteps(providerRef: string): Promise<void> {
     const { steps: templateSteps } = await durable.listTemplateSteps({ provider: input.provider, templateId: input.templateId });
     for (const [stepIndex, step] of templateSteps.entries()) {
-      await steps.runTemplateStep({ verificationId, provider: input.provider, providerRef, templateId: input.templateId, stepIndex, totalSteps: templateSteps.length, step });
+      const ran = await steps.runTemplateStep({ verificationId, provider: input.provider, providerRef, templateId: input.templateId, stepIndex, totalSteps: templateSteps.length, step });
+      await startWebhookDeliveries(ran?.webhookDeliveryIds);
       // An operator may cancel between steps.
       await drainInbox();
       if (isTerminalStatus(state.status)) return;
@@ -337,6 +389,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       nextPollAt = now + timers.pollIntervalMs;
       const polled = await readProvider('poll');
       if (!polled) return;
+      // A poll that finds nothing new is not an event worth a history row (hourly, forever otherwise).
+      if (patched(SKIP_UNCHANGED_POLLS) && polled.status === state.status && polled.providerStatus === state.providerStatus) return;
       const before = state.status;
       await applyAll([{ event: polled, webhookEventId: null }]);
       if (state.status !== before) log.info('verification recovered via polling', { verificationId, from: before, to: state.status });

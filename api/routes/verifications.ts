@@ -19,7 +19,7 @@ import { createVerification } from '../services/create-verification.js';
 import { cancelVerification, reviewVerification } from '../services/operator-actions.js';
 import { listVerifications } from '../services/list-verifications.js';
 import { findVerification, loadVerificationBody, loadVerificationSummaries, toCreatedVerification } from '../services/verification-view.js';
-import { waitForSession } from '../services/wait-for-session.js';
+import { isWaitingOnProvider, providerUnavailableWhileWaiting, waitForSession } from '../services/wait-for-session.js';
 
 const MAX_WAIT_SECONDS = 30;
 
@@ -71,6 +71,8 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       const ready = waitMs > 0 && row.sessionUrl !== null;
       if (ready) reply.header('preference-applied', `wait=${waitMs / 1000}`);
       reply.header('location', `${baseUrl}/v1/verifications/${row.id}`);
+      // The client waited and the provider is down: say so (the verification exists and keeps retrying; Location names it).
+      if (waitMs > 0 && !ready && isWaitingOnProvider(row)) throw providerUnavailableWhileWaiting();
       return reply.status(ready ? 201 : 202).send(toCreatedVerification(row, baseUrl));
     },
   );

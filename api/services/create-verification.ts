@@ -3,17 +3,19 @@
 // be reached the row is removed again and the client may retry with the same key.
 import { createHash, randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { verifications, type Verification } from '../../db/schema/index.js';
+import { verifications, type Verification, type VerificationApplicant } from '../../db/schema/index.js';
 import { isProviderName, type ProviderName } from '../../domain/verification.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { behaviourOf, type AppDeps } from '../deps.js';
 import { BadRequestError, IdempotencyMismatchError } from '../errors.js';
 import type { CreateVerificationBody } from '../schemas.js';
 import { startVerificationWorkflow } from './start-workflow.js';
+import { resolveTemplateId } from './templates.js';
 
 export interface CreateRequest {
   tenantId: string;
-  body: CreateVerificationBody;
+  /** The applicant may carry ID-check data (verify-by-id): stored for the provider, never returned. */
+  body: CreateVerificationBody & { applicant?: VerificationApplicant };
   idempotencyKey: string | null;
 }
 
@@ -42,15 +44,28 @@ function resolveProvider(deps: AppDeps, name: string): ProviderName {
   return name;
 }
 
+/** `notify.email` needs an address to send to and a way to send (SMTP_URL): refuse now rather than fail later. */
+function requireEmailable(deps: AppDeps, body: CreateVerificationBody): void {
+  if (!body.applicant?.email) {
+    throw new BadRequestError({ code: 'applicant_email_required', detail: 'notify.email needs applicant.email to send the link to', action: 'Add applicant.email, or leave out notify.email.' });
+  }
+  if (!deps.env.SMTP_URL) {
+    throw new BadRequestError({ code: 'email_not_configured', detail: 'Email is not configured on this server (SMTP_URL is not set)', action: 'Leave out notify.email and send the sessionUrl yourself, or ask the operator to configure SMTP_URL.' });
+  }
+}
+
 export async function createVerification(deps: AppDeps, request: CreateRequest): Promise<Verification> {
   const { db } = deps.database;
   const { tenantId, body, idempotencyKey } = request;
   const provider = resolveProvider(deps, body.provider);
   const hash = requestHash(body);
+  if (body.notify?.email) requireEmailable(deps, body);
 
   const existing = idempotencyKey ? await findByIdempotencyKey(deps, tenantId, idempotencyKey) : null;
   if (existing) return replay(deps, existing, hash);
 
+  // Template providers: an unknown template is a 400 now, not a failed verification later.
+  const templateId = await resolveTemplateId(deps, provider, body.templateId);
   const id = randomUUID();
   const [inserted] = await db
     .insert(verifications)
@@ -60,9 +75,10 @@ export async function createVerification(deps: AppDeps, request: CreateRequest):
       provider,
       status: 'created',
       reference: body.reference ?? null,
-      templateId: body.templateId ?? deps.defaultTemplates[provider] ?? null,
+      templateId,
       metadata: body.metadata ?? null,
       applicant: body.applicant ?? null,
+      notifyByEmail: body.notify?.email === true,
       idempotencyKey,
       requestHash: hash,
       workflowId: verificationWorkflowId(id),
@@ -115,5 +131,6 @@ function start(deps: AppDeps, row: Verification): Promise<void> {
     behaviour: behaviourOf(deps.providers.get(provider)),
     timers: deps.timers,
     ...(deps.env.VERIFY_CONTINUE_AS_NEW_AFTER === undefined ? {} : { continueAsNewAfterEvents: deps.env.VERIFY_CONTINUE_AS_NEW_AFTER }),
+    ...(row.notifyByEmail ? { notify: { email: true } } : {}),
   });
 }

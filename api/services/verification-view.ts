@@ -2,6 +2,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { verificationDocuments, verificationHistory, verifications, type Verification } from '../../db/schema/index.js';
+import { toVerificationJson, toVerificationSummaryJson } from '../../db/verification-view.js';
 import type { CreatedVerification, VerificationBody } from '../schemas.js';
 
 type Status = VerificationBody['status'];
@@ -30,37 +31,10 @@ export function toCreatedVerification(row: Verification, baseUrl: string): Creat
 type VerificationDocumentRow = typeof verificationDocuments.$inferSelect;
 type HistoryRow = typeof verificationHistory.$inferSelect;
 
-function toDocument(doc: VerificationDocumentRow | undefined) {
-  if (!doc) return null;
-  const { verificationId: _v, sourceEventId: _s, updatedAt: _u, ...fields } = doc;
-  return fields;
-}
-
+// The row -> JSON mapping is shared with the outbound-webhook activities (db/verification-view.ts);
+// the statuses and sources in it were validated by the workflow, their only writer.
 function toBody(row: Verification, history: HistoryRow[], doc: VerificationDocumentRow | undefined): VerificationBody {
-  return {
-    id: row.id,
-    provider: row.provider as VerificationBody['provider'],
-    status: row.status as Status,
-    providerStatus: row.providerStatus,
-    providerRef: row.providerRef,
-    reference: row.reference,
-    sessionUrl: row.sessionUrl,
-    expiresAt: row.expiresAt?.toISOString() ?? null,
-    progress: row.progress,
-    result: row.result ? { decision: row.result.decision as Status, reasons: row.result.reasons, document: toDocument(doc) } : null,
-    metadata: row.metadata,
-    history: history.map((h) => ({
-      at: h.at.toISOString(),
-      source: h.source as VerificationBody['history'][number]['source'],
-      eventId: h.eventId,
-      from: h.fromStatus as Status | null,
-      to: h.toStatus as Status,
-      applied: h.applied,
-      reason: h.reason,
-    })),
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
+  return toVerificationJson(row, history, doc) as VerificationBody;
 }
 
 export async function loadVerificationBody(db: Database, row: Verification): Promise<VerificationBody> {
@@ -76,8 +50,5 @@ export async function loadVerificationSummaries(db: Database, rows: Verification
   const ids = rows.map((r) => r.id);
   const documents = ids.length ? await db.select().from(verificationDocuments).where(inArray(verificationDocuments.verificationId, ids)) : [];
   const byId = new Map(documents.map((d) => [d.verificationId, d]));
-  return rows.map((row) => {
-    const { history: _h, ...summary } = toBody(row, [], byId.get(row.id));
-    return summary;
-  });
+  return rows.map((row) => toVerificationSummaryJson(row, byId.get(row.id)) as Omit<VerificationBody, 'history'>);
 }

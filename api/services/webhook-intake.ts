@@ -49,7 +49,7 @@ export async function acceptWebhook(deps: AppDeps, provider: ProviderName, reque
         verificationId,
         providerRef: parsed.providerRef,
         occurredAt: new Date(parsed.occurredAt),
-        payload: JSON.parse(request.rawBody.toString('utf8')) as unknown,
+        payload: storablePayload(request.rawBody),
         signatureValid: true,
         outcome: verificationId && parsed.status ? 'received' : verificationId ? 'ignored' : 'unmatched',
         correlationId,
@@ -93,4 +93,13 @@ async function matchVerification(deps: AppDeps, provider: ProviderName, parsed: 
     .where(and(eq(verifications.provider, provider), or(...matches)))
     .limit(1);
   return row?.id ?? null;
+}
+
+/**
+ * jsonb cannot hold NUL characters; a provider payload containing one must still be stored (a
+ * 503 would make the provider retry forever), so NUL becomes U+FFFD in the stored copy. The
+ * signature was already checked on the exact bytes.
+ */
+function storablePayload(rawBody: Buffer): unknown {
+  return JSON.parse(rawBody.toString('utf8').replaceAll('\\u0000', '\\ufffd'));
 }

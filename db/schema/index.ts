@@ -1,3 +1,5 @@
+export * from './outbound.js';
+export * from './templates.js';
 export * from './tenants.js';
 export * from './verifications.js';
 export * from './webhooks.js';

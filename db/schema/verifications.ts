@@ -10,6 +10,8 @@ export interface VerificationProgress {
   totalSteps: number;
   percentage: number;
   message: string;
+  /** True while a provider call keeps failing and is being retried (the API answers 503 to waiting clients). */
+  retrying?: boolean;
 }
 
 export interface VerificationResult {
@@ -22,6 +24,9 @@ export interface VerificationApplicant {
   lastName?: string;
   email?: string;
   country?: string;
+  /** ID-number checks (verify-by-id): sent to the provider by the step activity, never returned by the API. */
+  dateOfBirth?: string;
+  idNumber?: string;
 }
 
 export const verifications = pgTable(
@@ -45,6 +50,8 @@ export const verifications = pgTable(
     result: jsonb().$type<VerificationResult>(),
     metadata: jsonb().$type<Record<string, unknown>>(),
     applicant: jsonb().$type<VerificationApplicant>(),
+    /** Email the hosted link to applicant.email once the session exists (POST notify.email). */
+    notifyByEmail: boolean().notNull().default(false),
     idempotencyKey: text(),
     /** Hash of the creating request body: same Idempotency-Key with another body is a 422. */
     requestHash: text(),

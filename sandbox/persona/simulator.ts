@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { WebhookChaos } from '../chaos.js';
 import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
 import { decisionSentPage, notFoundPage, VERIFY_PATH, verifyPage } from './pages.js';
 import { eventBody, inquiryDocument } from './resources.js';
@@ -13,6 +14,8 @@ export interface PersonaSimulatorOptions {
   webhookTarget: string;
   retryDelaysMs?: readonly number[] | undefined;
   logger: SandboxLogger;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
 }
 
 export function createPersonaSimulator(options: PersonaSimulatorOptions) {
@@ -22,6 +25,7 @@ export function createPersonaSimulator(options: PersonaSimulatorOptions) {
     secret: options.webhookSecret,
     retryDelaysMs: options.retryDelaysMs ?? PERSONA_RETRY_DELAYS_MS,
     logger: options.logger,
+    chaos: options.chaos,
   });
 
   function authorized(authorization: string | undefined, res: ServerResponse): boolean {

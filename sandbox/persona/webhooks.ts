@@ -1,3 +1,4 @@
+import type { WebhookChaos } from '../chaos.js';
 import type { SandboxLogger } from '../http.js';
 import { personaSignatureHeader } from './signature.js';
 
@@ -22,6 +23,8 @@ export interface WebhookSenderOptions {
   /** Wait before each attempt; entry 0 is the first attempt, sent at once. The length bounds the attempts. */
   retryDelaysMs: readonly number[];
   logger: SandboxLogger;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
 }
 
 export function createWebhookSender(options: WebhookSenderOptions) {
@@ -88,7 +91,8 @@ export function createWebhookSender(options: WebhookSenderOptions) {
       firstAttempts = firstAttempts.then(async () => {
         for (const webhook of webhooks) {
           if (shutdown.signal.aborted) return;
-          await attempt({ ...webhook, firstAttemptAt: null }, 1);
+          const first = () => attempt({ ...webhook, firstAttemptAt: null }, 1);
+          await (options.chaos ? options.chaos.dispatch(() => (track(first()), Promise.resolve())) : first());
         }
       });
       track(firstAttempts);

@@ -1,3 +1,4 @@
+import type { WebhookChaos } from '../chaos.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
 import { decisionSentPage, expiredPage, LINK_PATH, linkPage, LINKS_INDEX_PATH, linksIndexPage, linkUrl, notFoundPage } from './pages.js';
@@ -17,6 +18,8 @@ export interface SmileIdSimulatorOptions {
   /** Where callbacks go when a link names no callback_url (SmileID's portal default). */
   webhookTarget: string | undefined;
   retryDelaysMs?: readonly number[] | undefined;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
   logger: SandboxLogger;
 }
 
@@ -32,6 +35,7 @@ export function createSmileIdSimulator(options: SmileIdSimulatorOptions) {
     apiKey: options.apiKey,
     retryDelaysMs: options.retryDelaysMs ?? SMILEID_RETRY_DELAYS_MS,
     logger: options.logger,
+    chaos: options.chaos,
   });
 
   /** The signed JSON body of an API request, or null after answering the error. */

@@ -1,3 +1,4 @@
+import type { WebhookChaos } from '../chaos.js';
 import type { SandboxLogger } from '../http.js';
 import { signedNow } from './signature.js';
 
@@ -24,6 +25,8 @@ export interface CallbackSenderOptions {
   apiKey: string;
   retryDelaysMs: readonly number[];
   logger: SandboxLogger;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
 }
 
 export function createCallbackSender(options: CallbackSenderOptions) {
@@ -75,7 +78,8 @@ export function createCallbackSender(options: CallbackSenderOptions) {
   return {
     /** First attempts go out in order; retries run on their own clocks. */
     send(callback: SmileIdCallback): void {
-      firstAttempts = firstAttempts.then(() => (shutdown.signal.aborted ? undefined : attempt(callback, 1)));
+      const first = () => attempt(callback, 1);
+      firstAttempts = firstAttempts.then(() => (shutdown.signal.aborted ? undefined : options.chaos ? options.chaos.dispatch(() => (track(first()), Promise.resolve())) : first()));
       track(firstAttempts);
     },
 

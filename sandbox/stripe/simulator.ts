@@ -1,3 +1,4 @@
+import type { WebhookChaos } from '../chaos.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Stripe from 'stripe';
 import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
@@ -14,6 +15,8 @@ export interface StripeSimulatorOptions {
   /** null: accounts change but no webhook is sent. */
   webhookTarget: string | null;
   retryDelaysMs?: readonly number[] | undefined;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
   logger: SandboxLogger;
 }
 
@@ -27,6 +30,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
     secret: options.webhookSecret,
     retryDelaysMs: options.retryDelaysMs ?? STRIPE_RETRY_DELAYS_MS,
     logger: options.logger,
+    chaos: options.chaos,
   });
 
   /** Writes Stripe's error shape; true when the request may proceed. */

@@ -1,3 +1,4 @@
+import type { WebhookChaos } from '../chaos.js';
 import Stripe from 'stripe';
 import type { SandboxLogger } from '../http.js';
 
@@ -20,6 +21,8 @@ export interface StripeWebhookSenderOptions {
   /** Wait before each attempt; entry 0 is the first attempt, sent at once. The length bounds the attempts. */
   retryDelaysMs: readonly number[];
   logger: SandboxLogger;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
 }
 
 /** Stripe-Signature for `body` at `at`, made by the official package exactly as Stripe's would be. */
@@ -88,7 +91,9 @@ export function createStripeWebhookSender(options: StripeWebhookSenderOptions) {
         return;
       }
       firstAttempts = firstAttempts.then(async () => {
-        if (!shutdown.signal.aborted) await attempt(target, webhook, 1);
+        if (shutdown.signal.aborted) return;
+        const first = () => attempt(target, webhook, 1);
+        await (options.chaos ? options.chaos.dispatch(() => (track(first()), Promise.resolve())) : first());
       });
       track(firstAttempts);
     },

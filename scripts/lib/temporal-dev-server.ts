@@ -34,6 +34,11 @@ export interface TemporalDevServerOptions {
   port?: number;
   /** Web UI port; 0 picks a free one; null or omitted runs headless. */
   uiPort?: number | null;
+  /**
+   * Codec server the Web UI sends payloads to for display (`--ui-codec-endpoint`), e.g. the API's
+   * `http://127.0.0.1:3000/codec`; without it the UI shows encrypted payloads as they are stored.
+   */
+  uiCodecEndpoint?: string;
   namespace?: string;
   logLevel?: string;
   /** The server's own output. 'pipe' leaves child.stdout/stderr for the caller to read. */
@@ -74,6 +79,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     '--port',
     String(port),
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
+    ...(uiPort !== null && options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
     ...(dbFile ? ['--db-filename', dbFile] : []),
     '--namespace',
     namespace,

@@ -3,17 +3,19 @@
 // listening on loopback so the sandbox can deliver webhooks to it.
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import { buildApp } from '../../api/app.js';
 import { startSweeper } from '../../api/services/sweeper.js';
 import { parseDuration } from '../../config/duration.js';
 import { ensureDevTenant } from '../../api/services/tenants.js';
-import { parseEnv, timersFromEnv, type Env } from '../../config/env.js';
+import { parseEnv, timersFromEnv, workerTuningFromEnv, type Env, type WorkerTuning } from '../../config/env.js';
 import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.js';
 import type { ProviderName } from '../../domain/verification.js';
 import type { ProviderRegistry } from '../../providers/index.js';
 import type { ProviderCapabilities } from '../../providers/types.js';
+import { failureConverterPath, getDataConverter } from '../../runtime/codec.js';
+import { mailerFromEnv } from '../../runtime/mailer.js';
 import { providersFromEnv } from '../../runtime/providers.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
@@ -25,11 +27,13 @@ export const TEST_API_KEY = 'vf_test_key_0001';
 export const PERSONA_SECRETS = { apiKey: 'persona_test_api_key', webhookSecret: 'wbhsec_persona_test_secret' };
 export const STRIPE_SECRETS = { secretKey: 'sk_test_veriflow_stack', webhookSecret: 'whsec_veriflow_stack_test_secret' };
 export const SMILEID_SECRETS = { partnerId: '0421', apiKey: 'smileid_test_api_key' };
+export const IDMETA_SECRETS = { apiKey: 'idmeta_test_api_key', webhookSecret: 'idmeta_test_webhook_secret' };
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds: once per test file (process). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('ERROR') });
+  // The same failure converter as the workers' data converter: workflow errors are encrypted too.
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger: new DefaultLogger('ERROR') });
   return bundle;
 }
 
@@ -48,6 +52,19 @@ export interface StackOptions {
   databaseUrl?: (directUrl: string) => string;
   /** Where the sandbox sends Persona webhooks instead of the API (e.g. a closed port: webhooks get lost). */
   sandboxWebhookTarget?: string;
+  /** Logger of the API, the worker's activities and the Temporal runtime (workflow `log`); silent by default. The runtime's is set once per process. */
+  logger?: Logger;
+}
+
+export interface WorkerStartOptions {
+  /** This worker's activities use these providers (e.g. wrapped to slow down or count calls). */
+  providers?: ProviderRegistry;
+  /** This worker's activity logger. */
+  logger?: Logger;
+  /** Worker identity (ActivityTaskStarted.identity in the history). */
+  identity?: string;
+  /** Overrides of the tuning the stack's WORKER_* env gives every worker. */
+  tuning?: Partial<WorkerTuning>;
 }
 
 export interface Stack {
@@ -61,8 +78,10 @@ export interface Stack {
   directDb: Database;
   tenantId: string;
   worker: Worker | null;
-  /** Starts a worker on the stack's task queue; resolves once it runs. */
-  startWorker(): Promise<Worker>;
+  /** Starts a worker on the stack's task queue (tuned by the stack's WORKER_* env); resolves once it runs. */
+  startWorker(options?: WorkerStartOptions): Promise<Worker>;
+  /** The providers API and worker use (capability overrides applied). */
+  providers: ProviderRegistry;
   /** Authorized request helper against the in-process app. */
   request(method: 'GET' | 'POST', url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
 }
@@ -73,8 +92,8 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   const [temporal, testDb, apiPort] = await Promise.all([options.temporal ?? startTestTemporal(t), createTestDatabase(t), pickFreePort()]);
   const sandbox = await startSandbox({
     port: 0,
-    webhookTargets: { persona: options.sandboxWebhookTarget ?? `http://127.0.0.1:${apiPort}/webhooks/persona`, stripe: `http://127.0.0.1:${apiPort}/webhooks/stripe`, smileid: `http://127.0.0.1:${apiPort}/webhooks/smileid` },
-    secrets: { persona: PERSONA_SECRETS, stripe: STRIPE_SECRETS, smileid: SMILEID_SECRETS },
+    webhookTargets: { persona: options.sandboxWebhookTarget ?? `http://127.0.0.1:${apiPort}/webhooks/persona`, stripe: `http://127.0.0.1:${apiPort}/webhooks/stripe`, smileid: `http://127.0.0.1:${apiPort}/webhooks/smileid`, idmeta: `http://127.0.0.1:${apiPort}/webhooks/idmeta` },
+    secrets: { persona: PERSONA_SECRETS, stripe: STRIPE_SECRETS, smileid: SMILEID_SECRETS, idmeta: IDMETA_SECRETS },
     webhookRetryDelaysMs: [0, 200, 1000],
   });
   t.teardown(() => sandbox.close());
@@ -95,6 +114,11 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     SMILEID_API_URL: sandbox.url,
     SMILEID_PARTNER_ID: SMILEID_SECRETS.partnerId,
     SMILEID_API_KEY: SMILEID_SECRETS.apiKey,
+    IDMETA_API_URL: sandbox.url,
+    IDMETA_API_KEY: IDMETA_SECRETS.apiKey,
+    IDMETA_WEBHOOK_SECRET: IDMETA_SECRETS.webhookSecret,
+    // Tests poll GET /v1/… tightly; only the rate-limit test asks for a small limit.
+    RATE_LIMIT_MAX: '1000000',
     ...options.env,
   });
   const providers = withCapabilities(providersFromEnv(env), options.capabilities ?? {});
@@ -106,9 +130,11 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   }
   const tenantId = await ensureDevTenant(database.db, TEST_API_KEY);
 
-  installTemporalRuntime(quiet);
+  const logger = options.logger ?? quiet;
   const workers: Worker[] = [];
-  const startWorker = async () => {
+  const startWorker = async (workerOptions: WorkerStartOptions = {}) => {
+    // Installed on first use only: an installed but unused SDK runtime keeps the process alive.
+    installTemporalRuntime(logger);
     const connection = await NativeConnection.connect({ address: temporal.address });
     const worker = await createVerificationWorker({
       connection,
@@ -116,8 +142,12 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       workflowBundle: await workflowBundle(),
       db: database.db,
-      providers,
-      logger: quiet,
+      providers: workerOptions.providers ?? providers,
+      logger: workerOptions.logger ?? logger,
+      mailer: mailerFromEnv(env),
+      dataConverter: getDataConverter(env),
+      tuning: { ...workerTuningFromEnv(env), ...workerOptions.tuning },
+      ...(workerOptions.identity ? { identity: workerOptions.identity } : {}),
     });
     const running = worker.run().finally(() => connection.close());
     t.teardown(async () => {
@@ -134,13 +164,13 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     temporal: temporal.client,
     providers,
     timers: timersFromEnv(env),
-    logger: quiet,
+    logger,
     defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID ?? 'itmpl_test' },
   });
   await app.listen({ host: '127.0.0.1', port: apiPort });
   t.teardown(() => app.close());
   if (options.startSweeper) {
-    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, providers, logger: quiet }, parseDuration(env.SWEEPER_INTERVAL));
+    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, providers, logger }, parseDuration(env.SWEEPER_INTERVAL));
     t.teardown(stopSweeper);
   }
 
@@ -156,6 +186,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     tenantId,
     worker,
     startWorker,
+    providers,
     async request(method, url, body, headers = {}) {
       const response = await app.inject({
         method,

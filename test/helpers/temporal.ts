@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Test } from 'tap';
+import { getDataConverter } from '../../runtime/codec.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
 
 export interface TestTemporal {
@@ -27,5 +28,6 @@ export async function startTestTemporal(t: Pick<Test, 'teardown'>): Promise<Test
       await server.stop();
     })());
   t.teardown(stop);
-  return { address: server.address, connection, client: new Client({ connection, namespace: 'default' }), stop };
+  // The workers' data converter (runtime/codec.ts): payloads are encrypted, so clients decrypt with the same keys.
+  return { address: server.address, connection, client: new Client({ connection, namespace: 'default', dataConverter: getDataConverter() }), stop };
 }

@@ -82,6 +82,8 @@ t.test('environment: stripe is configured by its key and secret; links use PUBLI
   tt.type(linkSecret(parseEnv({ NODE_ENV: 'development' })), 'string', 'a default outside production');
   tt.throws(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' }), InvalidConfigError, 'production with stripe needs a link secret');
   tt.throws(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' }), /VERIFLOW_LINK_SECRET/);
-  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', VERIFLOW_LINK_SECRET: 'long-random' }));
-  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production' }), 'not needed without stripe');
+  // Production also requires payload encryption keys (runtime/codec.ts).
+  const keys = { PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}` };
+  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', VERIFLOW_LINK_SECRET: 'long-random', ...keys }));
+  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', ...keys }), 'not needed without stripe');
 });

@@ -1,0 +1,185 @@
+// Outbound webhooks to the client. Events are written as delivery rows in the same transaction as
+// the change they describe (so a change is never recorded without its event, nor an event sent
+// for a change that rolled back); each row is then delivered by its own child workflow, one
+// signed HTTP POST per attempt, so a slow or dead endpoint never holds a verification up.
+import { ApplicationFailure } from '@temporalio/common';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import { request } from 'undici';
+import type { Database } from '../db/client.js';
+import { verificationDocuments, verifications, webhookDeliveries, webhookEndpoints, type Verification } from '../db/schema/index.js';
+import { toVerificationSummaryJson } from '../db/verification-view.js';
+import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
+import { FailureType } from '../workflows/messages.js';
+import type { Effect } from '../workflows/state.js';
+import type { ActivityDeps } from './deps.js';
+
+export const WEBHOOK_EVENT_TYPES = [
+  'verification.created',
+  'verification.step.completed',
+  'verification.status_changed',
+  'verification.completed',
+  'verification.failed',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface WebhookEventRef {
+  type: WebhookEventType;
+  /** The history entry (or step number) the event is about: the dedupe key with the type. */
+  seq: number;
+}
+
+/** Receivers get 15 s (Standard Webhooks suggests 15–30 s) before an attempt counts as failed. */
+export const WEBHOOK_TIMEOUT_MS = 15_000;
+const MAX_ERROR_LENGTH = 500;
+
+/**
+ * The events one recorded batch produces. `verification.created` comes with the first history
+ * entry, which the workflow writes once the provider session exists (a provider that refuses the
+ * request leaves no session, so only the failure is announced). Status events describe the
+ * *persisted* change of the batch: a batch that passes through a status without storing it
+ * announces only where it ended, so every event's `data` is a state clients can also read.
+ */
+export function webhookEventsOf(effects: Effect[], sessionExists: boolean): WebhookEventRef[] {
+  const events: WebhookEventRef[] = [];
+  let lastSeq = 0;
+  let from: VerificationStatus | null = null;
+  let to: VerificationStatus | null = null;
+  let changeSeq = 0;
+  for (const effect of effects) {
+    if (effect.type === 'record') {
+      lastSeq = effect.entry.seq;
+      if (effect.entry.seq === 1 && effect.entry.source === 'api' && sessionExists) events.push({ type: 'verification.created', seq: 1 });
+    } else if (effect.type === 'statusChanged') {
+      from ??= effect.from;
+      to = effect.to;
+      changeSeq = lastSeq;
+    }
+  }
+  if (from !== null && to !== null && from !== to) {
+    events.push({ type: 'verification.status_changed', seq: changeSeq });
+    if (to === 'approved') events.push({ type: 'verification.completed', seq: changeSeq });
+    else if (isTerminalStatus(to)) events.push({ type: 'verification.failed', seq: changeSeq });
+  }
+  return events;
+}
+
+/**
+ * Writes a delivery row per event when the verification's tenant has an endpoint; returns the ids
+ * of the rows for these events (already existing ones too: after an activity retry the workflow
+ * must still start their deliveries). Call it inside the transaction that records the change.
+ */
+export async function enqueueWebhookEvents(tx: Database, verificationId: string, eventsFor: WebhookEventRef[] | ((row: Verification) => WebhookEventRef[])): Promise<string[]> {
+  if (Array.isArray(eventsFor) && eventsFor.length === 0) return [];
+  const [row] = await tx.select().from(verifications).where(eq(verifications.id, verificationId));
+  if (!row) return [];
+  const events = typeof eventsFor === 'function' ? eventsFor(row) : eventsFor;
+  if (events.length === 0) return [];
+  const [endpoint] = await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.tenantId, row.tenantId));
+  if (!endpoint) return [];
+  const [document] = await tx.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, verificationId));
+  const data = toVerificationSummaryJson(row, document);
+  const timestamp = new Date().toISOString();
+  await tx
+    .insert(webhookDeliveries)
+    .values(events.map((e) => ({ tenantId: row.tenantId, verificationId, eventType: e.type, eventSeq: e.seq, payload: { type: e.type, timestamp, data } })))
+    .onConflictDoNothing({ target: [webhookDeliveries.verificationId, webhookDeliveries.eventType, webhookDeliveries.eventSeq] });
+  const stored = await tx
+    .select({ id: webhookDeliveries.id, eventType: webhookDeliveries.eventType, eventSeq: webhookDeliveries.eventSeq })
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.verificationId, verificationId), inArray(webhookDeliveries.eventType, events.map((e) => e.type))));
+  // In event order, so deliveries start in the order the events happened.
+  return events.flatMap((e) => stored.filter((s) => s.eventType === e.type && s.eventSeq === e.seq).map((s) => s.id));
+}
+
+export interface AttemptWebhookRequest {
+  deliveryId: string;
+  /** The run's generation; a manual retry bumps the row's, and the older run stops. */
+  generation: number;
+  /** 1-based attempt within this run. */
+  attempt: number;
+  /** Wait before the next attempt if this one fails; null: this is the last attempt (dead on failure). */
+  retryInMs: number | null;
+}
+
+export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'dead' | 'superseded';
+
+export function createOutboundWebhookActivities({ db, logger }: ActivityDeps) {
+  return {
+    /**
+     * One signed POST. A receiver's failure (non-2xx, timeout, refused connection) is an outcome,
+     * recorded on the row; only our own infrastructure failing (the database) throws.
+     */
+    async attemptWebhookDelivery(input: AttemptWebhookRequest): Promise<{ outcome: WebhookAttemptOutcome }> {
+      const [found] = await db
+        .select({ delivery: webhookDeliveries, url: webhookEndpoints.url, secret: webhookEndpoints.secret })
+        .from(webhookDeliveries)
+        .leftJoin(webhookEndpoints, eq(webhookEndpoints.tenantId, webhookDeliveries.tenantId))
+        .where(eq(webhookDeliveries.id, input.deliveryId));
+      if (!found) {
+        throw ApplicationFailure.create({ type: FailureType.webhookDeliveryNotFound, message: `Webhook delivery ${input.deliveryId} not found`, nonRetryable: true });
+      }
+      const { delivery } = found;
+      if (delivery.generation !== input.generation || delivery.status === 'succeeded') return { outcome: 'superseded' };
+
+      const attemptedAt = new Date();
+      let statusCode: number | null = null;
+      let error: string | null = null;
+      if (found.url === null || found.secret === null) {
+        error = 'No webhook endpoint is configured';
+      } else {
+        const body = JSON.stringify(delivery.payload);
+        const signature = new Webhook(found.secret).sign(delivery.id, attemptedAt, body);
+        try {
+          const response = await request(found.url, {
+            method: 'POST',
+            body,
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'veriflow-webhooks/1',
+              'webhook-id': delivery.id,
+              'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
+              'webhook-signature': signature,
+            },
+            headersTimeout: WEBHOOK_TIMEOUT_MS,
+            bodyTimeout: WEBHOOK_TIMEOUT_MS,
+            signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+          });
+          statusCode = response.statusCode;
+          const text = await response.body.text().catch(() => '');
+          if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`;
+        } catch (err) {
+          error = describeNetworkError(err);
+        }
+      }
+
+      const delivered = error === null;
+      const outcome: WebhookAttemptOutcome = delivered ? 'delivered' : input.retryInMs === null ? 'dead' : 'retrying';
+      const updated = await db
+        .update(webhookDeliveries)
+        .set({
+          status: delivered ? 'succeeded' : outcome === 'dead' ? 'dead' : 'failed',
+          attempts: sql`${webhookDeliveries.attempts} + 1`,
+          lastStatusCode: statusCode,
+          lastError: error?.slice(0, MAX_ERROR_LENGTH) ?? null,
+          lastAttemptAt: attemptedAt,
+          nextAttemptAt: outcome === 'retrying' ? new Date(Date.now() + input.retryInMs!) : null,
+          deliveredAt: delivered ? new Date() : null,
+        })
+        // A manual retry that re-queued the row meanwhile owns it now.
+        .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.generation, input.generation)))
+        .returning({ id: webhookDeliveries.id });
+      if (updated.length === 0) return { outcome: 'superseded' };
+      logger.info({ deliveryId: delivery.id, verificationId: delivery.verificationId, eventType: delivery.eventType, attempt: input.attempt, statusCode, outcome }, 'webhook delivery attempted');
+      return { outcome };
+    },
+  };
+}
+
+function describeNetworkError(err: unknown): string {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
+    return `No response within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
+  }
+  return `${e.code ?? e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+}

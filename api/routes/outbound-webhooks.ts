@@ -1,0 +1,92 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppDeps } from '../deps.js';
+import { NotFoundError } from '../errors.js';
+import { apiKeyAuth } from '../plugins/auth.js';
+import {
+  WebhookDeliveryListQuery,
+  WebhookDeliveryListSchema,
+  WebhookDeliveryParams,
+  WebhookDeliverySchema,
+  WebhookEndpointBody,
+  WebhookEndpointSchema,
+  problemResponses,
+} from '../schemas.js';
+import { findEndpoint, listDeliveries, putEndpoint, retryDelivery, toDeliveryJson, toEndpointJson } from '../services/outbound-webhooks.js';
+
+const EVENTS_DESCRIPTION =
+  'Events: `verification.created` (the provider session exists), `verification.step.completed` (a multi-step template advanced), ' +
+  '`verification.status_changed` (every persisted status change), `verification.completed` (approved), ' +
+  '`verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, data }`, `data` being the verification as ' +
+  'GET /v1/verifications/:id shows it, without `history`. Signed per Standard Webhooks (`webhook-id` = the delivery id, the same on ' +
+  'every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256>`). Any 2xx within 15 s is success; otherwise ' +
+  'retries follow at 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h (OUTBOUND_RETRY_SCHEDULE), then the delivery is `dead`. ' +
+  'Deliveries are independent: order is not guaranteed, use `timestamp` and `data.updatedAt`.';
+
+export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  const { db } = deps.database;
+  await app.register(apiKeyAuth, { db });
+
+  app.put(
+    '/v1/webhook-endpoint',
+    {
+      schema: {
+        summary: 'Set the webhook endpoint',
+        description:
+          'One endpoint per tenant. The first PUT creates it (201) with a new signing secret; a later PUT replaces the URL (200) and ' +
+          'keeps the secret, unless `rotateSecret: true` asks for a new one (the old one stops working at once). ' +
+          EVENTS_DESCRIPTION,
+        tags: ['webhooks'],
+        body: WebhookEndpointBody,
+        response: { 200: WebhookEndpointSchema, 201: WebhookEndpointSchema, ...problemResponses(400, 401, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { endpoint, created } = await putEndpoint(db, request.tenant.id, request.body);
+      return reply.status(created ? 201 : 200).send(toEndpointJson(endpoint));
+    },
+  );
+
+  app.get(
+    '/v1/webhook-endpoint',
+    {
+      schema: {
+        summary: 'Read the webhook endpoint and its signing secret',
+        tags: ['webhooks'],
+        response: { 200: WebhookEndpointSchema, ...problemResponses(401, 404) },
+      },
+    },
+    async (request) => {
+      const endpoint = await findEndpoint(db, request.tenant.id);
+      if (!endpoint) throw new NotFoundError({ detail: 'No webhook endpoint is set', action: 'Set one with PUT /v1/webhook-endpoint { url }.' });
+      return toEndpointJson(endpoint);
+    },
+  );
+
+  app.get(
+    '/v1/webhook-deliveries',
+    {
+      schema: {
+        summary: 'List webhook deliveries',
+        description: 'Newest first; filter by `status` (pending, succeeded, failed, dead) or `verificationId`. Each item shows its attempts and the last error. ' + EVENTS_DESCRIPTION,
+        tags: ['webhooks'],
+        querystring: WebhookDeliveryListQuery,
+        response: { 200: WebhookDeliveryListSchema, ...problemResponses(400, 401) },
+      },
+    },
+    async (request) => listDeliveries(db, request.tenant.id, request.query),
+  );
+
+  app.post(
+    '/v1/webhook-deliveries/:id/retry',
+    {
+      schema: {
+        summary: 'Retry a failed or dead delivery',
+        description: 'Re-queues the delivery (status `pending`) and attempts it again at once, with the full retry schedule. 409 when it already succeeded or is queued.',
+        tags: ['webhooks'],
+        params: WebhookDeliveryParams,
+        response: { 202: WebhookDeliverySchema, ...problemResponses(400, 401, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => reply.status(202).send(toDeliveryJson(await retryDelivery(deps, request.tenant.id, request.params.id))),
+  );
+};

@@ -1,0 +1,47 @@
+// Templates of multi-step providers: the synced cache, and a sync on demand (also every 24 h by a
+// Temporal schedule and `npm run provider:sync-templates`).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ProviderName } from '../../domain/verification.js';
+import type { AppDeps } from '../deps.js';
+import { apiKeyAuth } from '../plugins/auth.js';
+import { TemplateListQuery, TemplateListSchema, TemplateSyncQuery, TemplateSyncSummarySchema, problemResponses } from '../schemas.js';
+import { listCachedTemplates, syncTemplates } from '../services/templates.js';
+
+export const templateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  await app.register(apiKeyAuth, { db: deps.database.db });
+
+  app.get(
+    '/v1/templates',
+    {
+      schema: {
+        summary: 'List synced templates',
+        description:
+          "Templates of multi-step providers (IDmeta trust flows) as last synced, in the provider's order. " +
+          'Pass `externalId` as `templateId` when creating a verification; inactive ones are no longer offered by the provider.',
+        tags: ['templates'],
+        querystring: TemplateListQuery,
+        response: { 200: TemplateListSchema, ...problemResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const rows = await listCachedTemplates(deps, request.query);
+      return { data: rows.map((row) => ({ id: row.id, provider: row.provider as ProviderName, externalId: row.externalId, name: row.name, steps: row.steps, active: row.active })) };
+    },
+  );
+
+  app.post(
+    '/v1/templates/sync',
+    {
+      schema: {
+        summary: 'Sync templates from the providers now',
+        description:
+          'Lists every template at the provider (all pages), upserts them and marks the ones no longer listed inactive. ' +
+          'Without `provider`, every configured template provider; the counts are added up. 503 when the provider cannot be reached (the cache stays as it was).',
+        tags: ['templates'],
+        querystring: TemplateSyncQuery,
+        response: { 200: TemplateSyncSummarySchema, ...problemResponses(400, 401, 503) },
+      },
+    },
+    async (request) => syncTemplates(deps, request.query.provider),
+  );
+};

@@ -1,0 +1,279 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { request, type Dispatcher } from 'undici';
+import { ProviderRequestError, isRetryableStatus } from '../errors.js';
+import type { CreateSessionInput, ProviderSession, ProviderState, ProviderTemplate, RunStepInput, TemplatePageProgress } from '../types.js';
+import { stepFields } from './id-checks.js';
+import { isJsonObject, parseJson, readText } from './json.js';
+import { STEP_KEY, documentFromSteps, readIdmetaTemplate, readIdmetaVerification, type IdmetaVerificationView } from './resources.js';
+import { IDMETA_REQUEST_STATUS, IDMETA_STATUS, mapIdmetaStatus, overallIdmetaStatus, readIdmetaRequestStatus, readIdmetaStatusCode } from './status.js';
+import { VERIFICATION_ID_METADATA_KEY } from './webhook.js';
+
+// IDmeta's REST API through undici, `Authorization: Bearer <token>`. The endpoints veriflow uses
+// (the documented ones are marked *; the rest are our design, implemented by the sandbox):
+//   GET  /api/v1/templates?page=&per_page=          templates with their ordered plans, paginated:
+//        { data: [{ id, name, plans: [{ key, name }], is_active }], meta: { current_page, last_page, total } }
+//   GET  /api/v1/templates/:id                      one template: { data: {…} }
+// * POST /api/v1/verification/create-verification { template_id, metadata } -> { verification: { id, status: 99 } }
+//   POST /api/v1/verification/<step key>           one call per step (plan), e.g. document, selfie,
+//        database_check, *philippines/nbiclearance: { template_id, verification_id, …step fields }
+//        -> { status: true, request_status: 0|1|2, verification_status }
+// * POST /api/v1/verification/finalize-verification { template_id, verification_id }
+//        -> { verification, status, status_message, missing_plans, finalized }
+//   GET  /api/v1/verification/:id                   the verification, for polling and webhook confirmation
+// Every POST carries `Idempotency-Key`, so a retried step is answered, not run again.
+
+export interface IdmetaApiConfig {
+  /** The account's API origin, e.g. `https://integrate.idmetagroup.com` (a trailing `/api` is tolerated). */
+  apiUrl: string;
+  /** API token from IDmeta's dashboard (Settings → API Tokens). */
+  apiKey: string;
+}
+
+export interface IdmetaClientOptions {
+  /** undici dispatcher (Agent, Pool, MockAgent); the global one by default. */
+  dispatcher?: Dispatcher;
+  /** Header and body timeout for reads and session calls. */
+  timeoutMs?: number;
+  /** Steps run checks against government databases and take seconds; must stay under the activity's 30 s. */
+  stepTimeoutMs?: number;
+  /** Templates per page when listing. */
+  pageSize?: number;
+  now?: () => Date;
+}
+
+export interface IdmetaClient {
+  listTemplates(options?: { onPage?: (progress: TemplatePageProgress) => void }): Promise<ProviderTemplate[]>;
+  getTemplate(templateId: string): Promise<ProviderTemplate>;
+  createVerification(input: CreateSessionInput): Promise<ProviderSession>;
+  runStep(input: RunStepInput): Promise<void>;
+  finalize(input: { providerRef: string; templateId: string | null }): Promise<ProviderState>;
+  fetchVerification(verificationId: string): Promise<ProviderState>;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_STEP_TIMEOUT_MS = 25_000;
+const DEFAULT_PAGE_SIZE = 50;
+// A provider that keeps answering "more pages" must not keep us listing forever.
+const MAX_PAGES = 1000;
+const MAX_ERROR_DETAIL_CHARS = 200;
+
+interface IdmetaRequest {
+  body?: unknown;
+  idempotencyKey?: string;
+  timeoutMs?: number;
+}
+
+interface IdmetaResponse {
+  status: number;
+  body: unknown;
+}
+
+export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClientOptions = {}): IdmetaClient {
+  // Seed 001 configured `https://integrate.idmetagroup.com/api`; accept both spellings of the base.
+  const origin = config.apiUrl.replace(/\/+$/, '').replace(/\/api$/, '');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const now = options.now ?? (() => new Date());
+
+  async function call(method: 'GET' | 'POST', path: string, extra: IdmetaRequest = {}): Promise<IdmetaResponse> {
+    const what = `IDmeta ${method} ${path.split('?')[0]}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${config.apiKey}`, accept: 'application/json' };
+    if (extra.body !== undefined) headers['content-type'] = 'application/json';
+    if (extra.idempotencyKey !== undefined) headers['idempotency-key'] = extra.idempotencyKey;
+    const timeout = extra.timeoutMs ?? timeoutMs;
+
+    let response: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      response = await request(`${origin}${path}`, {
+        dispatcher: options.dispatcher,
+        method,
+        headers,
+        body: extra.body === undefined ? null : JSON.stringify(extra.body),
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      text = await response.body.text();
+    } catch (error) {
+      // Refused, reset, timed out: nothing says the request was rejected, so it may be retried.
+      throw withCause(new ProviderRequestError(`${what} failed: ${errorCode(error)}`, { provider: 'idmeta', status: null, retryable: true, retryAfterMs: null }), error);
+    }
+
+    const status = response.statusCode;
+    const body = parseJson(text);
+    if (status < 200 || status >= 300) {
+      const detail = errorDetail(body);
+      throw new ProviderRequestError(`${what} answered ${status}${detail === null ? '' : `: ${detail}`}`, {
+        provider: 'idmeta',
+        status,
+        retryable: isRetryableStatus(status),
+        retryAfterMs: retryAfterMs(response.headers, now()),
+      });
+    }
+    return { status, body };
+  }
+
+  /** A 2xx that is not the documented shape will not improve by asking again. */
+  function unusable(what: string, response: IdmetaResponse, problem: string): ProviderRequestError {
+    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, { provider: 'idmeta', status: response.status, retryable: false, retryAfterMs: null });
+  }
+
+  function verificationOf(response: IdmetaResponse, what: string): IdmetaVerificationView {
+    const verification = readIdmetaVerification(response.body);
+    if (verification === null) throw unusable(what, response, 'without a verification');
+    return verification;
+  }
+
+  function stateOf(verification: IdmetaVerificationView, statusValue: unknown, what: string, status: number): ProviderState {
+    const mapped = mapIdmetaStatus(statusValue);
+    if (mapped === null) {
+      throw new ProviderRequestError(`${what}: IDmeta verification ${verification.id} has status ${JSON.stringify(statusValue)}, which veriflow does not know`, {
+        provider: 'idmeta',
+        status,
+        retryable: false,
+        retryAfterMs: null,
+      });
+    }
+    return {
+      providerRef: verification.id,
+      providerStatus: mapped.providerStatus,
+      status: mapped.status,
+      updatedAt: verification.updatedAt,
+      reasons: mapped.reasons,
+      document: documentFromSteps(verification.steps),
+    };
+  }
+
+  return {
+    async listTemplates({ onPage } = {}) {
+      const templates: ProviderTemplate[] = [];
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const path = `/api/v1/templates?page=${page}&per_page=${pageSize}`;
+        const response = await call('GET', path);
+        const body = isJsonObject(response.body) ? response.body : {};
+        const items = Array.isArray(body.data) ? body.data : Array.isArray(response.body) ? response.body : null;
+        if (items === null) throw unusable('IDmeta GET /api/v1/templates', response, 'without a data array');
+        for (const item of items) {
+          const template = readIdmetaTemplate(item, templates.length);
+          if (template !== null) templates.push(template);
+        }
+        const meta = isJsonObject(body.meta) ? body.meta : {};
+        const lastPage = Number(readText(meta.last_page) ?? page);
+        const total = readText(meta.total);
+        onPage?.({ page, pages: Number.isFinite(lastPage) ? lastPage : page, fetched: templates.length, total: total === null ? null : Number(total) });
+        if (items.length === 0 || !Number.isFinite(lastPage) || page >= lastPage) return templates;
+      }
+      throw new ProviderRequestError(`IDmeta GET /api/v1/templates has more than ${MAX_PAGES} pages`, { provider: 'idmeta', status: null, retryable: false, retryAfterMs: null });
+    },
+
+    async getTemplate(templateId) {
+      const path = `/api/v1/templates/${encodeURIComponent(templateId)}`;
+      const response = await call('GET', path);
+      const body = isJsonObject(response.body) ? (response.body.data ?? response.body.template ?? response.body) : null;
+      const template = readIdmetaTemplate(body, 0);
+      if (template === null) throw unusable(`IDmeta GET ${path}`, response, 'without a template');
+      return template;
+    },
+
+    async createVerification(input) {
+      if (input.templateId === null) {
+        // The API resolves a default before the workflow starts; a session without one is a bug.
+        throw new ProviderRequestError('IDmeta verifications need a template id', { provider: 'idmeta', status: null, retryable: false, retryAfterMs: null });
+      }
+      const what = 'IDmeta POST /api/v1/verification/create-verification';
+      const response = await call('POST', '/api/v1/verification/create-verification', {
+        idempotencyKey: input.idempotencyKey,
+        // Routing key: webhooks echo the metadata back, so they name our verification.
+        body: { template_id: input.templateId, metadata: { [VERIFICATION_ID_METADATA_KEY]: input.verificationId } },
+      });
+      const verification = verificationOf(response, what);
+      // A new verification in a status we do not know is, for us, still only created: never a result.
+      const mapped = mapIdmetaStatus(verification.rawStatus) ?? mapIdmetaStatus(IDMETA_STATUS.empty)!;
+      return {
+        providerRef: verification.id,
+        sessionUrl: verification.verificationUrl ?? (isJsonObject(response.body) ? readText(response.body.verification_url) : null),
+        // IDmeta verifications do not expire by themselves.
+        expiresAt: null,
+        providerStatus: mapped.providerStatus,
+        status: mapped.status,
+      };
+    },
+
+    async runStep(input) {
+      const { key } = input.step;
+      if (!STEP_KEY.test(key)) {
+        throw new ProviderRequestError(`IDmeta step key ${JSON.stringify(key)} is not a plan path`, { provider: 'idmeta', status: null, retryable: false, retryAfterMs: null });
+      }
+      const path = `/api/v1/verification/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const what = `IDmeta POST ${path}`;
+      const response = await call('POST', path, {
+        idempotencyKey: input.idempotencyKey,
+        timeoutMs: stepTimeoutMs,
+        body: { template_id: input.templateId, verification_id: input.providerRef, ...stepFields(key, input.applicant) },
+      });
+      const body = isJsonObject(response.body) ? response.body : {};
+      const apiRequest = isJsonObject(body.apiRequest) ? body.apiRequest : {};
+      const requestStatus = readIdmetaRequestStatus(body.request_status ?? apiRequest.api_request_status);
+      if (requestStatus === IDMETA_REQUEST_STATUS.pending) {
+        // Accepted, still processing: asking again (same Idempotency-Key) returns the outcome.
+        throw new ProviderRequestError(`${what} is still pending at IDmeta`, { provider: 'idmeta', status: response.status, retryable: true, retryAfterMs: null });
+      }
+      if (requestStatus === IDMETA_REQUEST_STATUS.failed || body.status === false) {
+        const detail = errorDetail(response.body);
+        throw new ProviderRequestError(`${what} failed at IDmeta${detail === null ? '' : `: ${detail}`}`, { provider: 'idmeta', status: response.status, retryable: false, retryAfterMs: null });
+      }
+    },
+
+    async finalize({ providerRef, templateId }) {
+      const what = 'IDmeta POST /api/v1/verification/finalize-verification';
+      const response = await call('POST', '/api/v1/verification/finalize-verification', {
+        idempotencyKey: `finalize-${providerRef}`,
+        body: { template_id: templateId, verification_id: providerRef },
+      });
+      const verification = verificationOf(response, what);
+      const body = isJsonObject(response.body) ? response.body : {};
+      // The top-level status is the decision; older responses only update the verification's, and
+      // without either the components decide, Rejected first (IDmeta's precedence).
+      const status =
+        readIdmetaStatusCode(body.status) ??
+        verification.status ??
+        (verification.steps.length > 0 ? overallIdmetaStatus(verification.steps.map((step) => step.status)) : body.status);
+      return stateOf(verification, status, what, response.status);
+    },
+
+    async fetchVerification(verificationId) {
+      const path = `/api/v1/verification/${encodeURIComponent(verificationId)}`;
+      const response = await call('GET', path);
+      const verification = verificationOf(response, `IDmeta GET ${path}`);
+      return stateOf(verification, verification.rawStatus, `IDmeta GET ${path}`, response.status);
+    },
+  };
+}
+
+/** How long to wait before retrying: `Retry-After` in seconds or as an HTTP date. */
+export function retryAfterMs(headers: IncomingHttpHeaders, now: Date): number | null {
+  const raw = headers['retry-after'];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (value === undefined || value === '') return null;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now.getTime());
+}
+
+/** IDmeta errors: `{ message }` (sometimes `{ error }` or Laravel's `{ errors: { field: [..] } }`); shortened. */
+function errorDetail(body: unknown): string | null {
+  if (!isJsonObject(body)) return null;
+  const message = readText(body.message) ?? readText(body.error);
+  return message === null ? null : message.slice(0, MAX_ERROR_DETAIL_CHARS);
+}
+
+function errorCode(error: unknown): string {
+  if (isJsonObject(error) && typeof error.code === 'string') return error.code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function withCause<E extends Error>(error: E, cause: unknown): E {
+  error.cause = cause;
+  return error;
+}

@@ -1,0 +1,159 @@
+// No Docker engine runs on our machines, so docker-compose.yml and the Dockerfile are checked
+// here instead: services, pinned images, healthchecks, an environment that config/env.ts accepts
+// in production, the Web UI's codec wiring, and a multi-stage, non-root image with prod deps only.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { parseDocument } from 'yaml';
+import { parseDuration } from '../../config/duration.js';
+import { EnvSchema, parseEnv } from '../../config/env.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string | number | boolean | null>;
+  healthcheck?: { test?: unknown; interval?: string; retries?: number };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  ports?: string[];
+  stop_grace_period?: string;
+}
+
+const document = parseDocument(composeText, { merge: true });
+const compose = document.toJS({ maxAliasCount: 100 }) as { services: Record<string, Service> };
+const services = compose.services;
+
+/** An image reference pinned to a version (or a digest): never `latest`, never untagged. */
+function isPinned(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const tag = /:([^:/]+)$/.exec(image)?.[1];
+  return tag !== undefined && tag !== 'latest' && /\d/.test(tag);
+}
+
+/**
+ * Compose's interpolation (`${VAR}`, `${VAR:-default}`, `${VAR:?error}`) with the given
+ * environment, as `docker compose config` would do it.
+ */
+function interpolate(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g, (_match, name: string, op: string | undefined, arg: string | undefined) => {
+    const set = vars[name];
+    if (op?.endsWith('?') && !set) throw new Error(`compose would refuse to start: ${name}: ${arg}`);
+    if (set !== undefined && (set !== '' || !op?.startsWith(':'))) return set;
+    return op?.endsWith('-') ? (arg ?? '') : '';
+  });
+}
+
+t.test('the file parses cleanly', async (t) => {
+  t.same(document.errors, [], 'no YAML errors');
+  t.same(document.warnings, [], 'no YAML warnings');
+  t.equal(Object.keys(compose).includes('version'), false, 'no obsolete top-level version key');
+});
+
+t.test('services: the production-shaped stack', async (t) => {
+  const names = Object.keys(services);
+  t.comment(`services: ${names.join(', ')}`);
+  for (const required of ['postgres', 'temporal', 'temporal-ui', 'api', 'worker']) t.ok(services[required], `${required} is defined`);
+  for (const [name, service] of Object.entries(services)) t.ok(service.image || service.build, `${name} has an image or a build`);
+  t.ok(services.api!.build && services.worker!.build, 'api and worker are built from the Dockerfile');
+  t.match(services.api!.command, ['node', '--import=tsx', 'api/server.ts']);
+  t.match(services.worker!.command, ['node', '--import=tsx', 'worker.ts']);
+});
+
+t.test('every image is pinned to a version (no latest, no untagged)', async (t) => {
+  for (const [name, service] of Object.entries(services)) {
+    if (service.image) t.ok(isPinned(service.image), `${name}: ${service.image}`);
+  }
+  const fromImages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gim)].map((m) => m[1]!);
+  const stages = new Set([...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map((m) => m[1]!.toLowerCase()));
+  for (const image of fromImages.filter((i) => !stages.has(i.toLowerCase()))) t.ok(isPinned(image), `Dockerfile FROM ${image}`);
+  t.notOk(isPinned('node:latest') || isPinned('node') || isPinned('temporalio/ui:latest'), 'the check itself rejects latest and untagged');
+});
+
+t.test('healthchecks, and start order on health', async (t) => {
+  for (const name of ['postgres', 'temporal', 'api', 'worker']) {
+    const check = services[name]!.healthcheck;
+    t.ok(Array.isArray(check?.test) && (check.test as unknown[]).length > 1, `${name} has a healthcheck`);
+  }
+  for (const name of ['api', 'worker']) {
+    const deps = services[name]!.depends_on as Record<string, { condition?: string }>;
+    t.equal(deps.postgres?.condition, 'service_healthy', `${name} waits for a healthy postgres`);
+    t.equal(deps.temporal?.condition, 'service_healthy', `${name} waits for a healthy temporal`);
+  }
+  t.match(JSON.stringify(services.api!.healthcheck!.test), /\/health\/live/);
+});
+
+t.test('api and worker environment: every name is in config/env.ts, and it parses in production', async (t) => {
+  const known = new Set(Object.keys(EnvSchema.properties));
+  const secrets = { PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 7).toString('base64')}` };
+  for (const name of ['api', 'worker']) {
+    const environment = services[name]!.environment ?? {};
+    const unknown = Object.keys(environment).filter((key) => !known.has(key));
+    t.same(unknown, [], `${name}: no variable config/env.ts does not know (it would be ignored silently)`);
+    for (const required of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_CORS_ORIGINS']) t.ok(required in environment, `${name} sets ${required}`);
+    for (const provider of ['PERSONA_API_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'VERIFLOW_LINK_SECRET', 'SMILEID_PARTNER_ID', 'SMILEID_API_KEY', 'IDMETA_API_KEY', 'IDMETA_WEBHOOK_SECRET']) {
+      t.ok(provider in environment, `${name} passes ${provider} through`);
+    }
+    for (const optional of ['SMTP_URL', 'EMAIL_FROM']) if (known.has(optional)) t.ok(optional in environment, `${name} passes ${optional} through`);
+    const resolved = Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, interpolate(String(value ?? ''), secrets)]));
+    t.equal(resolved.NODE_ENV, 'production');
+    const env = parseEnv(resolved);
+    t.equal(env.PAYLOAD_ENCRYPTION_KEYS, secrets.PAYLOAD_ENCRYPTION_KEYS, `${name}: parses as production config`);
+    t.throws(() => interpolate(String(environment.PAYLOAD_ENCRYPTION_KEYS), {}), /PAYLOAD_ENCRYPTION_KEYS/, `${name}: compose refuses to start without encryption keys`);
+  }
+  const worker = parseEnv(Object.fromEntries(Object.entries(services.worker!.environment!).map(([k, v]) => [k, interpolate(String(v ?? ''), secrets)])));
+  t.ok(worker.METRICS_PORT, 'the worker serves /metrics for its healthcheck');
+  t.match(JSON.stringify(services.worker!.healthcheck!.test), `:${worker.METRICS_PORT}/metrics`);
+  t.ok(parseDuration(services.worker!.stop_grace_period ?? '10s') > parseDuration(worker.WORKER_SHUTDOWN_GRACE_TIME), 'docker waits longer than the worker drains before SIGKILL');
+});
+
+t.test('Web UI: payloads decrypted through the API codec endpoint, allowed by CORS', async (t) => {
+  const ui = services['temporal-ui']!;
+  const endpoint = interpolate(String(ui.environment?.TEMPORAL_CODEC_ENDPOINT ?? ''), {});
+  t.equal(endpoint, 'http://localhost:3000/codec', 'the codec endpoint is the API as the browser reaches it');
+  const api = services.api!;
+  t.equal(new URL(endpoint).origin, new URL(interpolate(String(api.environment?.PUBLIC_BASE_URL), {})).origin, 'same default as PUBLIC_BASE_URL');
+  const uiPort = ui.ports?.[0]?.split(':')[0];
+  const origins = interpolate(String(api.environment?.CODEC_CORS_ORIGINS), {}).split(',');
+  t.ok(origins.includes(`http://localhost:${uiPort}`), `the API lets the UI origin (port ${uiPort}) call /codec`);
+});
+
+t.test('Dockerfile: multi-stage, prod dependencies only, ends non-root, copies what the entries import', async (t) => {
+  const lines = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const froms = lines.filter((l) => /^FROM\s/i.test(l));
+  t.ok(froms.length >= 2, `multi-stage (${froms.length} stages)`);
+  t.ok(lines.some((l) => /^COPY\s+--from=/i.test(l)), 'the runtime stage copies from a build stage');
+  t.ok(lines.some((l) => /^RUN\s.*\bnpm ci\b.*--omit=dev/i.test(l)), 'npm ci --omit=dev');
+  t.notOk(lines.some((l) => /^RUN\s.*\bnpm (install|i)\b/i.test(l)), 'never npm install (the lockfile decides)');
+  const lastFrom = lines.findLastIndex((l) => /^FROM\s/i.test(l));
+  const users = lines.slice(lastFrom).filter((l) => /^USER\s/i.test(l));
+  const finalUser = users.at(-1)?.split(/\s+/)[1];
+  t.ok(finalUser && !['root', '0', '0:0'].includes(finalUser), `the final stage runs as ${finalUser}`);
+
+  // Everything api/server.ts and worker.ts import (transitively) must be in the image.
+  const copied = new Set(
+    lines
+      .filter((l) => /^COPY\s/i.test(l) && !/--from=/i.test(l))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1))
+      .map((p) => p.replace(/^\.\//, '').replace(/\/$/, '')),
+  );
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/(?:from\s+|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
+      const target = join(dirname(file), match[1]!).replace(/\.js$/, '.ts');
+      if (existsSync(target)) visit(target);
+    }
+  };
+  visit(join(ROOT, 'api/server.ts'));
+  visit(join(ROOT, 'worker.ts'));
+  const needed = new Set([...seen].map((file) => relative(ROOT, file).split('/')[0]!));
+  const missing = [...needed].filter((entry) => !copied.has(entry));
+  t.same(missing, [], `the image has every source the entries import (${[...needed].sort().join(', ')})`);
+});

@@ -1,0 +1,264 @@
+// Privacy canary: personal data with a unique marker goes in through every door we have (create
+// body, provider webhook with a government ID, operator review and cancel reasons, malformed and
+// rejected requests), and then we look where it must never be: what the Temporal server stores
+// (history bytes, search attributes, memo), every JSON log line of API and worker, and every
+// error body. Zero hits. Positive controls prove the canary really went through the system.
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import proto from '@temporalio/proto';
+import type { Payload } from '@temporalio/common';
+import { eq } from 'drizzle-orm';
+import t from 'tap';
+import { verificationDocuments, webhookEvents } from '../../db/schema/index.js';
+import { getPayloadCodec } from '../../runtime/codec.js';
+import { createLogger } from '../../runtime/logger.js';
+import { signPersona } from '../helpers/persona-webhooks.js';
+import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
+
+const MARK = `Zq7canary${randomBytes(5).toString('hex')}`;
+const canary = {
+  first: `${MARK}Anna`,
+  last: `${MARK}Lindqvist`,
+  email: `${MARK.toLowerCase()}.anna@example.com`,
+  document: `${MARK}DOC4711`,
+  street: `${MARK} Gatan 12`,
+};
+
+/** The marker as it would appear raw (any case) or base64-encoded at any of the three alignments. */
+function needles(): string[] {
+  const raw = MARK.toLowerCase();
+  const base64 = [0, 1, 2].map((pad) => Buffer.from('x'.repeat(pad) + MARK).toString('base64').slice(Math.ceil((pad * 4) / 3) + 1, -2));
+  return [raw, ...base64];
+}
+
+function countHits(haystack: string | Buffer): number {
+  const lower = (typeof haystack === 'string' ? haystack : haystack.toString('latin1')).toLowerCase();
+  const exact = typeof haystack === 'string' ? haystack : haystack.toString('latin1');
+  let hits = 0;
+  for (const [i, needle] of needles().entries()) {
+    const [text, what] = i === 0 ? [lower, needle] : [exact, needle];
+    for (let at = text.indexOf(what); at !== -1; at = text.indexOf(what, at + 1)) hits += 1;
+  }
+  return hits;
+}
+
+/** Every Payload ({ metadata, data }) anywhere in a decoded proto object, with where it was. */
+function payloadsIn(value: unknown, path = '', found: { path: string; payload: Payload }[] = []): { path: string; payload: Payload }[] {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => payloadsIn(item, `${path}[${i}]`, found));
+    return found;
+  }
+  const record = value as Record<string, unknown>;
+  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') found.push({ path, payload: record as Payload });
+  for (const [key, child] of Object.entries(record)) payloadsIn(child, `${path}.${key}`, found);
+  return found;
+}
+
+function personaEvent(input: { inquiryId: string; verificationId: string; status: string; name: string; withDocument: boolean }): string {
+  const at = new Date().toISOString();
+  return JSON.stringify({
+    data: {
+      type: 'event',
+      id: `evt_${randomBytes(10).toString('hex')}`,
+      attributes: {
+        name: input.name,
+        'created-at': at,
+        'redacted-at': null,
+        payload: {
+          data: {
+            type: 'inquiry',
+            id: input.inquiryId,
+            attributes: { status: input.status, 'reference-id': input.verificationId, 'name-first': canary.first, 'name-last': canary.last, 'email-address': canary.email },
+          },
+          included: input.withDocument
+            ? [
+                {
+                  type: 'verification/government-id',
+                  id: `ver_${randomBytes(8).toString('hex')}`,
+                  attributes: {
+                    status: 'passed',
+                    'created-at': at,
+                    'id-class': 'dl',
+                    'identification-number': canary.document,
+                    'name-first': canary.first,
+                    'name-last': canary.last,
+                    birthdate: '1990-01-01',
+                    'address-street-1': canary.street,
+                    'country-code': 'SE',
+                  },
+                },
+              ]
+            : [],
+        },
+      },
+    },
+  });
+}
+
+t.test('privacy canary: no personal data in Temporal, logs or error bodies', async (t) => {
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  // The production logger (redaction and request serializer included), at its most verbose.
+  const logger = createLogger({ LOG_LEVEL: 'trace' }, 'veriflow', sink);
+  const stack = await startStack(t, { logger });
+
+  const errorBodies: { what: string; status: number; body: string }[] = [];
+  const call = async (what: string, method: 'GET' | 'POST', url: string, payload?: unknown, headers: Record<string, string> = {}) => {
+    const response = await stack.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'x-correlation-id': `canary-${what}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+    });
+    if (response.statusCode >= 400) errorBodies.push({ what, status: response.statusCode, body: response.body });
+    return { status: response.statusCode, body: response.body ? response.json() : null };
+  };
+  const webhook = async (what: string, body: string, signature = signPersona(body)) => {
+    const response = await fetch(`${stack.apiUrl}/webhooks/persona`, { method: 'POST', headers: { 'content-type': 'application/json', 'persona-signature': signature }, body });
+    const text = await response.text();
+    if (response.status >= 400) errorBodies.push({ what, status: response.status, body: text });
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+  const applicant = { firstName: canary.first, lastName: canary.last, email: canary.email, country: 'SE' };
+
+  // 1. Persona through the sandbox, the applicant in the create body, personal data in metadata too.
+  const created = await call('create', 'POST', '/v1/verifications', { provider: 'persona', reference: 'crm-1001', applicant, metadata: { note: `call ${canary.first} back` } }, { prefer: 'wait=15' });
+  t.equal(created.status, 201, 'session created');
+  const id: string = created.body.id;
+  const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
+
+  // 2. A forged-but-signed webhook whose government ID carries the canary document number.
+  const forged = await webhook('webhook-document', personaEvent({ inquiryId, verificationId: id, status: 'completed', name: 'inquiry.completed', withDocument: true }));
+  t.equal(forged.status, 200);
+  const stored = await eventually(
+    () => stack.directDb.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, id)),
+    (rows) => rows[0]?.number === canary.document,
+  );
+  t.equal(stored[0]?.number, canary.document, 'positive control: the canary document reached Postgres');
+  await eventually(
+    () => stack.directDb.select({ outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.verificationId, id)),
+    (rows) => rows.length > 0 && rows.every((r) => r.outcome !== 'received' && r.outcome !== 'delivered'),
+  );
+
+  // 3. Operator review with personal data in the free-text reason (an update argument: Temporal history).
+  const reviewed = await call('review', 'POST', `/v1/verifications/${id}/review`, { decision: 'approved', reason: `${canary.first} ${canary.last} confirmed by phone` });
+  t.equal(reviewed.status, 200);
+  t.equal(reviewed.body.status, 'approved');
+
+  // 4. Errors, each with the canary in what the client sent.
+  const badDecision = await call('review-bad-decision', 'POST', `/v1/verifications/${id}/review`, { decision: 'maybe', reason: `ask ${canary.email}` });
+  t.equal(badDecision.status, 400);
+  const extraField = await call('review-extra-field', 'POST', `/v1/verifications/${id}/review`, { decision: 'approved', reason: 'ok', note: canary.first });
+  t.equal(extraField.status, 400);
+  const cancelTerminal = await call('cancel-terminal', 'POST', `/v1/verifications/${id}/cancel`, { reason: `${canary.first} asked to stop` });
+  t.equal(cancelTerminal.status, 409, 'cancel on a decided verification');
+  const badEmail = await call('create-bad-email', 'POST', '/v1/verifications', { provider: 'persona', applicant: { ...applicant, email: `${canary.first} at example` } });
+  t.equal(badEmail.status, 400);
+  const tooLong = await call('create-too-long', 'POST', '/v1/verifications', { provider: 'persona', applicant: { ...applicant, lastName: canary.last.repeat(20) } });
+  t.equal(tooLong.status, 400);
+  const unknownField = await call('create-unknown-field', 'POST', '/v1/verifications', { provider: 'persona', applicant: { ...applicant, passport: canary.document } });
+  t.equal(unknownField.status, 400);
+  const malformed = await call('create-malformed-json', 'POST', '/v1/verifications', `{"provider":"persona","applicant":{"firstName": ${canary.first}}}`);
+  t.equal(malformed.status, 400, 'JSON.parse quotes the bad text; the problem must not');
+  const badSignature = await webhook('webhook-bad-signature', personaEvent({ inquiryId, verificationId: id, status: 'approved', name: 'inquiry.approved', withDocument: true }), `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`);
+  t.equal(badSignature.status, 401);
+  const notJson = `{"data": ${canary.first}}`;
+  const malformedWebhook = await webhook('webhook-malformed', notJson);
+  t.equal(malformedWebhook.status, 400);
+  const unmatched = await webhook('webhook-unmatched', personaEvent({ inquiryId: 'inq_unknown', verificationId: '00000000-0000-4000-8000-000000000000', status: 'approved', name: 'inquiry.approved', withDocument: true }));
+  t.equal(unmatched.status, 200, 'unknown reference: stored as unmatched');
+
+  // 5. A second verification, canceled with personal data in the reason (workflow state and activity input).
+  const second = await call('create-2', 'POST', '/v1/verifications', { provider: 'persona', applicant }, { prefer: 'wait=15' });
+  t.equal(second.status, 201);
+  const canceled = await call('cancel', 'POST', `/v1/verifications/${second.body.id}/cancel`, { reason: `${canary.first} withdrew consent` });
+  t.equal(canceled.status, 200);
+  t.equal(canceled.body.status, 'canceled');
+  // 6. A provider that refuses the session (HTTP 422): the activity failure lands in the history.
+  const fault = await fetch(`${stack.sandboxUrl}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '^/api/v1/inquiries$', faults: [{ status: 422 }] }) });
+  t.equal(fault.status, 201);
+  const third = await call('create-3', 'POST', '/v1/verifications', { provider: 'persona', applicant });
+  const rejected = await eventually(() => call('get-3', 'GET', `/v1/verifications/${third.body.id}`), (r) => r.body.status === 'error');
+  t.equal(rejected.body.status, 'error', 'the provider refused: verification in error');
+  t.equal(errorBodies.length, 9, 'nine error bodies collected');
+
+  // What the Temporal server holds: every run's history as stored (proto bytes), and the
+  // visibility record (search attributes, memo).
+  const codec = getPayloadCodec(stack.env);
+  let historyBytes = 0;
+  let historyHits = 0;
+  let visibilityHits = 0;
+  let decodedHits = 0;
+  let payloadCount = 0;
+  let encryptedPayloads = 0;
+  const unencryptedPaths = new Set<string>();
+  const failures: { message?: string | null; stackTrace?: string | null }[] = [];
+  let failureText = '';
+  const executions = [];
+  for await (const execution of stack.temporal.client.workflow.list()) executions.push(execution);
+  t.ok(executions.length >= 3, `${executions.length} workflow runs inspected`);
+  for (const execution of executions) {
+    visibilityHits += countHits(Buffer.from(proto.temporal.api.workflow.v1.WorkflowExecutionInfo.encode(execution.raw).finish()));
+    const described = await stack.temporal.client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+    visibilityHits += countHits(Buffer.from(proto.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.encode(described.raw).finish()));
+    const history = await stack.temporal.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+    const bytes = Buffer.from(proto.temporal.api.history.v1.History.encode(history).finish());
+    historyBytes += bytes.length;
+    historyHits += countHits(bytes);
+    // Positive control: the same payloads, decrypted with the worker's keys.
+    // Search attributes must stay readable for the server to index them (checked for the canary above).
+    const found = payloadsIn(history);
+    const payloads = found.filter((f) => !/\.searchAttributes\.indexedFields\./.test(f.path));
+    payloadCount += payloads.length;
+    const clear = payloads.filter((f) => Buffer.from(f.payload.metadata?.encoding ?? []).toString() !== 'binary/encrypted');
+    encryptedPayloads += payloads.length - clear.length;
+    for (const f of clear) unencryptedPaths.add(f.path.replace(/\[\d+\]/g, '[]'));
+    for (const payload of await codec.decode(payloads.map((f) => f.payload))) {
+      decodedHits += countHits(payload.data ? Buffer.from(payload.data).toString('utf8') : '');
+    }
+    // Failures (activity failures here): message and stack travel encrypted, in encodedAttributes.
+    for (const e of history.events ?? []) {
+      const failure = e.activityTaskFailedEventAttributes?.failure;
+      if (!failure) continue;
+      failures.push(failure);
+      const [attributes] = await codec.decode([failure.encodedAttributes as Payload]);
+      failureText += Buffer.from(attributes!.data!).toString('utf8');
+    }
+  }
+  const logText = logLines.join('\n');
+  const logHits = countHits(logText);
+  const errorHits = errorBodies.reduce((sum, e) => sum + countHits(e.body), 0);
+
+  t.comment(`canary ${MARK}`);
+  t.comment(`Temporal: ${executions.length} runs, ${historyBytes} history bytes, ${payloadCount} payloads (${encryptedPayloads} encrypted), ${failures.length} failure(s) -> ${historyHits} hits; search attributes + memo -> ${visibilityHits} hits`);
+  t.comment(`decrypted with the worker's keys (positive control) -> ${decodedHits} hits`);
+  t.comment(`logs: ${logLines.length} JSON lines -> ${logHits} hits`);
+  t.comment(`error bodies: ${errorBodies.length} (${errorBodies.map((e) => `${e.what}:${e.status}`).join(', ')}) -> ${errorHits} hits`);
+
+  t.equal(historyHits, 0, 'no canary in the history bytes the Temporal server stores');
+  t.equal(visibilityHits, 0, 'no canary in search attributes or memo');
+  t.same([...unencryptedPaths], [], 'every payload in every history (search attributes aside) is encrypted');
+  t.ok(decodedHits > 0, 'positive control: the canary is in those histories, encrypted (review reason, cancel reason)');
+  t.ok(failures.length > 0, `${failures.length} activity failure(s) in the histories`);
+  t.ok(failures.every((f) => f.message === 'Encoded failure' && !f.stackTrace), 'failure messages and stack traces are not stored in clear text');
+  t.match(failureText, /persona request failed with HTTP 422/, 'positive control: the real message is in the encrypted attributes');
+  t.equal(logHits, 0, 'no canary in any log line');
+  t.equal(errorHits, 0, 'no canary in any error body');
+  for (const e of errorBodies.filter((b) => countHits(b.body) > 0)) t.comment(`leak in ${e.what}: ${e.body}`);
+  for (const line of logLines.filter((l) => countHits(l) > 0)) t.comment(`leak in log: ${line.slice(0, 400)}`);
+
+  // The logs are still useful: correlation ids everywhere they belong.
+  const entries = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  t.ok(entries.some((e) => e.correlationId === 'canary-create' && e.msg === 'incoming request'), 'API request logs carry the correlation id');
+  t.ok(entries.some((e) => e.msg === 'provider session created' && e.verificationId === id), 'activities log with verificationId');
+  const workflowLine = entries.find((e) => e.msg === 'verification status changed' && e.verificationId === id);
+  t.match(workflowLine, { workflowId: `verification-${id}`, runId: /.+/, workflowType: 'verification', component: 'temporal' }, 'workflow log carries workflowId and runId');
+  t.notOk(entries.some((e) => 'body' in e || (typeof e.req === 'object' && e.req !== null && 'body' in e.req)), 'no request body is logged');
+  t.notOk(entries.some((e) => typeof (e.req as { url?: string } | undefined)?.url === 'string' && (e.req as { url: string }).url.includes('?')), 'no query strings in request logs');
+});
