@@ -89,6 +89,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
           webhookSecret: idmetaSecrets.webhookSecret,
           webhookTarget: options.webhookTargets.idmeta ?? null,
           retryDelaysMs: options.webhookRetryDelaysMs,
+          chaos,
           logger,
         });
 

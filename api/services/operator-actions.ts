@@ -5,7 +5,13 @@ import type { Verification } from '../../db/schema/index.js';
 import { FailureType, cancelUpdate, reviewUpdate, verificationWorkflowId, type ReviewInput } from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
-import { TEMPORAL_CALL_DEADLINE_MS, temporalUnavailable } from './start-workflow.js';
+import { temporalUnavailable } from './start-workflow.js';
+
+/**
+ * An update completes only once a worker has run it: allow for a worker that is busy or just
+ * restarting before answering 503.
+ */
+const OPERATOR_UPDATE_DEADLINE_MS = 30_000;
 
 function failureType(err: unknown): string | undefined {
   let cause = (err as { cause?: unknown }).cause;
@@ -20,7 +26,7 @@ function failureType(err: unknown): string | undefined {
 async function runUpdate(temporal: Client, row: Verification, call: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<unknown>): Promise<void> {
   const handle = temporal.workflow.getHandle(verificationWorkflowId(row.id));
   try {
-    await temporal.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS * 2, () => call(handle));
+    await temporal.withDeadline(Date.now() + OPERATOR_UPDATE_DEADLINE_MS, () => call(handle));
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && failureType(err) === FailureType.alreadyTerminal) {
       throw new ConflictError({ code: 'verification_terminal', detail: `Verification ${row.id} is already decided and cannot be changed this way`, action: 'Use POST /review for an operator decision on a decided verification.' });

@@ -1,3 +1,4 @@
+import type { WebhookChaos } from '../chaos.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
 import { IDMETA_PAGES_PATH, OUTCOMES, indexPage, notFoundPage, verifyPage, type Outcome } from './pages.js';
@@ -34,6 +35,8 @@ export interface IdmetaSimulatorOptions {
   webhookTarget: string | null;
   retryDelaysMs?: readonly number[] | undefined;
   logger: SandboxLogger;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
 }
 
 const MAX_PER_PAGE = 100;
@@ -49,6 +52,7 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
     secret: options.webhookSecret,
     retryDelaysMs: options.retryDelaysMs ?? IDMETA_RETRY_DELAYS_MS,
     logger: options.logger,
+    chaos: options.chaos,
   });
 
   /** Bearer auth, then the outage knob; false once answered. */

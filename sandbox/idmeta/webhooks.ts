@@ -1,3 +1,4 @@
+import type { WebhookChaos } from '../chaos.js';
 import type { SandboxLogger } from '../http.js';
 import { IDMETA_SIGNATURE_HEADER, idmetaSignatureHeader } from './signature.js';
 
@@ -18,6 +19,8 @@ export interface IdmetaWebhookSenderOptions {
   secret: string;
   retryDelaysMs: readonly number[];
   logger: SandboxLogger;
+  /** Shuffles, duplicates, delays or drops first attempts when switched on; off when omitted. */
+  chaos?: WebhookChaos | undefined;
 }
 
 export function createIdmetaWebhookSender(options: IdmetaWebhookSenderOptions) {
@@ -73,7 +76,8 @@ export function createIdmetaWebhookSender(options: IdmetaWebhookSenderOptions) {
       sent.push(webhook);
       const target = options.target;
       if (target === null) return;
-      queue = queue.then(() => (shutdown.signal.aborted ? undefined : attempt(target, webhook, 1)));
+      const first = () => attempt(target, webhook, 1);
+      queue = queue.then(() => (shutdown.signal.aborted ? undefined : options.chaos?.dispatch(first) ?? first()));
       track(queue);
     },
     /** Every webhook the sandbox produced, in order (for tests and the admin view). */

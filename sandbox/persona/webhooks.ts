@@ -92,7 +92,7 @@ export function createWebhookSender(options: WebhookSenderOptions) {
         for (const webhook of webhooks) {
           if (shutdown.signal.aborted) return;
           const first = () => attempt({ ...webhook, firstAttemptAt: null }, 1);
-          await (options.chaos ? options.chaos.dispatch(() => (track(first()), Promise.resolve())) : first());
+          await (options.chaos?.dispatch(first) ?? first());
         }
       });
       track(firstAttempts);

@@ -93,7 +93,7 @@ export function createStripeWebhookSender(options: StripeWebhookSenderOptions) {
       firstAttempts = firstAttempts.then(async () => {
         if (shutdown.signal.aborted) return;
         const first = () => attempt(target, webhook, 1);
-        await (options.chaos ? options.chaos.dispatch(() => (track(first()), Promise.resolve())) : first());
+        await (options.chaos?.dispatch(first) ?? first());
       });
       track(firstAttempts);
     },

@@ -95,7 +95,7 @@ t.test('seed 003: create, submit, verify, a stale pending, re-verification, reje
   t.same(stale.json(), { received: true, duplicate: false });
   const afterStale = await until(id, (b) => b.history.some((h: HistoryItem) => h.eventId === staleId));
   const staleEntry = afterStale.body.history.find((h: HistoryItem) => h.eventId === staleId);
-  t.match(staleEntry, { source: 'webhook', from: 'approved', to: 'approved' }, 'the stale pending changed nothing');
+  t.match(staleEntry, { source: 'webhook', from: 'approved', to: 'approved', applied: false, reason: 'stale' }, 'the stale pending changed nothing and is recorded as stale');
   t.match(afterStale.body, { status: 'approved', providerStatus: 'active' });
 
   const again = await deliver(accountUpdated({ eventId: staleId, created: Math.floor(Date.now() / 1000) - 600, accountId, verificationId: id, account: PENDING_ACCOUNT }));
@@ -113,7 +113,7 @@ t.test('seed 003: create, submit, verify, a stale pending, re-verification, reje
 
   const events = await stack.directDb.select({ providerEventId: webhookEvents.providerEventId, outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.verificationId, id));
   t.equal(events.length, 5, 'submit, verify, stale, reverify, reject stored once each');
-  t.ok(events.every((e) => e.outcome === 'applied'), 'every event reached the workflow');
+  t.same(events.filter((e) => e.outcome !== 'applied').map((e) => [e.providerEventId, e.outcome]), [[staleId, 'stale']], 'every event reached the workflow; only the older pending was stale');
   const sources = rejected.body.history.map((h: HistoryItem) => h.source);
   t.equal(sources[0], 'api');
   t.equal(sources.filter((s: string) => s === 'webhook').length, 5);
