@@ -26,7 +26,10 @@ const API_KEY = 'vf_bench_key_000001';
 const SECRETS = {
   persona: { apiKey: 'bench_persona_key', webhookSecret: 'bench_persona_webhook_secret' },
   stripe: { secretKey: 'sk_test_bench', webhookSecret: 'whsec_bench_secret' },
+  idmeta: { apiKey: 'bench_idmeta_key', webhookSecret: 'bench_idmeta_webhook_secret' },
 };
+/** The sandbox's three-step template (document, selfie, database check). */
+const THREE_STEP_TEMPLATE = '306';
 const RATES = (process.env.BENCH_RATES ?? '50,100,200,500').split(',').map(Number);
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -40,7 +43,13 @@ function child(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ch
   const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   proc.stderr!.setEncoding('utf8').on('data', (c: string) => tail.push(c));
-  cleanups.push(() => proc.kill('SIGKILL'));
+  // SIGTERM first: the API and worker shut down cleanly (and write CPU profiles when asked).
+  cleanups.push(async () => {
+    if (proc.exitCode !== null) return;
+    proc.kill('SIGTERM');
+    const gone = await Promise.race([new Promise((r) => proc.once('exit', () => r(true))), sleep(8000).then(() => false)]);
+    if (!gone) proc.kill('SIGKILL');
+  });
   return new Promise((resolve, reject) => {
     proc.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${tail.join('').slice(-2000)}`)));
     if (name === 'noop') createInterface({ input: proc.stdout! }).once('line', () => resolve(proc));
@@ -85,7 +94,7 @@ async function main(): Promise<void> {
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const sandbox = await startSandbox({
     port: 0,
-    webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe` },
+    webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe`, idmeta: `${apiUrl}/webhooks/idmeta` },
     secrets: SECRETS,
     webhookRetryDelaysMs: [0, 500, 2000],
   });
@@ -106,13 +115,18 @@ async function main(): Promise<void> {
     STRIPE_SECRET_KEY: SECRETS.stripe.secretKey,
     STRIPE_WEBHOOK_SECRET: SECRETS.stripe.webhookSecret,
     VERIFLOW_LINK_SECRET: 'bench-link-secret-bench-link-secret',
+    IDMETA_API_URL: sandbox.url,
+    IDMETA_API_KEY: SECRETS.idmeta.apiKey,
+    IDMETA_WEBHOOK_SECRET: SECRETS.idmeta.webhookSecret,
     PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
     RATE_LIMIT_MAX: '1000000',
     VERIFY_FALLBACK_POLL_AFTER: '24h',
   };
   log('starting API and worker processes');
-  const api = await child('api', ['--import=tsx', 'api/server.ts'], env);
-  const worker = await child('worker', ['--import=tsx', 'worker.ts'], env);
+  // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
+  const api = await child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
+  const worker = await child('worker', [...profile, '--import=tsx', 'worker.ts'], env);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
   await child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) });
@@ -205,6 +219,30 @@ async function main(): Promise<void> {
     visible.push(performance.now() - began);
   }
 
+  // 4 (before the scale run fills the queues). Template sync of 100 templates; multi-step end to end.
+  log('template sync (100) and multi-step end to end');
+  await fetch(`${sandbox.url}/idmeta/admin/templates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 100 }) }).then((r) => r.text());
+  const syncs: number[] = [];
+  let synced = 0;
+  for (let i = 0; i < 5; i++) {
+    const res = await post('/v1/templates/sync', '{}', auth);
+    const body = JSON.parse(res.text) as { synced: number; durationMs: number };
+    synced = body.synced;
+    syncs.push(body.durationMs);
+  }
+  const multiStep: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const began = performance.now();
+    const v = JSON.parse((await post('/v1/verifications', JSON.stringify({ provider: 'idmeta', templateId: THREE_STEP_TEMPLATE }), auth)).text) as { id: string };
+    for (let polls = 0; polls < 6000; polls++) {
+      const res = await pool.request({ method: 'GET', path: `/v1/verifications/${v.id}`, headers: auth });
+      const body = JSON.parse(await res.body.text()) as { status: string };
+      if (body.status === 'approved' || body.status === 'declined' || body.status === 'needs_review') break;
+      await sleep(10);
+    }
+    multiStep.push(performance.now() - began);
+  }
+
   // 3. Scale: many open verifications waiting on timers, then a burst of webhooks.
   log(`scale: ${SCALE} open verifications`);
   const sizeBefore = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
@@ -261,6 +299,7 @@ async function main(): Promise<void> {
     limits: { intakeClosedLoop: intakeMax, signalWithStart, noopFastify: noop, intakeVsSignalWithStart: round2(intakeMax.achievedPerSecond / signalWithStart.achievedPerSecond), intakeVsNoop: round2(intakeMax.achievedPerSecond / noop.achievedPerSecond) },
     create: createLoad,
     webhookToVisible: summarize(visible),
+    templates: { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) },
     scale: { open: SCALE, createSeconds: round2(createSeconds), allSessionsSeconds: round2(sessionsSeconds), withSession, workerRssMb: workerRss, apiRssMb: apiRss, bytesPerVerification, burst: { webhooks: targets.length, ackSeconds: round2(acked), allAppliedSeconds: round2(burstSeconds), applied } },
   };
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
@@ -291,6 +330,8 @@ function renderTable(r: any): string {
     row(`no-op fastify ×${r.settings.concurrency}`, r.limits.noopFastify),
     row('POST /v1/verifications ×8', r.create, 'p99 < 50 ms'),
     row('webhook → visible in GET', r.webhookToVisible, 'p50 < 300 ms'),
+    row(`template sync (${r.templates.synced} templates)`, r.templates.syncMs, '< 10 s'),
+    row('three-step template, create → decided', r.templates.multiStepEndToEnd, 'p99 < 30 s'),
     '',
     `Intake rate / raw signalWithStart rate: **${r.limits.intakeVsSignalWithStart}** (goal ≥ 0.5); intake / no-op fastify: **${r.limits.intakeVsNoop}**.`,
     '',
