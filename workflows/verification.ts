@@ -59,11 +59,11 @@ const durable = proxyActivities<Activities>({
 const READ_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
 const reads = proxyActivities<Activities>({ startToCloseTimeout: '12s', retry: READ_RETRY });
 
-// The calls every verification makes per event — create the session, read the provider, record
-// the outcome — as local activities: short, idempotent (session creation carries an idempotency
-// key), and run by the worker holding the workflow task, they cost the Temporal server a marker
-// instead of a schedule/start/complete round trip each (the bench's biggest cost). Histories
-// from before this change replay the regular-activity path.
+// The two calls every webhook makes — read the provider, record the outcome — as local
+// activities: short, idempotent, and run by the worker holding the workflow task, they cost the
+// Temporal server a marker instead of a schedule/start/complete round trip each (the bench's
+// biggest cost). Session creation stays a regular activity: it can wait on a slow provider, and
+// a draining worker lets it finish. Histories from before this change replay the old path.
 const LOCAL_READS_AND_RECORDS = 'local-reads-and-records';
 const localReads = proxyLocalActivities<Activities>({ startToCloseTimeout: '12s', retry: READ_RETRY });
 const localRecords = proxyLocalActivities<Activities>({
@@ -330,7 +330,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   return view();
 
   async function startSession(): Promise<void> {
-    const created = await (patched(LOCAL_READS_AND_RECORDS) ? localRecords : durable).createProviderSession({
+    const created = await durable.createProviderSession({
       verificationId,
       provider: input.provider,
       templateId: input.templateId,

@@ -38,33 +38,59 @@ export async function acceptWebhook(deps: AppDeps, provider: ProviderName, reque
     throw err;
   }
 
+  const storing = storeEvent(deps, provider, parsed, request.rawBody, correlationId);
+  let timer: NodeJS.Timeout | undefined;
+  const tooSlow = new Promise<'too_slow'>((resolve) => {
+    timer = setTimeout(() => resolve('too_slow'), STORE_DEADLINE_MS);
+  });
   try {
-    const verificationId = await matchVerification(deps, provider, parsed);
-    const [stored] = await deps.database.db
-      .insert(webhookEvents)
-      .values({
-        provider,
-        providerEventId: parsed.providerEventId,
-        eventType: parsed.eventType,
-        verificationId,
-        providerRef: parsed.providerRef,
-        occurredAt: new Date(parsed.occurredAt),
-        payload: storablePayload(request.rawBody),
-        signatureValid: true,
-        outcome: verificationId && parsed.status ? 'received' : verificationId ? 'ignored' : 'unmatched',
-        correlationId,
-      })
-      .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
-      .returning({ id: webhookEvents.id });
-    if (!stored) return { outcome: 'duplicate', delivery: null };
-    if (!verificationId) deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
-    const event = verificationId ? toProviderEvent(provider, parsed, stored.id) : null;
-    if (!verificationId) return { outcome: 'unmatched', delivery: null };
-    return event ? { outcome: 'stored', delivery: { webhookEventId: stored.id, verificationId, event } } : { outcome: 'ignored', delivery: null };
+    const result = await Promise.race([storing, tooSlow]);
+    if (result !== 'too_slow') return result;
   } catch (err) {
     deps.logger.error({ err, provider, correlationId }, 'webhook could not be stored');
     throw new ServiceUnavailableError({ code: 'storage_unavailable', detail: 'The event could not be stored', action: 'Retry later; nothing was recorded.' });
+  } finally {
+    clearTimeout(timer);
   }
+  // The write may still land; the provider's retry is then a duplicate, so nothing is lost or doubled.
+  storing.catch((err: unknown) => deps.logger.error({ err, provider, correlationId }, 'slow webhook store failed'));
+  deps.logger.warn({ provider, correlationId, deadlineMs: STORE_DEADLINE_MS }, 'webhook store too slow; answered 503');
+  throw new ServiceUnavailableError({
+    code: 'storage_slow',
+    detail: `The database did not confirm the write within ${STORE_DEADLINE_MS / 1000} s`,
+    action: 'Retry; a repeat of this event is recognised as a duplicate.',
+  });
+}
+
+/**
+ * Providers give up on slow answers (Stripe waits seconds, not minutes): past this a webhook is
+ * answered 503 so the provider retries, rather than timing out on its side.
+ */
+export const STORE_DEADLINE_MS = 4000;
+
+async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: NormalizedWebhook, rawBody: Buffer, correlationId: string): Promise<IntakeResult> {
+    const verificationId = await matchVerification(deps, provider, parsed);
+  const [stored] = await deps.database.db
+    .insert(webhookEvents)
+    .values({
+      provider,
+      providerEventId: parsed.providerEventId,
+      eventType: parsed.eventType,
+      verificationId,
+      providerRef: parsed.providerRef,
+      occurredAt: new Date(parsed.occurredAt),
+      payload: storablePayload(rawBody),
+      signatureValid: true,
+      outcome: verificationId && parsed.status ? 'received' : verificationId ? 'ignored' : 'unmatched',
+      correlationId,
+    })
+    .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
+    .returning({ id: webhookEvents.id });
+  if (!stored) return { outcome: 'duplicate', delivery: null };
+  if (!verificationId) deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
+  const event = verificationId ? toProviderEvent(provider, parsed, stored.id) : null;
+  if (!verificationId) return { outcome: 'unmatched', delivery: null };
+  return event ? { outcome: 'stored', delivery: { webhookEventId: stored.id, verificationId, event } } : { outcome: 'ignored', delivery: null };
 }
 
 /** The signal payload: no document data, only what ordering and dedupe need. Null when the event carries no status. */

@@ -10,6 +10,8 @@ export interface TcpProxy {
   via(url: string): string;
   cut(): void;
   restore(): void;
+  /** Delay every chunk in both directions by this much (a slow network or an overloaded database). */
+  setLatency(ms: number): void;
   /** Connections accepted and forwarded so far. */
   readonly forwarded: number;
 }
@@ -18,6 +20,13 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
   const sockets = new Set<Socket>();
   let isCut = false;
   let forwarded = 0;
+  let latencyMs = 0;
+  // Equal delays fire in order, so a delayed stream stays a stream.
+  const relay = (from: Socket, to: Socket) =>
+    from.on('data', (chunk) => {
+      if (latencyMs === 0) to.write(chunk);
+      else setTimeout(() => to.writable && to.write(chunk), latencyMs);
+    });
   const server = createServer((client) => {
     if (isCut) {
       client.resetAndDestroy();
@@ -30,7 +39,8 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
-    client.pipe(upstream).pipe(client);
+    relay(client, upstream);
+    relay(upstream, client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -59,6 +69,9 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     },
     restore() {
       isCut = false;
+    },
+    setLatency(ms) {
+      latencyMs = ms;
     },
     get forwarded() {
       return forwarded;

@@ -34,7 +34,13 @@ t.test('timers', async (t) => {
     const polls = sources.filter((s) => s === 'poll').length;
     t.equal(polls, 1, 'only the final poll is a history entry: polls that find nothing new leave no row');
     const workflowHistory = await stack.temporal.client.workflow.getHandle(verificationWorkflowId(id)).fetchHistory();
-    const reads = (workflowHistory.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchProviderState').length;
+    // Provider reads run as local activities: their marker's bookkeeping names the activity type.
+    const reads = (workflowHistory.events ?? []).filter((e) => {
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName !== 'core_local_activity') return e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchProviderState';
+      const data = marker.details?.data?.payloads?.[0]?.data;
+      return data ? /"activity_type":"fetchProviderState"/.test(Buffer.from(data).toString('utf8')) : false;
+    }).length;
     t.ok(reads >= 2, `fallback polls before expiry too (${reads} provider reads in the workflow history)`);
     const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(id));
     const closed = await eventually(() => handle.describe(), (d) => d.status.name !== 'RUNNING', { timeoutMs: 15_000, intervalMs: 250 });
