@@ -1,6 +1,7 @@
 // Contract tests for the verification routes against the real stack (Postgres + Temporal).
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import t from 'tap';
 import { buildApp } from '../../api/app.js';
 import { createTenant } from '../../api/services/tenants.js';
@@ -91,6 +92,9 @@ t.test('verification routes', async (t) => {
     t.match(ready.json(), { status: 'ok', checks: { database: { ok: true }, temporal: { ok: true }, worker: { ok: true } } });
     const spec = await stack.app.inject({ method: 'GET', url: '/openapi.json' });
     t.equal(spec.json().openapi, '3.1.0');
+    const validation = await new Validator().validate(spec.json());
+    t.same(validation.errors ?? [], [], '/openapi.json validates against the OpenAPI 3.1 schema');
+    t.equal(validation.valid, true);
     t.ok(spec.json().paths['/v1/verifications'], 'routes documented');
     const missing = await stack.app.inject({ method: 'GET', url: '/nope' });
     t.match(missing.json(), { status: 404, code: 'route_not_found' });
