@@ -1,54 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { Agent } from 'undici';
 import { ProviderRequestError } from '../../providers/errors.js';
 import { createPersonaClient, retryAfterMs } from '../../providers/persona/client.js';
+import { json, startApiDouble } from '../helpers/api-double.js';
 
-interface Recorded {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-type Reply = (res: ServerResponse, request: Recorded) => void;
-
-/** A stand-in for Persona on 127.0.0.1: answers with whatever `reply` is set to, records requests. */
-async function personaDouble(tt: TestContext) {
-  const requests: Recorded[] = [];
-  let reply: Reply = (res) => res.writeHead(500).end();
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-      requests.push(recorded);
-      reply(res, recorded);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const dispatcher = new Agent();
-  tt.teardown(async () => {
-    await dispatcher.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    apiUrl: `http://127.0.0.1:${port}`,
-    dispatcher,
-    requests,
-    reply(next: Reply) {
-      reply = next;
-    },
-  };
-}
-
-type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
-
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => (res) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+const personaDouble = startApiDouble;
 
 const now = new Date('2025-03-14T10:00:00.000Z');
 const config = (apiUrl: string) => ({ apiUrl, apiKey: 'persona_sandbox_key_123', templateId: 'itmpl_default' });
