@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
 import { ProviderRequestError, isRetryableStatus } from '../errors.js';
 import type { CreateSessionInput, ProviderSession, ProviderState, ProviderTemplate, RunStepInput, TemplatePageProgress } from '../types.js';
@@ -7,6 +6,7 @@ import { isJsonObject, parseJson, readText } from './json.js';
 import { STEP_KEY, documentFromSteps, readIdmetaTemplate, readIdmetaVerification, type IdmetaVerificationView } from './resources.js';
 import { IDMETA_REQUEST_STATUS, IDMETA_STATUS, mapIdmetaStatus, overallIdmetaStatus, readIdmetaRequestStatus, readIdmetaStatusCode } from './status.js';
 import { VERIFICATION_ID_METADATA_KEY } from './webhook.js';
+import { retryAfterMs } from '../retry-after.js';
 
 // IDmeta's REST API through undici, `Authorization: Bearer <token>`. The endpoints veriflow uses
 // (the documented ones are marked *; the rest are our design, implemented by the sandbox):
@@ -252,14 +252,8 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
 }
 
 /** How long to wait before retrying: `Retry-After` in seconds or as an HTTP date. */
-export function retryAfterMs(headers: IncomingHttpHeaders, now: Date): number | null {
-  const raw = headers['retry-after'];
-  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  if (value === undefined || value === '') return null;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now.getTime());
-}
+/** Re-exported: tests and callers read it from the client they use. */
+export { retryAfterMs };
 
 /** IDmeta errors: `{ message }` (sometimes `{ error }` or Laravel's `{ errors: { field: [..] } }`); shortened. */
 function errorDetail(body: unknown): string | null {

@@ -4,6 +4,7 @@ import { ProviderRequestError, isRetryableStatus } from '../errors.js';
 import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.js';
 import { readPersonaInquiry, type PersonaInquiryView } from './inquiry.js';
 import { isJsonObject, readText } from './jsonapi.js';
+import { retryAfterMs as standardRetryAfterMs } from '../retry-after.js';
 
 export interface PersonaApiConfig {
   /** Persona's origin, e.g. `https://withpersona.com` (a trailing `/api/v1` is tolerated). */
@@ -168,12 +169,8 @@ export function createPersonaClient(config: PersonaApiConfig, options: PersonaCl
  * Persona's documented `RateLimit-Reset` (seconds until the window resets).
  */
 export function retryAfterMs(headers: IncomingHttpHeaders, now: Date): number | null {
-  const retryAfter = firstHeader(headers['retry-after']);
-  if (retryAfter !== null) {
-    if (/^\d+$/.test(retryAfter)) return Number(retryAfter) * 1000;
-    const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date)) return Math.max(0, date - now.getTime());
-  }
+  const retryAfter = standardRetryAfterMs(headers, now);
+  if (retryAfter !== null) return retryAfter;
   const reset = firstHeader(headers['ratelimit-reset']);
   return reset !== null && /^\d+$/.test(reset) ? Number(reset) * 1000 : null;
 }

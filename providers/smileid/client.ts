@@ -5,6 +5,7 @@ import type { CreateSessionInput, ProviderSession, ProviderState } from '../type
 import { isJsonObject, parseJson, readText, readTimestamp } from './json.js';
 import { mapSmileIdResult, readSmileIdResult } from './result-codes.js';
 import { confirmSmileIdSignature, signSmileIdRequest } from './signature.js';
+import { retryAfterMs } from '../retry-after.js';
 
 // SmileID's REST API through undici, signed with the official SDK's `Signature`. The SDK's own
 // `Utilities.get_job_status` is not used: it rewrites every server URL to https:// (so it cannot
@@ -185,14 +186,8 @@ function state(jobId: string, mapping: { providerStatus: string; status: Provide
 }
 
 /** How long to wait before retrying, from `Retry-After` (seconds or an HTTP date). */
-export function retryAfterMs(headers: IncomingHttpHeaders, now: Date): number | null {
-  const raw = headers['retry-after'];
-  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  if (value === undefined || value === '') return null;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now.getTime());
-}
+/** Re-exported: tests and callers read it from the client they use. */
+export { retryAfterMs };
 
 /** SmileID errors: `{ code: "2205", error: "You're not authorized to do that" }`. */
 function smileIdErrorDetail(body: unknown): string | null {

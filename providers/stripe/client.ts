@@ -4,6 +4,7 @@ import { request, type Dispatcher } from 'undici';
 import { ProviderRequestError, isRetryableStatus } from '../errors.js';
 import { readStripeAccount, type StripeAccountView } from './account-state.js';
 import { isJsonObject, readText } from './json.js';
+import { retryAfterMs } from '../retry-after.js';
 
 export const STRIPE_DEFAULT_API_URL = 'https://api.stripe.com';
 // Pinned to the version the installed `stripe` package (23.1.0) is generated for, so the
@@ -173,13 +174,7 @@ export function encodeStripeForm(params: Record<string, FormValue>): string {
 }
 
 /** `Retry-After` (seconds or HTTP date) in ms, when Stripe sends it. */
-export function stripeRetryAfterMs(headers: IncomingHttpHeaders, now: Date): number | null {
-  const value = firstHeader(headers['retry-after']);
-  if (value === null) return null;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now.getTime());
-}
+export const stripeRetryAfterMs = retryAfterMs;
 
 // Stripe says explicitly whether a retry is safe (`Stripe-Should-Retry`); its word beats our status rule.
 function shouldRetry(status: number, headers: IncomingHttpHeaders): boolean {
