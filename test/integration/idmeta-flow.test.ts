@@ -127,7 +127,8 @@ t.test('idmeta on the real stack', async (t) => {
     const history = final.history.map((h: { source: string; to: string }) => `${h.source}:${h.to}`);
     t.equal(history[0], 'api:created');
     t.ok(history.includes('webhook:in_progress'), 'step webhooks confirmed through the API');
-    t.equal(final.history.filter((h: { applied: boolean; to: string }) => h.applied && h.to === 'approved').length, 1);
+    // One transition into approved; a later confirmation of the same state may apply approved -> approved.
+    t.equal(final.history.filter((h: { applied: boolean; from: string; to: string }) => h.applied && h.to === 'approved' && h.from !== 'approved').length, 1);
   });
 
   await t.test('three steps without provider delays: end-to-end time', async (t) => {

@@ -43,7 +43,10 @@ t.test('persona: create, approve in the hosted flow, GET shows approved with doc
   t.equal(webhookEntries(done.body), 2, 'both webhooks recorded');
   t.match(done.body.history.at(-1), { to: 'approved' });
 
-  const description = await stack.temporal.client.workflow.getHandle(`verification-${id}`).describe();
+  // The row is written by a local activity inside the workflow task; the upsert commits when that
+  // task completes, and visibility follows: wait for it rather than race it.
+  const handle = stack.temporal.client.workflow.getHandle(`verification-${id}`);
+  const description = await eventually(() => handle.describe(), (d) => d.searchAttributes.VerificationStatus?.[0] === 'approved');
   t.equal(description.searchAttributes.VerificationStatus?.[0], 'approved', 'status search attribute upserted');
 });
 
