@@ -75,7 +75,9 @@ t.test('smileid on the real stack', async (t) => {
     const history: HistoryEntry[] = done.body.history;
     t.equal(history[0]?.source, 'api');
     t.match(history.find((h) => h.source === 'webhook'), { to: 'approved', eventId: /^\d{10}:1012:/ }, 'the callback, applied as job_status said');
-    const description = await stack.temporal.client.workflow.getHandle(`verification-${id}`).describe();
+    // The upsert commits with the workflow task that wrote the row: wait for it rather than race it.
+    const handle = stack.temporal.client.workflow.getHandle(`verification-${id}`);
+    const description = await eventually(() => handle.describe(), (d) => d.searchAttributes.VerificationStatus?.[0] === 'approved');
     t.equal(description.searchAttributes.VerificationStatus?.[0], 'approved');
   });
 
