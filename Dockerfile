@@ -1,15 +1,11 @@
 # Production image for the API and the worker (same image, different command).
-# Multi-stage: dependencies are installed with dev tools, the runtime stage keeps only prod deps.
-FROM node:20.20-bookworm-slim AS deps
+# Build stage: compile TypeScript and bundle the workflow code once (npm run build → dist/).
+# Runtime stage: production dependencies and dist/ only; processes start with plain `node`.
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts
-
-FROM node:20.20-bookworm-slim AS runtime
-ENV NODE_ENV=production
-WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json worker.ts ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json worker.ts ./
 COPY activities ./activities
 COPY api ./api
 COPY config ./config
@@ -17,8 +13,22 @@ COPY db ./db
 COPY domain ./domain
 COPY providers ./providers
 COPY runtime ./runtime
+COPY scripts ./scripts
 COPY workflows ./workflows
+RUN npm run build
+
+FROM node:24.22.3-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts
+
+FROM node:24.22.3-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 USER node
 EXPOSE 3000
-# tsx runs the TypeScript sources directly (it is a production dependency for that reason).
-CMD ["node", "--import=tsx", "api/server.ts"]
+# The worker: node dist/worker.js. Tenants: node dist/scripts/tenants.js create <name>.
+CMD ["node", "dist/api/server.js"]

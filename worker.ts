@@ -24,6 +24,18 @@ export function workflowsPath(): string {
   return existsSync(ts) ? ts : fileURLToPath(new URL('./workflows/index.js', import.meta.url));
 }
 
+/** Written by `npm run build` (scripts/build.ts) next to the compiled worker. */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+
+/**
+ * The workflow code the worker runs: the bundle `npm run build` wrote beside the compiled worker
+ * (production starts without webpack), else bundled from source at start (tsx, dev and tests).
+ */
+function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const codePath = fileURLToPath(new URL(`./${WORKFLOW_BUNDLE_FILE}`, import.meta.url));
+  return existsSync(codePath) ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
+}
+
 let runtimeInstalled = false;
 
 const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
@@ -70,7 +82,7 @@ export function createVerificationWorker({ connection, namespace, taskQueue, wor
     namespace,
     taskQueue,
     // A pre-built bundle must have been bundled with the same failureConverterPath (see test/helpers/stack.ts).
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...(workflowBundle ? { workflowBundle } : workflowCode()),
     activities: createActivities(deps),
     dataConverter: dataConverter ?? getDataConverter(),
     ...(identity ? { identity } : {}),

@@ -60,8 +60,9 @@ t.test('services: the production-shaped stack', async (t) => {
   for (const required of ['postgres', 'temporal', 'temporal-ui', 'api', 'worker']) t.ok(services[required], `${required} is defined`);
   for (const [name, service] of Object.entries(services)) t.ok(service.image || service.build, `${name} has an image or a build`);
   t.ok(services.api!.build && services.worker!.build, 'api and worker are built from the Dockerfile');
-  t.match(services.api!.command, ['node', '--import=tsx', 'api/server.ts']);
-  t.match(services.worker!.command, ['node', '--import=tsx', 'worker.ts']);
+  // Compiled by `npm run build` in the image: plain node, no tsx, no bundling at start.
+  t.match(services.api!.command, ['node', 'dist/api/server.js']);
+  t.match(services.worker!.command, ['node', 'dist/worker.js']);
 });
 
 t.test('every image is pinned to a version (no latest, no untagged)', async (t) => {
@@ -122,21 +123,27 @@ t.test('Web UI: payloads decrypted through the API codec endpoint, allowed by CO
   t.ok(origins.includes(`http://localhost:${uiPort}`), `the API lets the UI origin (port ${uiPort}) call /codec`);
 });
 
-t.test('Dockerfile: multi-stage, prod dependencies only, ends non-root, copies what the entries import', async (t) => {
+t.test('Dockerfile: builds dist/ once, runtime has prod dependencies and dist only, ends non-root', async (t) => {
   const lines = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
   t.ok(froms.length >= 2, `multi-stage (${froms.length} stages)`);
-  t.ok(lines.some((l) => /^COPY\s+--from=/i.test(l)), 'the runtime stage copies from a build stage');
+  for (const from of froms) t.match(from, /^FROM node:24\./, `${from}: the Node LTS line the suite runs on`);
   t.ok(lines.some((l) => /^RUN\s.*\bnpm ci\b.*--omit=dev/i.test(l)), 'npm ci --omit=dev');
   t.notOk(lines.some((l) => /^RUN\s.*\bnpm (install|i)\b/i.test(l)), 'never npm install (the lockfile decides)');
+  t.ok(lines.some((l) => /^RUN\s+npm run build$/.test(l)), 'a build stage runs npm run build');
   const lastFrom = lines.findLastIndex((l) => /^FROM\s/i.test(l));
-  const users = lines.slice(lastFrom).filter((l) => /^USER\s/i.test(l));
+  const runtime = lines.slice(lastFrom);
+  const users = runtime.filter((l) => /^USER\s/i.test(l));
   const finalUser = users.at(-1)?.split(/\s+/)[1];
   t.ok(finalUser && !['root', '0', '0:0'].includes(finalUser), `the final stage runs as ${finalUser}`);
+  t.ok(runtime.some((l) => /^COPY\s+--from=\S+\s+\/app\/dist\s/i.test(l)), 'the runtime stage copies dist/ from the build');
+  t.notOk(runtime.some((l) => /^COPY\s+(?!--from)\S*\s*(api|workflows|worker\.ts)\b/.test(l)), 'no TypeScript sources in the runtime stage');
+  t.match(runtime.at(-1), /^CMD \["node", "dist\/api\/server\.js"\]$/, 'starts the compiled API');
 
-  // Everything api/server.ts and worker.ts import (transitively) must be in the image.
+  // Everything api/server.ts and worker.ts import (transitively) must reach the build stage.
   const copied = new Set(
     lines
+      .slice(0, lastFrom)
       .filter((l) => /^COPY\s/i.test(l) && !/--from=/i.test(l))
       .flatMap((l) => l.split(/\s+/).slice(1, -1))
       .map((p) => p.replace(/^\.\//, '').replace(/\/$/, '')),
@@ -151,9 +158,8 @@ t.test('Dockerfile: multi-stage, prod dependencies only, ends non-root, copies w
       if (existsSync(target)) visit(target);
     }
   };
-  visit(join(ROOT, 'api/server.ts'));
-  visit(join(ROOT, 'worker.ts'));
+  for (const entry of ['api/server.ts', 'worker.ts', 'scripts/build.ts', 'scripts/tenants.ts']) visit(join(ROOT, entry));
   const needed = new Set([...seen].map((file) => relative(ROOT, file).split('/')[0]!));
   const missing = [...needed].filter((entry) => !copied.has(entry));
-  t.same(missing, [], `the image has every source the entries import (${[...needed].sort().join(', ')})`);
+  t.same(missing, [], `the build stage has every source the entries import (${[...needed].sort().join(', ')})`);
 });
