@@ -10,7 +10,7 @@ import { noticeVerificationChanged } from '../db/change-notice.js';
 import { saveDocument } from './documents.js';
 import { enqueueWebhookEvents, webhookEventsOf } from './outbound-webhooks.js';
 
-export type WebhookOutcome = 'applied' | 'stale' | 'duplicate';
+export type WebhookOutcome = 'applied' | 'stale' | 'duplicate' | 'unconfirmed';
 
 export interface RecordEventsRequest {
   verificationId: string;
@@ -53,7 +53,7 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
             updatedAt: new Date(),
           })
           .where(eq(verifications.id, verificationId));
-        for (const outcome of ['applied', 'stale', 'duplicate'] as const) {
+        for (const outcome of ['applied', 'stale', 'duplicate', 'unconfirmed'] as const) {
           const ids = request.webhookOutcomes.filter((o) => o.outcome === outcome).map((o) => o.webhookEventId);
           if (ids.length === 0) continue;
           // A duplicate is the same stored row signalled again (intake and sweeper racing, a sweep

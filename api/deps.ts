@@ -27,6 +27,6 @@ export interface AppDeps {
 }
 
 export function behaviourOf(adapter: ProviderAdapter): ProviderBehaviour {
-  const { fetchBeforeApply, polling, reverification, sessionExpiry, longLived } = adapter.capabilities;
-  return { fetchBeforeApply, polling, reverification, sessionExpiry, longLived, multiStep: adapter.steps !== undefined };
+  const { fetchBeforeApply, bodySigned, polling, reverification, sessionExpiry, longLived } = adapter.capabilities;
+  return { fetchBeforeApply, bodySigned, polling, reverification, sessionExpiry, longLived, multiStep: adapter.steps !== undefined };
 }

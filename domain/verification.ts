@@ -68,4 +68,6 @@ export interface ProviderEvent {
   reasons: string[];
   /** Row id in webhook_events, so an activity can read the stored payload (document data). */
   webhookEventId: string | null;
+  /** The event withdraws the provider's decision (Stripe deauthorization): the event is the fact, no read shows it. */
+  revokes?: boolean;
 }

@@ -21,6 +21,8 @@ export interface NormalizedWebhook {
   status: VerificationStatus | null;
   reasons: string[];
   document: DocumentData | null;
+  /** The event withdraws the provider's decision (Stripe deauthorization): terminal, and no state read shows it. */
+  revokes?: boolean;
 }
 
 export interface CreateSessionInput {
@@ -52,6 +54,11 @@ export interface ProviderState {
 export interface ProviderCapabilities {
   /** The workflow reads the provider's state before applying a webhook (the webhook is a nudge). */
   fetchBeforeApply: boolean;
+  /**
+   * The webhook signature covers the body. When it does not (SmileID signs only a timestamp and
+   * the partner id), a body is never applied unless a read of the provider confirms it.
+   */
+  bodySigned: boolean;
   /** The provider has a read API the fallback poller can use. */
   polling: boolean;
   /** A terminal decision may legitimately be followed by a newer non-terminal one (Stripe active -> pending). */

@@ -10,7 +10,7 @@ export function createMetrics(registry = new Registry()) {
     registry,
     webhooksReceived: new Counter({
       name: 'veriflow_webhooks_received_total',
-      help: 'Inbound provider webhooks by provider and outcome (stored, duplicate, unmatched, invalid, malformed, unavailable) and, once the workflow decided, applied or stale.',
+      help: 'Inbound provider webhooks by provider and outcome (stored, duplicate, unmatched, invalid, malformed, unavailable) and, once the workflow decided, applied, stale or unconfirmed.',
       labelNames: ['provider', 'outcome'] as const,
       registers,
     }),

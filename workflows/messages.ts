@@ -47,6 +47,8 @@ export interface VerificationTimers {
 /** Per-provider behaviour the workflow needs, passed as data so workflows never import provider code. */
 export interface ProviderBehaviour {
   fetchBeforeApply: boolean;
+  /** The webhook signature covers the body; when false a body is applied only as a read confirms it. */
+  bodySigned: boolean;
   polling: boolean;
   reverification: boolean;
   sessionExpiry: boolean;
@@ -65,6 +67,8 @@ export interface CarriedState {
   state: VerificationState;
   session: SessionRef | null;
   nextPollAt: number | null;
+  /** A recheck of the provider due before the fallback poll (absent in runs carried before it existed). */
+  recheckAt?: number | null;
   decidedAt: number | null;
   /** Newest provider event time seen (provider's clock), to spot stale webhooks without asking the provider. */
   newestProviderEventAt?: number;

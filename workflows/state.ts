@@ -17,8 +17,16 @@ export interface ReducerEvent {
   source: EventSource;
   /** Provider event id; null for events we generate (session created, expiry, operator). */
   eventId: string | null;
-  /** Provider event time for provider events, workflow time for ours. ISO 8601. */
+  /**
+   * On the provider's clock for provider events (its event time; for a state we read, the newest
+   * provider event time seen before the read), on ours for our own events. ISO 8601.
+   */
   occurredAt: string;
+  /**
+   * Only for states read from the provider: when we read it, on our clock. Orders reads among
+   * themselves, and after the provider events they had already seen.
+   */
+  readAt?: string;
   status: VerificationStatus;
   providerStatus: string | null;
   reasons: string[];
@@ -29,6 +37,13 @@ export interface ReducerEvent {
    * clock by the workflow): recorded as stale without competing for the status.
    */
   knownStale?: boolean;
+  /** A body no signature covers and no read confirmed: recorded as `unconfirmed`, never applied. */
+  unconfirmed?: boolean;
+  /**
+   * The provider withdrew its decision (Stripe `account.application.deauthorized`): a fact no
+   * state read shows, so it outranks reads and re-verification like a provider decision.
+   */
+  revokes?: boolean;
 }
 
 /** Which class of fact an event is. A higher class beats a lower one whatever their times. */
@@ -58,14 +73,16 @@ export const STATUS_RANK: Record<VerificationStatus, number> = {
 
 export interface PrecedenceKey {
   cls: number;
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds: the provider's clock for provider events, ours for our own. */
   at: number;
+  /** Epoch milliseconds on our clock for reads of the provider; 0 for events. Never compared with `at`. */
+  read: number;
   rank: number;
   /** Last-resort tiebreak so the order is total (two events, same time and status). */
   id: string;
 }
 
-export type IgnoreReason = 'stale' | 'superseded' | 'terminal' | 'operator_decided';
+export type IgnoreReason = 'stale' | 'superseded' | 'terminal' | 'operator_decided' | 'unconfirmed';
 
 export interface HistoryEntry {
   seq: number;
@@ -120,7 +137,7 @@ export function precedenceClass(event: ReducerEvent, policy: ReducerPolicy): num
   if (event.source === 'operator') return PRECEDENCE_CLASS.operator;
   if (!isTerminalStatus(event.status)) return PRECEDENCE_CLASS.progress;
   if (event.source === 'timer') return PRECEDENCE_CLASS.inferredTerminal;
-  return policy.reverification ? PRECEDENCE_CLASS.progress : PRECEDENCE_CLASS.providerDecision;
+  return policy.reverification && !event.revokes ? PRECEDENCE_CLASS.progress : PRECEDENCE_CLASS.providerDecision;
 }
 
 export function precedenceKey(event: ReducerEvent, policy: ReducerPolicy): PrecedenceKey {
@@ -128,7 +145,8 @@ export function precedenceKey(event: ReducerEvent, policy: ReducerPolicy): Prece
     cls: precedenceClass(event, policy),
     // Our own session-created record sorts before any provider event, so clock skew between us
     // and the provider can never make a real provider event look stale against it.
-    at: event.source === 'api' && !isTerminalStatus(event.status) ? 0 : Date.parse(event.occurredAt),
+    at: event.source === 'api' && !isTerminalStatus(event.status) && event.readAt === undefined ? 0 : Date.parse(event.occurredAt),
+    read: event.readAt === undefined ? 0 : Date.parse(event.readAt),
     rank: STATUS_RANK[event.status],
     // Our own events have no id: their whole content is the tiebreak, so equal keys mean equal states.
     id: event.eventId ?? [event.source, event.status, event.occurredAt, event.providerStatus ?? '', ...event.reasons].join('|'),
@@ -139,6 +157,7 @@ export function precedenceKey(event: ReducerEvent, policy: ReducerPolicy): Prece
 export function compareKeys(a: PrecedenceKey, b: PrecedenceKey): number {
   if (a.cls !== b.cls) return a.cls - b.cls;
   if (a.at !== b.at) return a.at - b.at;
+  if (a.read !== b.read) return a.read - b.read;
   if (a.rank !== b.rank) return a.rank - b.rank;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
@@ -161,23 +180,25 @@ export function applyEvent(state: VerificationState, event: ReducerEvent, policy
     return { state, effects: [], duplicate: true };
   }
   const key = precedenceKey(event, policy);
-  const wins = !event.knownStale && (state.winner === null || compareKeys(key, state.winner) > 0);
+  const wins = !event.knownStale && !event.unconfirmed && (state.winner === null || compareKeys(key, state.winner) > 0);
   const seq = state.seq + 1;
   const entry: HistoryEntry = {
     seq,
-    at: event.occurredAt,
+    // When it happened as a person reads it: a read happened when we made it.
+    at: event.readAt ?? event.occurredAt,
     source: event.source,
     eventId: event.eventId,
     from: state.status,
     to: wins ? event.status : state.status,
     applied: wins,
-    reason: wins ? null : event.knownStale ? 'stale' : state.winner === null ? null : ignoreReason(key, state.winner),
+    reason: wins ? null : event.unconfirmed ? 'unconfirmed' : event.knownStale ? 'stale' : state.winner === null ? null : ignoreReason(key, state.winner),
   };
   const effects: Effect[] = [{ type: 'record', entry }];
   if (wins && event.status !== state.status) {
     effects.push({ type: 'statusChanged', from: state.status, to: event.status });
   }
-  if (event.webhookEventId) {
+  // Nothing of an unconfirmed body is taken, not even a missing document field.
+  if (event.webhookEventId && !event.unconfirmed) {
     effects.push({ type: 'storeDocument', webhookEventId: event.webhookEventId, eventId: event.eventId, onlyIfMissing: !wins });
   }
   const seenEventIds = remember(state.seenEventIds, event.eventId, policy.dedupeWindow);
@@ -185,4 +206,23 @@ export function applyEvent(state: VerificationState, event: ReducerEvent, policy
     ? { status: event.status, providerStatus: event.providerStatus, reasons: event.reasons, winner: key, seenEventIds, seq }
     : { ...state, seenEventIds, seq };
   return { state: next, effects, duplicate: false };
+}
+
+/**
+ * Only a session the applicant never finished expires with it (seed 002 expires PENDING only):
+ * one that is in progress or in review at the provider waits for the provider's decision.
+ */
+export function expiresWithSession(status: VerificationStatus): boolean {
+  return status === 'created' || status === 'pending';
+}
+
+/**
+ * What session expiry applies: the final read of the provider (null when it failed), then our
+ * own `expired` only if the session is still one the applicant never finished. `now`: ISO, our clock.
+ */
+export function atSessionExpiry(state: VerificationState, finalRead: ReducerEvent | null, now: string, policy: ReducerPolicy): ReducerEvent[] {
+  const events = finalRead ? [finalRead] : [];
+  const after = finalRead ? applyEvent(state, finalRead, policy).state : state;
+  if (!expiresWithSession(after.status)) return events;
+  return [...events, { source: 'timer', eventId: null, occurredAt: now, status: 'expired', providerStatus: after.providerStatus, reasons: ['session_expired'] }];
 }

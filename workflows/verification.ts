@@ -34,9 +34,12 @@ import {
   type VerificationView,
   type VerificationWorkflowInput,
 } from './messages.js';
+import { judgeWebhook, readEvent, type ProviderRead } from './provider-reads.js';
 import {
   DEFAULT_DEDUPE_WINDOW,
   applyEvent,
+  atSessionExpiry,
+  expiresWithSession,
   initialState,
   type Effect,
   type ReducerEvent,
@@ -99,6 +102,9 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   let state = carried?.state ?? initialState();
   let session: SessionRef | null = carried?.session ?? null;
   let nextPollAt: number | null = carried?.nextPollAt ?? null;
+  // A look at the provider due soon (read lag, a body to confirm, a failed read); kept apart from
+  // the fallback poll, which every event pushes back.
+  let recheckAt: number | null = carried?.recheckAt ?? null;
   let decidedAt: number | null = carried?.decidedAt ?? null;
   let newestProviderEventAt = carried?.newestProviderEventAt ?? 0;
   const inbox: InboxItem[] = (carried?.inbox ?? []).map((event) => ({ kind: 'provider', event }));
@@ -180,7 +186,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   /** Reduce a batch of events, then persist everything it decided in one activity. */
   const applyAll = async (events: { event: ReducerEvent; webhookEventId: string | null }[]): Promise<void> => {
     const effects: Effect[] = [];
-    const outcomes: { webhookEventId: string; outcome: 'applied' | 'stale' | 'duplicate' }[] = [];
+    const outcomes: { webhookEventId: string; outcome: 'applied' | 'stale' | 'duplicate' | 'unconfirmed' }[] = [];
     const before = state.status;
     for (const { event, webhookEventId } of events) {
       const result = applyEvent(state, event, policy);
@@ -188,7 +194,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       effects.push(...result.effects);
       if (webhookEventId) {
         const recorded = result.effects.find((e) => e.type === 'record');
-        const outcome = result.duplicate ? 'duplicate' : recorded?.type === 'record' && recorded.entry.applied ? 'applied' : 'stale';
+        const entry = recorded?.type === 'record' ? recorded.entry : null;
+        const outcome = result.duplicate ? 'duplicate' : entry?.applied ? 'applied' : entry?.reason === 'unconfirmed' ? 'unconfirmed' : 'stale';
         outcomes.push({ webhookEventId, outcome });
       }
     }
@@ -224,20 +231,23 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     );
   };
 
-  /** The provider's authoritative state as a reducer event, or null when it cannot be read. */
-  const readProvider = async (source: 'webhook' | 'poll' | 'timer'): Promise<ReducerEvent | null> => {
+  /** The provider's authoritative state, or null when it cannot be read now. */
+  const readProvider = async (): Promise<ProviderRead | null> => {
     if (!session || !behaviour.polling) return null;
     try {
-      const fetched = await (patched(LOCAL_READS_AND_RECORDS) ? localReads : reads).fetchProviderState({ verificationId, provider: input.provider, providerRef: session.providerRef });
-      return { source, eventId: null, occurredAt: fetched.fetchedAt, status: fetched.status, providerStatus: fetched.providerStatus, reasons: fetched.reasons };
+      return await (patched(LOCAL_READS_AND_RECORDS) ? localReads : reads).fetchProviderState({ verificationId, provider: input.provider, providerRef: session.providerRef });
     } catch (err) {
-      log.warn('provider state could not be read', { verificationId, source, error: String(err) });
+      log.warn('provider state could not be read', { verificationId, error: String(err) });
       return null;
     }
   };
 
+  const recheckSoon = (): void => {
+    recheckAt = Math.min(recheckAt ?? Infinity, Date.now() + Math.min(timers.pollIntervalMs, READ_LAG_RECHECK_MS));
+  };
+
   /** One read of the provider serves every webhook of a batch: its answer is the same truth for all. */
-  type BatchRead = { read?: Promise<ReducerEvent | null> };
+  type BatchRead = { read?: Promise<ProviderRead | null> };
   const handleProviderEvent = async (event: ProviderEvent, batch: BatchRead): Promise<{ event: ReducerEvent; webhookEventId: string | null }> => {
     nextPollAt = Date.now() + timers.fallbackPollAfterMs;
     const asSent: ReducerEvent = {
@@ -248,24 +258,26 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       providerStatus: event.providerStatus,
       reasons: event.reasons,
       webhookEventId: event.webhookEventId,
+      ...(event.revokes ? { revokes: true } : {}),
     };
-    if (!behaviour.fetchBeforeApply || state.seenEventIds.includes(event.providerEventId)) {
-      return { event: asSent, webhookEventId: event.webhookEventId };
-    }
+    if (state.seenEventIds.includes(event.providerEventId)) return { event: asSent, webhookEventId: event.webhookEventId };
+    // A revocation is a fact no read shows; otherwise the webhook is a nudge: apply what the
+    // provider says now, so arrival order cannot matter.
+    const readFirst = behaviour.fetchBeforeApply && behaviour.polling && !event.revokes;
     // Older than a provider event already applied, on the provider's own clock: stale, and no
     // reason to ask the provider (its answer would only repeat what we applied then or since).
     const sentAt = Date.parse(event.occurredAt);
-    if (sentAt < newestProviderEventAt) return { event: { ...asSent, knownStale: true }, webhookEventId: event.webhookEventId };
-    newestProviderEventAt = sentAt;
-    // The webhook is a nudge: apply what the provider says now, so arrival order cannot matter.
-    const fetched = await (patched(LOCAL_READS_AND_RECORDS) ? (batch.read ??= readProvider('webhook')) : readProvider('webhook'));
-    // The webhook announces a decision the read API does not show yet (read lag): look again soon
-    // rather than at the next fallback poll.
-    if (fetched && isTerminalStatus(event.status) && !isTerminalStatus(fetched.status)) {
-      nextPollAt = Math.min(nextPollAt ?? Infinity, Date.now() + Math.min(timers.pollIntervalMs, READ_LAG_RECHECK_MS));
+    if (readFirst && sentAt < newestProviderEventAt) return { event: { ...asSent, knownStale: true }, webhookEventId: event.webhookEventId };
+    newestProviderEventAt = Math.max(newestProviderEventAt, sentAt);
+    let read: ReducerEvent | 'read_failed' | 'not_read' = 'not_read';
+    if (readFirst) {
+      const fetched = await (patched(LOCAL_READS_AND_RECORDS) ? (batch.read ??= readProvider()) : readProvider());
+      // Stamped now: the read was made after every webhook of its batch had arrived.
+      read = fetched ? readEvent('webhook', fetched, newestProviderEventAt) : 'read_failed';
     }
-    const applied = fetched ? { ...asSent, occurredAt: fetched.occurredAt, status: fetched.status, providerStatus: fetched.providerStatus, reasons: fetched.reasons } : asSent;
-    return { event: applied, webhookEventId: event.webhookEventId };
+    const judged = judgeWebhook(asSent, read, behaviour.bodySigned);
+    if (judged.recheck) recheckSoon();
+    return { event: judged.event, webhookEventId: event.webhookEventId };
   };
 
   const drainInbox = async (): Promise<void> => {
@@ -314,7 +326,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       await condition(allHandlersFinished);
       if (inbox.length > 0) continue;
       await linkEmail;
-      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, decidedAt, newestProviderEventAt, inbox: [] } });
+      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, recheckAt, decidedAt, newestProviderEventAt, inbox: [] } });
     }
     if (decisionWindowClosed()) break;
     const deadline = nextDeadline();
@@ -365,7 +377,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     }
     const final = await steps.finalizeSession({ verificationId, provider: input.provider, providerRef, templateId: input.templateId });
     await applyAll([
-      { event: { source: 'api', eventId: null, occurredAt: final.fetchedAt, status: final.status, providerStatus: final.providerStatus, reasons: final.reasons }, webhookEventId: null },
+      { event: readEvent('api', final, newestProviderEventAt), webhookEventId: null },
     ]);
   }
 
@@ -378,37 +390,40 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     // entity (Stripe account) waits for them indefinitely; others close after the window.
     if (isTerminalStatus(state.status)) return behaviour.longLived || decidedAt === null ? null : decidedAt + timers.decisionWindowMs;
     const candidates: number[] = [];
-    if (session?.expiresAt) candidates.push(Date.parse(session.expiresAt));
+    // A session in review at the provider outlives its expiry: polling goes on until a decision.
+    if (session?.expiresAt && expiresWithSession(state.status)) candidates.push(Date.parse(session.expiresAt));
     if (behaviour.polling && nextPollAt !== null) candidates.push(nextPollAt);
+    if (behaviour.polling && recheckAt !== null) candidates.push(recheckAt);
     return candidates.length ? Math.min(...candidates) : null;
   }
 
   async function onTimer(): Promise<void> {
     if (isTerminalStatus(state.status)) return;
     const now = Date.now();
-    if (session?.expiresAt && now >= Date.parse(session.expiresAt)) {
+    if (session?.expiresAt && expiresWithSession(state.status) && now >= Date.parse(session.expiresAt)) {
       // A final look before giving up: the decision may exist and its webhook be lost.
-      const final = await readProvider('poll');
-      const events: { event: ReducerEvent; webhookEventId: string | null }[] = final ? [{ event: final, webhookEventId: null }] : [];
-      if (!final || !isTerminalStatus(final.status)) {
-        events.push({
-          event: { source: 'timer', eventId: null, occurredAt: nowIso(), status: 'expired', providerStatus: state.providerStatus, reasons: ['session_expired'] },
-          webhookEventId: null,
-        });
-      }
-      await applyAll(events);
+      const fetched = await readProvider();
+      const final = fetched ? readEvent('poll', fetched, newestProviderEventAt) : null;
+      await applyAll(atSessionExpiry(state, final, nowIso(), policy).map((event) => ({ event, webhookEventId: null })));
       return;
     }
-    if (behaviour.polling && nextPollAt !== null && now >= nextPollAt) {
-      nextPollAt = now + timers.pollIntervalMs;
-      const polled = await readProvider('poll');
-      if (!polled) return;
-      // A poll that finds nothing new is not an event worth a history row (hourly, forever otherwise).
-      if (patched(SKIP_UNCHANGED_POLLS) && polled.status === state.status && polled.providerStatus === state.providerStatus) return;
-      const before = state.status;
-      await applyAll([{ event: polled, webhookEventId: null }]);
-      if (state.status !== before) log.info('verification recovered via polling', { verificationId, from: before, to: state.status });
+    const recheckDue = recheckAt !== null && now >= recheckAt;
+    const pollDue = nextPollAt !== null && now >= nextPollAt;
+    if (!behaviour.polling || !(recheckDue || pollDue)) return;
+    if (recheckDue) recheckAt = null;
+    if (pollDue) nextPollAt = now + timers.pollIntervalMs;
+    const fetched = await readProvider();
+    if (!fetched) {
+      // A recheck is owed an answer: ask again soon until the provider gives one.
+      if (recheckDue) recheckSoon();
+      return;
     }
+    const polled = readEvent('poll', fetched, newestProviderEventAt);
+    // A poll that finds nothing new is not an event worth a history row (hourly, forever otherwise).
+    if (patched(SKIP_UNCHANGED_POLLS) && polled.status === state.status && polled.providerStatus === state.providerStatus) return;
+    const before = state.status;
+    await applyAll([{ event: polled, webhookEventId: null }]);
+    if (state.status !== before) log.info('verification recovered via polling', { verificationId, from: before, to: state.status });
   }
 }
 

@@ -105,6 +105,7 @@ export function toProviderEvent(provider: ProviderName, parsed: NormalizedWebhoo
     status: parsed.status,
     reasons: parsed.reasons,
     webhookEventId,
+    ...(parsed.revokes ? { revokes: true } : {}),
   };
 }
 

@@ -5,7 +5,8 @@ import { verifications } from './verifications.js';
 
 /**
  * Life of an inbound webhook: `received` (stored) -> `delivered` (signalled to the workflow) ->
- * `applied` | `stale` | `duplicate` | `ignored` (the workflow's verdict). `unmatched` and `late`
+ * `applied` | `stale` | `duplicate` | `unconfirmed` | `ignored` (the workflow's verdict;
+ * `unconfirmed`: a body its signature does not cover, which no read could confirm). `unmatched` and `late`
  * never reach a workflow; `failed` is an event that could not be processed.
  */
 export const WEBHOOK_EVENT_OUTCOMES = [
@@ -14,6 +15,7 @@ export const WEBHOOK_EVENT_OUTCOMES = [
   'applied',
   'stale',
   'duplicate',
+  'unconfirmed',
   'unmatched',
   'late',
   'ignored',

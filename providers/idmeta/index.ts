@@ -17,6 +17,8 @@ export function createIdmetaAdapter(config: IdmetaConfig, options: IdmetaClientO
     capabilities: {
       // The signing scheme is not public and bounds no replay: read the verification, then apply.
       fetchBeforeApply: true,
+      // HMAC over the raw body.
+      bodySigned: true,
       polling: true,
       reverification: false,
       sessionExpiry: false,

@@ -15,6 +15,8 @@ export function createPersonaAdapter(config: PersonaConfig, options: PersonaClie
     capabilities: {
       // Persona's read API is authoritative and delivery order is not guaranteed: read, then apply.
       fetchBeforeApply: true,
+      // HMAC over `${t}.${rawBody}`.
+      bodySigned: true,
       polling: true,
       reverification: false,
       sessionExpiry: true,

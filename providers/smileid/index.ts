@@ -11,6 +11,8 @@ export function createSmileIdAdapter(config: SmileIdConfig, options: SmileIdClie
     capabilities: {
       // The callback signature covers only its timestamp, not the result: read job_status, then apply.
       fetchBeforeApply: true,
+      // A signed timestamp authenticates any body: a callback alone never decides anything.
+      bodySigned: false,
       polling: true,
       reverification: false,
       // Smile Links expire (we set 24 h, seed 002).

@@ -16,6 +16,8 @@ export function createStripeAdapter(config: StripeConfig, options: StripeClientO
       // The event is a snapshot from when it was sent; the account read now is the truth, so
       // delivery order (not guaranteed, retries for 3 days) cannot matter.
       fetchBeforeApply: true,
+      // HMAC over `${t}.${rawBody}`.
+      bodySigned: true,
       polling: true,
       // An active account is legitimately sent back to pending for re-verification (seed 003).
       reverification: true,

@@ -4,10 +4,12 @@ import { readStripeAccount } from './account-state.js';
 import { isJsonObject, readText } from './json.js';
 
 // Stripe event: { id: "evt_…", object: "event", type, created: <unix s>, account?: "acct_…",
-// data: { object, previous_attributes? } }. Only `account.updated` carries a state we act on;
+// data: { object, previous_attributes? } }. `account.updated` carries the account's state;
+// `account.application.deauthorized` withdraws the platform's access, and with it any approval;
 // every other type is stored and ignored (seed 003: "log but don't process").
 
 export const STRIPE_ACCOUNT_UPDATED = 'account.updated';
+export const STRIPE_ACCOUNT_DEAUTHORIZED = 'account.application.deauthorized';
 
 // We create accounts with metadata.verification_id = our verification id (a UUID). Accounts made
 // elsewhere (the dashboard, another integration) may carry anything there.
@@ -42,6 +44,14 @@ export function parseStripeWebhook(rawBody: Buffer): NormalizedWebhook {
     reasons: [],
     document: null,
   };
+  if (eventType === STRIPE_ACCOUNT_DEAUTHORIZED && ignored.providerRef !== null) {
+    // The account holder disconnected our platform: we can no longer pay out to or act on the
+    // account, so an approval no longer holds. Seed 003 marks such a consultant inactive; of the
+    // unified statuses that is `declined` (not usable, as a failed account is), not `error` (a
+    // fault to retry) nor `canceled` (our client's own withdrawal). The account still reads
+    // as it was, so the event itself is the fact.
+    return { ...ignored, providerStatus: 'deauthorized', status: 'declined', reasons: ['deauthorized'], revokes: true };
+  }
   if (eventType !== STRIPE_ACCOUNT_UPDATED) return ignored;
 
   const account = readStripeAccount(data.object);

@@ -2,13 +2,8 @@
 // connections are retried with backoff until the session exists; a permanent 4xx ends the
 // verification in `error` with a reason instead of retrying forever.
 import t from 'tap';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
-
-async function injectFaults(stack: Stack, path: string, faults: unknown[]): Promise<void> {
-  const res = await fetch(`${stack.sandboxUrl}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path, faults }) });
-  if (res.status !== 201) throw new Error(`fault injection answered ${res.status}`);
-  await res.text();
-}
+import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.js';
+import { eventually, startStack } from '../helpers/stack.js';
 
 const CREATE_INQUIRY = '^/api/v1/inquiries$';
 
@@ -31,8 +26,7 @@ t.test('provider faults', async (t) => {
     const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
     const ready = await eventually(() => read(created.body.id), (r) => r.body.sessionUrl !== null, { timeoutMs: 30_000 });
     t.match(ready.body, { status: 'created', providerRef: /^inq_/ });
-    const queued = (await (await fetch(`${stack.sandboxUrl}/_faults`)).json()) as { remaining: unknown[] }[];
-    t.same(queued.flatMap((q) => q.remaining), [], 'every injected fault was consumed (three failed attempts, then success)');
+    t.same(await remainingFaults(stack), [], 'every injected fault was consumed (three failed attempts, then success)');
   });
 
   t.test('a permanent 4xx is not retried: the verification ends in error with a reason', async (t) => {

@@ -8,6 +8,7 @@ import { Signature } from 'smile-identity-core';
 import t from 'tap';
 import { webhookEvents } from '../../db/schema/index.js';
 import { parseSmileIdWebhook } from '../../providers/smileid/webhook.js';
+import { signedCallback } from '../helpers/smileid-callbacks.js';
 import { eventually, SMILEID_SECRETS, startStack, type Stack } from '../helpers/stack.js';
 
 interface HistoryEntry {
@@ -16,20 +17,6 @@ interface HistoryEntry {
   from: string;
   to: string;
   applied: boolean;
-}
-
-/** A callback body signed with our partner's real key, saying whatever the caller wants. */
-function signedCallback(jobId: string, resultCode: string, smileJobId = '0000099999'): string {
-  const timestamp = new Date().toISOString();
-  const { signature } = new Signature(SMILEID_SECRETS.partnerId, SMILEID_SECRETS.apiKey).generate_signature(timestamp);
-  return JSON.stringify({
-    ResultCode: resultCode,
-    ResultText: 'Claimed by the sender',
-    SmileJobID: smileJobId,
-    PartnerParams: { job_id: jobId, user_id: jobId, job_type: 1 },
-    timestamp,
-    signature,
-  });
 }
 
 async function sendCallback(stack: Stack, body: string) {

@@ -119,6 +119,39 @@ t.test('seed 003: create, submit, verify, a stale pending, re-verification, reje
   t.equal(sources.filter((s: string) => s === 'webhook').length, 5);
 });
 
+t.test('account.application.deauthorized revokes an approval: declined with reason deauthorized, for good', async (t) => {
+  const { id, accountId } = await createStripeVerification('consultant-deauthorized');
+  await until(id, (b) => b.status === 'pending');
+  t.equal(await onboarding(accountId, 'submit'), 200);
+  t.equal(await onboarding(accountId, 'verify'), 200);
+  await until(id, (b) => b.status === 'approved');
+
+  // The account holder disconnected the platform in their dashboard. Stripe names the account at
+  // the top level; data.object is our platform's Connect application.
+  const deauthorized = {
+    id: 'evt_1Deauthorized0000000000001',
+    object: 'event',
+    account: accountId,
+    created: Math.floor(Date.now() / 1000),
+    data: { object: { id: 'ca_1VeriflowPlatform', object: 'application', name: 'veriflow' } },
+    type: 'account.application.deauthorized',
+  };
+  t.same((await deliver(deauthorized)).json(), { received: true, duplicate: false });
+  const revoked = await until(id, (b) => b.status !== 'approved');
+  t.match(revoked.body, { status: 'declined', providerStatus: 'deauthorized', result: { decision: 'declined', reasons: ['deauthorized'] } });
+  t.match(revoked.body.history.at(-1), { source: 'webhook', eventId: deauthorized.id, from: 'approved', to: 'declined', applied: true });
+  const [row] = await stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, deauthorized.id));
+  t.match(row, { verificationId: id, outcome: 'applied' }, 'stored and applied, no longer ignored');
+
+  // The account itself still reads active (Stripe keeps it; we lost access): a newer
+  // account.updated is read and recorded, but cannot undo the revocation.
+  const later = accountUpdated({ eventId: 'evt_1AfterDeauthorization00001', created: Math.floor(Date.now() / 1000) + 1, accountId, verificationId: id, account: { charges_enabled: true, payouts_enabled: true, details_submitted: true, requirements: { currently_due: [], past_due: [], pending_verification: [] } } });
+  t.same((await deliver(later)).json(), { received: true, duplicate: false });
+  const after = await until(id, (b) => b.history.some((h: HistoryItem) => h.eventId === later.id));
+  t.match(after.body.history.find((h: HistoryItem) => h.eventId === later.id), { from: 'declined', to: 'declined', applied: false });
+  t.equal(after.body.status, 'declined', 'still declined');
+});
+
 t.test('an unknown account is stored as unmatched and answered 200; a repeat is a duplicate', async (t) => {
   const event = accountUpdated({ eventId: 'evt_1UnknownAccount000000001', created: Math.floor(Date.now() / 1000), accountId: 'acct_1NotOursAtAll', account: PENDING_ACCOUNT });
   const first = await deliver(event);

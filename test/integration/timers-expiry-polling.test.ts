@@ -15,6 +15,16 @@ async function create(stack: Stack): Promise<{ id: string; inquiryId: string; cr
   return { id: created.body.id, inquiryId: new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!, createdAt };
 }
 
+async function decideInSandbox(stack: Stack, inquiryId: string, decision: string): Promise<void> {
+  const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision }).toString(),
+  });
+  await decided.text();
+  if (decided.status !== 200) throw new Error(`the sandbox answered ${decided.status} to ${decision}`);
+}
+
 t.test('timers', async (t) => {
   // Every webhook the sandbox sends is lost: a closed port.
   const stack = await startStack(t, { env: TIMERS, sandboxWebhookTarget: `http://127.0.0.1:${await pickFreePort()}/lost` });
@@ -48,15 +58,34 @@ t.test('timers', async (t) => {
     t.comment(`expiry: history=${sources.join('>')} polls=${polls} expiredAfterMs=${elapsed}`);
   });
 
+  t.test('a session in review at expiry does not expire: polling goes on until the provider decides', async (t) => {
+    const { id, inquiryId } = await create(stack);
+    await decideInSandbox(stack, inquiryId, 'needs_review');
+    const inReview = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'needs_review', { timeoutMs: 20_000, intervalMs: 200 });
+    t.equal(inReview.body.status, 'needs_review', 'the fallback poll found the manual review');
+    const expiresAt = Date.parse(inReview.body.expiresAt);
+    // The condition is time itself: watch every status the verification shows until well past its expiry.
+    const seen = new Set<string>();
+    const past = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => {
+        seen.add(r.body.status);
+        return Date.now() > expiresAt + 2_000;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    t.same([...seen], ['needs_review'], 'never expired while the provider was reviewing');
+    t.equal(past.body.history.filter((h: { source: string }) => h.source === 'timer').length, 0, 'no expiry recorded');
+
+    await decideInSandbox(stack, inquiryId, 'approved');
+    const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'approved', { timeoutMs: 20_000, intervalMs: 200 });
+    t.equal(done.body.status, 'approved', 'the reviewer\'s decision, after the session expiry');
+    t.match(done.body.history.at(-1), { source: 'poll', from: 'needs_review', to: 'approved', applied: true }, 'found by the polling that went on past the expiry');
+  });
+
   t.test('a lost webhook: the fallback poll finds the decision (source poll)', async (t) => {
     const { id, inquiryId, createdAt } = await create(stack);
-    const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString(),
-    });
-    await decided.text();
-    t.equal(decided.status, 200);
+    await decideInSandbox(stack, inquiryId, 'approved');
     const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'approved', { timeoutMs: 20_000, intervalMs: 200 });
     const elapsed = Date.now() - createdAt;
     t.equal(done.body.status, 'approved');

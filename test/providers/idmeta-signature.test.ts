@@ -48,7 +48,7 @@ t.test('the adapter reads the X-IDmeta-Signature header case-insensitively', asy
   const adapter = createIdmetaAdapter({ apiUrl: 'http://127.0.0.1:9', apiKey: 'k', webhookSecret: [secret] });
   t.doesNotThrow(() => adapter.verifyWebhook({ rawBody: Buffer.from(body), headers: { 'X-IDmeta-Signature': expected } }));
   t.throws(() => adapter.verifyWebhook({ rawBody: Buffer.from(body), headers: { 'x-idmeta-signature': '0'.repeat(64) } }), WebhookSignatureError);
-  t.match(adapter.capabilities, { fetchBeforeApply: true, polling: true, reverification: false, sessionExpiry: false, longLived: false });
+  t.match(adapter.capabilities, { fetchBeforeApply: true, bodySigned: true, polling: true, reverification: false, sessionExpiry: false, longLived: false });
   t.ok(adapter.steps, 'a multi-step adapter');
 });
 

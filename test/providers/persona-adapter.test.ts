@@ -15,7 +15,7 @@ const signature = (secret: string) =>
 t.test('the adapter verifies then parses a Persona webhook', async (tt) => {
   const adapter = createPersonaAdapter(config);
   tt.equal(adapter.name, 'persona');
-  tt.same(adapter.capabilities, { fetchBeforeApply: true, polling: true, reverification: false, sessionExpiry: true, longLived: false });
+  tt.same(adapter.capabilities, { fetchBeforeApply: true, bodySigned: true, polling: true, reverification: false, sessionExpiry: true, longLived: false });
   tt.doesNotThrow(() => adapter.verifyWebhook({ rawBody, headers: { 'persona-signature': signature('whsec_a') } }, now));
   tt.doesNotThrow(
     () => adapter.verifyWebhook({ rawBody, headers: { 'Persona-Signature': signature('whsec_a') } }, now),

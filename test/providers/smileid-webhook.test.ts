@@ -81,7 +81,7 @@ t.test('malformed callbacks', async (t) => {
 t.test('the adapter: capabilities, and the signature check on the body (headers play no part)', async (t) => {
   const adapter = createSmileIdAdapter({ apiUrl: 'http://127.0.0.1:9', partnerId, apiKey, callbackUrl: 'http://127.0.0.1:3000/webhooks/smileid' });
   t.equal(adapter.name, 'smileid');
-  t.same(adapter.capabilities, { fetchBeforeApply: true, polling: true, reverification: false, sessionExpiry: true, longLived: false });
+  t.same(adapter.capabilities, { fetchBeforeApply: true, bodySigned: false, polling: true, reverification: false, sessionExpiry: true, longLived: false });
   const now = new Date(Date.parse(timestamp) + 10_000);
   t.doesNotThrow(() => adapter.verifyWebhook({ rawBody: raw(callback()), headers: {} }, now));
   t.throws(() => adapter.verifyWebhook({ rawBody: raw(callback({ signature: 'AAAA' })), headers: {} }, now), WebhookSignatureError);

@@ -27,7 +27,7 @@ const signature = (secret: string) => Stripe.webhooks.generateTestHeaderString({
 t.test('capabilities: fetch before apply, polling, re-verification, long-lived, no session expiry', async (tt) => {
   const adapter = createStripeAdapter(config);
   tt.equal(adapter.name, 'stripe');
-  tt.same(adapter.capabilities, { fetchBeforeApply: true, polling: true, reverification: true, sessionExpiry: false, longLived: true });
+  tt.same(adapter.capabilities, { fetchBeforeApply: true, bodySigned: true, polling: true, reverification: true, sessionExpiry: false, longLived: true });
   tt.type(adapter.refreshSession, 'function');
 });
 

@@ -89,8 +89,22 @@ t.test('other event types are stored and ignored: no status, still routed to the
   });
   const platform = parseStripeWebhook(event({ id: 'evt_1Charge', type: 'charge.succeeded', account: undefined }, { id: 'ch_1', object: 'charge' }));
   tt.match(platform, { providerRef: null, status: null }, 'a platform event names no account');
-  const accountObject = parseStripeWebhook(event({ id: 'evt_1Deauth', type: 'account.application.deauthorized', account: undefined }));
+  const accountObject = parseStripeWebhook(event({ id: 'evt_1Authorized', type: 'account.application.authorized', account: undefined }));
   tt.match(accountObject, { providerRef: 'acct_1Consultant', status: null }, 'an Account object names its own id');
+});
+
+t.test('account.application.deauthorized revokes: declined with reason deauthorized, the event itself is the fact', async (tt) => {
+  const application = { id: 'ca_1Platform', object: 'application', name: 'veriflow' };
+  tt.match(parseStripeWebhook(event({ id: 'evt_1Deauth', type: 'account.application.deauthorized', account: 'acct_1Consultant' }, application)), {
+    providerEventId: 'evt_1Deauth',
+    providerRef: 'acct_1Consultant',
+    providerStatus: 'deauthorized',
+    status: 'declined',
+    reasons: ['deauthorized'],
+    revokes: true,
+  });
+  const unrouted = parseStripeWebhook(event({ id: 'evt_1DeauthNoAccount', type: 'account.application.deauthorized', account: undefined }, application));
+  tt.match(unrouted, { providerRef: null, status: null }, 'without an account it names nothing of ours');
 });
 
 t.test('malformed events are MalformedWebhookError, saying what is missing', async (tt) => {

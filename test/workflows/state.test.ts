@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
-import { VERIFICATION_STATUSES, type VerificationStatus } from '../../domain/verification.js';
-import { applyEvent, initialState, type ReducerEvent, type ReducerPolicy, type VerificationState } from '../../workflows/state.js';
+import { isTerminalStatus, VERIFICATION_STATUSES, type VerificationStatus } from '../../domain/verification.js';
+import { applyEvent, atSessionExpiry, initialState, type ReducerEvent, type ReducerPolicy, type VerificationState } from '../../workflows/state.js';
 
 const persona: ReducerPolicy = { reverification: false, dedupeWindow: 2000 };
 const stripe: ReducerPolicy = { reverification: true, dedupeWindow: 2000 };
@@ -200,6 +200,69 @@ t.test('property: history records every distinct event exactly once, in order', 
         entries.length === expectedIds.size + withoutIds &&
         entries.every((e, i) => e.seq === i + 1)
       );
+    }),
+    500,
+  );
+});
+
+// ---- issue 11: unconfirmed bodies, revocations, expiry of sessions in review -----------------
+
+t.test('an unconfirmed body is recorded as unconfirmed: never applied, nothing taken from it', async (t) => {
+  const first = run([webhook('evt_1', 10, 'pending')], persona).state;
+  const result = applyEvent(first, { ...webhook('evt_2', 20, 'approved'), unconfirmed: true, webhookEventId: 'row-2' }, persona);
+  t.equal(result.state.status, 'pending');
+  t.same(result.effects, [{ type: 'record', entry: { seq: 2, at: at(20), source: 'webhook', eventId: 'evt_2', from: 'pending', to: 'pending', applied: false, reason: 'unconfirmed' } }], 'no document, no status change');
+  t.ok(result.state.seenEventIds.includes('evt_2'), 'remembered for dedupe');
+});
+
+t.test('a revocation outranks a later read even where re-verification is normal; history shows a read at the time we made it', async (t) => {
+  const approved = run([webhook('evt_1', 10, 'approved', 'active')], stripe).state;
+  const revoked = run([{ ...webhook('evt_2', 20, 'declined', 'deauthorized'), revokes: true }], stripe, approved);
+  t.equal(revoked.state.status, 'declined');
+  const read: ReducerEvent = { source: 'poll', eventId: null, occurredAt: at(30), readAt: at(45), status: 'approved', providerStatus: 'active', reasons: [] };
+  const after = run([read], stripe, revoked.state);
+  t.equal(after.state.status, 'declined');
+  t.match(after.entries[0], { applied: false, reason: 'terminal', at: at(45) });
+});
+
+t.test('at equal provider times a read beats the events it had seen; reads order by when we made them', async (t) => {
+  const read = (readSecond: number, status: VerificationStatus): ReducerEvent => ({ source: 'poll', eventId: null, occurredAt: at(10), readAt: at(readSecond), status, providerStatus: status, reasons: [] });
+  t.equal(run([read(50, 'in_progress'), webhook('evt_1', 10, 'approved')], stripe).state.status, 'in_progress');
+  t.equal(run([read(51, 'approved'), read(50, 'in_progress')], stripe).state.status, 'approved');
+  t.equal(run([read(50, 'in_progress'), webhook('evt_2', 11, 'approved')], stripe).state.status, 'approved', 'an event newer than anything the read had seen wins');
+});
+
+t.test('session expiry: only created and pending expire; a session in progress or in review waits for the provider', async (t) => {
+  const now = at(100);
+  for (const status of ['created', 'pending'] as const) {
+    const state = run([webhook('evt_1', 10, status)], persona).state;
+    t.match(atSessionExpiry(state, null, now, persona), [{ source: 'timer', status: 'expired', reasons: ['session_expired'] }], status);
+  }
+  for (const status of ['in_progress', 'needs_review'] as const) {
+    const state = run([webhook('evt_1', 10, status)], persona).state;
+    t.same(atSessionExpiry(state, null, now, persona), [], status);
+  }
+  const pending = run([webhook('evt_1', 10, 'pending')], persona).state;
+  const review: ReducerEvent = { source: 'poll', eventId: null, occurredAt: at(10), readAt: at(99), status: 'needs_review', providerStatus: 'needs_review', reasons: [] };
+  t.same(atSessionExpiry(pending, review, now, persona), [review], 'the final read finds a review: no expiry');
+});
+
+t.test('property: at session expiry our timer expires only a session left created or pending by the final read; one in progress or in review stays as the provider has it', async (t) => {
+  const arbFinalRead = fc.option(fc.record({ status: fc.constantFrom(...VERIFICATION_STATUSES), second: fc.integer({ min: 0, max: 40 }) }), { nil: null });
+  assertProperty(
+    t,
+    fc.property(arbScenario, arbFinalRead, ([, shuffled, reverification], finalRead) => {
+      const policy = { reverification, dedupeWindow: 2000 };
+      // Expiry runs only while the verification is open; operators only ever decide.
+      const { state } = run(shuffled.filter((e) => e.source !== 'timer' && e.source !== 'operator'), policy);
+      if (isTerminalStatus(state.status)) return true;
+      const read: ReducerEvent | null = finalRead && { source: 'poll', eventId: null, occurredAt: at(finalRead.second), readAt: at(60), status: finalRead.status, providerStatus: finalRead.status, reasons: [] };
+      const events = atSessionExpiry(state, read, at(100), policy);
+      const afterRead = read ? applyEvent(state, read, policy).state.status : state.status;
+      const expires = events.some((e) => e.source === 'timer');
+      const after = run(events, policy, state).state.status;
+      const inReview = afterRead === 'in_progress' || afterRead === 'needs_review';
+      return expires === (afterRead === 'created' || afterRead === 'pending') && (expires ? after === 'expired' : after === afterRead) && !(inReview && after === 'expired');
     }),
     500,
   );
