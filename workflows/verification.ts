@@ -137,10 +137,13 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   });
   setHandler(getStateQuery, view);
 
-  // Operator actions and session results queue behind provider events so one loop alone mutates state.
-  const submitOwnEvent = async (event: ReducerEvent, requireOpen: boolean): Promise<VerificationView> => {
+  // Operator actions and session results queue behind provider events so one loop alone mutates
+  // state. `first`: the session's creation, which precedes every event about the session.
+  const submitOwnEvent = async (event: ReducerEvent, requireOpen: boolean, first = false): Promise<VerificationView> => {
     const id = ++ownSeq;
-    inbox.push({ kind: 'own', id, event, requireOpen });
+    const item: InboxItem = { kind: 'own', id, event, requireOpen };
+    if (first) inbox.unshift(item);
+    else inbox.push(item);
     await condition(() => ownDone >= id);
     const failure = ownErrors.get(id);
     if (failure) {
@@ -284,16 +287,15 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   };
 
   /**
-   * Until the session's first entry is recorded, provider events wait: reading the provider needs
-   * the session, and the history starts with its creation.
+   * Until the session's first entry is recorded, provider events wait (reading the provider needs
+   * the session, and the history starts with its creation), and what came after them with them,
+   * so arrival order still decides.
    */
   const providerEventsWait = (): boolean => opening.running && state.seq === 0;
-  const hasWork = (): boolean => inbox.some((item) => item.kind === 'own' || !providerEventsWait());
+  const hasWork = (): boolean => inbox.length > 0 && (!providerEventsWait() || inbox[0]!.kind === 'own');
   const takeBatch = (): InboxItem[] => {
-    if (!providerEventsWait()) return inbox.splice(0, inbox.length);
-    const own = inbox.filter((item) => item.kind === 'own');
-    inbox.splice(0, inbox.length, ...inbox.filter((item) => item.kind !== 'own'));
-    return own;
+    const firstProviderEvent = providerEventsWait() ? inbox.findIndex((item) => item.kind === 'provider') : -1;
+    return inbox.splice(0, firstProviderEvent === -1 ? inbox.length : firstProviderEvent);
   };
 
   const drainInbox = async (): Promise<void> => {
@@ -374,7 +376,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       });
       session = { providerRef: created.providerRef, expiresAt: created.expiresAt };
       nextPollAt = Date.now() + timers.fallbackPollAfterMs;
-      await submitOwnEvent(apiEvent(created.status, created.providerStatus, []), false);
+      await submitOwnEvent(apiEvent(created.status, created.providerStatus, []), false, true);
       // A decision that stops the steps later does not take back the link already on its way.
       if (input.notify?.email) linkEmail = CancellationScope.nonCancellable(sendLinkEmail);
       if (behaviour.multiStep) await runTemplateSteps(created.providerRef);
@@ -382,7 +384,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       if (failureTypeOf(err) !== FailureType.providerRejected) throw err;
       // The provider refused the request itself: retrying cannot help, so the verification ends in `error`.
       log.warn('provider rejected the verification', { verificationId });
-      await submitOwnEvent(apiEvent('error', state.providerStatus, ['provider_rejected']), false);
+      await submitOwnEvent(apiEvent('error', state.providerStatus, ['provider_rejected']), false, true);
     }
   }
 
