@@ -117,7 +117,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   // Opening the provider session; started below, once everything it uses is defined.
   let opening: Background = nothingRunning();
   let ownSeq = 0;
-  let ownDone = 0;
+  // Served ids, not a high-water mark: the session's creation is served ahead of earlier items.
+  const ownDone = new Set<number>();
   const ownErrors = new Map<number, ApplicationFailure>();
 
   const view = (): VerificationView => ({
@@ -144,7 +145,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     const item: InboxItem = { kind: 'own', id, event, requireOpen };
     if (first) inbox.unshift(item);
     else inbox.push(item);
-    await condition(() => ownDone >= id);
+    await condition(() => ownDone.has(id));
+    ownDone.delete(id);
     const failure = ownErrors.get(id);
     if (failure) {
       ownErrors.delete(id);
@@ -319,7 +321,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
         pending.push({ event: item.event, webhookEventId: null });
       }
       await applyAll(pending);
-      if (finished.length > 0) ownDone = Math.max(...finished);
+      for (const id of finished) ownDone.add(id);
     }
   };
 
