@@ -4,9 +4,11 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   ParentClosePolicy,
   patched,
@@ -92,7 +94,16 @@ const READ_LAG_RECHECK_MS = 30_000;
 
 type InboxItem =
   | { kind: 'provider'; event: ProviderEvent }
-  | { kind: 'operator'; id: number; event: ReducerEvent; requireOpen: boolean };
+  /** An event this workflow decides itself (operator action, session result); its submitter waits until it is applied. */
+  | { kind: 'own'; id: number; event: ReducerEvent; requireOpen: boolean };
+
+/** Work running alongside the main loop, which stops it when it is no longer needed. */
+interface Background {
+  running: boolean;
+  /** What ended it, when not success or being stopped: the workflow fails with it. */
+  failure: unknown;
+  stop(): void;
+}
 
 export async function verification(input: VerificationWorkflowInput): Promise<VerificationView> {
   const { verificationId, behaviour, timers } = input;
@@ -109,9 +120,12 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   let newestProviderEventAt = carried?.newestProviderEventAt ?? 0;
   const inbox: InboxItem[] = (carried?.inbox ?? []).map((event) => ({ kind: 'provider', event }));
   const eventsAtRunStart = state.seq;
-  let operatorSeq = 0;
-  let operatorDone = 0;
-  const operatorErrors = new Map<number, ApplicationFailure>();
+  // Opening the provider session; started below, once everything it uses is defined.
+  let opening: Background = nothingRunning();
+  let ownSeq = 0;
+  // Served ids, not a high-water mark: the session's creation is served ahead of earlier items.
+  const ownDone = new Set<number>();
+  const ownErrors = new Map<number, ApplicationFailure>();
 
   const view = (): VerificationView => ({
     verificationId,
@@ -130,14 +144,18 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   });
   setHandler(getStateQuery, view);
 
-  // Operator actions queue behind provider events so one loop alone mutates state.
-  const submitOperatorEvent = async (event: ReducerEvent, requireOpen: boolean): Promise<VerificationView> => {
-    const id = ++operatorSeq;
-    inbox.push({ kind: 'operator', id, event, requireOpen });
-    await condition(() => operatorDone >= id);
-    const failure = operatorErrors.get(id);
+  // Operator actions and session results queue behind provider events so one loop alone mutates
+  // state. `first`: the session's creation, which precedes every event about the session.
+  const submitOwnEvent = async (event: ReducerEvent, requireOpen: boolean, first = false): Promise<VerificationView> => {
+    const id = ++ownSeq;
+    const item: InboxItem = { kind: 'own', id, event, requireOpen };
+    if (first) inbox.unshift(item);
+    else inbox.push(item);
+    await condition(() => ownDone.has(id));
+    ownDone.delete(id);
+    const failure = ownErrors.get(id);
     if (failure) {
-      operatorErrors.delete(id);
+      ownErrors.delete(id);
       throw failure;
     }
     return view();
@@ -155,7 +173,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   setHandler(
     cancelUpdate,
     (request) =>
-      submitOperatorEvent(
+      submitOwnEvent(
         { source: 'operator', eventId: null, occurredAt: nowIso(), status: 'canceled', providerStatus: state.providerStatus, reasons: [request.reason ?? 'canceled_by_client'] },
         true,
       ),
@@ -164,7 +182,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   setHandler(
     reviewUpdate,
     (request) =>
-      submitOperatorEvent(
+      submitOwnEvent(
         { source: 'operator', eventId: null, occurredAt: nowIso(), status: request.decision, providerStatus: state.providerStatus, reasons: ['operator_review'] },
         false,
       ),
@@ -199,6 +217,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
         outcomes.push({ webhookEventId, outcome });
       }
     }
+    // A decided verification needs no provider session: stop opening it before the decision is persisted.
+    if (isTerminalStatus(state.status)) opening.stop();
     if (effects.length === 0 && outcomes.length === 0) return;
     const recorded = await (patched(LOCAL_READS_AND_RECORDS) ? localRecords : durable).recordEvents({
       verificationId,
@@ -280,9 +300,20 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     return { event: judged.event, webhookEventId: event.webhookEventId };
   };
 
+  /**
+   * Until the session's first entry is recorded, provider events wait (reading the provider needs
+   * the session, and the history starts with its creation), and what came after them with them,
+   * so arrival order still decides.
+   */
+  const providerEventsWait = (): boolean => opening.running && state.seq === 0;
+  const hasWork = (): boolean => inbox.length > 0 && (!providerEventsWait() || inbox[0]!.kind === 'own');
+  const takeBatch = (): InboxItem[] => {
+    const firstProviderEvent = providerEventsWait() ? inbox.findIndex((item) => item.kind === 'provider') : -1;
+    return inbox.splice(0, firstProviderEvent === -1 ? inbox.length : firstProviderEvent);
+  };
+
   const drainInbox = async (): Promise<void> => {
-    while (inbox.length > 0) {
-      const batch = inbox.splice(0, inbox.length);
+    for (let batch = takeBatch(); batch.length > 0; batch = takeBatch()) {
       const pending: { event: ReducerEvent; webhookEventId: string | null }[] = [];
       const finished: number[] = [];
       const batchRead: BatchRead = {};
@@ -296,39 +327,35 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
         // applied) are: a decision that came first makes a cancel too late.
         const statusBefore = item.requireOpen ? pending.reduce((current, p) => applyEvent(current, p.event, policy).state, state).status : state.status;
         if (item.requireOpen && isTerminalStatus(statusBefore)) {
-          operatorErrors.set(item.id, ApplicationFailure.create({ type: FailureType.alreadyTerminal, message: `Verification is already ${statusBefore}`, nonRetryable: true }));
+          ownErrors.set(item.id, ApplicationFailure.create({ type: FailureType.alreadyTerminal, message: `Verification is already ${statusBefore}`, nonRetryable: true }));
           continue;
         }
         pending.push({ event: item.event, webhookEventId: null });
       }
       await applyAll(pending);
-      if (finished.length > 0) operatorDone = Math.max(...finished);
+      for (const id of finished) ownDone.add(id);
     }
   };
 
   // Sent alongside the rest of the workflow, awaited before it ends or continues as new.
   let linkEmail: Promise<void> = Promise.resolve();
-  if (!carried) {
-    try {
-      await startSession();
-    } catch (err) {
-      const type = failureTypeOf(err);
-      if (type !== FailureType.providerRejected) throw err;
-      // The provider refused the request itself: retrying cannot help, so the verification ends in `error`.
-      log.warn('provider rejected the verification', { verificationId });
-      await applyAll([{ event: { source: 'api', eventId: null, occurredAt: nowIso(), status: 'error', providerStatus: state.providerStatus, reasons: ['provider_rejected'] }, webhookEventId: null }]);
-    }
-  }
+  // The session is opened alongside the loop, not before it: while the provider is down and its
+  // creation (or a template step) is retried, operator actions are still served at once.
+  if (!carried) opening = inBackground(openSession);
 
   for (;;) {
     await drainInbox();
-    if (shouldContinueAsNew(input, state.seq - eventsAtRunStart)) {
-      await condition(allHandlersFinished);
-      if (inbox.length > 0) continue;
-      await linkEmail;
-      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, recheckAt, decidedAt, newestProviderEventAt, inbox: [] } });
+    if (opening.running) {
+      await condition(() => hasWork() || !opening.running);
+      continue;
     }
-    if (decisionWindowClosed()) break;
+    if (opening.failure) throw opening.failure;
+    const continuing = shouldContinueAsNew(input, state.seq - eventsAtRunStart);
+    if (continuing || decisionWindowClosed()) {
+      if (!(await readyToEnd(continuing))) continue;
+      if (!continuing) break;
+      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, recheckAt, decidedAt, newestProviderEventAt, inbox: providerEventsIn(inbox) } });
+    }
     const deadline = nextDeadline();
     if (deadline === null) {
       await condition(() => inbox.length > 0);
@@ -337,32 +364,49 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     const woke = deadline > Date.now() && (await condition(() => inbox.length > 0, deadline - Date.now()));
     if (!woke) await onTimer();
   }
-  await condition(allHandlersFinished);
-  await linkEmail;
   return view();
 
-  async function startSession(): Promise<void> {
-    const created = await durable.createProviderSession({
-      verificationId,
-      provider: input.provider,
-      templateId: input.templateId,
-      sessionTtlMs: timers.sessionTtlMs,
-    });
-    session = { providerRef: created.providerRef, expiresAt: created.expiresAt };
-    nextPollAt = Date.now() + timers.fallbackPollAfterMs;
-    await applyAll([
-      {
-        event: { source: 'api', eventId: null, occurredAt: nowIso(), status: created.status, providerStatus: created.providerStatus, reasons: [] },
-        webhookEventId: null,
-      },
-    ]);
-    if (input.notify?.email) {
-      linkEmail = notifications.sendVerificationLinkEmail({ verificationId }).then(
-        () => undefined,
-        (err: unknown) => log.warn('link email not sent', { verificationId, error: String(err) }),
-      );
+  /**
+   * Waits until this run can end with nothing lost: the link email is out and every operator
+   * action is answered (an update cannot move to the next run). Provider events that arrive
+   * meanwhile ride along into the next run, or are applied first when the workflow closes.
+   * False when the loop must serve the inbox first.
+   */
+  async function readyToEnd(continuing: boolean): Promise<boolean> {
+    const mustServe = () => inbox.some((item) => !continuing || item.kind !== 'provider');
+    await linkEmail;
+    await condition(() => allHandlersFinished() || mustServe());
+    return !mustServe();
+  }
+
+  /** Creates the provider session, emails its link, runs a template's steps; a provider that refuses ends the verification in `error`. */
+  async function openSession(): Promise<void> {
+    try {
+      const created = await durable.createProviderSession({
+        verificationId,
+        provider: input.provider,
+        templateId: input.templateId,
+        sessionTtlMs: timers.sessionTtlMs,
+      });
+      session = { providerRef: created.providerRef, expiresAt: created.expiresAt };
+      nextPollAt = Date.now() + timers.fallbackPollAfterMs;
+      await submitOwnEvent(apiEvent(created.status, created.providerStatus, []), false, true);
+      // A decision that stops the steps later does not take back the link already on its way.
+      if (input.notify?.email) linkEmail = CancellationScope.nonCancellable(sendLinkEmail);
+      if (behaviour.multiStep) await runTemplateSteps(created.providerRef);
+    } catch (err) {
+      if (failureTypeOf(err) !== FailureType.providerRejected) throw err;
+      // The provider refused the request itself: retrying cannot help, so the verification ends in `error`.
+      log.warn('provider rejected the verification', { verificationId });
+      await submitOwnEvent(apiEvent('error', state.providerStatus, ['provider_rejected']), false, true);
     }
-    if (behaviour.multiStep) await runTemplateSteps(created.providerRef);
+  }
+
+  function sendLinkEmail(): Promise<void> {
+    return notifications.sendVerificationLinkEmail({ verificationId }).then(
+      () => undefined,
+      (err: unknown) => log.warn('link email not sent', { verificationId, error: String(err) }),
+    );
   }
 
   /** Each step its own activity: after a crash, replay skips finished steps and resumes at the next. */
@@ -370,15 +414,11 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     const { steps: templateSteps } = await durable.listTemplateSteps({ provider: input.provider, templateId: input.templateId });
     for (const [stepIndex, step] of templateSteps.entries()) {
       const ran = await steps.runTemplateStep({ verificationId, provider: input.provider, providerRef, templateId: input.templateId, stepIndex, totalSteps: templateSteps.length, step });
-      await startWebhookDeliveries(ran?.webhookDeliveryIds);
-      // An operator may cancel between steps.
-      await drainInbox();
-      if (isTerminalStatus(state.status)) return;
+      // The step's webhook row is written: start its delivery even if the steps are being stopped.
+      await CancellationScope.nonCancellable(() => startWebhookDeliveries(ran?.webhookDeliveryIds));
     }
     const final = await steps.finalizeSession({ verificationId, provider: input.provider, providerRef, templateId: input.templateId });
-    await applyAll([
-      { event: readEvent('api', final, newestProviderEventAt), webhookEventId: null },
-    ]);
+    await submitOwnEvent(readEvent('api', final, newestProviderEventAt), false);
   }
 
   function decisionWindowClosed(): boolean {
@@ -429,6 +469,33 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
 
 function nowIso(): string {
   return new Date().toISOString();
+}
+
+function apiEvent(status: ReducerEvent['status'], providerStatus: string | null, reasons: string[]): ReducerEvent {
+  return { source: 'api', eventId: null, occurredAt: nowIso(), status, providerStatus, reasons };
+}
+
+function providerEventsIn(inbox: InboxItem[]): ProviderEvent[] {
+  return inbox.flatMap((item) => (item.kind === 'provider' ? [item.event] : []));
+}
+
+/** Runs `work` in its own cancellation scope; being stopped is a normal end. */
+function inBackground(work: () => Promise<void>): Background {
+  const scope = new CancellationScope();
+  const task: Background = { running: true, failure: null, stop: () => task.running && scope.cancel() };
+  void scope
+    .run(work)
+    .catch((err: unknown) => {
+      if (!isCancellation(err)) task.failure = err;
+    })
+    .finally(() => {
+      task.running = false;
+    });
+  return task;
+}
+
+function nothingRunning(): Background {
+  return { running: false, failure: null, stop: () => undefined };
 }
 
 /** The ApplicationFailure type behind an activity failure, if any (local activities surface it unwrapped). */

@@ -1,11 +1,10 @@
 // Cancel and review go through workflow updates: the workflow stays the single writer, and its
 // validator decides what is allowed (a decided verification cannot be canceled).
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { Verification } from '../../db/schema/index.js';
 import { FailureType, cancelUpdate, reviewUpdate, verificationWorkflowId, type ReviewInput } from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError } from '../errors.js';
-import { temporalUnavailable } from './start-workflow.js';
+import { ConflictError, ServiceUnavailableError } from '../errors.js';
 
 /**
  * An update completes only once a worker has run it: allow for a worker that is busy or just
@@ -23,7 +22,26 @@ function failureType(err: unknown): string | undefined {
   return undefined;
 }
 
-async function runUpdate(temporal: Client, row: Verification, call: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<unknown>): Promise<void> {
+/** What a 503 can truthfully say: an update that timed out may still be applied; one that never reached Temporal was not. */
+function notApplied(what: OperatorAction, row: Verification, err: unknown): ServiceUnavailableError {
+  const error =
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError
+      ? new ServiceUnavailableError({
+          code: 'operator_action_unconfirmed',
+          detail: `The ${what} of verification ${row.id} was sent but not confirmed within ${OPERATOR_UPDATE_DEADLINE_MS / 1000} s (no worker answered); it may still be applied`,
+          action: 'GET the verification to see whether it applied before sending it again.',
+        })
+      : new ServiceUnavailableError({
+          code: 'temporal_unavailable',
+          detail: `The workflow service is unavailable; the ${what} of verification ${row.id} was not applied`,
+          action: 'Send it again later.',
+        });
+  return Object.assign(error, { cause: err });
+}
+
+type OperatorAction = 'cancel' | 'review';
+
+async function runUpdate(temporal: Client, row: Verification, what: OperatorAction, call: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<unknown>): Promise<void> {
   const handle = temporal.workflow.getHandle(verificationWorkflowId(row.id));
   try {
     await temporal.withDeadline(Date.now() + OPERATOR_UPDATE_DEADLINE_MS, () => call(handle));
@@ -34,14 +52,14 @@ async function runUpdate(temporal: Client, row: Verification, call: (handle: Ret
     if ((err as Error).name === 'WorkflowNotFoundError') {
       throw new ConflictError({ code: 'verification_closed', detail: `Verification ${row.id} is closed`, action: 'Closed verifications cannot change; start a new verification.' });
     }
-    throw Object.assign(temporalUnavailable(), { cause: err });
+    throw notApplied(what, row, err);
   }
 }
 
 export function cancelVerification(deps: AppDeps, row: Verification, reason: string | undefined): Promise<void> {
-  return runUpdate(deps.temporal, row, (handle) => handle.executeUpdate(cancelUpdate, { args: [reason ? { reason } : {}] }));
+  return runUpdate(deps.temporal, row, 'cancel', (handle) => handle.executeUpdate(cancelUpdate, { args: [reason ? { reason } : {}] }));
 }
 
 export function reviewVerification(deps: AppDeps, row: Verification, review: ReviewInput): Promise<void> {
-  return runUpdate(deps.temporal, row, (handle) => handle.executeUpdate(reviewUpdate, { args: [review] }));
+  return runUpdate(deps.temporal, row, 'review', (handle) => handle.executeUpdate(reviewUpdate, { args: [review] }));
 }

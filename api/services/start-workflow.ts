@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { ProviderName } from '../../domain/verification.js';
 import {
@@ -20,15 +20,21 @@ export function temporalUnavailable(): ServiceUnavailableError {
   });
 }
 
-/** Idempotent by workflow id: starting an already-running verification is a no-op. */
+/**
+ * Idempotent by workflow id, and never a second run: a running verification is joined, a closed
+ * one stays closed (a replayed create must not reopen a decided verification). Resolves once the
+ * workflow exists, whether this call or an earlier one started it.
+ */
 export async function startVerificationWorkflow(client: Client, taskQueue: string, input: VerificationWorkflowInput & { provider: ProviderName }): Promise<void> {
+  const workflowId = verificationWorkflowId(input.verificationId);
   try {
     await client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>
       client.workflow.start(VERIFICATION_WORKFLOW_TYPE, {
-        workflowId: verificationWorkflowId(input.verificationId),
+        workflowId,
         taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
         typedSearchAttributes: new TypedSearchAttributes([
           { key: searchAttributes.status, value: 'created' },
           { key: searchAttributes.provider, value: input.provider },
@@ -37,7 +43,23 @@ export async function startVerificationWorkflow(client: Client, taskQueue: strin
       }),
     );
   } catch (err) {
-    if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') return;
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    if (await existsInTemporal(client, workflowId)) return;
     throw Object.assign(temporalUnavailable(), { cause: err });
+  }
+}
+
+/**
+ * A start that failed on our side (its deadline passed, the connection dropped) may still have
+ * reached Temporal; the caller would then delete the row of a running workflow. Only an answer
+ * that names the workflow counts: when Temporal cannot be asked either, it is unreachable and the
+ * start most likely never arrived.
+ */
+async function existsInTemporal(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    await client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => client.workflow.getHandle(workflowId).describe());
+    return true;
+  } catch {
+    return false;
   }
 }
