@@ -37,7 +37,8 @@ export function unstorableTextPath(value: unknown, path = ''): string | null {
   }
   if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
-      const at = path ? `${path}.${key}` : key;
+      // The path is shown to the client: the offending key is printed with U+FFFD in it.
+      const at = path ? `${path}.${storableString(key)}` : storableString(key);
       if (!isStorable(key)) return at;
       const found = unstorableTextPath(item, at);
       if (found) return found;
