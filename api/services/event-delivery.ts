@@ -4,7 +4,7 @@
 // unreachable is nobody's row's fault (nothing is counted, the pass stops), while a row Temporal
 // refuses (its workflow is gone) counts an attempt and, after SWEEPER_MAX_ATTEMPTS, is set aside
 // as `undeliverable` so it never holds up the rows behind it.
-import { WorkflowNotFoundError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { parseDuration } from '../../config/duration.js';
 import type { Env } from '../../config/env.js';
@@ -14,7 +14,7 @@ import { isTerminalStatus, type ProviderEvent, type VerificationStatus } from '.
 import type { Metrics } from '../../runtime/metrics.js';
 import { providerEventSignal, verificationWorkflowId } from '../../workflows/messages.js';
 import type { PendingDelivery } from './webhook-intake.js';
-import { TEMPORAL_CALL_DEADLINE_MS } from './start-workflow.js';
+import { TEMPORAL_CALL_DEADLINE_MS, isTemporalUnreachable } from './start-workflow.js';
 
 /** `unavailable`: Temporal could not be reached; the row is untouched apart from its error message. */
 export type DeliveryOutcome = 'delivered' | 'late' | 'failed' | 'undeliverable' | 'unavailable';
@@ -91,17 +91,6 @@ async function recordFailedAttempt(deps: DeliveryDeps, delivery: Pick<PendingDel
   deps.metrics?.webhooksUndeliverable.inc({ provider: delivery.provider });
   return 'undeliverable';
 }
-
-/** Connection-level failures: the server is down or too slow, whatever the row. */
-function isTemporalUnreachable(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (isGrpcServiceError(e) && UNREACHABLE_CODES.has(e.code)) return true;
-  }
-  return false;
-}
-
-// grpc status codes: CANCELLED (client deadline), UNKNOWN (connection reset), DEADLINE_EXCEEDED, UNAVAILABLE.
-const UNREACHABLE_CODES = new Set([1, 2, 4, 14]);
 
 async function isDecided(db: Database, verificationId: string): Promise<boolean> {
   const [row] = await db.select({ status: verifications.status }).from(verifications).where(eq(verifications.id, verificationId));
