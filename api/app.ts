@@ -5,7 +5,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { unstorableTextPath } from '../db/storable-json.js';
 import type { AppDeps } from './deps.js';
+import { BadRequestError } from './errors.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
 import { codecRoutes } from './routes/codec.js';
@@ -23,8 +25,6 @@ import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';
-/** A `\u0000` escape whose backslash is not itself escaped (`\\u0000` is the text "\u0000"). */
-const UNESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
 const BODY_LIMIT = 1024 * 1024;
 
 function correlationId(header: string | string[] | undefined): string {
@@ -58,15 +58,23 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
 
   // JSON only: any other content type is a 415, not a string body that fails validation later.
   app.removeContentTypeParser('text/plain');
-  // Postgres text and jsonb cannot hold NUL: say so with a 400 instead of failing at the insert.
+  // Postgres text and jsonb cannot hold NUL or half a surrogate pair ("\ud83d"): say which field
+  // with a 400 instead of failing at the insert.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (UNESCAPED_NUL.test(body as string)) {
-      done(Object.assign(new Error('Strings may not contain NUL (\\u0000) characters'), { statusCode: 400 }), undefined);
-      return;
-    }
-    void parseJson(request, body as string, done);
+    void parseJson(request, body as string, (err, value) => {
+      const field = err ? null : unstorableTextPath(value);
+      if (field === null) return done(err, value);
+      done(
+        new BadRequestError({
+          code: 'unstorable_text',
+          detail: `Field '${field}' contains a NUL (\\u0000) or an unpaired UTF-16 surrogate (like \\ud83d without its pair)`,
+          action: 'Send well-formed Unicode text: complete surrogate pairs, no NUL characters.',
+        }),
+        undefined,
+      );
+    });
   });
   app.addSchema(ProblemSchema);
   registerProblemHandlers(app);

@@ -10,7 +10,6 @@ import { createMetrics } from '../runtime/metrics.js';
 import { connectClient } from '../runtime/temporal.js';
 import { buildApp } from './app.js';
 import { startSweeper } from './services/sweeper.js';
-import { parseDuration } from '../config/duration.js';
 
 async function main(): Promise<void> {
   const env = parseEnv();
@@ -31,7 +30,7 @@ async function main(): Promise<void> {
     logger,
     defaultTemplates: { ...(env.PERSONA_TEMPLATE_ID ? { persona: env.PERSONA_TEMPLATE_ID } : {}), ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) },
   });
-  const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger, metrics }, parseDuration(env.SWEEPER_INTERVAL));
+  const stopSweeper = startSweeper({ db: database.db, temporal, logger, metrics, env });
   await app.listen({ host: env.HOST, port: env.PORT });
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');

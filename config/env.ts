@@ -46,6 +46,8 @@ export const EnvSchema = Type.Object({
   VERIFY_DECISION_WINDOW: Duration('7d', 'After a decision the workflow stays open this long for newer provider decisions'),
   VERIFY_CONTINUE_AS_NEW_AFTER: Type.Optional(Type.Integer({ minimum: 1, description: 'Continue-as-new after this many history entries in one run (default: when Temporal suggests it)' })),
   SWEEPER_INTERVAL: Duration('5s', 'How often stored-but-undelivered webhooks are re-signalled'),
+  SWEEPER_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1, description: 'Failed signals (Temporal refusing the row, not Temporal down) after which a stored webhook is set aside as undeliverable' }),
+  OUTBOUND_SWEEP_AFTER: Duration('1m', 'An outbound webhook delivery still pending this long with no delivery run is started by the sweeper'),
   OUTBOUND_RETRY_SCHEDULE: Type.String({
     default: DEFAULT_OUTBOUND_RETRY_SCHEDULE,
     pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*(,\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)*$',

@@ -40,8 +40,14 @@ export function createMetrics(registry = new Registry()) {
     }),
     sweeperRedelivered: new Counter({
       name: 'veriflow_sweeper_redelivered_total',
-      help: 'Stored webhook events the sweeper signalled, by outcome (delivered, late, failed).',
+      help: 'Stored webhook events the sweeper tried to signal, by outcome (delivered, late, failed, undeliverable, unavailable: Temporal unreachable).',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    webhooksUndeliverable: new Counter({
+      name: 'veriflow_webhooks_undeliverable_total',
+      help: 'Stored webhook events set aside as undeliverable after SWEEPER_MAX_ATTEMPTS failed signals, by provider (list and re-drive: npm run webhooks).',
+      labelNames: ['provider'] as const,
       registers,
     }),
   };

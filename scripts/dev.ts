@@ -5,7 +5,6 @@ import { mkdir } from 'node:fs/promises';
 import { buildApp } from '../api/app.js';
 import { startSweeper } from '../api/services/sweeper.js';
 import { ensureDevTenant } from '../api/services/tenants.js';
-import { parseDuration } from '../config/duration.js';
 import { parseEnv, publicBaseUrl, timersFromEnv, workerTuningFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
@@ -116,7 +115,7 @@ async function main(): Promise<void> {
   const temporal = await connectClient(temporalEnv);
   const app = await buildApp({ metrics, env, database, temporal, providers, timers: timersFromEnv(env), logger, defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID!, ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) } });
   await app.listen({ host: env.HOST, port: env.PORT });
-  const stopSweeper = startSweeper({ db: database.db, temporal, providers, logger, metrics }, parseDuration(env.SWEEPER_INTERVAL));
+  const stopSweeper = startSweeper({ db: database.db, temporal, logger, metrics, env });
   stops.unshift(stopSweeper, () => app.close(), () => temporal.connection.close());
   // Template providers' catalogues: synced now (first run) and every 24 h by a Temporal schedule.
   await ensureTemplateSyncSchedule(temporal, env.TEMPORAL_TASK_QUEUE, { providers: templateProviders(providers) }).catch((err: unknown) => logger.warn({ err }, 'template sync schedule could not be ensured'));

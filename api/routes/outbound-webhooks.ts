@@ -81,7 +81,7 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
     {
       schema: {
         summary: 'Retry a failed or dead delivery',
-        description: 'Re-queues the delivery (status `pending`) and attempts it again at once, with the full retry schedule. 409 when it already succeeded or is queued.',
+        description: 'Re-queues the delivery (status `pending`) and attempts it again at once, with the full retry schedule: a failed or dead one, or a pending one whose run never started. 409 when it already succeeded or its run is about to attempt it.',
         tags: ['webhooks'],
         params: WebhookDeliveryParams,
         response: { 202: WebhookDeliverySchema, ...problemResponses(400, 401, 404, 409, 503) },

@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps.js';
 import { ApiError, NotFoundError } from '../errors.js';
 import { ProviderNameSchema, WebhookAck, problemResponses } from '../schemas.js';
 import type { BackgroundTasks } from '../services/background.js';
-import { deliverEvent } from '../services/event-delivery.js';
+import { deliverEvent, deliveryDeps } from '../services/event-delivery.js';
 import { acceptWebhook } from '../services/webhook-intake.js';
 
 /** Metric outcome names for rejected deliveries. */
@@ -46,7 +46,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; backgroun
       }
       metrics.webhooksReceived.inc({ provider, outcome: result.outcome });
       const delivery = result.delivery;
-      if (delivery) background.run('deliver webhook event', () => deliverEvent(deps.database.db, deps.temporal, delivery));
+      if (delivery) background.run('deliver webhook event', () => deliverEvent(deliveryDeps({ db: deps.database.db, temporal: deps.temporal, metrics, env: deps.env }), delivery));
       return { received: true as const, duplicate: result.outcome === 'duplicate' };
     },
   );

@@ -4,11 +4,13 @@ import { randomBytes } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { webhookDeliveries, webhookEndpoints, type WebhookDelivery, type WebhookEndpoint } from '../../db/schema/index.js';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, WEBHOOK_DELIVERY_WORKFLOW_TYPE, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from '../../workflows/messages.js';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { webhookDeliveries, webhookEndpoints, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEndpoint } from '../../db/schema/index.js';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, webhookDeliveryWorkflowId } from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
 import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { WebhookDeliveryListQuery, WebhookDeliverySchema, WebhookEndpointSchema } from '../schemas.js';
+import { startDeliveryRun } from './outbound-sweeper.js';
 import { TEMPORAL_CALL_DEADLINE_MS } from './start-workflow.js';
 
 type DeliveryJson = Static<typeof WebhookDeliverySchema>;
@@ -99,18 +101,20 @@ export async function listDeliveries(db: Database, tenantId: string, query: Stat
 }
 
 /**
- * Re-queues a failed or dead delivery as a new generation and starts its run
- * (`webhook-delivery-<id>-retry-<n>`), with the full retry schedule again. A run of an older
- * generation still waiting on its schedule stops at its next attempt instead of sending twice.
+ * Re-queues a failed or dead delivery — or a pending one whose run never started — as a new
+ * generation and starts its run (`webhook-delivery-<id>-retry-<n>`), with the full retry schedule
+ * again. A run of an older generation still waiting on its schedule stops at its next attempt
+ * instead of sending twice.
  */
 export async function retryDelivery(deps: AppDeps, tenantId: string, id: string): Promise<WebhookDelivery> {
   const { db } = deps.database;
   const [previous] = await db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.tenantId, tenantId)));
   if (!previous) throw new NotFoundError({ detail: `Webhook delivery ${id} not found`, action: 'List deliveries with GET /v1/webhook-deliveries.' });
+  const retryable: WebhookDeliveryStatus[] = previous.status === 'pending' && !(await hasRunningRun(deps, previous)) ? ['failed', 'dead', 'pending'] : ['failed', 'dead'];
   const [requeued] = await db
     .update(webhookDeliveries)
     .set({ status: 'pending', generation: sql`${webhookDeliveries.generation} + 1`, nextAttemptAt: new Date() })
-    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.generation, previous.generation), inArray(webhookDeliveries.status, ['failed', 'dead'])))
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.generation, previous.generation), inArray(webhookDeliveries.status, retryable)))
     .returning();
   if (!requeued) {
     const [now] = await db.select({ status: webhookDeliveries.status }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
@@ -119,22 +123,34 @@ export async function retryDelivery(deps: AppDeps, tenantId: string, id: string)
     }
     throw new ConflictError({ code: 'delivery_in_progress', detail: `Webhook delivery ${id} is queued and about to be attempted`, action: 'Wait for the attempt; retry only failed or dead deliveries.' });
   }
-  const input: WebhookDeliveryInput = { deliveryId: id, generation: requeued.generation, retryScheduleMs: deps.timers.webhookRetryScheduleMs ?? [...DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS] };
-  try {
-    await deps.temporal.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>
-      deps.temporal.workflow.start(WEBHOOK_DELIVERY_WORKFLOW_TYPE, { workflowId: webhookDeliveryWorkflowId(id, requeued.generation), taskQueue: deps.env.TEMPORAL_TASK_QUEUE, args: [input] }),
-    );
-  } catch (err) {
+  const started = await startDeliveryRun({ temporal: deps.temporal, taskQueue: deps.env.TEMPORAL_TASK_QUEUE, retryScheduleMs: retryScheduleOf(deps) }, requeued);
+  // `running`: the outbound sweeper started this generation's run a moment ago.
+  if (started === 'unavailable' || started === 'failed') {
     // Nothing will attempt it: hand the row back to the generation that had it.
     await db
       .update(webhookDeliveries)
       .set({ status: previous.status, generation: previous.generation, nextAttemptAt: previous.nextAttemptAt })
       .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.generation, requeued.generation)));
+    throw new ServiceUnavailableError({ code: 'temporal_unavailable', detail: 'The workflow service is unavailable; the delivery was not re-queued.', action: 'Retry the request later.' });
+  }
+  deps.logger.info({ deliveryId: id, generation: requeued.generation }, 'webhook delivery re-queued');
+  return requeued;
+}
+
+export function retryScheduleOf(deps: Pick<AppDeps, 'timers'>): number[] {
+  return deps.timers.webhookRetryScheduleMs ?? [...DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS];
+}
+
+/** Whether this generation's run exists and runs (a pending row without one is stuck). */
+async function hasRunningRun(deps: AppDeps, row: WebhookDelivery): Promise<boolean> {
+  try {
+    const run = await deps.temporal.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => deps.temporal.workflow.getHandle(webhookDeliveryWorkflowId(row.id, row.generation)).describe());
+    return run.status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
     throw Object.assign(
       new ServiceUnavailableError({ code: 'temporal_unavailable', detail: 'The workflow service is unavailable; the delivery was not re-queued.', action: 'Retry the request later.' }),
       { cause: err },
     );
   }
-  deps.logger.info({ deliveryId: id, generation: requeued.generation }, 'webhook delivery re-queued');
-  return requeued;
 }

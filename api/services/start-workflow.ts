@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import type { ProviderName } from '../../domain/verification.js';
 import {
@@ -11,6 +11,17 @@ import { ServiceUnavailableError } from '../errors.js';
 
 /** A Temporal call that cannot finish in this time is treated as Temporal being unavailable. */
 export const TEMPORAL_CALL_DEADLINE_MS = 5000;
+
+/** Connection-level failures: the server is down or too slow, whatever the row. */
+export function isTemporalUnreachable(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e) && UNREACHABLE_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
+// grpc status codes: CANCELLED (client deadline), UNKNOWN (connection reset), DEADLINE_EXCEEDED, UNAVAILABLE.
+const UNREACHABLE_CODES = new Set([1, 2, 4, 14]);
 
 export function temporalUnavailable(): ServiceUnavailableError {
   return new ServiceUnavailableError({

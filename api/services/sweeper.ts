@@ -1,20 +1,49 @@
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { sweepUndelivered, type SweepDeps } from './event-delivery.js';
+import { parseDuration, parseDurationList } from '../../config/duration.js';
+import type { Env } from '../../config/env.js';
+import type { Database } from '../../db/client.js';
+import type { Metrics } from '../../runtime/metrics.js';
+import { deliveryDeps, sweepUndelivered } from './event-delivery.js';
+import { sweepPendingDeliveries } from './outbound-sweeper.js';
 
-/** Periodically re-delivers stored-but-unsignalled webhook events. Returns a stop function. */
-export function startSweeper(deps: SweepDeps & { logger: Logger }, intervalMs: number): () => Promise<void> {
+export interface SweeperDeps {
+  db: Database;
+  temporal: Client;
+  logger: Logger;
+  metrics?: Metrics;
+  env: Pick<Env, 'SWEEPER_INTERVAL' | 'SWEEPER_MAX_ATTEMPTS' | 'OUTBOUND_SWEEP_AFTER' | 'OUTBOUND_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE'>;
+}
+
+/**
+ * Every SWEEPER_INTERVAL: re-delivers stored-but-unsignalled provider webhooks, and starts the
+ * runs of outbound deliveries pending longer than OUTBOUND_SWEEP_AFTER with none. Returns a stop function.
+ */
+export function startSweeper(deps: SweeperDeps): () => Promise<void> {
+  const delivery = deliveryDeps(deps);
+  const outbound = {
+    db: deps.db,
+    temporal: deps.temporal,
+    taskQueue: deps.env.TEMPORAL_TASK_QUEUE,
+    retryScheduleMs: parseDurationList(deps.env.OUTBOUND_RETRY_SCHEDULE),
+    pendingAfterMs: parseDuration(deps.env.OUTBOUND_SWEEP_AFTER),
+  };
+  const sweep = async () => {
+    const counts = await sweepUndelivered(delivery);
+    if (Object.values(counts).some((n) => n > 0)) deps.logger.info({ ...counts }, 'sweeper re-delivered stored webhook events');
+    if (counts.undeliverable > 0) deps.logger.warn({ undeliverable: counts.undeliverable }, 'stored webhook events set aside as undeliverable; list them with `npm run webhooks -- undeliverable`');
+    const runs = await sweepPendingDeliveries(outbound);
+    if (runs.started + runs.failed > 0) deps.logger.warn({ ...runs }, 'outbound webhook deliveries had no run; started them');
+  };
   let running: Promise<void> | null = null;
   const tick = () => {
-    running ??= sweepUndelivered(deps)
-      .then((counts) => {
-        if (counts.delivered + counts.late + counts.failed > 0) deps.logger.info({ ...counts }, 'sweeper re-delivered stored webhook events');
-      })
+    running ??= sweep()
       .catch((err: unknown) => deps.logger.warn({ err }, 'sweep failed; will retry'))
       .finally(() => {
         running = null;
       });
   };
-  const timer = setInterval(tick, intervalMs);
+  const timer = setInterval(tick, delivery.retryAfterMs);
   timer.unref();
   return async () => {
     clearInterval(timer);

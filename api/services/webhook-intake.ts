@@ -1,8 +1,10 @@
 // Webhook intake: verify -> store -> answer -> signal. Accepted means stored: once the row is
 // in Postgres the provider gets 200 whatever Temporal does, and the sweeper re-delivers what the
 // signal could not. Only a failed store answers 503 so the provider retries.
+import { randomUUID } from 'node:crypto';
 import { and, eq, or, type SQL } from 'drizzle-orm';
 import { verifications, webhookEvents } from '../../db/schema/index.js';
+import { storableJson } from '../../db/storable-json.js';
 import type { ProviderName, ProviderEvent } from '../../domain/verification.js';
 import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
 import type { NormalizedWebhook, WebhookRequest } from '../../providers/types.js';
@@ -69,10 +71,15 @@ export async function acceptWebhook(deps: AppDeps, provider: ProviderName, reque
 export const STORE_DEADLINE_MS = 4000;
 
 async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: NormalizedWebhook, rawBody: Buffer, correlationId: string): Promise<IntakeResult> {
-    const verificationId = await matchVerification(deps, provider, parsed);
+  const verificationId = await matchVerification(deps, provider, parsed);
+  // The id is ours before the insert: the stored event (what the sweeper re-sends) names its row.
+  const id = randomUUID();
+  const event = verificationId ? toProviderEvent(provider, parsed, id) : null;
+  const storedEvent = event && storableJson(event);
   const [stored] = await deps.database.db
     .insert(webhookEvents)
     .values({
+      id,
       provider,
       providerEventId: parsed.providerEventId,
       eventType: parsed.eventType,
@@ -80,6 +87,7 @@ async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: Normali
       providerRef: parsed.providerRef,
       occurredAt: new Date(parsed.occurredAt),
       payload: storablePayload(rawBody),
+      event: storedEvent ? { ...storedEvent } : null,
       signatureValid: true,
       outcome: verificationId && parsed.status ? 'received' : verificationId ? 'ignored' : 'unmatched',
       correlationId,
@@ -87,10 +95,11 @@ async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: Normali
     .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
     .returning({ id: webhookEvents.id });
   if (!stored) return { outcome: 'duplicate', delivery: null };
-  if (!verificationId) deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
-  const event = verificationId ? toProviderEvent(provider, parsed, stored.id) : null;
-  if (!verificationId) return { outcome: 'unmatched', delivery: null };
-  return event ? { outcome: 'stored', delivery: { webhookEventId: stored.id, verificationId, event } } : { outcome: 'ignored', delivery: null };
+  if (!verificationId) {
+    deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
+    return { outcome: 'unmatched', delivery: null };
+  }
+  return storedEvent ? { outcome: 'stored', delivery: { webhookEventId: id, verificationId, event: storedEvent } } : { outcome: 'ignored', delivery: null };
 }
 
 /** The signal payload: no document data, only what ordering and dedupe need. Null when the event carries no status. */
@@ -123,10 +132,10 @@ async function matchVerification(deps: AppDeps, provider: ProviderName, parsed: 
 }
 
 /**
- * jsonb cannot hold NUL characters; a provider payload containing one must still be stored (a
- * 503 would make the provider retry forever), so NUL becomes U+FFFD in the stored copy. The
- * signature was already checked on the exact bytes.
+ * A provider payload Postgres cannot store as is (NUL, a lone surrogate escape like "\ud83d") must
+ * still be stored: a 503 would make the provider retry forever. The stored copy replaces those
+ * characters with U+FFFD; the signature was already checked on the exact bytes.
  */
 function storablePayload(rawBody: Buffer): unknown {
-  return JSON.parse(rawBody.toString('utf8').replaceAll('\\u0000', '\\ufffd'));
+  return storableJson(JSON.parse(rawBody.toString('utf8')));
 }

@@ -59,6 +59,8 @@ export const webhookDeliveries = pgTable(
     nextAttemptAt: timestamptz(),
     /** Bumped by each manual retry: a run of an older generation stops instead of sending twice. */
     generation: integer().notNull().default(0),
+    /** The outbound sweeper's claim on a pending row whose delivery run never started (a lease across API replicas). */
+    nextSweepAt: timestamptz(),
     createdAt: createdAt(),
     deliveredAt: timestamptz(),
   },

@@ -6,8 +6,10 @@ import { verifications } from './verifications.js';
 /**
  * Life of an inbound webhook: `received` (stored) -> `delivered` (signalled to the workflow) ->
  * `applied` | `stale` | `duplicate` | `unconfirmed` | `ignored` (the workflow's verdict;
- * `unconfirmed`: a body its signature does not cover, which no read could confirm). `unmatched` and `late`
- * never reach a workflow; `failed` is an event that could not be processed.
+ * `unconfirmed`: a body its signature does not cover, which no read could confirm). `unmatched`
+ * and `late` never reach a workflow; `failed` is an event that could not be processed;
+ * `undeliverable` is one the sweeper gave up signalling after SWEEPER_MAX_ATTEMPTS (reason in
+ * error_message; an operator re-drives it with `npm run webhooks -- redrive`).
  */
 export const WEBHOOK_EVENT_OUTCOMES = [
   'received',
@@ -20,6 +22,7 @@ export const WEBHOOK_EVENT_OUTCOMES = [
   'late',
   'ignored',
   'failed',
+  'undeliverable',
 ] as const;
 export type WebhookEventOutcome = (typeof WEBHOOK_EVENT_OUTCOMES)[number];
 
@@ -36,6 +39,13 @@ export const webhookEvents = pgTable(
     providerRef: text(),
     occurredAt: timestamptz(),
     payload: jsonb().$type<unknown>().notNull(),
+    /**
+     * The normalised event the workflow is signalled with (a ProviderEvent), built once at intake:
+     * the sweeper re-sends it as stored and needs no provider adapter. Null for events that carry
+     * no status, and for rows stored before this column existed (the sweeper marks those
+     * undeliverable; a re-drive parses them once).
+     */
+    event: jsonb().$type<Record<string, unknown>>(),
     signatureValid: boolean().notNull(),
     receivedAt: timestamptz().notNull().defaultNow(),
     deliveredAt: timestamptz(),
@@ -43,7 +53,13 @@ export const webhookEvents = pgTable(
     outcome: text({ enum: WEBHOOK_EVENT_OUTCOMES }).notNull().default('received'),
     errorMessage: text(),
     correlationId: text(),
+    /** Signals that failed because of this row (not because Temporal was unreachable). */
     deliveryAttempts: integer().notNull().default(0),
+    /**
+     * The sweeper leaves the row alone until then: a sweeper's claim (a lease, so replicas never
+     * signal the same row at once) or the wait after a failed attempt. Null: due now.
+     */
+    nextSweepAt: timestamptz(),
   },
   (t) => [
     // The dedupe key: a provider retrying a delivery stores nothing new.

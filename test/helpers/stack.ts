@@ -7,7 +7,6 @@ import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import { buildApp } from '../../api/app.js';
 import { startSweeper } from '../../api/services/sweeper.js';
-import { parseDuration } from '../../config/duration.js';
 import { ensureDevTenant } from '../../api/services/tenants.js';
 import { parseEnv, timersFromEnv, workerTuningFromEnv, type Env, type WorkerTuning } from '../../config/env.js';
 import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.js';
@@ -16,6 +15,7 @@ import type { ProviderRegistry } from '../../providers/index.js';
 import type { ProviderCapabilities } from '../../providers/types.js';
 import { failureConverterPath, getDataConverter } from '../../runtime/codec.js';
 import { mailerFromEnv } from '../../runtime/mailer.js';
+import { createMetrics } from '../../runtime/metrics.js';
 import { providersFromEnv } from '../../runtime/providers.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
@@ -158,7 +158,9 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     return worker;
   };
 
+  const metrics = createMetrics();
   const app = await buildApp({
+    metrics,
     env,
     database,
     temporal: temporal.client,
@@ -170,7 +172,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   await app.listen({ host: '127.0.0.1', port: apiPort });
   t.teardown(() => app.close());
   if (options.startSweeper) {
-    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, providers, logger }, parseDuration(env.SWEEPER_INTERVAL));
+    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, logger, metrics, env });
     t.teardown(stopSweeper);
   }
 

@@ -3,10 +3,9 @@
 // run. Fetch-before-apply is off so the events' own statuses and times reach the reducer.
 import { asc, eq } from 'drizzle-orm';
 import t from 'tap';
-import { deliverEvent } from '../../api/services/event-delivery.js';
-import { toProviderEvent } from '../../api/services/webhook-intake.js';
+import { deliverEvent, deliveryDeps } from '../../api/services/event-delivery.js';
 import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
-import { providersFromEnv } from '../../runtime/providers.js';
+import type { ProviderEvent } from '../../domain/verification.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { getStateQuery, verificationWorkflowId } from '../../workflows/messages.js';
 import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
@@ -54,8 +53,8 @@ t.test('continue-as-new: state, dedupe window and history survive new runs', asy
   // A second delivery of the very first event (the sweeper racing the intake's own signal), after several new runs.
   const first = sent[0]!;
   const [firstRow] = await stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, first.eventId));
-  const redelivered = toProviderEvent('persona', providersFromEnv(stack.env).get('persona').parseWebhook(Buffer.from(first.body)), firstRow!.id)!;
-  t.equal(await deliverEvent(stack.database.db, stack.temporal.client, { webhookEventId: firstRow!.id, verificationId: id, event: redelivered }), 'delivered');
+  const redelivered = firstRow!.event as unknown as ProviderEvent;
+  t.equal(await deliverEvent(deliveryDeps({ db: stack.database.db, temporal: stack.temporal.client, env: stack.env }), { webhookEventId: firstRow!.id, verificationId: id, event: redelivered }), 'delivered');
 
   // Older than the winner (event 10), newer than event 1: stale only if the winner's key survived continue-as-new.
   const stale = personaEventBody({ name: 'inquiry.marked-for-review', createdAt: new Date(base + 5_500), inquiryId, referenceId: id, status: 'needs_review' });
