@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { WebhookSignatureError } from '../errors.js';
+import { requireFewSignatures } from '../signature-limits.js';
 
 // Stripe-Signature: `t=<unix>,v1=<hex>[,v1=…]` (v0 is ignored); v1 = hex HMAC-SHA256(the
 // `whsec_…` string as given, `${t}.${rawBody}`). The official package does the HMAC and the
@@ -34,6 +35,8 @@ export function verifyStripeSignature(input: VerifyStripeSignatureInput): void {
   const now = input.now ?? new Date();
   const tolerance = input.toleranceSeconds ?? STRIPE_TOLERANCE_SECONDS;
   const timestamp = headerTimestamp(header);
+  // Bounded before the package sees it: it compares every v1 it is given.
+  requireFewSignatures('Stripe-Signature', headerItems(header).filter(([key]) => key === 'v1').length, 'signatures');
   // Both directions are checked before any HMAC, so a replayed header learns nothing about its
   // signature and the answer does not depend on which secret happens to match. constructEvent
   // checks the age again (same tolerance); the future is ours alone.
@@ -55,14 +58,19 @@ export function verifyStripeSignature(input: VerifyStripeSignatureInput): void {
  * on the first.
  */
 function headerTimestamp(header: string): number {
-  const values = header.split(',').flatMap((item) => {
-    const [key, value] = item.split('=');
-    return key === 't' ? [value ?? ''] : [];
-  });
+  const values = headerItems(header).flatMap(([key, value]) => (key === 't' ? [value ?? ''] : []));
   if (values.length !== 1 || !UNIX_SECONDS.test(values[0]!)) {
     throw new WebhookSignatureError('Stripe-Signature is malformed: expected exactly one t=<unix seconds>');
   }
   return Number(values[0]);
+}
+
+/** `key=value` items split exactly as the package splits them (`,` then `=`). */
+function headerItems(header: string): [string, string | undefined][] {
+  return header.split(',').map((item) => {
+    const [key = '', value] = item.split('=');
+    return [key, value];
+  });
 }
 
 /** null when this secret verifies the header; else why not, in words that never include the secret or body. */
