@@ -10,7 +10,7 @@ import type { AppDeps } from '../deps.js';
 import { BadRequestError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
 
 export interface IntakeResult {
-  /** stored: will be signalled; ignored: stored, carries no status; unmatched: no verification; duplicate: seen before. */
+  /** stored: will be signalled; ignored: stored, carries no status; unmatched: a status for no known verification; duplicate: seen before. */
   outcome: 'stored' | 'ignored' | 'unmatched' | 'duplicate';
   /** Set when the event belongs to a verification and should be signalled. */
   delivery: PendingDelivery | null;
@@ -81,16 +81,20 @@ async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: Normali
       occurredAt: new Date(parsed.occurredAt),
       payload: storablePayload(rawBody),
       signatureValid: true,
-      outcome: verificationId && parsed.status ? 'received' : verificationId ? 'ignored' : 'unmatched',
+      outcome: parsed.status === null ? 'ignored' : verificationId ? 'received' : 'unmatched',
       correlationId,
     })
     .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
     .returning({ id: webhookEvents.id });
   if (!stored) return { outcome: 'duplicate', delivery: null };
-  if (!verificationId) deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
-  const event = verificationId ? toProviderEvent(provider, parsed, stored.id) : null;
-  if (!verificationId) return { outcome: 'unmatched', delivery: null };
-  return event ? { outcome: 'stored', delivery: { webhookEventId: stored.id, verificationId, event } } : { outcome: 'ignored', delivery: null };
+  // An event that carries no status (an event type we do not handle) is ignored, matched or not.
+  const event = toProviderEvent(provider, parsed, stored.id);
+  if (!event) return { outcome: 'ignored', delivery: null };
+  if (!verificationId) {
+    deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
+    return { outcome: 'unmatched', delivery: null };
+  }
+  return { outcome: 'stored', delivery: { webhookEventId: stored.id, verificationId, event } };
 }
 
 /** The signal payload: no document data, only what ordering and dedupe need. Null when the event carries no status. */

@@ -1,6 +1,10 @@
-// Request input at the edge: JSON bodies are not coerced, crafted cursors are a 400, and a
-// tenant's allowedProviders is enforced. None of it reaches Temporal, so the app runs alone.
+// Request input at the edge: JSON bodies are not coerced, crafted cursors are a 400, a
+// tenant's allowedProviders is enforced, and provider events we do not handle are acknowledged.
+// None of it reaches Temporal, so the app runs alone.
+import { eq } from 'drizzle-orm';
+import Stripe from 'stripe';
 import t from 'tap';
+import { webhookEvents } from '../../db/schema/index.js';
 import { createTenant, ensureDevTenant } from '../../api/services/tenants.js';
 import { buildTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
@@ -76,5 +80,18 @@ t.test('request input', async (t) => {
     t.match(allowed.json(), { status: 400, code: 'applicant_email_required' }, 'persona is allowed');
     const unrestricted = await post('/v1/verifications', { provider: 'stripe', notify: { email: true } });
     t.match(unrestricted.json(), { status: 400, code: 'applicant_email_required' }, 'a tenant without a list may use every provider');
+  });
+
+  t.test('Stripe events we do not handle (thin v2.core.event, other snapshot types) are 200 and stored as ignored', async (t) => {
+    const thin = { id: 'evt_test_65R9Ijk8d2dMhHv1thin', object: 'v2.core.event', type: 'v1.billing.meter.error_report_triggered', livemode: false, created: new Date().toISOString(), related_object: { id: 'mtr_test_1', type: 'billing.meter', url: '/v1/billing/meters/mtr_test_1' } };
+    const payout = { id: 'evt_1PayoutCreated', object: 'event', type: 'payout.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'po_1', object: 'payout' } } };
+    for (const event of [thin, payout]) {
+      const payload = JSON.stringify(event);
+      const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: PROVIDER_ENV.STRIPE_WEBHOOK_SECRET });
+      const res = await app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload });
+      t.equal(res.statusCode, 200, `${event.type}: acknowledged (${res.body})`);
+      const [row] = await db.db.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, event.id));
+      t.match(row, { provider: 'stripe', eventType: event.type, outcome: 'ignored', verificationId: null }, `${event.type}: recorded as ignored`);
+    }
   });
 });
