@@ -20,6 +20,7 @@ import { verificationRoutes } from './routes/verifications.js';
 import { verifyByIdRoutes } from './routes/verify-by-id.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
+import { buildValidator } from './validation.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
@@ -44,6 +45,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     // Unknown fields are an error the client should hear about, not something to drop silently.
     ajv: { customOptions: { removeAdditional: false } },
+    schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const background = new BackgroundTasks(deps.logger);

@@ -1,7 +1,8 @@
 // `npm run bench`: measures veriflow against the limits of this machine, on loopback, with the
 // real stack started here — Temporal dev server, a fresh Postgres database, the sandbox, and the
 // API and worker each in their own process (the load generator must not share their CPU time).
-// Bounded in count and time; prints a markdown table and writes JSON to bench/results/.
+// Bounded in count and time; prints a markdown table and writes JSON to bench/results/. The
+// signature-cost table (bench/signature-cost.ts) is measured first, before the stack starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { verifications, webhookEvents } from '../db/schema/index.js';
 import { startSandbox } from '../sandbox/server.js';
 import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.js';
 import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.js';
+import { measureSignatureCost, renderSignatureCost } from './signature-cost.js';
 import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -73,6 +75,9 @@ function rssMb(pid: number): Promise<number> {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
+  // CPU-only and in-process: measured before the stack competes for the cores.
+  log('measuring webhook signature verification cost');
+  const signatureCost = measureSignatureCost();
   // Infrastructure: Temporal, a fresh database, the sandbox.
   log('starting Temporal dev server, database, sandbox');
   const temporal = await startTemporalDevServer({ dbFile: null, uiPort: null });
@@ -300,6 +305,7 @@ async function main(): Promise<void> {
     create: createLoad,
     webhookToVisible: summarize(visible),
     templates: { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) },
+    signatureCost,
     scale: { open: SCALE, createSeconds: round2(createSeconds), allSessionsSeconds: round2(sessionsSeconds), withSession, workerRssMb: workerRss, apiRssMb: apiRss, bytesPerVerification, burst: { webhooks: targets.length, ackSeconds: round2(acked), allAppliedSeconds: round2(burstSeconds), applied } },
   };
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
@@ -338,6 +344,8 @@ function renderTable(r: any): string {
     `Scale: ${r.scale.open} open verifications created in ${r.scale.createSeconds} s, all sessions in ${r.scale.allSessionsSeconds} s (${r.scale.withSession} with a session); ` +
       `worker RSS ${r.scale.workerRssMb} MB, API RSS ${r.scale.apiRssMb} MB; database ${r.scale.bytesPerVerification} bytes per verification; ` +
       `burst of ${r.scale.burst.webhooks} webhooks acknowledged in ${r.scale.burst.ackSeconds} s, all applied in ${r.scale.burst.allAppliedSeconds} s (${r.scale.burst.applied} applied).`,
+    '',
+    renderSignatureCost(r.signatureCost),
   ];
   return lines.join('\n');
 }

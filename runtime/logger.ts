@@ -37,6 +37,28 @@ function requestSummary(req: { method?: string; url?: string; ip?: string; route
   return { method: req.method, url: req.url?.split('?')[0], route: req.routeOptions?.url, remoteAddress: req.ip };
 }
 
+/** Fields of database errors that hold bound values or row contents (drizzle's `params`, postgres.js's `parameters`, Postgres's `detail`: "Failing row contains (…)"). */
+const ERROR_VALUE_FIELDS = ['params', 'parameters', 'detail'];
+
+/**
+ * pino's error serializer without the values a failed query was bound to. DrizzleQueryError puts
+ * every parameter (a webhook's whole payload, an applicant's data) in `params` and in its message
+ * (`Failed query: …\nparams: …`), which pino repeats in `message` and `stack`; the query text
+ * itself has only placeholders and stays.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const bound: string[] = [];
+  for (let error: unknown = err; error instanceof Error; error = error.cause) {
+    const params = (error as { params?: unknown }).params;
+    if (Array.isArray(params)) bound.push(`\nparams: ${String(params)}`);
+  }
+  const scrub = (text: unknown) => (typeof text === 'string' ? bound.reduce((out, values) => out.replaceAll(values, '\nparams: [dropped]'), text) : text);
+  const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(err) };
+  for (const field of ERROR_VALUE_FIELDS) delete serialized[field];
+  return { ...serialized, message: scrub(serialized.message), stack: scrub(serialized.stack) };
+}
+
 /**
  * JSON logs with the correlation id as a field. Request and response bodies are never logged
  * (they carry personal data); fields that could, are redacted if someone logs them anyway.
@@ -46,7 +68,8 @@ export function createLogger(env: Pick<Env, 'LOG_LEVEL'>, name = 'veriflow', des
     name,
     level: env.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    serializers: { req: requestSummary },
+    // `error` too: the Temporal runtime and some call sites log failures under that name.
+    serializers: { req: requestSummary, err: serializeError, error: serializeError },
   };
   return destination ? pino(options, destination) : pino(options);
 }

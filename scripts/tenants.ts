@@ -1,13 +1,27 @@
-// `npm run tenants -- create <name>` prints {"tenantId", "apiKey"}: the only time the key is shown.
-// `npm run tenants -- list` and `npm run tenants -- revoke <key-prefix>` manage existing ones.
+// `npm run tenants -- create <name> [--providers persona,smileid]` prints {"tenantId", "apiKey"}:
+// the only time the key is shown. `list`, `revoke <key-prefix>` and
+// `set-providers <name> <p1,p2|all>` manage existing ones.
 import { and, eq, isNull } from 'drizzle-orm';
 import { createTenant } from '../api/services/tenants.js';
 import { parseEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { apiKeys, tenants } from '../db/schema/index.js';
+import { PROVIDER_NAMES, isProviderName, type ProviderName } from '../domain/verification.js';
 
-const USAGE = 'usage: npm run tenants -- create <name> | list | revoke <key-prefix>';
+const USAGE = 'usage: npm run tenants -- create <name> [--providers p1,p2] | list | revoke <key-prefix> | set-providers <name> <p1,p2|all>';
+
+class UsageError extends Error {}
+
+/** `persona,smileid` -> the list; `all` -> null (no restriction). */
+function parseProviders(value: string | undefined): ProviderName[] | null {
+  if (value === undefined || value === '') throw new UsageError('a provider list is required (comma-separated, or all)');
+  if (value === 'all') return null;
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.find((name) => !isProviderName(name));
+  if (unknown !== undefined) throw new UsageError(`unknown provider '${unknown}'; known: ${PROVIDER_NAMES.join(', ')}`);
+  return [...new Set(names as ProviderName[])];
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, arg] = argv;
@@ -17,7 +31,19 @@ async function main(argv: string[]): Promise<number> {
     await migrateDatabase(database.db);
     const { db } = database;
     if (command === 'create' && arg) {
-      console.log(JSON.stringify(await createTenant(db, arg)));
+      const flag = argv.indexOf('--providers');
+      const allowedProviders = flag === -1 ? null : parseProviders(argv[flag + 1]);
+      console.log(JSON.stringify(await createTenant(db, arg, { allowedProviders })));
+      return 0;
+    }
+    if (command === 'set-providers' && arg) {
+      const allowedProviders = parseProviders(argv[2]);
+      const updated = await db.update(tenants).set({ allowedProviders }).where(eq(tenants.name, arg)).returning({ name: tenants.name, allowedProviders: tenants.allowedProviders });
+      if (updated.length === 0) {
+        console.error(`no tenant named '${arg}'`);
+        return 1;
+      }
+      console.log(JSON.stringify(updated[0]));
       return 0;
     }
     if (command === 'list') {
@@ -34,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
       return revoked.length > 0 ? 0 : 1;
     }
     console.error(USAGE);
+    return 2;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n${USAGE}`);
     return 2;
   } finally {
     await database.close();

@@ -55,13 +55,14 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
           prefer: Type.Optional(Type.String()),
         }),
         body: CreateVerificationBody,
-        response: { 201: CreatedVerification, 202: CreatedVerification, ...problemResponses(400, 401, 415, 422, 503) },
+        response: { 201: CreatedVerification, 202: CreatedVerification, ...problemResponses(400, 401, 403, 415, 422, 503) },
       },
     },
     async (request, reply) => {
       const stopTimer = deps.metrics?.createSeconds.startTimer();
       const created = await createVerification(deps, {
         tenantId: request.tenant.id,
+        allowedProviders: request.tenant.allowedProviders,
         body: request.body,
         idempotencyKey: request.headers['idempotency-key'] ?? null,
       });

@@ -27,11 +27,11 @@ export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; waitMs
         tags: ['verifications'],
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
         body: VerifyByIdBody,
-        response: { 201: VerificationSchema, 202: CreatedVerification, ...problemResponses(400, 401, 415, 422, 503) },
+        response: { 201: VerificationSchema, 202: CreatedVerification, ...problemResponses(400, 401, 403, 415, 422, 503) },
       },
     },
     async (request, reply) => {
-      const created = await createIdCheck(deps, { tenantId: request.tenant.id, body: request.body, idempotencyKey: request.headers['idempotency-key'] ?? null });
+      const created = await createIdCheck(deps, { tenantId: request.tenant.id, allowedProviders: request.tenant.allowedProviders, body: request.body, idempotencyKey: request.headers['idempotency-key'] ?? null });
       const row = await waitForOutcome(deps, created, waitMs);
       reply.header('location', `${baseUrl}/v1/verifications/${row.id}`);
       if (hasOutcome(row)) return reply.status(201).send(await loadVerificationBody(deps.database.db, row));

@@ -7,13 +7,15 @@ import { verifications, type Verification, type VerificationApplicant } from '..
 import { isProviderName, type ProviderName } from '../../domain/verification.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { behaviourOf, type AppDeps } from '../deps.js';
-import { BadRequestError, IdempotencyMismatchError } from '../errors.js';
+import { BadRequestError, ForbiddenError, IdempotencyMismatchError } from '../errors.js';
 import type { CreateVerificationBody } from '../schemas.js';
 import { startVerificationWorkflow } from './start-workflow.js';
 import { resolveTemplateId } from './templates.js';
 
 export interface CreateRequest {
   tenantId: string;
+  /** The tenant's allowedProviders; null means every provider. */
+  allowedProviders: readonly string[] | null;
   /** The applicant may carry ID-check data (verify-by-id): stored for the provider, never returned. */
   body: CreateVerificationBody & { applicant?: VerificationApplicant };
   idempotencyKey: string | null;
@@ -33,7 +35,18 @@ function requestHash(body: CreateVerificationBody): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex');
 }
 
-function resolveProvider(deps: AppDeps, name: string): ProviderName {
+/** A tenant restricted to some providers may not start verifications on others (403, naming the provider). */
+export function requireAllowedProvider(allowedProviders: readonly string[] | null, provider: ProviderName): void {
+  if (allowedProviders === null || allowedProviders.includes(provider)) return;
+  throw new ForbiddenError({
+    code: 'provider_not_allowed',
+    detail: `This tenant may not use provider '${provider}'`,
+    action: allowedProviders.length > 0 ? `Use one of: ${allowedProviders.join(', ')}; or ask the operator to allow '${provider}' (npm run tenants -- set-providers).` : `Ask the operator to allow '${provider}' (npm run tenants -- set-providers).`,
+  });
+}
+
+function resolveProvider(deps: AppDeps, name: string, allowedProviders: readonly string[] | null): ProviderName {
+  if (isProviderName(name)) requireAllowedProvider(allowedProviders, name);
   if (!isProviderName(name) || !deps.providers.has(name)) {
     throw new BadRequestError({
       code: 'unknown_provider',
@@ -57,7 +70,7 @@ function requireEmailable(deps: AppDeps, body: CreateVerificationBody): void {
 export async function createVerification(deps: AppDeps, request: CreateRequest): Promise<Verification> {
   const { db } = deps.database;
   const { tenantId, body, idempotencyKey } = request;
-  const provider = resolveProvider(deps, body.provider);
+  const provider = resolveProvider(deps, body.provider, request.allowedProviders);
   const hash = requestHash(body);
   if (body.notify?.email) requireEmailable(deps, body);
 

@@ -1,9 +1,8 @@
-// Keyset pagination, newest first: the cursor is the last row's (createdAt, id), so pages stay
-// stable while new verifications arrive.
-import { and, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
+// Filtered, newest first, keyset-paginated (keyset-cursor.ts).
+import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { verifications, type Verification } from '../../db/schema/index.js';
-import { BadRequestError } from '../errors.js';
+import { afterCursor, encodeCursor } from './keyset-cursor.js';
 
 export interface ListFilters {
   status?: string;
@@ -15,24 +14,6 @@ export interface ListFilters {
   cursor?: string;
 }
 
-interface Cursor {
-  createdAt: Date;
-  id: string;
-}
-
-function encodeCursor(row: Verification): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): Cursor {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) {
-    throw new BadRequestError({ code: 'invalid_cursor', detail: `Cursor '${cursor}' is not one this API issued`, action: 'Pass nextCursor from the previous page unchanged.' });
-  }
-  return { createdAt, id };
-}
-
 export async function listVerifications(db: Database, tenantId: string, filters: ListFilters): Promise<{ rows: Verification[]; nextCursor: string | null }> {
   const conditions: SQL[] = [eq(verifications.tenantId, tenantId)];
   if (filters.status) conditions.push(eq(verifications.status, filters.status));
@@ -41,8 +22,7 @@ export async function listVerifications(db: Database, tenantId: string, filters:
   if (filters.createdAfter) conditions.push(gte(verifications.createdAt, new Date(filters.createdAfter)));
   if (filters.createdBefore) conditions.push(lte(verifications.createdAt, new Date(filters.createdBefore)));
   if (filters.cursor) {
-    const { createdAt, id } = decodeCursor(filters.cursor);
-    conditions.push(or(lt(verifications.createdAt, createdAt), and(eq(verifications.createdAt, createdAt), lt(verifications.id, id)))!);
+    conditions.push(afterCursor(verifications, filters.cursor));
   }
   const rows = await db
     .select()

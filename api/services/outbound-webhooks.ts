@@ -2,7 +2,7 @@
 // it, and manual retries of those that failed. Deliveries themselves are written by the worker.
 import { randomBytes } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
-import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { webhookDeliveries, webhookEndpoints, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEndpoint } from '../../db/schema/index.js';
@@ -10,6 +10,7 @@ import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, webhookDeliveryWorkflowId } from '..
 import type { AppDeps } from '../deps.js';
 import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { WebhookDeliveryListQuery, WebhookDeliverySchema, WebhookEndpointSchema } from '../schemas.js';
+import { afterCursor, encodeCursor } from './keyset-cursor.js';
 import { startDeliveryRun } from './outbound-sweeper.js';
 import { TEMPORAL_CALL_DEADLINE_MS } from './start-workflow.js';
 
@@ -68,27 +69,13 @@ export async function putEndpoint(db: Database, tenantId: string, input: { url: 
   return { endpoint: endpoint!, created: existing === null };
 }
 
-function encodeCursor(row: WebhookDelivery): string {
-  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime())) {
-    throw new BadRequestError({ code: 'invalid_cursor', detail: `Cursor '${cursor}' is not one this API issued`, action: 'Pass nextCursor from the previous page unchanged.' });
-  }
-  return { createdAt, id };
-}
-
 /** Newest first, keyset-paginated like /v1/verifications. */
 export async function listDeliveries(db: Database, tenantId: string, query: Static<typeof WebhookDeliveryListQuery>): Promise<{ data: DeliveryJson[]; nextCursor: string | null }> {
   const conditions: SQL[] = [eq(webhookDeliveries.tenantId, tenantId)];
   if (query.status) conditions.push(eq(webhookDeliveries.status, query.status));
   if (query.verificationId) conditions.push(eq(webhookDeliveries.verificationId, query.verificationId));
   if (query.cursor) {
-    const { createdAt, id } = decodeCursor(query.cursor);
-    conditions.push(or(lt(webhookDeliveries.createdAt, createdAt), and(eq(webhookDeliveries.createdAt, createdAt), lt(webhookDeliveries.id, id)))!);
+    conditions.push(afterCursor(webhookDeliveries, query.cursor));
   }
   const rows = await db
     .select()

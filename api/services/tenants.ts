@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { apiKeys, tenants } from '../../db/schema/index.js';
+import type { ProviderName } from '../../domain/verification.js';
 
 export const DEV_TENANT_NAME = 'dev';
 /** Enough of a key to tell keys apart in listings (`vf_live_` + 8 random chars), never enough to use it. */
@@ -32,9 +33,16 @@ export async function tenantForApiKey(db: Database, key: string): Promise<Tenant
   return row ?? null;
 }
 
-export async function createTenant(db: Database, name: string, apiKey = generateApiKey()): Promise<{ tenantId: string; apiKey: string }> {
+export interface NewTenantOptions {
+  apiKey?: string;
+  /** Providers the tenant may use; omitted means every provider. */
+  allowedProviders?: ProviderName[] | null;
+}
+
+export async function createTenant(db: Database, name: string, options: NewTenantOptions = {}): Promise<{ tenantId: string; apiKey: string }> {
+  const apiKey = options.apiKey ?? generateApiKey();
   return db.transaction(async (tx) => {
-    const [tenant] = await tx.insert(tenants).values({ name }).returning({ id: tenants.id });
+    const [tenant] = await tx.insert(tenants).values({ name, allowedProviders: options.allowedProviders ?? null }).returning({ id: tenants.id });
     await tx.insert(apiKeys).values({ tenantId: tenant!.id, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, KEY_PREFIX_LENGTH) });
     return { tenantId: tenant!.id, apiKey };
   });

@@ -7,13 +7,14 @@ import { IDMETA_ID_CHECKS } from '../../providers/idmeta/id-checks.js';
 import type { AppDeps } from '../deps.js';
 import { BadRequestError } from '../errors.js';
 import type { VerifyByIdBody } from '../schemas.js';
-import { createVerification } from './create-verification.js';
+import { createVerification, requireAllowedProvider } from './create-verification.js';
 import { activeTemplates, templateNotFound } from './templates.js';
 
 const PROVIDER = 'idmeta';
 
-export async function createIdCheck(deps: AppDeps, request: { tenantId: string; body: VerifyByIdBody; idempotencyKey: string | null }): Promise<Verification> {
+export async function createIdCheck(deps: AppDeps, request: { tenantId: string; allowedProviders: readonly string[] | null; body: VerifyByIdBody; idempotencyKey: string | null }): Promise<Verification> {
   const { body } = request;
+  requireAllowedProvider(request.allowedProviders, PROVIDER);
   if (!deps.providers.has(PROVIDER)) {
     throw new BadRequestError({ code: 'unknown_provider', detail: "Provider 'idmeta' is not available", action: 'ID checks run on IDmeta: configure IDMETA_API_KEY and IDMETA_WEBHOOK_SECRET.' });
   }
@@ -23,6 +24,7 @@ export async function createIdCheck(deps: AppDeps, request: { tenantId: string; 
   if (!template) throw templateNotFound(PROVIDER, `No active IDmeta template runs the ${check.label} check`);
   return createVerification(deps, {
     tenantId: request.tenantId,
+    allowedProviders: request.allowedProviders,
     idempotencyKey: request.idempotencyKey,
     body: {
       provider: PROVIDER,

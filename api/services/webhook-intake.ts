@@ -12,7 +12,7 @@ import type { AppDeps } from '../deps.js';
 import { BadRequestError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
 
 export interface IntakeResult {
-  /** stored: will be signalled; ignored: stored, carries no status; unmatched: no verification; duplicate: seen before. */
+  /** stored: will be signalled; ignored: stored, carries no status; unmatched: a status for no known verification; duplicate: seen before. */
   outcome: 'stored' | 'ignored' | 'unmatched' | 'duplicate';
   /** Set when the event belongs to a verification and should be signalled. */
   delivery: PendingDelivery | null;
@@ -74,7 +74,7 @@ async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: Normali
   const verificationId = await matchVerification(deps, provider, parsed);
   // The id is ours before the insert: the stored event (what the sweeper re-sends) names its row.
   const id = randomUUID();
-  const event = verificationId ? toProviderEvent(provider, parsed, id) : null;
+  const event = toProviderEvent(provider, parsed, id);
   const storedEvent = event && storableJson(event);
   const [stored] = await deps.database.db
     .insert(webhookEvents)
@@ -89,17 +89,19 @@ async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: Normali
       payload: storablePayload(rawBody),
       event: storedEvent ? { ...storedEvent } : null,
       signatureValid: true,
-      outcome: verificationId && parsed.status ? 'received' : verificationId ? 'ignored' : 'unmatched',
+      outcome: parsed.status === null ? 'ignored' : verificationId ? 'received' : 'unmatched',
       correlationId,
     })
     .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
     .returning({ id: webhookEvents.id });
   if (!stored) return { outcome: 'duplicate', delivery: null };
+  // An event that carries no status (an event type we do not handle) is ignored, matched or not.
+  if (!storedEvent) return { outcome: 'ignored', delivery: null };
   if (!verificationId) {
     deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
     return { outcome: 'unmatched', delivery: null };
   }
-  return storedEvent ? { outcome: 'stored', delivery: { webhookEventId: id, verificationId, event: storedEvent } } : { outcome: 'ignored', delivery: null };
+  return { outcome: 'stored', delivery: { webhookEventId: id, verificationId, event: storedEvent } };
 }
 
 /** The signal payload: no document data, only what ordering and dedupe need. Null when the event carries no status. */

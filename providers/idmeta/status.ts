@@ -1,4 +1,5 @@
 import type { VerificationStatus } from '../../domain/verification.js';
+import { ownEntry } from '../lookup.js';
 
 // IDmeta "Trust Validation" statuses (docs: resources/verification-status-types) and the unified
 // status each stands for. The raw name (`status_message` style) is what we keep as providerStatus.
@@ -80,7 +81,7 @@ export function readIdmetaRequestStatus(value: unknown): IdmetaRequestStatus | n
   if (typeof value === 'string') {
     const trimmed = value.trim().toUpperCase();
     if (trimmed === '0' || trimmed === '1' || trimmed === '2') return Number(trimmed) as IdmetaRequestStatus;
-    return REQUEST_STATUS_NAMES[trimmed] ?? null;
+    return ownEntry(REQUEST_STATUS_NAMES, trimmed) ?? null;
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import type { DocumentData } from '../../domain/verification.js';
 import { isJsonObject, readIncluded, readResource, readText, type JsonApiResource, type JsonObject } from './jsonapi.js';
+import { ownEntry } from '../lookup.js';
 
 // Document data lives in `included[]`, not in the inquiry's `fields` (those are form inputs):
 // seed 000 learned this the hard way when every stored document field came out null.
@@ -41,7 +42,7 @@ export function extractPersonaDocument(inquiryDocument: unknown): DocumentData |
     readText(fieldValue(fields, 'selected-country-code'));
 
   return {
-    type: idClass === null ? null : (DOCUMENT_TYPE_BY_ID_CLASS[idClass] ?? idClass),
+    type: idClass === null ? null : (ownEntry(DOCUMENT_TYPE_BY_ID_CLASS, idClass) ?? idClass),
     idClass,
     number: readText(attributes['identification-number']),
     expiresAt: readText(attributes['expiration-date']),

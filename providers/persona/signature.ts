@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WebhookSignatureError } from '../errors.js';
+import { requireFewSignatures } from '../signature-limits.js';
 
 // Persona-Signature: `t=<unix>,v1=<hex>`; while a secret rotates Persona sends one such set per
 // secret, space-separated. v1 = hex HMAC-SHA256(secret as given, `${t}.${rawBody}`).
@@ -24,6 +25,10 @@ interface SignatureSet {
 }
 
 const UNIX_SECONDS = /^\d{1,12}$/;
+// Persona signs every set of one delivery at one moment; two allow for a second boundary. Each
+// distinct timestamp costs an HMAC of the whole body per secret, so a forged header with many
+// would cost many.
+const MAX_DISTINCT_TIMESTAMPS = 2;
 const HEX = /^(?:[0-9a-f]{2})+$/i;
 
 /** Throws WebhookSignatureError unless some set in the header is a valid, timely signature of the body. */
@@ -44,13 +49,20 @@ export function verifyPersonaSignature(input: VerifyPersonaSignatureInput): void
     throw new WebhookSignatureError(`Persona-Signature timestamp is ${direction}; tolerance is ${tolerance} s`);
   }
 
-  const matches = timely.some((set) =>
+  // One HMAC per distinct timestamp per secret, however many sets share that timestamp.
+  const matches = [...signaturesByTimestamp(timely)].some(([timestamp, signatures]) =>
     secrets.some((secret) => {
-      const expected = hmac(secret, set.timestamp, input.rawBody);
-      return set.signatures.some((given) => given.length === expected.length && timingSafeEqual(given, expected));
+      const expected = hmac(secret, timestamp, input.rawBody);
+      return signatures.some((given) => given.length === expected.length && timingSafeEqual(given, expected));
     }),
   );
   if (!matches) throw new WebhookSignatureError('Persona-Signature does not match the body for any configured secret');
+}
+
+function signaturesByTimestamp(sets: SignatureSet[]): Map<number, Buffer[]> {
+  const byTimestamp = new Map<number, Buffer[]>();
+  for (const set of sets) byTimestamp.set(set.timestamp, [...(byTimestamp.get(set.timestamp) ?? []), ...set.signatures]);
+  return byTimestamp;
 }
 
 function hmac(secret: string, timestamp: number, rawBody: Buffer | string): Buffer {
@@ -62,7 +74,13 @@ function parseSignatureHeader(header: string | null | undefined): SignatureSet[]
   if (header === null || header === undefined) throw new WebhookSignatureError('Persona-Signature header is missing');
   const rawSets = header.trim().split(/\s+/).filter((set) => set !== '');
   if (rawSets.length === 0) throw new WebhookSignatureError('Persona-Signature header is empty');
-  return rawSets.map((rawSet, index) => parseSignatureSet(rawSet, rawSets.length > 1 ? ` (set ${index + 1})` : ''));
+  requireFewSignatures('Persona-Signature', rawSets.length, 'signature sets');
+  const sets = rawSets.map((rawSet, index) => parseSignatureSet(rawSet, rawSets.length > 1 ? ` (set ${index + 1})` : ''));
+  const timestamps = new Set(sets.map((set) => set.timestamp)).size;
+  if (timestamps > MAX_DISTINCT_TIMESTAMPS) {
+    throw new WebhookSignatureError(`Persona-Signature carries ${timestamps} different timestamps; at most ${MAX_DISTINCT_TIMESTAMPS} are considered`);
+  }
+  return sets;
 }
 
 function parseSignatureSet(rawSet: string, where: string): SignatureSet {

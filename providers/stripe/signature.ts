@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { WebhookSignatureError } from '../errors.js';
+import { requireFewSignatures } from '../signature-limits.js';
 
 // Stripe-Signature: `t=<unix>,v1=<hex>[,v1=…]` (v0 is ignored); v1 = hex HMAC-SHA256(the
 // `whsec_…` string as given, `${t}.${rawBody}`). The official package does the HMAC and the
@@ -34,8 +35,10 @@ export function verifyStripeSignature(input: VerifyStripeSignatureInput): void {
   const now = input.now ?? new Date();
   const tolerance = input.toleranceSeconds ?? STRIPE_TOLERANCE_SECONDS;
   const timestamp = headerTimestamp(header);
+  // Bounded before the package sees it: it compares every v1 it is given.
+  requireFewSignatures('Stripe-Signature', headerItems(header).filter(([key]) => key === 'v1').length, 'signatures');
   // Both directions are checked before any HMAC, so a replayed header learns nothing about its
-  // signature and the answer does not depend on which secret happens to match. constructEvent
+  // signature and the answer does not depend on which secret happens to match. verifyHeader
   // checks the age again (same tolerance); the future is ours alone.
   const skew = Math.floor(now.getTime() / 1000) - timestamp;
   if (skew > tolerance) throw new WebhookSignatureError(`Stripe-Signature timestamp is ${skew} s old; tolerance is ${tolerance} s`);
@@ -43,7 +46,7 @@ export function verifyStripeSignature(input: VerifyStripeSignatureInput): void {
 
   let failure: string | null = null;
   for (const secret of secrets) {
-    failure = tryConstructEvent(input.rawBody, header, secret, tolerance, now);
+    failure = tryVerifyHeader(input.rawBody, header, secret, tolerance, now);
     if (failure === null) return;
   }
   throw new WebhookSignatureError(failure ?? 'Stripe-Signature could not be verified');
@@ -55,27 +58,31 @@ export function verifyStripeSignature(input: VerifyStripeSignatureInput): void {
  * on the first.
  */
 function headerTimestamp(header: string): number {
-  const values = header.split(',').flatMap((item) => {
-    const [key, value] = item.split('=');
-    return key === 't' ? [value ?? ''] : [];
-  });
+  const values = headerItems(header).flatMap(([key, value]) => (key === 't' ? [value ?? ''] : []));
   if (values.length !== 1 || !UNIX_SECONDS.test(values[0]!)) {
     throw new WebhookSignatureError('Stripe-Signature is malformed: expected exactly one t=<unix seconds>');
   }
   return Number(values[0]);
 }
 
+/** `key=value` items split exactly as the package splits them (`,` then `=`). */
+function headerItems(header: string): [string, string | undefined][] {
+  return header.split(',').map((item) => {
+    const [key = '', value] = item.split('=');
+    return [key, value];
+  });
+}
+
 /** null when this secret verifies the header; else why not, in words that never include the secret or body. */
-function tryConstructEvent(rawBody: Buffer | string, header: string, secret: string, tolerance: number, now: Date): string | null {
+function tryVerifyHeader(rawBody: Buffer | string, header: string, secret: string, tolerance: number, now: Date): string | null {
   try {
-    // Called on the static object: `constructEvent` reads `this.signature`, so it must not be detached.
-    Stripe.webhooks.constructEvent(rawBody, header, secret, tolerance, undefined, now.getTime());
+    // The package's own check, without constructEvent's JSON parse: parsing is parseStripeWebhook's
+    // job (a thin v2 event or a body that is not JSON is authentic all the same). Called as a
+    // method: verifyHeader reads `this.EXPECTED_SCHEME`.
+    Stripe.webhooks.signature!.verifyHeader(rawBody, header, secret, tolerance, undefined, now.getTime());
     return null;
   } catch (error) {
     if (error instanceof Stripe.errors.StripeSignatureVerificationError) return describe(error.message, tolerance);
-    // constructEvent parses the JSON only after the signature and timestamp passed: the body is
-    // authentic but not JSON, which the parser reports as malformed (400), not as forged (401).
-    if (error instanceof SyntaxError) return null;
     return `Stripe-Signature could not be verified: ${error instanceof Error ? error.message : String(error)}`;
   }
 }

@@ -1,7 +1,7 @@
 import { MalformedWebhookError } from '../errors.js';
 import type { NormalizedWebhook } from '../types.js';
 import { readStripeAccount } from './account-state.js';
-import { isJsonObject, readText } from './json.js';
+import { isJsonObject, readText, type JsonObject } from './json.js';
 
 // Stripe event: { id: "evt_…", object: "event", type, created: <unix s>, account?: "acct_…",
 // data: { object, previous_attributes? } }. `account.updated` carries the account's state;
@@ -10,6 +10,12 @@ import { isJsonObject, readText } from './json.js';
 
 export const STRIPE_ACCOUNT_UPDATED = 'account.updated';
 export const STRIPE_ACCOUNT_DEAUTHORIZED = 'account.application.deauthorized';
+/**
+ * A thin event notification (event destinations, API v2): `{ id, object: "v2.core.event", type,
+ * created: ISO 8601, related_object?, context?: "acct_…" }`, signed like any other. None carries a
+ * state we act on, so each is stored and ignored; a 4xx would have Stripe retry it for 3 days.
+ */
+export const STRIPE_THIN_EVENT = 'v2.core.event';
 
 // We create accounts with metadata.verification_id = our verification id (a UUID). Accounts made
 // elsewhere (the dashboard, another integration) may carry anything there.
@@ -23,6 +29,7 @@ export function parseStripeWebhook(rawBody: Buffer): NormalizedWebhook {
   if (providerEventId === null) throw new MalformedWebhookError('Stripe webhook has no event id');
   const eventType = readText(event.type);
   if (eventType === null) throw new MalformedWebhookError(`Stripe event ${providerEventId} has no type`);
+  if (event.object === STRIPE_THIN_EVENT) return parseThinEvent(event, providerEventId, eventType);
   // Events are ordered by `created`, never by arrival, so an event without it is unusable.
   const created = event.created;
   if (typeof created !== 'number' || !Number.isSafeInteger(created) || created <= 0) {
@@ -63,6 +70,23 @@ export function parseStripeWebhook(rawBody: Buffer): NormalizedWebhook {
     providerStatus: account.state,
     status: account.status,
     reasons: account.reasons,
+  };
+}
+
+function parseThinEvent(event: JsonObject, providerEventId: string, eventType: string): NormalizedWebhook {
+  const created = readText(event.created);
+  const occurredAt = created === null ? NaN : Date.parse(created);
+  if (Number.isNaN(occurredAt)) throw new MalformedWebhookError(`Stripe thin event ${providerEventId} has no valid created time`);
+  return {
+    providerEventId,
+    eventType,
+    occurredAt: new Date(occurredAt).toISOString(),
+    verificationId: null,
+    providerRef: accountIdOf(event.context),
+    providerStatus: null,
+    status: null,
+    reasons: [],
+    document: null,
   };
 }
 

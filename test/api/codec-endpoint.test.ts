@@ -1,16 +1,11 @@
 // The codec endpoint (/codec/encode, /codec/decode): Temporal's codec server protocol, the
 // operator token, CORS for the Web UI, and when it is open, closed or off.
 import { randomBytes } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import t, { type Test } from 'tap';
-import { buildApp } from '../../api/app.js';
-import { parseEnv, timersFromEnv } from '../../config/env.js';
+import t from 'tap';
 import { EncryptionCodec, payloadToJson } from '../../runtime/codec.js';
-import { providersFromEnv } from '../../runtime/providers.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { buildTestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { TEST_API_KEY } from '../helpers/stack.js';
 import { ensureDevTenant } from '../../api/services/tenants.js';
 
@@ -19,16 +14,6 @@ const UI = 'http://localhost:8233';
 const json = { 'content-type': 'application/json' };
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-async function appWith(t: Pick<Test, 'teardown'>, db: TestDatabase, vars: Record<string, string>): Promise<FastifyInstance> {
-  const env = parseEnv({ NODE_ENV: 'test', DATABASE_URL: db.url, ...vars });
-  // No Temporal call is made by the codec routes: a lazy connection that never connects.
-  const connection = Connection.lazy({ address: '127.0.0.1:1' });
-  t.teardown(() => connection.close());
-  const app = await buildApp({ env, database: db.handle, temporal: new Client({ connection }), providers: providersFromEnv(env), timers: timersFromEnv(env), logger: pino({ level: 'silent' }), defaultTemplates: {} });
-  t.teardown(() => app.close());
-  return app;
-}
-
 const samplePayloads = () => ({ payloads: [payloadToJson(defaultPayloadConverter.toPayload({ applicant: 'Ada Example' })), payloadToJson(defaultPayloadConverter.toPayload(null))] });
 
 t.test('codec endpoint', async (t) => {
@@ -36,7 +21,7 @@ t.test('codec endpoint', async (t) => {
   await ensureDevTenant(db.db, TEST_API_KEY);
 
   t.test('with CODEC_AUTH_TOKEN: the token is required; encode then decode round-trips', async (t) => {
-    const app = await appWith(t, db, { CODEC_AUTH_TOKEN: TOKEN });
+    const app = await buildTestApp(t, db, { CODEC_AUTH_TOKEN: TOKEN });
     const missing = await app.inject({ method: 'POST', url: '/codec/decode', headers: json, payload: samplePayloads() });
     t.equal(missing.statusCode, 401);
     t.match(missing.json(), { code: 'missing_codec_token', action: /Bearer/ });
@@ -60,7 +45,7 @@ t.test('codec endpoint', async (t) => {
   });
 
   t.test('a payload under a key not in the ring: 422 naming the key', async (t) => {
-    const app = await appWith(t, db, { CODEC_AUTH_TOKEN: TOKEN });
+    const app = await buildTestApp(t, db, { CODEC_AUTH_TOKEN: TOKEN });
     const [foreign] = await new EncryptionCodec([{ id: 'retired-2024', key: randomBytes(32) }]).encode([defaultPayloadConverter.toPayload('x')]);
     const res = await app.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: `Bearer ${TOKEN}` }, payload: { payloads: [payloadToJson(foreign!)] } });
     t.equal(res.statusCode, 422);
@@ -70,7 +55,7 @@ t.test('codec endpoint', async (t) => {
   });
 
   t.test('CORS: the Web UI origin gets its preflight (x-namespace, authorization) and readable answers; others do not', async (t) => {
-    const app = await appWith(t, db, { CODEC_AUTH_TOKEN: TOKEN });
+    const app = await buildTestApp(t, db, { CODEC_AUTH_TOKEN: TOKEN });
     const preflight = await app.inject({
       method: 'OPTIONS',
       url: '/codec/decode',
@@ -93,31 +78,31 @@ t.test('codec endpoint', async (t) => {
     t.equal(ok.headers['access-control-allow-origin'], 'http://127.0.0.1:8233');
     t.match(ok.headers.vary, /Origin/);
 
-    const custom = await appWith(t, db, { CODEC_AUTH_TOKEN: TOKEN, CODEC_CORS_ORIGINS: 'https://temporal-ui.internal.example' });
+    const custom = await buildTestApp(t, db, { CODEC_AUTH_TOKEN: TOKEN, CODEC_CORS_ORIGINS: 'https://temporal-ui.internal.example' });
     const fromCustom = await custom.inject({ method: 'OPTIONS', url: '/codec/encode', headers: { origin: 'https://temporal-ui.internal.example', 'access-control-request-method': 'POST' } });
     t.equal(fromCustom.headers['access-control-allow-origin'], 'https://temporal-ui.internal.example');
     t.equal((await custom.inject({ method: 'OPTIONS', url: '/codec/encode', headers: { origin: UI } })).statusCode, 403, 'the defaults are replaced');
   });
 
   t.test('without a token: open only with the public dev key; off in production and with real keys', async (t) => {
-    const dev = await appWith(t, db, {});
+    const dev = await buildTestApp(t, db, {});
     const open = await dev.inject({ method: 'POST', url: '/codec/encode', headers: json, payload: samplePayloads() });
     t.equal(open.statusCode, 200, 'development with the built-in dev key: the UI of npm run dev decodes without a token');
 
     const keys = `k1:${randomBytes(32).toString('base64')}`;
-    const realKeys = await appWith(t, db, { PAYLOAD_ENCRYPTION_KEYS: keys });
+    const realKeys = await buildTestApp(t, db, { PAYLOAD_ENCRYPTION_KEYS: keys });
     const closed = await realKeys.inject({ method: 'POST', url: '/codec/decode', headers: json, payload: samplePayloads() });
     t.equal(closed.statusCode, 403);
     t.match(closed.json(), { code: 'codec_disabled', action: /CODEC_AUTH_TOKEN/ });
 
-    const production = await appWith(t, db, { NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys });
+    const production = await buildTestApp(t, db, { NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys });
     const off = await production.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: `Bearer ${TEST_API_KEY}` }, payload: samplePayloads() });
     t.equal(off.statusCode, 403);
     t.match(off.json(), { code: 'codec_disabled' });
   });
 
   t.test('the routes are in the OpenAPI document', async (t) => {
-    const app = await appWith(t, db, { CODEC_AUTH_TOKEN: TOKEN });
+    const app = await buildTestApp(t, db, { CODEC_AUTH_TOKEN: TOKEN });
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     t.ok(doc.paths['/codec/decode']?.post);
     t.ok(doc.paths['/codec/encode']?.post);

@@ -1,4 +1,5 @@
-// `npm run tenants`: create prints the key once, list shows it by prefix, revoke disables it.
+// `npm run tenants`: create prints the key once, list shows it by prefix, revoke disables it,
+// --providers / set-providers restrict the providers a tenant may use.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -22,6 +23,17 @@ t.test('tenants CLI', async (t) => {
 
   t.same(JSON.parse((await cli('revoke', acme!.keyPrefix)).stdout), { revoked: 1 });
   t.equal(await tenantForApiKey(db, created.apiKey), null, 'a revoked key no longer authenticates');
+
+  const restricted = JSON.parse((await cli('create', 'persona-shop', '--providers', 'persona,smileid')).stdout) as { apiKey: string };
+  t.match(await tenantForApiKey(db, restricted.apiKey), { name: 'persona-shop', allowedProviders: ['persona', 'smileid'] }, 'create --providers stores the list');
+  t.same(JSON.parse((await cli('set-providers', 'persona-shop', 'stripe')).stdout), { name: 'persona-shop', allowedProviders: ['stripe'] });
+  t.match(await tenantForApiKey(db, restricted.apiKey), { allowedProviders: ['stripe'] }, 'set-providers replaces the list');
+  t.same(JSON.parse((await cli('set-providers', 'persona-shop', 'all')).stdout), { name: 'persona-shop', allowedProviders: null });
+  t.match(await tenantForApiKey(db, restricted.apiKey), { allowedProviders: null }, "'all' lifts the restriction");
+  const unknown = await cli('set-providers', 'persona-shop', 'persona,acme').then(() => null, (err: { code: number; stderr: string }) => err);
+  t.match(unknown, { code: 2, stderr: /unknown provider 'acme'/ }, 'an unknown provider name is refused');
+  const missing = await cli('set-providers', 'nobody', 'persona').then(() => null, (err: { code: number; stderr: string }) => err);
+  t.match(missing, { code: 1, stderr: /no tenant named 'nobody'/ });
 
   const usage = await cli('frobnicate').then(() => null, (err: { code: number; stderr: string }) => err);
   t.match(usage, { code: 2, stderr: /usage: npm run tenants/ });

@@ -9,11 +9,16 @@ import proto from '@temporalio/proto';
 import type { Payload } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import t from 'tap';
+import { sql } from 'drizzle-orm';
 import { verificationDocuments, webhookEvents } from '../../db/schema/index.js';
+import { createIdmetaClient } from '../../providers/idmeta/client.js';
 import { getPayloadCodec } from '../../runtime/codec.js';
 import { createLogger } from '../../runtime/logger.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
+import { buildTestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { signPersona } from '../helpers/persona-webhooks.js';
-import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
+import { PERSONA_SECRETS, TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
 
 const MARK = `Zq7canary${randomBytes(5).toString('hex')}`;
 const canary = {
@@ -96,7 +101,8 @@ function personaEvent(input: { inquiryId: string; verificationId: string; status
   });
 }
 
-t.test('privacy canary: no personal data in Temporal, logs or error bodies', async (t) => {
+/** The production logger (redaction and serializers included), at its most verbose, into an array of lines. */
+function capturingLogger() {
   const logLines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -104,8 +110,40 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
       done();
     },
   });
-  // The production logger (redaction and request serializer included), at its most verbose.
-  const logger = createLogger({ LOG_LEVEL: 'trace' }, 'veriflow', sink);
+  return { logLines, logger: createLogger({ LOG_LEVEL: 'trace' }, 'veriflow', sink) };
+}
+
+t.test('privacy canary: failed stores and failed provider calls are logged without their data', async (t) => {
+  const { logLines, logger } = capturingLogger();
+  const db = await createTestDatabase(t);
+  const app = await buildTestApp(t, db, { PERSONA_API_KEY: PERSONA_SECRETS.apiKey, PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret }, logger);
+
+  // Every insert into webhook_events now fails in Postgres: drizzle's DrizzleQueryError carries
+  // each bound value (the whole payload) and Postgres's own error the failing row.
+  await db.db.execute(sql`alter table webhook_events add constraint privacy_canary_refuses check (false) not valid`);
+  const body = personaEvent({ inquiryId: 'inq_canary', verificationId: '00000000-0000-4000-8000-000000000000', status: 'approved', name: 'inquiry.approved', withDocument: true });
+  const stored = await app.inject({ method: 'POST', url: '/webhooks/persona', headers: { 'content-type': 'application/json', 'persona-signature': signPersona(body) }, payload: body });
+  t.equal(stored.statusCode, 503, 'the store failed');
+  t.equal(countHits(stored.body), 0, 'no canary in the 503 body');
+  const storeFailure = logLines.map((line) => JSON.parse(line) as { msg?: string; err?: { type?: string; message?: string } }).find((e) => e.msg === 'webhook could not be stored');
+  t.match(storeFailure?.err, { type: 'DrizzleQueryError', message: /insert into "webhook_events"/ }, 'positive control: the failed insert is logged, with its query');
+
+  // A provider call carrying an applicant's personal data (an IDmeta ID check) that cannot connect.
+  const closedPort = await pickFreePort();
+  const idmeta = createIdmetaClient({ apiUrl: `http://127.0.0.1:${closedPort}`, apiKey: 'idmeta_key' });
+  const step = { key: 'philippines/prc', name: 'PRC licence check' };
+  const applicant = { firstName: canary.first, lastName: canary.last, dateOfBirth: '1990-01-01', idNumber: canary.document };
+  const callFailure = await idmeta.runStep({ providerRef: '1234', templateId: '306', step, stepIndex: 0, idempotencyKey: 'step-0', applicant }).then(() => null, (err: unknown) => err);
+  t.ok(callFailure instanceof Error, 'the provider call failed');
+  logger.error({ err: callFailure }, 'provider step failed');
+
+  const leaks = logLines.filter((line) => countHits(line) > 0);
+  for (const line of leaks) t.comment(`leak in log: ${line.slice(0, 600)}`);
+  t.equal(leaks.length, 0, `no canary in ${logLines.length} log lines`);
+});
+
+t.test('privacy canary: no personal data in Temporal, logs or error bodies', async (t) => {
+  const { logLines, logger } = capturingLogger();
   const stack = await startStack(t, { logger });
 
   const errorBodies: { what: string; status: number; body: string }[] = [];

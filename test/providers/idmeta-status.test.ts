@@ -49,4 +49,5 @@ t.test('request status codes: 0 pending, 1 success, 2 failed, and their names', 
   t.equal(readIdmetaRequestStatus('2'), 2);
   t.equal(readIdmetaRequestStatus(3), null);
   t.equal(readIdmetaRequestStatus(undefined), null);
+  for (const name of ['__proto__', 'constructor', 'valueOf']) t.equal(readIdmetaRequestStatus(name), null, `${name} is not a status`);
 });

@@ -73,6 +73,10 @@ t.test('id-class mapping: id, pp, dl normalized; others kept raw', async (tt) =>
   tt.match(typeFor('dl'), { type: 'driving_license', idClass: 'dl' });
   tt.match(typeFor('umid'), { type: 'umid', idClass: 'umid' });
   tt.match(typeFor(null), { type: null, idClass: null });
+  // Keys of Object.prototype are provider text like any other, never the prototype's members.
+  for (const idClass of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    tt.equal(typeFor(idClass)?.type, idClass, `id-class ${idClass} is kept raw`);
+  }
 });
 
 t.test('country falls back to issuing-country, then the selected country field', async (tt) => {
