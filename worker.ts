@@ -6,7 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { parseEnv, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
+import { InvalidConfigError, parseEnv, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { ProviderRegistry } from './providers/index.js';
@@ -145,7 +145,8 @@ function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Ser
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err: unknown) => {
-    console.error(err);
+    // A configuration error is for the operator: its one line says what to set, a stack adds nothing.
+    console.error(err instanceof InvalidConfigError ? err.message : err);
     process.exit(1);
   });
 }

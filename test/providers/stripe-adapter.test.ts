@@ -83,7 +83,7 @@ t.test('environment: stripe is configured by its key and secret; links use PUBLI
   tt.throws(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' }), InvalidConfigError, 'production with stripe needs a link secret');
   tt.throws(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' }), /VERIFLOW_LINK_SECRET/);
   // Production also requires payload encryption keys (runtime/codec.ts).
-  const keys = { PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}` };
-  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', VERIFLOW_LINK_SECRET: 'long-random', ...keys }));
+  const keys = { PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}`, DATABASE_URL: 'postgres://db/veriflow', PUBLIC_BASE_URL: 'https://vf.example' };
+  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_live', VERIFLOW_LINK_SECRET: 'long-random', ...keys }));
   tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', ...keys }), 'not needed without stripe');
 });

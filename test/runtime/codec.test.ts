@@ -89,7 +89,7 @@ t.test('key ring from PAYLOAD_ENCRYPTION_KEYS', async (t) => {
   t.throws(() => parseEnv({ PAYLOAD_ENCRYPTION_KEYS: `a:${v1.key.toString('base64')},a:${v2.key.toString('base64')}` }), /'a' appears twice/);
   t.throws(() => parseEnv({ PAYLOAD_ENCRYPTION_KEYS: 'no-colon-here' }), /PAYLOAD_ENCRYPTION_KEYS/);
   t.throws(() => parseEnv({ NODE_ENV: 'production' }), /PAYLOAD_ENCRYPTION_KEYS: required in production/);
-  const production = parseEnv({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys });
+  const production = parseEnv({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys, DATABASE_URL: 'postgres://db/veriflow', PUBLIC_BASE_URL: 'https://vf.example' });
   t.equal(production.PAYLOAD_ENCRYPTION_KEYS, keys);
 });
 
