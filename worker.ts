@@ -14,6 +14,7 @@ import { getDataConverter } from './runtime/codec.js';
 import { createLogger } from './runtime/logger.js';
 import { mailerFromEnv } from './runtime/mailer.js';
 import { createMetrics, type Metrics } from './runtime/metrics.js';
+import { outboundPolicyFromEnv } from './runtime/outbound-address.js';
 import { providersFromEnv } from './runtime/providers.js';
 import { ensureTemplateSyncSchedule, templateProviders } from './runtime/schedules.js';
 import { connectClient, connectWorker } from './runtime/temporal.js';
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
     logger,
     metrics,
     mailer: mailerFromEnv(env),
+    outbound: outboundPolicyFromEnv(env),
     dataConverter: getDataConverter(env),
     tuning: workerTuningFromEnv(env),
   });

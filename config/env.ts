@@ -51,6 +51,8 @@ export const EnvSchema = Type.Object({
     pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*(,\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)*$',
     description: 'Outbound webhook retries: the wait before each retry, comma-separated; after the last the delivery is dead',
   }),
+  OUTBOUND_ALLOW_LOOPBACK: Type.Boolean({ default: false, description: 'Let outbound webhooks reach 127.0.0.0/8 and ::1 (local development; npm run dev sets it)' }),
+  OUTBOUND_ALLOWED_HOSTS: Optional('Comma-separated hostnames outbound webhooks may reach on private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); link-local, metadata and multicast stay refused'),
   SMTP_URL: Optional('smtp://user:pass@host:port (smtps:// for TLS) for applicant emails; unset → emailing the hosted link is unavailable (npm run dev: the local catcher)'),
   EMAIL_FROM: Type.String({ default: 'veriflow <no-reply@veriflow.local>', description: 'From address of applicant emails' }),
   RATE_LIMIT_MAX: Type.Integer({ default: 300, minimum: 1, description: 'Requests per API key per RATE_LIMIT_WINDOW on /v1/*' }),
