@@ -26,9 +26,18 @@ t.test('encode: ciphertext only, encoding binary/encrypted, the key id in metada
   t.same(defaultPayloadConverter.fromPayload(decoded!), { applicant: { name: SECRET } });
 });
 
-t.test('unencrypted payloads (written before encryption was on) pass through decode', async (t) => {
+t.test('unencrypted payloads (written before encryption was on) pass through decode outside production', async (t) => {
   const codec = new EncryptionCodec([v1]);
   const [decoded] = await codec.decode([plain()]);
+  t.same(defaultPayloadConverter.fromPayload(decoded!), { applicant: { name: SECRET } });
+  const development = getDataConverter({ NODE_ENV: 'development', PAYLOAD_ENCRYPTION_KEYS: `v1:${v1.key.toString('base64')}` }).payloadCodecs[0];
+  t.same(defaultPayloadConverter.fromPayload((await development.decode([plain()]))[0]!), { applicant: { name: SECRET } });
+});
+
+t.test('production refuses unencrypted payloads on decode, and still reads encrypted ones', async (t) => {
+  const production = getDataConverter({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: `v1:${v1.key.toString('base64')}` }).payloadCodecs[0];
+  await t.rejects(production.decode([plain()]), { name: 'ValueError', code: 'VF_PAYLOAD_NOT_ENCRYPTED', message: /unencrypted payload/ });
+  const [decoded] = await production.decode(await production.encode([plain()]));
   t.same(defaultPayloadConverter.fromPayload(decoded!), { applicant: { name: SECRET } });
 });
 
