@@ -113,6 +113,8 @@ export function failureConverterPath(): string {
 
 type KeyEnv = Pick<Env, 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'>;
 
+const keyConfigurationOf = (env: KeyEnv) => `${env.NODE_ENV}\u0000${env.PAYLOAD_ENCRYPTION_KEYS ?? ''}`;
+
 const converters = new Map<string, DataConverter & { payloadCodecs: [EncryptionCodec] }>();
 
 function keyEnvFromProcess(): KeyEnv {
@@ -129,7 +131,7 @@ function keyEnvFromProcess(): KeyEnv {
  * that routes error messages through it. Memoised per key configuration.
  */
 export function getDataConverter(env: KeyEnv = keyEnvFromProcess()): DataConverter & { payloadCodecs: [EncryptionCodec] } {
-  const cacheKey = `${env.NODE_ENV}\u0000${env.PAYLOAD_ENCRYPTION_KEYS ?? ''}`;
+  const cacheKey = keyConfigurationOf(env);
   let converter = converters.get(cacheKey);
   if (!converter) {
     converter = { payloadCodecs: [new EncryptionCodec(payloadKeyRing(env), { requireEncryption: env.NODE_ENV === 'production' })], failureConverterPath: failureConverterPath() };
@@ -138,9 +140,21 @@ export function getDataConverter(env: KeyEnv = keyEnvFromProcess()): DataConvert
   return converter;
 }
 
-/** The codec of the process's data converter (the codec endpoint's encode/decode). */
-export function getPayloadCodec(env?: KeyEnv): EncryptionCodec {
-  return getDataConverter(env).payloadCodecs[0];
+const displayCodecs = new Map<string, EncryptionCodec>();
+
+/**
+ * The codec endpoint's encode/decode: the data converter's keys, but plaintext payloads are shown
+ * as stored (SDK bookkeeping such as local activity markers is never encrypted). Refusing them is
+ * the worker's job; the UI only displays.
+ */
+export function getPayloadCodec(env: KeyEnv = keyEnvFromProcess()): EncryptionCodec {
+  const cacheKey = keyConfigurationOf(env);
+  let codec = displayCodecs.get(cacheKey);
+  if (!codec) {
+    codec = new EncryptionCodec(payloadKeyRing(env));
+    displayCodecs.set(cacheKey, codec);
+  }
+  return codec;
 }
 
 /** A payload as the codec server protocol sends it: proto3 JSON, bytes as base64. */

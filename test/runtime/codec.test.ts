@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, METADATA_ENCODING_KEY, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import t from 'tap';
 import { InvalidConfigError, parseEnv, payloadKeyRing } from '../../config/env.js';
-import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID, PayloadDecryptionError, getDataConverter, payloadFromJson, payloadToJson } from '../../runtime/codec.js';
+import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID, PayloadDecryptionError, getDataConverter, getPayloadCodec, payloadFromJson, payloadToJson } from '../../runtime/codec.js';
 import { failureConverter } from '../../runtime/failure-converter.js';
 
 const SECRET = 'Zq7codecAnna Canaryson, passport ZQ7-000111';
@@ -39,6 +39,10 @@ t.test('production refuses unencrypted payloads on decode, and still reads encry
   await t.rejects(production.decode([plain()]), { name: 'ValueError', code: 'VF_PAYLOAD_NOT_ENCRYPTED', message: /unencrypted payload/ });
   const [decoded] = await production.decode(await production.encode([plain()]));
   t.same(defaultPayloadConverter.fromPayload(decoded!), { applicant: { name: SECRET } });
+  // The codec endpoint only displays: SDK bookkeeping stored in plaintext still shows in the UI.
+  const display = getPayloadCodec({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: `v1:${v1.key.toString('base64')}` });
+  t.same(defaultPayloadConverter.fromPayload((await display.decode([plain()]))[0]!), { applicant: { name: SECRET } });
+  t.same(defaultPayloadConverter.fromPayload((await display.decode(await production.encode([plain()])))[0]!), { applicant: { name: SECRET } });
 });
 
 t.test('rotation: the first key encrypts, every key in the ring decrypts; a retired key fails loudly, naming it', async (t) => {
