@@ -6,7 +6,7 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { parseEnv, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
+import { InvalidConfigError, parseEnv, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { ProviderRegistry } from './providers/index.js';
@@ -14,6 +14,7 @@ import { getDataConverter } from './runtime/codec.js';
 import { createLogger } from './runtime/logger.js';
 import { mailerFromEnv } from './runtime/mailer.js';
 import { createMetrics, type Metrics } from './runtime/metrics.js';
+import { outboundPolicyFromEnv } from './runtime/outbound-address.js';
 import { providersFromEnv } from './runtime/providers.js';
 import { ensureTemplateSyncSchedule, templateProviders } from './runtime/schedules.js';
 import { connectClient, connectWorker } from './runtime/temporal.js';
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     logger,
     metrics,
     mailer: mailerFromEnv(env),
+    outbound: outboundPolicyFromEnv(env),
     dataConverter: getDataConverter(env),
     tuning: workerTuningFromEnv(env),
   });
@@ -157,7 +159,8 @@ function serveMetrics(metrics: Metrics, host: string, port: number): Promise<Ser
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err: unknown) => {
-    console.error(err);
+    // A configuration error is for the operator: its one line says what to set, a stack adds nothing.
+    console.error(err instanceof InvalidConfigError ? err.message : err);
     process.exit(1);
   });
 }

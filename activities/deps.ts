@@ -3,6 +3,7 @@ import type { Database } from '../db/client.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { Mailer } from '../runtime/mailer.js';
+import type { OutboundPolicy } from '../runtime/outbound-address.js';
 import type { Metrics } from '../runtime/metrics.js';
 
 export interface ProviderLookup {
@@ -18,4 +19,6 @@ export interface ActivityDeps {
   metrics?: Metrics;
   /** Sends applicant emails (SMTP_URL); absent or null: emails are recorded as failed, nothing is sent. */
   mailer?: Mailer | null;
+  /** What outbound webhooks may reach (outboundPolicyFromEnv). */
+  outbound: OutboundPolicy;
 }

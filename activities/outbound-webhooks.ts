@@ -10,6 +10,8 @@ import type { Database } from '../db/client.js';
 import { verificationDocuments, verifications, webhookDeliveries, webhookEndpoints, type Verification } from '../db/schema/index.js';
 import { toVerificationSummaryJson } from '../db/verification-view.js';
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
+import { createOutboundAgent, OutboundAddressRefusedError } from '../runtime/outbound-agent.js';
+import { hostRefusal, schemeRefusal } from '../runtime/outbound-address.js';
 import { FailureType } from '../workflows/messages.js';
 import type { Effect } from '../workflows/state.js';
 import type { ActivityDeps } from './deps.js';
@@ -31,7 +33,18 @@ export interface WebhookEventRef {
 
 /** Receivers get 15 s (Standard Webhooks suggests 15–30 s) before an attempt counts as failed. */
 export const WEBHOOK_TIMEOUT_MS = 15_000;
-const MAX_ERROR_LENGTH = 500;
+/** A receiver's answer matters only by its status; more than this of its body is never read. */
+export const MAX_ANSWER_BYTES = 1024;
+
+// What a tenant sees of a failed attempt: the status code and one of these, never the receiver's
+// body or our socket errors (they would turn the endpoint into a probe of our network).
+export const DeliveryFailure = {
+  addressRefused: 'The endpoint address is not allowed (loopback, private, link-local or reserved)',
+  httpsRequired: 'The endpoint URL must use https',
+  timeout: `No response within ${WEBHOOK_TIMEOUT_MS / 1000} s`,
+  unreachable: 'Could not connect to the endpoint',
+  noEndpoint: 'No webhook endpoint is configured',
+} as const;
 
 /**
  * The events one recorded batch produces. `verification.created` comes with the first history
@@ -104,7 +117,8 @@ export interface AttemptWebhookRequest {
 
 export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'dead' | 'superseded';
 
-export function createOutboundWebhookActivities({ db, logger }: ActivityDeps) {
+export function createOutboundWebhookActivities({ db, logger, outbound }: ActivityDeps) {
+  const agent = createOutboundAgent(outbound);
   return {
     /**
      * One signed POST. A receiver's failure (non-2xx, timeout, refused connection) is an outcome,
@@ -126,30 +140,40 @@ export function createOutboundWebhookActivities({ db, logger }: ActivityDeps) {
       let statusCode: number | null = null;
       let error: string | null = null;
       if (found.url === null || found.secret === null) {
-        error = 'No webhook endpoint is configured';
+        error = DeliveryFailure.noEndpoint;
       } else {
-        const body = JSON.stringify(delivery.payload);
-        const signature = new Webhook(found.secret).sign(delivery.id, attemptedAt, body);
-        try {
-          const response = await request(found.url, {
-            method: 'POST',
-            body,
-            headers: {
-              'content-type': 'application/json',
-              'user-agent': 'veriflow-webhooks/1',
-              'webhook-id': delivery.id,
-              'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
-              'webhook-signature': signature,
-            },
-            headersTimeout: WEBHOOK_TIMEOUT_MS,
-            bodyTimeout: WEBHOOK_TIMEOUT_MS,
-            signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-          });
-          statusCode = response.statusCode;
-          const text = await response.body.text().catch(() => '');
-          if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}${text ? `: ${text.slice(0, 200)}` : ''}`;
-        } catch (err) {
-          error = describeNetworkError(err);
+        const url = new URL(found.url);
+        if (schemeRefusal(url, outbound) !== null) {
+          error = DeliveryFailure.httpsRequired;
+        } else if (hostRefusal(url, outbound) !== null) {
+          error = DeliveryFailure.addressRefused;
+        } else {
+          const body = JSON.stringify(delivery.payload);
+          const signature = new Webhook(found.secret).sign(delivery.id, attemptedAt, body);
+          try {
+            const response = await request(url, {
+              method: 'POST',
+              body,
+              dispatcher: agent,
+              headers: {
+                'content-type': 'application/json',
+                'user-agent': 'veriflow-webhooks/1',
+                'webhook-id': delivery.id,
+                'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)),
+                'webhook-signature': signature,
+              },
+              headersTimeout: WEBHOOK_TIMEOUT_MS,
+              bodyTimeout: WEBHOOK_TIMEOUT_MS,
+              signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+            });
+            statusCode = response.statusCode;
+            // Drained so the connection can be reused, or closed once the answer passes the limit.
+            await response.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => undefined);
+            if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+          } catch (err) {
+            error = failureReason(err);
+            logger.warn({ deliveryId: delivery.id, err: { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message } }, 'webhook endpoint unreachable');
+          }
         }
       }
 
@@ -161,7 +185,7 @@ export function createOutboundWebhookActivities({ db, logger }: ActivityDeps) {
           status: delivered ? 'succeeded' : outcome === 'dead' ? 'dead' : 'failed',
           attempts: sql`${webhookDeliveries.attempts} + 1`,
           lastStatusCode: statusCode,
-          lastError: error?.slice(0, MAX_ERROR_LENGTH) ?? null,
+          lastError: error,
           lastAttemptAt: attemptedAt,
           nextAttemptAt: outcome === 'retrying' ? new Date(Date.now() + input.retryInMs!) : null,
           deliveredAt: delivered ? new Date() : null,
@@ -176,10 +200,11 @@ export function createOutboundWebhookActivities({ db, logger }: ActivityDeps) {
   };
 }
 
-function describeNetworkError(err: unknown): string {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT') {
-    return `No response within ${WEBHOOK_TIMEOUT_MS / 1000} s`;
+function failureReason(err: unknown): string {
+  if (err instanceof OutboundAddressRefusedError) return DeliveryFailure.addressRefused;
+  const e = err as { name?: string; code?: string };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return DeliveryFailure.timeout;
   }
-  return `${e.code ?? e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+  return DeliveryFailure.unreachable;
 }

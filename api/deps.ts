@@ -10,6 +10,8 @@ import type { ProviderBehaviour, VerificationTimers } from '../workflows/message
 export interface ProviderDirectory {
   has(name: string): boolean;
   get(name: ProviderName): ProviderAdapter;
+  /** The configured providers (both of their credentials set). */
+  list(): ProviderName[];
 }
 
 /** What the HTTP app needs from the outside world; tests build it against real services. */

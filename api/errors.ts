@@ -100,3 +100,13 @@ export class MethodNotAllowedError extends ApiError {
   readonly code = 'method_not_allowed';
   readonly title = 'Method not allowed';
 }
+
+export class GoneError extends ApiError {
+  readonly status = 410;
+  readonly code: string;
+  readonly title = 'Gone';
+  constructor(options: ProblemOptions & { code: string }) {
+    super(options);
+    this.code = options.code;
+  }
+}

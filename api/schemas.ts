@@ -147,6 +147,7 @@ export const WebhookAck = Type.Object({ received: Type.Literal(true), duplicate:
 export const HealthBody = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   checks: Type.Optional(Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }))),
+  providers: Type.Optional(Type.Array(ProviderNameSchema, { description: 'The providers this API is configured for (API key and webhook secret both set)' })),
 });
 
 export const ListQuery = Type.Object(

@@ -1,7 +1,7 @@
 // Production API entry: connects to Postgres and an existing Temporal cluster, listens, and
 // closes gracefully (in-flight requests and background deliveries finish first).
 import { fileURLToPath } from 'node:url';
-import { parseEnv, timersFromEnv } from '../config/env.js';
+import { InvalidConfigError, parseEnv, timersFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { createLogger } from '../runtime/logger.js';
@@ -46,7 +46,8 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err: unknown) => {
-    console.error(err);
+    // A configuration error is for the operator: its one line says what to set, a stack adds nothing.
+    console.error(err instanceof InvalidConfigError ? err.message : err);
     process.exit(1);
   });
 }

@@ -53,6 +53,8 @@ export const EnvSchema = Type.Object({
     pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*(,\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)*$',
     description: 'Outbound webhook retries: the wait before each retry, comma-separated; after the last the delivery is dead',
   }),
+  OUTBOUND_ALLOW_LOOPBACK: Type.Boolean({ default: false, description: 'Let outbound webhooks reach 127.0.0.0/8 and ::1 (local development; npm run dev sets it)' }),
+  OUTBOUND_ALLOWED_HOSTS: Optional('Comma-separated hostnames outbound webhooks may reach on private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); link-local, metadata and multicast stay refused'),
   SMTP_URL: Optional('smtp://user:pass@host:port (smtps:// for TLS) for applicant emails; unset → emailing the hosted link is unavailable (npm run dev: the local catcher)'),
   EMAIL_FROM: Type.String({ default: 'veriflow <no-reply@veriflow.local>', description: 'From address of applicant emails' }),
   RATE_LIMIT_MAX: Type.Integer({ default: 300, minimum: 1, description: 'Requests per API key per RATE_LIMIT_WINDOW on /v1/*' }),
@@ -87,16 +89,40 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     const problems = [...Value.Errors(EnvSchema, value)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message}`);
     throw new InvalidConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}\nSee .env.example for every variable and its default.`);
   }
-  // The dev default would let anyone mint onboarding links for any verification id.
-  if (value.NODE_ENV === 'production' && value.STRIPE_SECRET_KEY && !value.VERIFLOW_LINK_SECRET) {
-    throw new InvalidConfigError('Invalid configuration:\n  VERIFLOW_LINK_SECRET: required in production when Stripe is configured (a long random string)\nSee .env.example for every variable and its default.');
-  }
-  // Production payloads must not be encrypted with a key that is in the source code.
-  if (value.NODE_ENV === 'production' && !value.PAYLOAD_ENCRYPTION_KEYS) {
-    throw new InvalidConfigError('Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes, e.g. `v1:$(openssl rand -base64 32)`)\nSee .env.example for every variable and its default.');
+  if (value.NODE_ENV === 'production') {
+    const problems = productionProblems(value);
+    if (problems.length > 0) throw new InvalidConfigError(problems.map((p) => `Invalid configuration: ${p}`).join('\n'));
   }
   payloadKeyRing(value);
   return value;
+}
+
+// A provider is configured by two variables; with one of them only it would be silently off.
+const PROVIDER_PAIRS: [string, keyof Env, keyof Env][] = [
+  ['Persona', 'PERSONA_API_KEY', 'PERSONA_WEBHOOK_SECRET'],
+  ['Stripe', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'],
+  ['SmileID', 'SMILEID_PARTNER_ID', 'SMILEID_API_KEY'],
+  ['IDmeta', 'IDMETA_API_KEY', 'IDMETA_WEBHOOK_SECRET'],
+];
+
+/**
+ * What production cannot run without, one line each (`VARIABLE: what to set`): the dev defaults
+ * behind these would fail later and quietly (an API on an embedded database the worker never
+ * sees, providers calling back 127.0.0.1, a provider that is off, payloads under a public key).
+ */
+function productionProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (postgres://user:password@host:5432/veriflow, the database API and worker share); the embedded PGlite is for npm run dev only');
+  if (!env.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production (the https:// URL providers and clients reach the API at, e.g. https://verify.example.com)');
+  for (const [provider, a, b] of PROVIDER_PAIRS) {
+    if (env[a] && !env[b]) problems.push(`${b}: required in production when ${a} is set (${provider} is configured by both; unset ${a} to turn ${provider} off)`);
+    if (env[b] && !env[a]) problems.push(`${a}: required in production when ${b} is set (${provider} is configured by both; unset ${b} to turn ${provider} off)`);
+  }
+  // The dev default would let anyone mint onboarding links for any verification id.
+  if (env.STRIPE_SECRET_KEY && !env.VERIFLOW_LINK_SECRET) problems.push('VERIFLOW_LINK_SECRET: required in production when Stripe is configured (a long random string, e.g. `openssl rand -base64 32`)');
+  // Production payloads must not be encrypted with a key that is in the source code.
+  if (!env.PAYLOAD_ENCRYPTION_KEYS) problems.push('PAYLOAD_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes, e.g. `v1:$(openssl rand -base64 32)`)');
+  return problems;
 }
 
 export interface VerificationTimersConfig {

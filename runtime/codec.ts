@@ -17,7 +17,7 @@ const TAG_BYTES = 16;
 const PayloadMessage = proto.temporal.api.common.v1.Payload;
 
 export class PayloadDecryptionError extends ValueError {
-  readonly code: 'VF_PAYLOAD_KEY_UNKNOWN' | 'VF_PAYLOAD_UNDECRYPTABLE';
+  readonly code: 'VF_PAYLOAD_KEY_UNKNOWN' | 'VF_PAYLOAD_UNDECRYPTABLE' | 'VF_PAYLOAD_NOT_ENCRYPTED';
   constructor(code: PayloadDecryptionError['code'], message: string) {
     super(message);
     this.code = code;
@@ -32,9 +32,14 @@ export class PayloadDecryptionError extends ValueError {
 export class EncryptionCodec implements PayloadCodec {
   private readonly keys: Map<string, Buffer>;
   private readonly current: PayloadKey;
+  private readonly requireEncryption: boolean;
 
-  /** `ring[0]` encrypts; every key in the ring decrypts. */
-  constructor(ring: readonly PayloadKey[]) {
+  /**
+   * `ring[0]` encrypts; every key in the ring decrypts. `requireEncryption` (production) refuses
+   * plaintext payloads on decode: only holders of a key can then signal, update or start a workflow.
+   */
+  constructor(ring: readonly PayloadKey[], { requireEncryption = false }: { requireEncryption?: boolean } = {}) {
+    this.requireEncryption = requireEncryption;
     const [current] = ring;
     if (!current) throw new ValueError('The payload key ring is empty');
     for (const { id, key } of ring) if (key.length !== 32) throw new ValueError(`Payload key '${id}' is not 32 bytes`);
@@ -63,11 +68,18 @@ export class EncryptionCodec implements PayloadCodec {
     });
   }
 
-  /** Payloads that are not encrypted (written before encryption was on) pass through unchanged. */
+  /**
+   * Outside production, payloads that are not encrypted (written before encryption was on) pass
+   * through unchanged. In production they are refused: anyone who reaches the Temporal frontend
+   * could otherwise send `review: approved` past the API. The workflow task fails and retries.
+   */
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-      if (!encoding || Buffer.from(encoding).toString('utf8') !== ENCRYPTED_ENCODING) return payload;
+      if (!encoding || Buffer.from(encoding).toString('utf8') !== ENCRYPTED_ENCODING) {
+        if (!this.requireEncryption) return payload;
+        throw new PayloadDecryptionError('VF_PAYLOAD_NOT_ENCRYPTED', 'Refused an unencrypted payload: in production every payload must be encrypted with a key of PAYLOAD_ENCRYPTION_KEYS (send it through the veriflow API or a client using getDataConverter())');
+      }
       const keyIdBytes = payload.metadata?.[METADATA_KEY_ID];
       const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString('utf8') : '';
       const key = this.keys.get(keyId);
@@ -101,6 +113,8 @@ export function failureConverterPath(): string {
 
 type KeyEnv = Pick<Env, 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'>;
 
+const keyConfigurationOf = (env: KeyEnv) => `${env.NODE_ENV}\u0000${env.PAYLOAD_ENCRYPTION_KEYS ?? ''}`;
+
 const converters = new Map<string, DataConverter & { payloadCodecs: [EncryptionCodec] }>();
 
 function keyEnvFromProcess(): KeyEnv {
@@ -117,18 +131,30 @@ function keyEnvFromProcess(): KeyEnv {
  * that routes error messages through it. Memoised per key configuration.
  */
 export function getDataConverter(env: KeyEnv = keyEnvFromProcess()): DataConverter & { payloadCodecs: [EncryptionCodec] } {
-  const cacheKey = `${env.NODE_ENV}\u0000${env.PAYLOAD_ENCRYPTION_KEYS ?? ''}`;
+  const cacheKey = keyConfigurationOf(env);
   let converter = converters.get(cacheKey);
   if (!converter) {
-    converter = { payloadCodecs: [new EncryptionCodec(payloadKeyRing(env))], failureConverterPath: failureConverterPath() };
+    converter = { payloadCodecs: [new EncryptionCodec(payloadKeyRing(env), { requireEncryption: env.NODE_ENV === 'production' })], failureConverterPath: failureConverterPath() };
     converters.set(cacheKey, converter);
   }
   return converter;
 }
 
-/** The codec of the process's data converter (the codec endpoint's encode/decode). */
-export function getPayloadCodec(env?: KeyEnv): EncryptionCodec {
-  return getDataConverter(env).payloadCodecs[0];
+const displayCodecs = new Map<string, EncryptionCodec>();
+
+/**
+ * The codec endpoint's encode/decode: the data converter's keys, but plaintext payloads are shown
+ * as stored (SDK bookkeeping such as local activity markers is never encrypted). Refusing them is
+ * the worker's job; the UI only displays.
+ */
+export function getPayloadCodec(env: KeyEnv = keyEnvFromProcess()): EncryptionCodec {
+  const cacheKey = keyConfigurationOf(env);
+  let codec = displayCodecs.get(cacheKey);
+  if (!codec) {
+    codec = new EncryptionCodec(payloadKeyRing(env));
+    displayCodecs.set(cacheKey, codec);
+  }
+  return codec;
 }
 
 /** A payload as the codec server protocol sends it: proto3 JSON, bytes as base64. */

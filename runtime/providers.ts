@@ -1,7 +1,7 @@
 import { parseDuration } from '../config/duration.js';
 import { linkSecret, publicBaseUrl, type Env } from '../config/env.js';
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryConfig } from '../providers/index.js';
-import { stripeRefreshUrl, stripeReturnUrl } from '../providers/stripe/refresh-link.js';
+import { STRIPE_REFRESH_LINK_TTL_MS, stripeRefreshUrl, stripeReturnUrl } from '../providers/stripe/refresh-link.js';
 
 /** Which providers are configured follows from which credentials the environment holds. */
 export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
@@ -21,7 +21,7 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
       apiUrl: env.STRIPE_API_URL,
       secretKey: env.STRIPE_SECRET_KEY,
       webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
-      refreshUrl: (verificationId) => stripeRefreshUrl(baseUrl, secret, verificationId),
+      refreshUrl: (verificationId, accountId) => stripeRefreshUrl(baseUrl, secret, { verificationId, accountId, expiresAt: new Date(Date.now() + STRIPE_REFRESH_LINK_TTL_MS) }),
       returnUrl: (verificationId) => stripeReturnUrl(baseUrl, verificationId),
     };
   }

@@ -12,6 +12,7 @@ import { getDataConverter } from '../runtime/codec.js';
 import { createLogger } from '../runtime/logger.js';
 import { mailerFromEnv } from '../runtime/mailer.js';
 import { createMetrics } from '../runtime/metrics.js';
+import { outboundPolicyFromEnv } from '../runtime/outbound-address.js';
 import { providersFromEnv } from '../runtime/providers.js';
 import { ensureTemplateSyncSchedule, templateProviders } from '../runtime/schedules.js';
 import { connectClient, connectWorker } from '../runtime/temporal.js';
@@ -45,7 +46,7 @@ function step(message: string): void {
 async function main(): Promise<void> {
   const base = parseEnv();
   const sandboxUrl = `http://127.0.0.1:${base.SANDBOX_PORT}`;
-  const env = parseEnv({ PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, IDMETA_API_URL: sandboxUrl, SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_PORT}`, ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', ...process.env });
+  const env = parseEnv({ PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, IDMETA_API_URL: sandboxUrl, SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_PORT}`, OUTBOUND_ALLOW_LOOPBACK: 'true', ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', ...process.env });
   if (env.NODE_ENV === 'production') throw new Error('npm run dev is for development; it creates a dev tenant and a sandbox. Use api/server.ts and worker.ts in production.');
   const logger = createLogger(env);
   await mkdir(DATA_DIR, { recursive: true });
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     logger,
     metrics,
     mailer: mailerFromEnv(env),
+    outbound: outboundPolicyFromEnv(env),
     dataConverter: getDataConverter(env),
     tuning: workerTuningFromEnv(env),
   });

@@ -22,7 +22,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
     {
       schema: {
         summary: 'Database, Temporal and a worker polling the task queue are all reachable',
-        description: 'Each failing part is named in `checks`.',
+        description: 'Each failing part is named in `checks`; `providers` lists the configured providers.',
         tags: ['operations'],
         response: { 200: HealthBody, 503: HealthBody },
       },
@@ -41,7 +41,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
       ]);
       const checks = { database, temporal, worker };
       const ok = database.ok && temporal.ok && worker.ok;
-      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });
+      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks, providers: deps.providers.list() });
     },
   );
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../deps.js';
 import { NotFoundError } from '../errors.js';
+import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
 import { apiKeyAuth } from '../plugins/auth.js';
 import {
   WebhookDeliveryListQuery,
@@ -24,6 +25,7 @@ const EVENTS_DESCRIPTION =
 
 export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
+  const outbound = outboundPolicyFromEnv(deps.env);
   await app.register(apiKeyAuth, { db });
 
   app.put(
@@ -34,6 +36,8 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
         description:
           'One endpoint per tenant. The first PUT creates it (201) with a new signing secret; a later PUT replaces the URL (200) and ' +
           'keeps the secret, unless `rotateSecret: true` asks for a new one (the old one stops working at once). ' +
+          'Loopback, private, link-local, CGNAT, ULA, unspecified and multicast addresses are refused (400 `webhook_url_not_allowed`), ' +
+          'here and again on every delivery against the address the name resolves to; in production only https URLs are accepted. ' +
           EVENTS_DESCRIPTION,
         tags: ['webhooks'],
         body: WebhookEndpointBody,
@@ -41,7 +45,7 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
       },
     },
     async (request, reply) => {
-      const { endpoint, created } = await putEndpoint(db, request.tenant.id, request.body);
+      const { endpoint, created } = await putEndpoint(db, request.tenant.id, request.body, outbound);
       return reply.status(created ? 201 : 200).send(toEndpointJson(endpoint));
     },
   );

@@ -7,14 +7,17 @@ import { and, eq } from 'drizzle-orm';
 import { linkSecret } from '../../config/env.js';
 import { verifications } from '../../db/schema/index.js';
 import { ProviderRequestError } from '../../providers/errors.js';
+import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.js';
 import { STRIPE_REFRESH_PATH, STRIPE_RETURN_PATH, isValidStripeRefreshToken } from '../../providers/stripe/refresh-link.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { ConflictError, GoneError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import { problemResponses } from '../schemas.js';
 
 const RefreshQuery = Type.Object({
   verification: Type.String({ format: 'uuid', description: 'Verification id' }),
-  token: Type.String({ minLength: 1, maxLength: 128, description: 'HMAC of the verification id, issued by veriflow in the link' }),
+  account: Type.String({ minLength: 1, maxLength: 255, description: 'The Stripe account the link was issued for' }),
+  expires: Type.Integer({ minimum: 0, description: 'Unix time (s) after which the link mints no more onboarding links' }),
+  token: Type.String({ minLength: 1, maxLength: 128, description: 'HMAC of verification, account and expires, issued by veriflow in the link' }),
 });
 
 const ReturnQuery = Type.Object({ verification: Type.Optional(Type.String({ maxLength: 64 })) });
@@ -33,19 +36,24 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         summary: 'Continue Stripe onboarding with a fresh account link',
         description:
           "Stripe's `refresh_url`: Stripe sends the user here when an account link has expired or was already used. " +
-          'Answers 302 to a new account link for the verification\'s Stripe account. `token` is veriflow\'s HMAC of the verification id.',
+          'Answers 302 to a new account link for the verification\'s Stripe account. `token` is veriflow\'s HMAC of the verification id, ' +
+          'the account the link was issued for and `expires`: 410 once expired, 404 when the verification has moved to another account, ' +
+          '409 once the verification is decided (approved, declined, expired, canceled, error).',
         tags: ['sessions'],
         security: [],
         querystring: RefreshQuery,
-        response: { 302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }), ...problemResponses(400, 404, 409, 503) },
+        response: { 302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }), ...problemResponses(400, 404, 409, 410, 503) },
       },
     },
     async (request, reply) => {
-      const { verification: verificationId, token } = request.query;
+      const { verification: verificationId, account: accountId, expires, token } = request.query;
       // Checked before the lookup: an invalid token learns nothing about which ids exist.
-      if (!isValidStripeRefreshToken(secret, verificationId, token)) throw notFound();
+      if (!isValidStripeRefreshToken(secret, { verificationId, accountId, expiresAt: new Date(expires * 1000) }, token)) throw notFound();
+      if (expires * 1000 <= Date.now()) {
+        throw new GoneError({ code: 'link_expired', detail: 'This onboarding link has expired', action: 'Ask the service that sent you here for a new onboarding link.' });
+      }
       const [row] = await db
-        .select({ id: verifications.id, providerRef: verifications.providerRef })
+        .select({ id: verifications.id, providerRef: verifications.providerRef, status: verifications.status })
         .from(verifications)
         .where(and(eq(verifications.id, verificationId.toLowerCase()), eq(verifications.provider, 'stripe')))
         .limit(1);
@@ -53,6 +61,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       const adapter = deps.providers.get('stripe');
       if (row.providerRef === null || adapter.refreshSession === undefined) {
         throw new ConflictError({ code: 'session_not_ready', detail: 'The Stripe account for this verification is still being created', action: 'Reload this page in a few seconds.' });
+      }
+      // The link belongs to the account it was issued for, not to whatever the verification holds now.
+      if (row.providerRef !== accountId) throw notFound();
+      if (isTerminalStatus(row.status as VerificationStatus)) {
+        throw new ConflictError({ code: 'verification_finished', detail: `This verification is already ${row.status}; no new onboarding link is issued`, action: 'Nothing more to do here; ask the service that sent you here if you think this is wrong.' });
       }
       let session;
       try {

@@ -7,6 +7,7 @@ import type { Database } from '../../db/client.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { webhookDeliveries, webhookEndpoints, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEndpoint } from '../../db/schema/index.js';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, webhookDeliveryWorkflowId } from '../../workflows/messages.js';
+import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../runtime/outbound-address.js';
 import type { AppDeps } from '../deps.js';
 import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.js';
 import type { WebhookDeliveryListQuery, WebhookDeliverySchema, WebhookEndpointSchema } from '../schemas.js';
@@ -52,10 +53,20 @@ export async function findEndpoint(db: Database, tenantId: string): Promise<Webh
  * Creates the tenant's endpoint or points it at a new URL. Like Stripe, the secret survives a URL
  * change (receivers keep verifying) unless `rotateSecret` asks for a new one.
  */
-export async function putEndpoint(db: Database, tenantId: string, input: { url: string; rotateSecret?: boolean }): Promise<{ endpoint: WebhookEndpoint; created: boolean }> {
+export async function putEndpoint(db: Database, tenantId: string, input: { url: string; rotateSecret?: boolean }, policy: OutboundPolicy): Promise<{ endpoint: WebhookEndpoint; created: boolean }> {
   const url = new URL(input.url);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new BadRequestError({ code: 'invalid_webhook_url', detail: `Webhook URL '${input.url}' must use http or https`, action: 'Send an https:// URL your server receives POST requests at.' });
+  const badScheme = schemeRefusal(url, policy);
+  if (badScheme) {
+    throw new BadRequestError({ code: 'invalid_webhook_url', detail: `Webhook URL '${input.url}' ${badScheme}`, action: 'Send an https:// URL your server receives POST requests at.' });
+  }
+  // Names are checked again on every delivery, against the address they resolve to then.
+  const badHost = hostRefusal(url, policy);
+  if (badHost) {
+    throw new BadRequestError({
+      code: 'webhook_url_not_allowed',
+      detail: `Webhook URL '${input.url}' is not allowed: ${badHost}`,
+      action: 'Use a public address of your server; loopback, private, link-local, unspecified and multicast addresses are refused.',
+    });
   }
   const existing = await findEndpoint(db, tenantId);
   const [endpoint] = await db

@@ -16,8 +16,8 @@ export interface StripeApiConfig {
   apiUrl?: string;
   /** `sk_…` (or a restricted `rk_…` key with Connect write access). */
   secretKey: string;
-  /** Where Stripe sends the user when an onboarding link has expired or was already used. */
-  refreshUrl(verificationId: string): string;
+  /** Where Stripe sends the user when an onboarding link for this account has expired or was already used. */
+  refreshUrl(verificationId: string, accountId: string): string;
   /** Where Stripe sends the user when they leave onboarding (done or not: the webhook says which). */
   returnUrl(verificationId: string): string;
 }
@@ -131,7 +131,7 @@ export function createStripeClient(config: StripeApiConfig, options: StripeClien
       const response = await call(
         'POST',
         '/v1/account_links',
-        { account: accountId, type: 'account_onboarding', refresh_url: config.refreshUrl(verificationId), return_url: config.returnUrl(verificationId) },
+        { account: accountId, type: 'account_onboarding', refresh_url: config.refreshUrl(verificationId, accountId), return_url: config.returnUrl(verificationId) },
         // Every call must yield a *new* link (the old one expired or was used), so never replay an
         // earlier answer; the key only guards against a network-level duplicate of this request.
         randomUUID(),

@@ -95,7 +95,7 @@ t.test('codec endpoint', async (t) => {
     t.equal(closed.statusCode, 403);
     t.match(closed.json(), { code: 'codec_disabled', action: /CODEC_AUTH_TOKEN/ });
 
-    const production = await buildTestApp(t, db, { NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys });
+    const production = await buildTestApp(t, db, { NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys, PUBLIC_BASE_URL: 'https://vf.example' });
     const off = await production.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: `Bearer ${TEST_API_KEY}` }, payload: samplePayloads() });
     t.equal(off.statusCode, 403);
     t.match(off.json(), { code: 'codec_disabled' });

@@ -90,6 +90,7 @@ t.test('verification routes', async (t) => {
     const ready = await stack.app.inject({ method: 'GET', url: '/health/ready' });
     t.equal(ready.statusCode, 200);
     t.match(ready.json(), { status: 'ok', checks: { database: { ok: true }, temporal: { ok: true }, worker: { ok: true } } });
+    t.same([...ready.json().providers].sort(), ['idmeta', 'persona', 'smileid', 'stripe'], 'the configured providers');
     const spec = await stack.app.inject({ method: 'GET', url: '/openapi.json' });
     t.equal(spec.json().openapi, '3.1.0');
     const validation = await new Validator().validate(spec.json());

@@ -16,6 +16,7 @@ import type { ProviderCapabilities } from '../../providers/types.js';
 import { failureConverterPath, getDataConverter } from '../../runtime/codec.js';
 import { mailerFromEnv } from '../../runtime/mailer.js';
 import { createMetrics } from '../../runtime/metrics.js';
+import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
 import { providersFromEnv } from '../../runtime/providers.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
@@ -119,6 +120,8 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     IDMETA_WEBHOOK_SECRET: IDMETA_SECRETS.webhookSecret,
     // Tests poll GET /v1/… tightly; only the rate-limit test asks for a small limit.
     RATE_LIMIT_MAX: '1000000',
+    // Webhook receivers in tests are loopback servers.
+    OUTBOUND_ALLOW_LOOPBACK: 'true',
     ...options.env,
   });
   const providers = withCapabilities(providersFromEnv(env), options.capabilities ?? {});
@@ -145,6 +148,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
       providers: workerOptions.providers ?? providers,
       logger: workerOptions.logger ?? logger,
       mailer: mailerFromEnv(env),
+      outbound: outboundPolicyFromEnv(env),
       dataConverter: getDataConverter(env),
       tuning: { ...workerTuningFromEnv(env), ...workerOptions.tuning },
       ...(workerOptions.identity ? { identity: workerOptions.identity } : {}),

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const { providersFromEnv } = await import('../../runtime/providers.js');
   const { getDataConverter } = await import('../../runtime/codec.js');
   const { mailerFromEnv } = await import('../../runtime/mailer.js');
+  const { outboundPolicyFromEnv } = await import('../../runtime/outbound-address.js');
   const { createVerificationWorker, installTemporalRuntime } = await import('../../worker.js');
 
   const env = parseEnv(process.env);
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
     logger,
     // As test/helpers/stack.ts starts its in-process workers: same codec keys, mailer and tuning.
     mailer: mailerFromEnv(env),
+    outbound: outboundPolicyFromEnv(env),
     dataConverter: getDataConverter(env),
     tuning: workerTuningFromEnv(env),
   });

@@ -118,9 +118,19 @@ t.test('Web UI: payloads decrypted through the API codec endpoint, allowed by CO
   t.equal(endpoint, 'http://localhost:3000/codec', 'the codec endpoint is the API as the browser reaches it');
   const api = services.api!;
   t.equal(new URL(endpoint).origin, new URL(interpolate(String(api.environment?.PUBLIC_BASE_URL), {})).origin, 'same default as PUBLIC_BASE_URL');
-  const uiPort = ui.ports?.[0]?.split(':')[0];
+  const uiPort = ui.ports?.[0]?.split(':').at(-2);
   const origins = interpolate(String(api.environment?.CODEC_CORS_ORIGINS), {}).split(',');
   t.ok(origins.includes(`http://localhost:${uiPort}`), `the API lets the UI origin (port ${uiPort}) call /codec`);
+});
+
+t.test('Temporal (frontend and Web UI) is reachable from this host only: it has no authentication of its own', async (t) => {
+  for (const name of ['temporal', 'temporal-ui', 'temporal-admin']) {
+    for (const port of services[name]?.ports ?? []) {
+      t.match(port, /^127\.0\.0\.1:\d+:\d+$/, `${name} publishes ${port} on loopback only`);
+    }
+  }
+  t.ok(services['temporal-ui']!.ports?.length, 'the UI is published (on loopback, for an authenticating proxy or an SSH tunnel)');
+  t.notOk(services.temporal!.ports?.length, 'the frontend is not published at all');
 });
 
 t.test('Dockerfile: builds dist/ once, runtime has prod dependencies and dist only, ends non-root', async (t) => {

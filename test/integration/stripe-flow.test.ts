@@ -3,7 +3,9 @@
 import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import t from 'tap';
+import { linkSecret } from '../../config/env.js';
 import { webhookEvents } from '../../db/schema/index.js';
+import { STRIPE_REFRESH_LINK_TTL_MS, stripeRefreshUrl } from '../../providers/stripe/refresh-link.js';
 import { STRIPE_SECRETS, eventually, startStack } from '../helpers/stack.js';
 
 const stack = await startStack(t);
@@ -226,15 +228,17 @@ t.test('an expired or used onboarding link comes back through our refresh route 
   await opened.text();
 
   const token = refreshUrl.searchParams.get('token')!;
-  const bad = await stack.app.inject({ method: 'GET', url: `/sessions/stripe/refresh?verification=${id}&token=${token.slice(0, -2)}xx` });
+  const variant = (changes: Record<string, string | null>) => {
+    const url = new URL(refreshUrl);
+    for (const [key, value] of Object.entries(changes)) value === null ? url.searchParams.delete(key) : url.searchParams.set(key, value);
+    return stack.app.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+  };
+  const bad = await variant({ token: `${token.slice(0, -2)}xx` });
   t.equal(bad.statusCode, 404, 'a wrong token');
   t.match(bad.json(), { code: 'not_found', detail: /not valid/ });
-  const otherId = '00000000-0000-4000-8000-000000000000';
-  const otherToken = await stack.app.inject({ method: 'GET', url: `/sessions/stripe/refresh?verification=${otherId}&token=${token}` });
-  t.equal(otherToken.statusCode, 404, "another verification's token");
-  const malformed = await stack.app.inject({ method: 'GET', url: `/sessions/stripe/refresh?verification=nope&token=${token}` });
-  t.equal(malformed.statusCode, 400);
-  t.equal((await stack.app.inject({ method: 'GET', url: `/sessions/stripe/refresh?verification=${id}` })).statusCode, 400, 'no token');
+  t.equal((await variant({ verification: '00000000-0000-4000-8000-000000000000' })).statusCode, 404, "another verification's token");
+  t.equal((await variant({ verification: 'nope' })).statusCode, 400);
+  t.equal((await variant({ token: null })).statusCode, 400, 'no token');
 
   const returned = await stack.app.inject({ method: 'GET', url: `/sessions/stripe/return?verification=${id}` });
   t.equal(returned.statusCode, 200);
@@ -244,4 +248,34 @@ t.test('an expired or used onboarding link comes back through our refresh route 
   const openapi = await stack.app.inject({ method: 'GET', url: '/openapi.json' });
   t.equal(openapi.statusCode, 200);
   t.ok(openapi.json().paths['/sessions/stripe/refresh'], 'the refresh route is documented');
+});
+
+t.test('refresh links expire, belong to the account they were issued for, and stop once the verification is decided', async (t) => {
+  const { created, id, accountId } = await createStripeVerification('consultant-refresh-bounds');
+  const first = await fetch(created.body.sessionUrl);
+  await first.text();
+  const revisit = await fetch(created.body.sessionUrl, { redirect: 'manual' });
+  await revisit.text();
+  const issued = new URL(revisit.headers.get('location')!);
+  const expires = Number(issued.searchParams.get('expires'));
+  t.ok(expires * 1000 > Date.now() && expires * 1000 <= Date.now() + STRIPE_REFRESH_LINK_TTL_MS, `the link carries its expiry (${issued.searchParams.get('expires')})`);
+  t.equal(issued.searchParams.get('account'), accountId, 'and the account it was issued for');
+
+  const get = (url: string) => stack.app.inject({ method: 'GET', url: url.replace(stack.apiUrl, '') });
+  const secret = linkSecret(stack.env);
+  const expired = await get(stripeRefreshUrl(stack.apiUrl, secret, { verificationId: id, accountId, expiresAt: new Date(Date.now() - 1000) }));
+  t.equal(expired.statusCode, 410, 'a correctly signed but expired link');
+  t.match(expired.json(), { code: 'link_expired', detail: /expired/ });
+  const otherAccount = await get(stripeRefreshUrl(stack.apiUrl, secret, { verificationId: id, accountId: 'acct_1NotThisOne', expiresAt: new Date(Date.now() + 60_000) }));
+  t.equal(otherAccount.statusCode, 404, 'a link issued for another account of the verification');
+  const tampered = new URL(issued);
+  tampered.searchParams.set('expires', String(expires + 86_400));
+  t.equal((await get(tampered.toString())).statusCode, 404, 'a pushed-back expiry breaks the signature');
+
+  const reviewed = await stack.request('POST', `/v1/verifications/${id}/review`, { decision: 'declined', reason: 'refresh-link test' });
+  t.equal(reviewed.status, 200);
+  await until(id, (body) => body.status === 'declined');
+  const finished = await get(issued.toString());
+  t.equal(finished.statusCode, 409, 'no new onboarding link for a declined verification');
+  t.match(finished.json(), { code: 'verification_finished', detail: /declined/ });
 });

@@ -5,6 +5,7 @@ import { WebhookSignatureError } from '../../providers/errors.js';
 import { createProviderRegistry } from '../../providers/index.js';
 import { createStripeAdapter } from '../../providers/stripe/index.js';
 import {
+  STRIPE_REFRESH_LINK_TTL_MS,
   STRIPE_REFRESH_PATH,
   isValidStripeRefreshToken,
   stripeRefreshToken,
@@ -48,21 +49,24 @@ t.test('the registry builds stripe from its config', async (tt) => {
   tt.notOk(registry.has('persona'));
 });
 
-t.test('refresh links: an HMAC of the verification id, checked in constant time', async (tt) => {
+t.test('refresh links: an HMAC of the verification id, the account and the expiry, checked in constant time', async (tt) => {
   const id = '3f1c2b9e-8d4a-4c1e-9f2b-7a6d5e4c3b21';
-  const token = stripeRefreshToken('secret-1', id);
+  const claims = { verificationId: id, accountId: 'acct_1A', expiresAt: new Date('2026-12-09T10:00:00Z') };
+  const token = stripeRefreshToken('secret-1', claims);
   tt.match(token, /^[A-Za-z0-9_-]{43}$/, 'base64url SHA-256');
-  tt.ok(isValidStripeRefreshToken('secret-1', id, token));
-  tt.ok(isValidStripeRefreshToken('secret-1', id.toUpperCase(), token), 'the id is case-insensitive like a uuid');
-  tt.notOk(isValidStripeRefreshToken('secret-2', id, token), 'another secret');
-  tt.notOk(isValidStripeRefreshToken('secret-1', '00000000-0000-4000-8000-000000000000', token), 'another verification');
-  tt.notOk(isValidStripeRefreshToken('secret-1', id, token.slice(1)), 'truncated');
-  tt.notOk(isValidStripeRefreshToken('secret-1', id, ''), 'empty');
+  tt.ok(isValidStripeRefreshToken('secret-1', claims, token));
+  tt.ok(isValidStripeRefreshToken('secret-1', { ...claims, verificationId: id.toUpperCase() }, token), 'the id is case-insensitive like a uuid');
+  tt.ok(isValidStripeRefreshToken('secret-1', { ...claims, expiresAt: new Date('2026-12-09T10:00:00.900Z') }, token), 'the expiry counts in whole seconds, as the URL carries it');
+  tt.notOk(isValidStripeRefreshToken('secret-2', claims, token), 'another secret');
+  tt.notOk(isValidStripeRefreshToken('secret-1', { ...claims, verificationId: '00000000-0000-4000-8000-000000000000' }, token), 'another verification');
+  tt.notOk(isValidStripeRefreshToken('secret-1', { ...claims, accountId: 'acct_1B' }, token), 'another account');
+  tt.notOk(isValidStripeRefreshToken('secret-1', { ...claims, expiresAt: new Date('2026-12-10T10:00:00Z') }, token), 'another expiry');
+  tt.notOk(isValidStripeRefreshToken('secret-1', claims, token.slice(1)), 'truncated');
+  tt.notOk(isValidStripeRefreshToken('secret-1', claims, ''), 'empty');
 
-  const url = new URL(stripeRefreshUrl('https://vf.example/', 'secret-1', id));
+  const url = new URL(stripeRefreshUrl('https://vf.example/', 'secret-1', claims));
   tt.equal(url.origin + url.pathname, `https://vf.example${STRIPE_REFRESH_PATH}`);
-  tt.equal(url.searchParams.get('verification'), id);
-  tt.equal(url.searchParams.get('token'), token);
+  tt.same(Object.fromEntries(url.searchParams), { verification: id, account: 'acct_1A', expires: String(Date.parse('2026-12-09T10:00:00Z') / 1000), token });
   tt.equal(stripeReturnUrl('https://vf.example', id), `https://vf.example/sessions/stripe/return?verification=${id}`);
 });
 
@@ -75,7 +79,10 @@ t.test('environment: stripe is configured by its key and secret; links use PUBLI
   const stripe = providerConfigFromEnv(env).stripe!;
   tt.match(stripe, { apiUrl: 'https://api.stripe.com', secretKey: 'sk_x', webhookSecret: ['whsec_1', 'whsec_2'] });
   const id = '3f1c2b9e-8d4a-4c1e-9f2b-7a6d5e4c3b21';
-  tt.equal(stripe.refreshUrl(id), stripeRefreshUrl('https://vf.example', linkSecret(env), id));
+  const refresh = new URL(stripe.refreshUrl(id, 'acct_1A'));
+  const expiresAt = new Date(Number(refresh.searchParams.get('expires')) * 1000);
+  tt.equal(refresh.toString(), stripeRefreshUrl('https://vf.example', linkSecret(env), { verificationId: id, accountId: 'acct_1A', expiresAt }));
+  tt.ok(expiresAt.getTime() > Date.now() && expiresAt.getTime() <= Date.now() + STRIPE_REFRESH_LINK_TTL_MS, 'valid for STRIPE_REFRESH_LINK_TTL_MS from now');
   tt.equal(stripe.returnUrl(id), `https://vf.example/sessions/stripe/return?verification=${id}`);
 
   tt.equal(linkSecret(parseEnv({ NODE_ENV: 'test', VERIFLOW_LINK_SECRET: 'configured' })), 'configured');
@@ -83,7 +90,7 @@ t.test('environment: stripe is configured by its key and secret; links use PUBLI
   tt.throws(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' }), InvalidConfigError, 'production with stripe needs a link secret');
   tt.throws(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' }), /VERIFLOW_LINK_SECRET/);
   // Production also requires payload encryption keys (runtime/codec.ts).
-  const keys = { PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}` };
-  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', VERIFLOW_LINK_SECRET: 'long-random', ...keys }));
+  const keys = { PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}`, DATABASE_URL: 'postgres://db/veriflow', PUBLIC_BASE_URL: 'https://vf.example' };
+  tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_live', VERIFLOW_LINK_SECRET: 'long-random', ...keys }));
   tt.doesNotThrow(() => parseEnv({ NODE_ENV: 'production', ...keys }), 'not needed without stripe');
 });

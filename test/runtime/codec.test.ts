@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, METADATA_ENCODING_KEY, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import t from 'tap';
 import { InvalidConfigError, parseEnv, payloadKeyRing } from '../../config/env.js';
-import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID, PayloadDecryptionError, getDataConverter, payloadFromJson, payloadToJson } from '../../runtime/codec.js';
+import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID, PayloadDecryptionError, getDataConverter, getPayloadCodec, payloadFromJson, payloadToJson } from '../../runtime/codec.js';
 import { failureConverter } from '../../runtime/failure-converter.js';
 
 const SECRET = 'Zq7codecAnna Canaryson, passport ZQ7-000111';
@@ -26,10 +26,23 @@ t.test('encode: ciphertext only, encoding binary/encrypted, the key id in metada
   t.same(defaultPayloadConverter.fromPayload(decoded!), { applicant: { name: SECRET } });
 });
 
-t.test('unencrypted payloads (written before encryption was on) pass through decode', async (t) => {
+t.test('unencrypted payloads (written before encryption was on) pass through decode outside production', async (t) => {
   const codec = new EncryptionCodec([v1]);
   const [decoded] = await codec.decode([plain()]);
   t.same(defaultPayloadConverter.fromPayload(decoded!), { applicant: { name: SECRET } });
+  const development = getDataConverter({ NODE_ENV: 'development', PAYLOAD_ENCRYPTION_KEYS: `v1:${v1.key.toString('base64')}` }).payloadCodecs[0];
+  t.same(defaultPayloadConverter.fromPayload((await development.decode([plain()]))[0]!), { applicant: { name: SECRET } });
+});
+
+t.test('production refuses unencrypted payloads on decode, and still reads encrypted ones', async (t) => {
+  const production = getDataConverter({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: `v1:${v1.key.toString('base64')}` }).payloadCodecs[0];
+  await t.rejects(production.decode([plain()]), { name: 'ValueError', code: 'VF_PAYLOAD_NOT_ENCRYPTED', message: /unencrypted payload/ });
+  const [decoded] = await production.decode(await production.encode([plain()]));
+  t.same(defaultPayloadConverter.fromPayload(decoded!), { applicant: { name: SECRET } });
+  // The codec endpoint only displays: SDK bookkeeping stored in plaintext still shows in the UI.
+  const display = getPayloadCodec({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: `v1:${v1.key.toString('base64')}` });
+  t.same(defaultPayloadConverter.fromPayload((await display.decode([plain()]))[0]!), { applicant: { name: SECRET } });
+  t.same(defaultPayloadConverter.fromPayload((await display.decode(await production.encode([plain()])))[0]!), { applicant: { name: SECRET } });
 });
 
 t.test('rotation: the first key encrypts, every key in the ring decrypts; a retired key fails loudly, naming it', async (t) => {
@@ -89,7 +102,7 @@ t.test('key ring from PAYLOAD_ENCRYPTION_KEYS', async (t) => {
   t.throws(() => parseEnv({ PAYLOAD_ENCRYPTION_KEYS: `a:${v1.key.toString('base64')},a:${v2.key.toString('base64')}` }), /'a' appears twice/);
   t.throws(() => parseEnv({ PAYLOAD_ENCRYPTION_KEYS: 'no-colon-here' }), /PAYLOAD_ENCRYPTION_KEYS/);
   t.throws(() => parseEnv({ NODE_ENV: 'production' }), /PAYLOAD_ENCRYPTION_KEYS: required in production/);
-  const production = parseEnv({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys });
+  const production = parseEnv({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys, DATABASE_URL: 'postgres://db/veriflow', PUBLIC_BASE_URL: 'https://vf.example' });
   t.equal(production.PAYLOAD_ENCRYPTION_KEYS, keys);
 });
 
