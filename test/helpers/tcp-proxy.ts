@@ -14,6 +14,8 @@ export interface TcpProxy {
   setLatency(ms: number): void;
   /** Connections accepted and forwarded so far. */
   readonly forwarded: number;
+  /** Chunks clients sent through so far: about one per query, since postgres.js writes a query in one go. */
+  readonly clientChunks: number;
 }
 
 export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: string; port: number }): Promise<TcpProxy> {
@@ -21,6 +23,7 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
   let isCut = false;
   let forwarded = 0;
   let latencyMs = 0;
+  let clientChunks = 0;
   // Equal delays fire in order, so a delayed stream stays a stream.
   const relay = (from: Socket, to: Socket) =>
     from.on('data', (chunk) => {
@@ -39,6 +42,7 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
+    client.on('data', () => (clientChunks += 1));
     relay(client, upstream);
     relay(upstream, client);
     client.on('close', () => upstream.destroy());
@@ -75,6 +79,9 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     },
     get forwarded() {
       return forwarded;
+    },
+    get clientChunks() {
+      return clientChunks;
     },
   };
 }
