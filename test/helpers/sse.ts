@@ -21,10 +21,18 @@ export interface OpenStream {
   close(): void;
 }
 
-/** Opens `url` and resolves once the response headers (and, for a non-stream answer, its body) are in. */
-export function openStream(url: string, headers: Record<string, string>): Promise<OpenStream> {
+/**
+ * Opens `url` and resolves once the response headers (and, for a non-stream answer, its body) are
+ * in. A server that sends no headers within `headersTimeoutMs` gets status 0 (and the request is destroyed).
+ */
+export function openStream(url: string, headers: Record<string, string>, headersTimeoutMs = 5000): Promise<OpenStream> {
   return new Promise((resolve, reject) => {
+    const silent = setTimeout(() => {
+      req.destroy();
+      resolve({ status: 0, contentType: '', body: { error: `no response headers within ${headersTimeoutMs} ms` }, ended: Promise.resolve(), messages: [], next: () => Promise.reject(new Error('no response')), close: () => undefined });
+    }, headersTimeoutMs);
     const req: ClientRequest = httpRequest(url, { headers }, (res: IncomingMessage) => {
+      clearTimeout(silent);
       const contentType = String(res.headers['content-type']);
       const messages: SseMessage[] = [];
       const waiting: Array<(m: SseMessage) => void> = [];
