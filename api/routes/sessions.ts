@@ -10,6 +10,7 @@ import { ProviderRequestError } from '../../providers/errors.js';
 import { STRIPE_REFRESH_PATH, STRIPE_RETURN_PATH, isValidStripeRefreshToken } from '../../providers/stripe/refresh-link.js';
 import type { AppDeps } from '../deps.js';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { perAddressRateLimit } from '../plugins/rate-limit.js';
 import { problemResponses } from '../schemas.js';
 
 const RefreshQuery = Type.Object({
@@ -29,6 +30,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.get(
     STRIPE_REFRESH_PATH,
     {
+      // Unauthenticated and a Stripe call per hit: limited per client address.
+      config: perAddressRateLimit(deps.env),
       schema: {
         summary: 'Continue Stripe onboarding with a fresh account link',
         description:
@@ -37,7 +40,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         tags: ['sessions'],
         security: [],
         querystring: RefreshQuery,
-        response: { 302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }), ...problemResponses(400, 404, 409, 503) },
+        response: { 302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }), ...problemResponses(400, 404, 409, 429, 503) },
       },
     },
     async (request, reply) => {

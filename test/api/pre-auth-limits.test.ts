@@ -24,7 +24,7 @@ async function appWith(t: Pick<Test, 'teardown'>, stack: Stack, env: Partial<Env
 t.test('limits before authentication', async (t) => {
   const stack = await startStack(t, {
     worker: false,
-    env: { RATE_LIMIT_WINDOW: '3s', RATE_LIMIT_INVALID_KEY_MAX: String(INVALID_KEY_MAX), RATE_LIMIT_SESSION_LINK_MAX: String(SESSION_LINK_MAX) },
+    env: { RATE_LIMIT_WINDOW: '3s', RATE_LIMIT_INVALID_KEY_MAX: String(INVALID_KEY_MAX), RATE_LIMIT_SESSION_LINK_MAX: String(SESSION_LINK_MAX), OPERATOR_TOKEN: '' },
   });
   const getAs = (remoteAddress: string, authorization: string) => stack.app.inject({ method: 'GET', url: '/v1/verifications', remoteAddress, headers: { authorization } });
 
