@@ -52,7 +52,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
   });
-  const feed = new ChangeFeed(deps.database);
+  const feed = new ChangeFeed(deps.database, deps.env.LIVE_DB_CONNECTIONS);
   app.addHook('onClose', async () => {
     await background.drain();
     await feed.close();
@@ -101,8 +101,8 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(webhookRoutes, { deps, background });
   await app.register(sessionRoutes, { deps });
-  await app.register(verificationRoutes, { deps });
-  await app.register(verifyByIdRoutes, { deps });
+  await app.register(verificationRoutes, { deps, feed });
+  await app.register(verifyByIdRoutes, { deps, feed });
   await app.register(templateRoutes, { deps });
   await app.register(eventRoutes, { deps, feed });
   await app.register(outboundWebhookRoutes, { deps });

@@ -91,8 +91,12 @@ export class UnprocessableError extends ApiError {
 
 export class RateLimitedError extends ApiError {
   readonly status = 429;
-  readonly code = 'rate_limited';
+  readonly code: string;
   readonly title = 'Too many requests';
+  constructor(options: ProblemOptions & { code?: string }) {
+    super(options);
+    this.code = options.code ?? 'rate_limited';
+  }
 }
 
 export class MethodNotAllowedError extends ApiError {

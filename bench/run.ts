@@ -25,6 +25,7 @@ import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadR
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const API_KEY = 'vf_bench_key_000001';
+const BENCH_OPERATOR_TOKEN = `vf_op_${randomBytes(16).toString('hex')}`;
 const SECRETS = {
   persona: { apiKey: 'bench_persona_key', webhookSecret: 'bench_persona_webhook_secret' },
   stripe: { secretKey: 'sk_test_bench', webhookSecret: 'whsec_bench_secret' },
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
     PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
     RATE_LIMIT_MAX: '1000000',
     VERIFY_FALLBACK_POLL_AFTER: '24h',
+    OPERATOR_TOKEN: BENCH_OPERATOR_TOKEN,
   };
   log('starting API and worker processes');
   // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
@@ -230,7 +232,7 @@ async function main(): Promise<void> {
   const syncs: number[] = [];
   let synced = 0;
   for (let i = 0; i < 5; i++) {
-    const res = await post('/v1/templates/sync', '{}', auth);
+    const res = await post('/v1/templates/sync', '{}', { ...auth, authorization: `Bearer ${BENCH_OPERATOR_TOKEN}` });
     const body = JSON.parse(res.text) as { synced: number; durationMs: number };
     synced = body.synced;
     syncs.push(body.durationMs);

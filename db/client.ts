@@ -52,8 +52,20 @@ function connectPostgres(url: string): DatabaseHandle {
     db: drizzlePostgres({ client, schema, casing: 'snake_case' }),
     kind: 'postgres',
     async listen(channel, onMessage) {
-      const { unlisten } = await client.listen(channel, onMessage);
-      return unlisten;
+      // A client of its own per LISTEN: postgres.js keeps a failed LISTEN's rejection cached on
+      // the client it was made on (until that connection closes, which a refused one never does
+      // again), so every retry on the shared client would fail until the process restarts.
+      const listener = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        const { unlisten } = await listener.listen(channel, onMessage);
+        return async () => {
+          await unlisten();
+          await listener.end({ timeout: 5 });
+        };
+      } catch (err) {
+        await listener.end({ timeout: 0 });
+        throw err;
+      }
     },
     close: () => client.end({ timeout: 5 }),
   };

@@ -1,6 +1,7 @@
 // `npm run dev`: the whole thing in one process — Temporal dev server (with Web UI), embedded
 // Postgres (PGlite, unless DATABASE_URL is set), migrations, worker, API, provider sandbox —
 // then prints where to click. Ctrl-C stops everything cleanly.
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { buildApp } from '../api/app.js';
 import { startSweeper } from '../api/services/sweeper.js';
@@ -46,7 +47,7 @@ function step(message: string): void {
 async function main(): Promise<void> {
   const base = parseEnv();
   const sandboxUrl = `http://127.0.0.1:${base.SANDBOX_PORT}`;
-  const env = parseEnv({ PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, IDMETA_API_URL: sandboxUrl, SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_PORT}`, OUTBOUND_ALLOW_LOOPBACK: 'true', ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', ...process.env });
+  const env = parseEnv({ PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, IDMETA_API_URL: sandboxUrl, SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_PORT}`, OUTBOUND_ALLOW_LOOPBACK: 'true', ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', OPERATOR_TOKEN: `vf_op_dev_${randomBytes(12).toString('hex')}`, ...process.env });
   if (env.NODE_ENV === 'production') throw new Error('npm run dev is for development; it creates a dev tenant and a sandbox. Use api/server.ts and worker.ts in production.');
   const logger = createLogger(env);
   await mkdir(DATA_DIR, { recursive: true });
@@ -130,6 +131,7 @@ veriflow is running
   Sandbox    ${sandbox.url}        (simulated providers)
   Mail       ${mailCatcher ? `${sandbox.url}/mail        (emails sent to applicants, caught by the local SMTP server ${mailCatcher.url})` : `sent through ${env.SMTP_URL ?? 'nowhere (SMTP_URL unset)'}`}
   API key    ${key}
+  Operator   ${env.OPERATOR_TOKEN}        (OPERATOR_TOKEN: POST /v1/templates/sync; a new one each start unless set)
 
 Create a verification and get its hosted link:
   curl -s -X POST ${apiUrl}/v1/verifications \\

@@ -11,6 +11,7 @@ import { isTerminalStatus, type VerificationStatus } from '../../domain/verifica
 import { STRIPE_REFRESH_PATH, STRIPE_RETURN_PATH, isValidStripeRefreshToken } from '../../providers/stripe/refresh-link.js';
 import type { AppDeps } from '../deps.js';
 import { ConflictError, GoneError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { perAddressRateLimit } from '../plugins/rate-limit.js';
 import { problemResponses } from '../schemas.js';
 
 const RefreshQuery = Type.Object({
@@ -32,6 +33,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   app.get(
     STRIPE_REFRESH_PATH,
     {
+      // Unauthenticated and a Stripe call per hit: limited per client address.
+      config: perAddressRateLimit(deps.env),
       schema: {
         summary: 'Continue Stripe onboarding with a fresh account link',
         description:
@@ -42,7 +45,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         tags: ['sessions'],
         security: [],
         querystring: RefreshQuery,
-        response: { 302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }), ...problemResponses(400, 404, 409, 410, 503) },
+        response: { 302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }), ...problemResponses(400, 404, 409, 410, 429, 503) },
       },
     },
     async (request, reply) => {

@@ -1,13 +1,16 @@
-// Templates of multi-step providers: the synced cache, and a sync on demand (also every 24 h by a
-// Temporal schedule and `npm run provider:sync-templates`).
+// Templates of multi-step providers: the synced cache (tenants), and a sync on demand (operators:
+// it runs provider-wide with the platform's credentials; also every 24 h by a Temporal schedule
+// and `npm run provider:sync-templates`).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { TemplateSyncSummary } from '../../db/template-sync.js';
 import type { ProviderName } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
 import { apiKeyAuth } from '../plugins/auth.js';
+import { operatorAuth } from '../plugins/operator-auth.js';
 import { TemplateListQuery, TemplateListSchema, TemplateSyncQuery, TemplateSyncSummarySchema, problemResponses } from '../schemas.js';
 import { listCachedTemplates, syncTemplates } from '../services/templates.js';
 
-export const templateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+const tenantTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   await app.register(apiKeyAuth, { db: deps.database.db });
 
   app.get(
@@ -28,6 +31,12 @@ export const templateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asyn
       return { data: rows.map((row) => ({ id: row.id, provider: row.provider as ProviderName, externalId: row.externalId, name: row.name, steps: row.steps, active: row.active })) };
     },
   );
+};
+
+const operatorTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  await app.register(operatorAuth, { token: deps.env.OPERATOR_TOKEN });
+  // Concurrent requests for the same sync share one run (in this process) instead of each listing the provider.
+  const running = new Map<string, Promise<TemplateSyncSummary>>();
 
   app.post(
     '/v1/templates/sync',
@@ -36,12 +45,26 @@ export const templateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asyn
         summary: 'Sync templates from the providers now',
         description:
           'Lists every template at the provider (all pages), upserts them and marks the ones no longer listed inactive. ' +
-          'Without `provider`, every configured template provider; the counts are added up. 503 when the provider cannot be reached (the cache stays as it was).',
+          'Without `provider`, every configured template provider; the counts are added up. 503 when the provider cannot be reached (the cache stays as it was). ' +
+          'Operators only: `Authorization: Bearer <OPERATOR_TOKEN>` (403 when no operator token is configured). Concurrent requests share one run.',
         tags: ['templates'],
         querystring: TemplateSyncQuery,
-        response: { 200: TemplateSyncSummarySchema, ...problemResponses(400, 401, 503) },
+        response: { 200: TemplateSyncSummarySchema, ...problemResponses(400, 401, 403, 503) },
       },
     },
-    async (request) => syncTemplates(deps, request.query.provider),
+    async (request) => {
+      const key = request.query.provider ?? '*';
+      let run = running.get(key);
+      if (!run) {
+        run = syncTemplates(deps, request.query.provider).finally(() => running.delete(key));
+        running.set(key, run);
+      }
+      return run;
+    },
   );
+};
+
+export const templateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+  await app.register(tenantTemplateRoutes, { deps });
+  await app.register(operatorTemplateRoutes, { deps });
 };

@@ -19,6 +19,7 @@ import { createVerification } from '../services/create-verification.js';
 import { cancelVerification, reviewVerification } from '../services/operator-actions.js';
 import { listVerifications } from '../services/list-verifications.js';
 import { findVerification, loadVerificationBody, loadVerificationSummaries, toCreatedVerification } from '../services/verification-view.js';
+import type { ChangeFeed } from '../services/change-feed.js';
 import { isWaitingOnProvider, providerUnavailableWhileWaiting, waitForSession } from '../services/wait-for-session.js';
 
 const MAX_WAIT_SECONDS = 30;
@@ -29,7 +30,7 @@ function preferredWaitMs(header: string | undefined): number {
   return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) * 1000 : 0;
 }
 
-export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
+export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed }> = async (app, { deps, feed }) => {
   const { db } = deps.database;
   const baseUrl = publicBaseUrl(deps.env);
   await app.register(apiKeyAuth, { db });
@@ -68,7 +69,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = 
       });
       stopTimer?.();
       const waitMs = preferredWaitMs(request.headers.prefer);
-      const row = waitMs > 0 ? await waitForSession(deps, created, waitMs) : created;
+      const row = waitMs > 0 ? await waitForSession(deps, feed, created, waitMs) : created;
       const ready = waitMs > 0 && row.sessionUrl !== null;
       if (ready) reply.header('preference-applied', `wait=${waitMs / 1000}`);
       reply.header('location', `${baseUrl}/v1/verifications/${row.id}`);

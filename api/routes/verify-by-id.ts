@@ -6,12 +6,13 @@ import { apiKeyAuth } from '../plugins/auth.js';
 import { CreatedVerification, VerificationSchema, VerifyByIdBody, problemResponses } from '../schemas.js';
 import { loadVerificationBody, toCreatedVerification } from '../services/verification-view.js';
 import { createIdCheck } from '../services/verify-by-id.js';
+import type { ChangeFeed } from '../services/change-feed.js';
 import { hasOutcome, isWaitingOnProvider, providerUnavailableWhileWaiting, waitForOutcome } from '../services/wait-for-session.js';
 
 /** Seed 001: an ID check answers within 15 s; longer, and the client polls like any verification. */
 export const VERIFY_BY_ID_WAIT_MS = 15_000;
 
-export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; waitMs?: number }> = async (app, { deps, waitMs = VERIFY_BY_ID_WAIT_MS }) => {
+export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed; waitMs?: number }> = async (app, { deps, feed, waitMs = VERIFY_BY_ID_WAIT_MS }) => {
   const baseUrl = publicBaseUrl(deps.env);
   await app.register(apiKeyAuth, { db: deps.database.db });
 
@@ -32,7 +33,7 @@ export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; waitMs
     },
     async (request, reply) => {
       const created = await createIdCheck(deps, { tenantId: request.tenant.id, allowedProviders: request.tenant.allowedProviders, body: request.body, idempotencyKey: request.headers['idempotency-key'] ?? null });
-      const row = await waitForOutcome(deps, created, waitMs);
+      const row = await waitForOutcome(deps, feed, created, waitMs);
       reply.header('location', `${baseUrl}/v1/verifications/${row.id}`);
       if (hasOutcome(row)) return reply.status(201).send(await loadVerificationBody(deps.database.db, row));
       if (isWaitingOnProvider(row)) throw providerUnavailableWhileWaiting();

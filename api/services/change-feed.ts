@@ -1,20 +1,35 @@
-// One LISTEN per API process, fanned out to every live stream by verification id. Any API
-// instance can serve any stream: the notice comes from Postgres, not from the writer's memory.
+// One LISTEN per API process, fanned out to every live stream and waiting request by
+// verification id. Any API instance can serve any stream: the notice comes from Postgres, not
+// from the writer's memory. The reads a notice triggers share a small connection budget.
 import { VERIFICATION_CHANGED_CHANNEL } from '../../db/change-notice.js';
 import type { DatabaseHandle } from '../../db/client.js';
+import { ServiceUnavailableError } from '../errors.js';
+import { ConnectionBudget } from './connection-budget.js';
 
 type Listener = () => void;
 
 export class ChangeFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
-  private stopListening: Promise<() => Promise<void>> | null = null;
+  private listening: Promise<() => Promise<void>> | null = null;
+  private readonly budget: ConnectionBudget;
 
-  constructor(private readonly database: DatabaseHandle) {}
+  constructor(
+    private readonly database: DatabaseHandle,
+    readConnections: number,
+  ) {
+    this.budget = new ConnectionBudget(readConnections);
+  }
 
-  /** Resolves once LISTEN is active, so no change after this call is missed. */
+  /** Resolves once LISTEN is active, so no change after this call is missed; 503 when it cannot be. */
   async subscribe(verificationId: string, listener: Listener): Promise<() => void> {
-    this.stopListening ??= this.database.listen(VERIFICATION_CHANGED_CHANNEL, (id) => this.listeners.get(id)?.forEach((l) => l()));
-    await this.stopListening;
+    try {
+      await this.listen();
+    } catch (err) {
+      throw Object.assign(
+        new ServiceUnavailableError({ code: 'live_updates_unavailable', detail: 'Live updates are unavailable: the database cannot be reached', action: 'Retry in a few seconds; GET /v1/verifications/:id answers meanwhile.' }),
+        { cause: err },
+      );
+    }
     const set = this.listeners.get(verificationId) ?? new Set();
     set.add(listener);
     this.listeners.set(verificationId, set);
@@ -24,8 +39,26 @@ export class ChangeFeed {
     };
   }
 
+  /** Database reads done because of a notice: at most `readConnections` at once. */
+  read<T>(work: () => Promise<T>): Promise<T> {
+    return this.budget.run(work);
+  }
+
+  private listen(): Promise<() => Promise<void>> {
+    // A failed LISTEN (database unreachable) is forgotten, so the next subscriber tries again.
+    this.listening ??= this.database
+      .listen(VERIFICATION_CHANGED_CHANNEL, (id) => this.listeners.get(id)?.forEach((l) => l()))
+      .catch((err: unknown) => {
+        this.listening = null;
+        throw err;
+      });
+    return this.listening;
+  }
+
   async close(): Promise<void> {
-    if (this.stopListening) await (await this.stopListening)();
+    const listening = this.listening;
+    this.listening = null;
     this.listeners.clear();
+    if (listening) await (await listening.catch(() => async () => {}))();
   }
 }

@@ -1,22 +1,55 @@
+// `Prefer: wait`: a request waits for the verification to reach a state, woken by the change
+// feed (LISTEN/NOTIFY) rather than querying in a loop. Its reads go through the feed's connection
+// budget, so waiting requests never hold the connections webhook intake needs.
 import { eq } from 'drizzle-orm';
 import { verifications, type Verification } from '../../db/schema/index.js';
 import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
 import { ServiceUnavailableError } from '../errors.js';
+import type { ChangeFeed } from './change-feed.js';
 
-const POLL_INTERVAL_MS = 50;
+/** Re-reads the verification on every change notice until `done` holds, at most `waitMs`; then once more. */
+async function waitUntil(deps: AppDeps, feed: ChangeFeed, row: Verification, waitMs: number, done: (row: Verification) => boolean): Promise<Verification> {
+  let changed = false;
+  let wake = () => {};
+  let unsubscribe: () => void;
+  try {
+    unsubscribe = await feed.subscribe(row.id, () => {
+      changed = true;
+      wake();
+    });
+  } catch (err) {
+    // The verification exists and carries on: answer without waiting rather than fail the request.
+    deps.logger.warn({ err, verificationId: row.id }, 'live updates unavailable; answering without waiting');
+    return row;
+  }
+  const read = async () => (await feed.read(() => deps.database.db.select().from(verifications).where(eq(verifications.id, row.id))))[0];
+  const deadline = Date.now() + waitMs;
+  try {
+    // Read after subscribing: a change between the caller's read and the LISTEN is in this one.
+    let current = (await read()) ?? row;
+    while (!done(current) && Date.now() < deadline) {
+      if (!changed) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, deadline - Date.now());
+        });
+        clearTimeout(timer);
+      }
+      changed = false;
+      // After a notice, or at the deadline (a notice can be lost while LISTEN reconnects).
+      current = (await read()) ?? current;
+    }
+    return current;
+  } finally {
+    unsubscribe();
+  }
+}
 
 /** Waits until the provider session exists (or the verification ended), at most `waitMs`. */
-export async function waitForSession(deps: AppDeps, row: Verification, waitMs: number): Promise<Verification> {
-  const deadline = Date.now() + waitMs;
-  let current = row;
-  while (current.sessionUrl === null && !isTerminalStatus(current.status as VerificationStatus) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now()))));
-    const [fresh] = await deps.database.db.select().from(verifications).where(eq(verifications.id, row.id));
-    if (!fresh) break;
-    current = fresh;
-  }
-  return current;
+export function waitForSession(deps: AppDeps, feed: ChangeFeed, row: Verification, waitMs: number): Promise<Verification> {
+  return waitUntil(deps, feed, row, waitMs, (r) => r.sessionUrl !== null || isTerminalStatus(r.status as VerificationStatus));
 }
 
 /** The provider has answered: a final decision, or a referral to a person (needs_review). */
@@ -26,16 +59,8 @@ export function hasOutcome(row: Verification): boolean {
 }
 
 /** Waits until the verification has an outcome (see hasOutcome), at most `waitMs`. */
-export async function waitForOutcome(deps: AppDeps, row: Verification, waitMs: number): Promise<Verification> {
-  const deadline = Date.now() + waitMs;
-  let current = row;
-  while (!hasOutcome(current) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now()))));
-    const [fresh] = await deps.database.db.select().from(verifications).where(eq(verifications.id, row.id));
-    if (!fresh) break;
-    current = fresh;
-  }
-  return current;
+export function waitForOutcome(deps: AppDeps, feed: ChangeFeed, row: Verification, waitMs: number): Promise<Verification> {
+  return waitUntil(deps, feed, row, waitMs, hasOutcome);
 }
 
 /** The workflow is retrying a failing provider call (progress says so): a waiting client gets a 503, not a bare 202. */

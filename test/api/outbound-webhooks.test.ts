@@ -8,8 +8,11 @@ import { createTenant } from '../../api/services/tenants.js';
 import { parseDurationList } from '../../config/duration.js';
 import { DEFAULT_OUTBOUND_RETRY_SCHEDULE } from '../../config/env.js';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../../workflows/messages.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+
+/** Template sync is an operator action. */
+const operator = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
 
 // Three retries, then dead: 4 attempts in ~300 ms.
 const SCHEDULE = '50ms,100ms,150ms';
@@ -152,7 +155,7 @@ t.test('outbound webhooks', async (t) => {
   });
 
   await t.test('multi-step template: verification.step.completed per step with the advanced progress', async (t) => {
-    const synced = await stack.request('POST', '/v1/templates/sync');
+    const synced = await stack.request('POST', '/v1/templates/sync', undefined, operator);
     t.equal(synced.status, 200, 'idmeta templates synced');
     const receiver = await startWebhookReceiver(t);
     const api = await tenantWithEndpoint(stack, 'steps-tenant', receiver);

@@ -25,6 +25,8 @@ import { createTestDatabase } from './database.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 
 export const TEST_API_KEY = 'vf_test_key_0001';
+/** OPERATOR_TOKEN of every test stack (POST /v1/templates/sync); a test may unset it with `OPERATOR_TOKEN: ''`. */
+export const TEST_OPERATOR_TOKEN = 'vf_test_operator_token_0001';
 export const PERSONA_SECRETS = { apiKey: 'persona_test_api_key', webhookSecret: 'wbhsec_persona_test_secret' };
 export const STRIPE_SECRETS = { secretKey: 'sk_test_veriflow_stack', webhookSecret: 'whsec_veriflow_stack_test_secret' };
 export const SMILEID_SECRETS = { partnerId: '0421', apiKey: 'smileid_test_api_key' };
@@ -122,6 +124,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     RATE_LIMIT_MAX: '1000000',
     // Webhook receivers in tests are loopback servers.
     OUTBOUND_ALLOW_LOOPBACK: 'true',
+    OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
     ...options.env,
   });
   const providers = withCapabilities(providersFromEnv(env), options.capabilities ?? {});

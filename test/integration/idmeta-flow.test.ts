@@ -7,8 +7,11 @@ import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { providerTemplates, verifications } from '../../db/schema/index.js';
 import { ensureTemplateSyncSchedule, templateSyncScheduleId } from '../../runtime/schedules.js';
-import { eventually, startStack, workflowBundle, type Stack } from '../helpers/stack.js';
+import { TEST_OPERATOR_TOKEN, eventually, startStack, workflowBundle, type Stack } from '../helpers/stack.js';
 import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
+
+/** Template sync is an operator action. */
+const operator = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
 
 interface Progress {
   currentStep: number;
@@ -53,7 +56,7 @@ t.test('idmeta on the real stack', async (t) => {
     const before = await stack.request('GET', '/v1/templates?provider=idmeta');
     t.equal(before.status, 200);
     t.same(before.body, { data: [] });
-    const synced = await stack.request('POST', '/v1/templates/sync');
+    const synced = await stack.request('POST', '/v1/templates/sync', undefined, operator);
     t.equal(synced.status, 200);
     t.match(synced.body, { synced: 5, deactivated: 0, durationMs: Number });
     const listed = await stack.request('GET', '/v1/templates?provider=idmeta');
@@ -70,7 +73,7 @@ t.test('idmeta on the real stack', async (t) => {
     t.ok(listed.body.data.some((tpl: { steps: { key: string }[] }) => tpl.steps.length === 1 && tpl.steps[0]?.key === 'philippines/nbiclearance'), 'an NBI template');
     const unauthorized = await stack.app.inject({ method: 'GET', url: '/v1/templates' });
     t.equal(unauthorized.statusCode, 401);
-    const notTemplated = await stack.request('POST', '/v1/templates/sync?provider=persona');
+    const notTemplated = await stack.request('POST', '/v1/templates/sync?provider=persona', undefined, operator);
     t.match(notTemplated, { status: 400, body: { code: 'templates_not_supported' } });
   });
 
@@ -245,7 +248,7 @@ t.test('idmeta on the real stack', async (t) => {
     t.teardown(() => sandbox(stack, 'POST', '/idmeta/admin/templates', { count: 5 }));
     await sandbox(stack, 'POST', '/idmeta/admin/templates', { count: 100 });
     const started = Date.now();
-    const synced = await stack.request('POST', '/v1/templates/sync?provider=idmeta');
+    const synced = await stack.request('POST', '/v1/templates/sync?provider=idmeta', undefined, operator);
     t.comment(`POST /v1/templates/sync with 100 templates (2 pages of 50): durationMs=${synced.body.durationMs}, round trip ${Date.now() - started} ms`);
     t.match(synced, { status: 200, body: { synced: 100, deactivated: 0 } });
     const all = await stack.request('GET', '/v1/templates?provider=idmeta&active=true');
@@ -254,7 +257,7 @@ t.test('idmeta on the real stack', async (t) => {
     t.same(all.body.data.slice(0, 3).map((tpl: { externalId: string }) => tpl.externalId), ['306', '170', '171'], 'provider order kept');
 
     await sandbox(stack, 'POST', '/idmeta/admin/templates', { count: 5 });
-    const shrunk = await stack.request('POST', '/v1/templates/sync');
+    const shrunk = await stack.request('POST', '/v1/templates/sync', undefined, operator);
     t.match(shrunk.body, { synced: 5, deactivated: 95 });
     const active = await stack.request('GET', '/v1/templates?provider=idmeta&active=true');
     t.equal(active.body.data.length, 5);
@@ -298,7 +301,7 @@ t.test('idmeta on the real stack', async (t) => {
 t.test('idmeta: the worker is killed between steps; a new worker resumes without repeating finished steps', async (t) => {
   const stack = await startStack(t, { worker: false });
   const bundlePath = await writeWorkflowBundle(t, (await workflowBundle()).code);
-  t.match((await stack.request('POST', '/v1/templates/sync')).body, { synced: 5 });
+  t.match((await stack.request('POST', '/v1/templates/sync', undefined, operator)).body, { synced: 5 });
   // Hold the second step: it fails with 503 until released.
   await sandbox(stack, 'POST', '/idmeta/admin/chaos', { template_id: THREE_STEP_TEMPLATE, step: 'selfie', failures: 1000 });
 
