@@ -15,6 +15,10 @@ const HOST = '127.0.0.1';
 const MAX_CONNECTIONS = 100;
 /** NotificationResponse ('A'): the only server message LISTEN clients wait for between queries. */
 const NOTIFICATION = 0x41;
+/** Parse, Bind, Describe, Execute, Close, Flush: messages of an extended query, which ends at Sync. */
+const EXTENDED_QUERY = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x48]);
+const SYNC = 0x53;
+const SIMPLE_QUERY = 0x51;
 
 export interface EmbeddedServer {
   url: string;
@@ -32,7 +36,7 @@ export async function startEmbeddedServer({ dataDir, port }: { dataDir: string; 
   try {
     const db = await PGlite.create(dataDir);
     const server = new PGLiteSocketServer({ db, host: HOST, port, maxConnections: MAX_CONNECTIONS });
-    const sockets = relayNotifications(db);
+    const sockets = shareOneSession(db);
     await server.start();
     // The package keeps its net.Server private; every client socket is needed for the relay.
     server['server']?.on('connection', (socket: Socket) => {
@@ -54,14 +58,24 @@ export async function startEmbeddedServer({ dataDir, port }: { dataDir: string; 
 }
 
 /**
- * All clients share PGlite's single session, so a NOTIFY comes back only in the reply to whoever
- * committed it, never to the connection that ran LISTEN (the API's live streams). Every
- * notification in a reply is therefore also sent to every other client, between its messages.
+ * Every client shares PGlite's one session, which the socket server queues message by message.
+ * Two things then go wrong between clients, and are put right here:
+ * - An extended-protocol query (Parse, Bind, Describe, Execute … Sync) uses the session's unnamed
+ *   statement and portal, so another client's messages must not run in between: the sequence is
+ *   reported as a transaction, which makes the queue serve only its client until the Sync.
+ * - A NOTIFY comes back only in the reply to whoever committed it, never to the connection that
+ *   ran LISTEN (the API's live streams): each notification is also sent to every other client.
  */
-function relayNotifications(db: PGlite): Set<Socket> {
+function shareOneSession(db: PGlite): Set<Socket> {
   const sockets = new Set<Socket>();
+  let sequenceOpen = false;
+  const inTransaction = db.isInTransaction.bind(db);
+  db.isInTransaction = () => sequenceOpen || inTransaction();
   const execute = db.execProtocolRawStream.bind(db);
   db.execProtocolRawStream = async (message, options) => {
+    const type = message[0];
+    if (type !== undefined && EXTENDED_QUERY.has(type)) sequenceOpen = true;
+    else if (type === SYNC || type === SIMPLE_QUERY) sequenceOpen = false;
     const reply: Uint8Array[] = [];
     const result = await execute(message, {
       ...options,
