@@ -125,7 +125,7 @@ async function main(): Promise<void> {
     step('Starting the worker and the API…');
     // The worker reads the same configuration from its environment: every default made explicit.
     const childEnv = { ...stringValues(source), ...stringValues(env), DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
-    const worker = startWorkerProcess(childEnv);
+    const worker = await startWorkerProcess(childEnv);
     stops.push(() => worker.stop(STOP_GRACE_MS));
     worker.child.once('exit', (code, signal) => {
       if (stopping) return;

@@ -42,7 +42,11 @@ export async function startEmbeddedDatabase(env: NodeJS.ProcessEnv): Promise<Dev
   return { ...started, url: message.url };
 }
 
-/** Runs worker.ts (the production entry point) with dev's configuration. */
-export function startWorkerProcess(env: NodeJS.ProcessEnv): DevChild {
-  return devChild(fork(`${ROOT}worker.ts`, [], { env, execArgv: TSX, stdio: 'inherit' }));
+/** Runs worker.ts (the production entry point) with dev's configuration; resolves once it polls. */
+export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<DevChild> {
+  const child = fork(`${ROOT}worker.ts`, [], { env, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const started = devChild(child);
+  const ready = await Promise.race([once(child, 'message').then(() => true), once(child, 'exit').then(() => false)]);
+  if (!ready) throw new Error('the worker exited before it started (its output is above)');
+  return started;
 }
