@@ -138,6 +138,8 @@ async function main(): Promise<void> {
   });
   await ensureSchedules({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS }, providers, logger);
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
+  // Started by `npm run dev` (fork): it prints its banner only once the worker polls.
+  process.send?.('ready');
   // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have drained.
   await worker.run();
   await connection.close();

@@ -19,6 +19,7 @@ export const EnvSchema = Type.Object({
   PUBLIC_BASE_URL: Optional('Base URL providers and clients reach the API at; default http://HOST:PORT'),
   DATABASE_URL: Optional('postgres://… ; unset → embedded PGlite in PGLITE_DIR'),
   PGLITE_DIR: Type.String({ default: '.data/pglite' }),
+  PGLITE_PORT: Type.Integer({ default: 5499, minimum: 1, maximum: 65535, description: 'npm run dev serves the embedded database here (127.0.0.1) over the Postgres wire protocol' }),
   TEMPORAL_ADDRESS: Optional('host:port of the Temporal frontend; unset in dev → the dev server is started'),
   TEMPORAL_NAMESPACE: Type.String({ default: 'default' }),
   TEMPORAL_TASK_QUEUE: Type.String({ default: 'verifications' }),
@@ -65,6 +66,10 @@ export const EnvSchema = Type.Object({
   EVENTS_MAX_STREAMS_PER_TENANT: Type.Integer({ default: 20, minimum: 1, description: 'Live streams (GET /v1/verifications/:id/events) one tenant may hold open per API process; past it 429' }),
   LIVE_DB_CONNECTIONS: Type.Integer({ default: 3, minimum: 1, description: 'Database connections that waiting requests (Prefer: wait) and live streams may use at once; the rest of the pool (10 per process) stays free for webhook intake' }),
   SANDBOX_PORT: Type.Integer({ default: 4010, minimum: 0, maximum: 65535 }),
+  DEV_TEMPORAL_PORT: Type.Integer({ default: 7233, minimum: 1, maximum: 65535, description: 'npm run dev: gRPC port of the Temporal dev server it starts' }),
+  DEV_TEMPORAL_UI_PORT: Type.Integer({ default: 8233, minimum: 1, maximum: 65535, description: 'npm run dev: Temporal Web UI port' }),
+  DEV_TEMPORAL_DB: Type.String({ default: '.data/temporal.sqlite', description: 'npm run dev: SQLite file of the Temporal dev server' }),
+  DEV_MAIL_PORT: Type.Integer({ default: 1025, minimum: 1, maximum: 65535, description: 'npm run dev: SMTP port of the local mail catcher' }),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Standalone worker: serve /metrics on this port (the API serves its own at /metrics)' })),
   TEMPORAL_METRICS_BIND: Optional('host:port where the Temporal SDK runtime exports its own Prometheus metrics (worker polls, task latencies)'),
   PAYLOAD_ENCRYPTION_KEYS: Type.Optional(

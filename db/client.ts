@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { acquireEmbeddedLock, readEmbeddedLock } from './embedded-lock.js';
 import * as schema from './schema/index.js';
 
 /** One type for both drivers, so no caller (nor a transaction callback) knows which one runs. */
@@ -41,8 +42,15 @@ export interface DatabaseOptions {
 
 export const DEFAULT_PGLITE_DIR = '.data/pglite';
 
+/**
+ * Without a URL: the embedded database, through `npm run dev`'s wire-protocol server when it runs
+ * (db/embedded-server.ts), else opened in this process under the same lock so the two never meet.
+ */
 export async function createDatabase({ url, dataDir = DEFAULT_PGLITE_DIR }: DatabaseOptions): Promise<DatabaseHandle> {
-  return url ? connectPostgres(url) : openPglite(dataDir);
+  if (url) return connectPostgres(url);
+  const holder = await readEmbeddedLock(dataDir);
+  if (holder?.url) return connectPostgres(holder.url);
+  return openPglite(dataDir);
 }
 
 function connectPostgres(url: string): DatabaseHandle {
@@ -71,10 +79,14 @@ function connectPostgres(url: string): DatabaseHandle {
   };
 }
 
-// PGlite runs Postgres in this process: valid only while API and worker share it (`npm run dev`).
+// PGlite runs Postgres in this process; the lock keeps `npm run dev` from opening it meanwhile.
 async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const release = await acquireEmbeddedLock(dataDir);
+  const client = await PGlite.create(dataDir).catch(async (error: unknown) => {
+    await release();
+    throw error;
+  });
   return {
     db: drizzlePglite({ client, schema, casing: 'snake_case' }),
     kind: 'pglite',
@@ -82,6 +94,6 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
       const unlisten = await client.listen(channel, onMessage);
       return () => unlisten();
     },
-    close: () => client.close(),
+    close: () => client.close().finally(release),
   };
 }

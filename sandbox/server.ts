@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { page } from './html.js';
+import { page, type VerificationLink } from './html.js';
 import { findRoute, RequestBodyTooLargeError, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from './http.js';
 import { inquiryRows } from './persona/pages.js';
 import { CHAOS_MODES, WebhookChaos, type ChaosSetting } from './chaos.js';
@@ -19,15 +19,17 @@ export interface SandboxOptions {
   /** Base URL for links the sandbox hands out (one-time links); defaults to where it listens. */
   publicUrl?: string;
   /** Where each simulated provider sends its webhooks, e.g. `http://127.0.0.1:3000/webhooks/persona`. */
-  webhookTargets: { persona: string; stripe?: string; smileid?: string; idmeta?: string };
+  webhookTargets: { persona?: string; stripe?: string; smileid?: string; idmeta?: string };
   /** A provider without secrets is not simulated (its routes answer 404). */
-  secrets: { persona: { apiKey: string; webhookSecret: string }; stripe?: { secretKey: string; webhookSecret: string }; smileid?: { partnerId: string; apiKey: string }; idmeta?: { apiKey: string; webhookSecret: string } };
+  secrets: { persona?: { apiKey: string; webhookSecret: string }; stripe?: { secretKey: string; webhookSecret: string }; smileid?: { partnerId: string; apiKey: string }; idmeta?: { apiKey: string; webhookSecret: string } };
   /**
    * Webhook attempts, as the wait in ms before each: entry 0 is the first attempt (sent at once),
    * the rest are retries; the length bounds the attempts. Persona's schedule by default.
    */
   webhookRetryDelaysMs?: readonly number[];
   logger?: SandboxLogger;
+  /** Where veriflow shows a verification, by id: the home page links each session there. */
+  verificationLink?: VerificationLink;
   /** More pages on the same server (e.g. the mail catcher's GET /mail in `npm run dev`). */
   extraRoutes?: readonly SandboxRoute[];
 }
@@ -44,15 +46,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const logger = options.logger ?? silentLogger;
   let url = '';
   const chaos = new WebhookChaos();
-  const persona = createPersonaSimulator({
-    publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
-    apiKey: options.secrets.persona.apiKey,
-    webhookSecret: options.secrets.persona.webhookSecret,
-    webhookTarget: options.webhookTargets.persona,
-    retryDelaysMs: options.webhookRetryDelaysMs,
-    logger,
-    chaos,
-  });
+  const personaSecrets = options.secrets.persona;
+  const persona =
+    personaSecrets === undefined
+      ? null
+      : createPersonaSimulator({
+          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          apiKey: personaSecrets.apiKey,
+          webhookSecret: personaSecrets.webhookSecret,
+          webhookTarget: options.webhookTargets.persona ?? '',
+          retryDelaysMs: options.webhookRetryDelaysMs,
+          logger,
+          chaos,
+        });
   const stripeSecrets = options.secrets.stripe;
   const stripe =
     stripeSecrets === undefined
@@ -98,8 +104,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     ...faults.routes(),
     ...chaos.routes(),
     { method: 'GET', path: /^\/health$/, handle: ({ res }) => sendJson(res, 200, { status: 'ok' }) },
-    { method: 'GET', path: /^\/$/, handle: ({ res }) => sendHtml(res, 200, indexPage(persona.inquiries(), stripe?.accountRows() ?? null, chaos.current)) },
-    ...persona.routes,
+    { method: 'GET', path: /^\/$/, handle: ({ res }) => sendHtml(res, 200, indexPage(persona === null ? null : inquiryRows(persona.inquiries(), options.verificationLink), stripe?.accountRows(options.verificationLink) ?? null, chaos.current)) },
+    ...(persona?.routes ?? []),
     ...(stripe?.routes ?? []),
     ...(smileid?.routes ?? []),
     ...(idmeta?.routes ?? []),
@@ -138,7 +144,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     url,
     async close() {
       chaos.close();
-      await persona.close();
+      await persona?.close();
       await stripe?.close();
       await smileid?.close();
       await idmeta?.close();
@@ -160,19 +166,23 @@ function chaosControl(setting: ChaosSetting): string {
   </form>`;
 }
 
-function indexPage(inquiries: Parameters<typeof inquiryRows>[0], stripeAccountRows: string | null, chaos: ChaosSetting): string {
+function indexPage(personaInquiryRows: string | null, stripeAccountRows: string | null, chaos: ChaosSetting): string {
   return page(
     'veriflow sandbox',
     `<h1>veriflow sandbox</h1>
-  <p class="lead">Simulated providers. Persona inquiries created through <code>POST /api/v1/inquiries</code> appear here; open one to decide it.</p>
-  ${chaosControl(chaos)}
+  <p class="lead">Simulated providers. Sessions created through their APIs appear here; open one to decide it, or its reference to see the verification in veriflow.</p>
+  ${chaosControl(chaos)}${
+    personaInquiryRows === null
+      ? ''
+      : `
   <h2>Persona inquiries</h2>
   <table>
-    <thead><tr><th>Inquiry</th><th>Reference</th><th>Status</th><th>Created</th></tr></thead>
+    <thead><tr><th>Inquiry</th><th>Verification</th><th>Status</th><th>Created</th></tr></thead>
     <tbody>
-${inquiryRows(inquiries)}
+${personaInquiryRows}
     </tbody>
-  </table>${
+  </table>`
+  }${
     stripeAccountRows === null
       ? ''
       : `

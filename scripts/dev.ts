@@ -1,32 +1,31 @@
-// `npm run dev`: the whole thing in one process — Temporal dev server (with Web UI), embedded
-// Postgres (PGlite, unless DATABASE_URL is set), migrations, worker, API, provider sandbox —
-// then prints where to click. Ctrl-C stops everything cleanly.
+// `npm run dev`: the whole thing on one machine — Temporal dev server (with Web UI), the embedded
+// database (PGlite served over the Postgres wire protocol, unless DATABASE_URL is set),
+// migrations, worker, API, provider sandbox — then prints where to click. The database server
+// and the worker run as child processes so the API keeps an event loop of its own. Ctrl-C stops
+// everything cleanly.
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { buildApp } from '../api/app.js';
 import { startSweeper } from '../api/services/sweeper.js';
 import { ensureDevTenant } from '../api/services/tenants.js';
-import { parseEnv, publicBaseUrl, timersFromEnv, workerTuningFromEnv } from '../config/env.js';
+import { parseDuration } from '../config/duration.js';
+import { type Env, parseEnv, publicBaseUrl, timersFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { getDataConverter } from '../runtime/codec.js';
 import { createLogger } from '../runtime/logger.js';
-import { mailerFromEnv } from '../runtime/mailer.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { outboundPolicyFromEnv } from '../runtime/outbound-address.js';
 import { providersFromEnv } from '../runtime/providers.js';
-import { ensureTemplateSyncSchedule, templateProviders } from '../runtime/schedules.js';
-import { connectClient, connectWorker } from '../runtime/temporal.js';
+import { connectClient } from '../runtime/temporal.js';
 import { startMailCatcher, type MailCatcher } from '../sandbox/mail.js';
-import { startSandbox } from '../sandbox/server.js';
-import { createVerificationWorker, installTemporalRuntime } from '../worker.js';
+import { startSandbox, type SandboxOptions } from '../sandbox/server.js';
+import { verificationWorkflowId } from '../workflows/messages.js';
+import { startEmbeddedDatabase, startWorkerProcess } from './lib/dev-children.js';
+import { logRejectedWebhooks } from './lib/rejected-webhooks.js';
 import { startTemporalDevServer } from './lib/temporal-dev-server.js';
 
-const DATA_DIR = '.data';
-/** The local SMTP catcher (sandbox/mail.ts); used unless SMTP_URL is set explicitly. */
-const MAIL_CATCHER_PORT = 1025;
-
-/** The sandbox's credentials; any variable set explicitly in the environment wins. */
+/** The sandbox's credentials unless set in the environment; the sandbox signs with whatever wins. */
 const SANDBOX_DEFAULTS = {
   PERSONA_API_KEY: 'sandbox_persona_api_key',
   PERSONA_WEBHOOK_SECRET: 'sandbox_persona_webhook_secret',
@@ -40,6 +39,13 @@ const SANDBOX_DEFAULTS = {
   IDMETA_TEMPLATE_ID: '306',
 };
 
+/** On Ctrl-C each child gets this long to exit by itself before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
+class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+}
+
 function step(message: string): void {
   process.stdout.write(`• ${message}\n`);
 }
@@ -47,89 +53,180 @@ function step(message: string): void {
 async function main(): Promise<void> {
   const base = parseEnv();
   const sandboxUrl = `http://127.0.0.1:${base.SANDBOX_PORT}`;
-  const env = parseEnv({ PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, IDMETA_API_URL: sandboxUrl, SMTP_URL: `smtp://127.0.0.1:${MAIL_CATCHER_PORT}`, OUTBOUND_ALLOW_LOOPBACK: 'true', ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', OPERATOR_TOKEN: `vf_op_dev_${randomBytes(12).toString('hex')}`, ...process.env });
+  const source: Record<string, string | undefined> = { PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, IDMETA_API_URL: sandboxUrl, SMTP_URL: `smtp://127.0.0.1:${base.DEV_MAIL_PORT}`, OUTBOUND_ALLOW_LOOPBACK: 'true', ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', OPERATOR_TOKEN: `vf_op_dev_${randomBytes(12).toString('hex')}`, ...process.env };
+  const env = parseEnv(source);
   if (env.NODE_ENV === 'production') throw new Error('npm run dev is for development; it creates a dev tenant and a sandbox. Use api/server.ts and worker.ts in production.');
   const logger = createLogger(env);
-  await mkdir(DATA_DIR, { recursive: true });
+  const startTemporal = !env.TEMPORAL_ADDRESS;
+  await assertPortsFree([
+    { port: env.PORT, setting: 'PORT' },
+    { port: env.SANDBOX_PORT, setting: 'SANDBOX_PORT' },
+    ...(env.DATABASE_URL ? [] : [{ port: env.PGLITE_PORT, setting: 'PGLITE_PORT' }]),
+    ...(startTemporal ? [{ port: env.DEV_TEMPORAL_PORT, setting: 'DEV_TEMPORAL_PORT' }, { port: env.DEV_TEMPORAL_UI_PORT, setting: 'DEV_TEMPORAL_UI_PORT' }] : []),
+  ]);
+
+  // Stopped in reverse order of start; registered as soon as each piece runs.
   const stops: (() => Promise<unknown> | void)[] = [];
+  let stopping = false;
+  const shutdown = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    step('Stopping…');
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
 
-  let temporalAddress = env.TEMPORAL_ADDRESS;
-  let webUi = 'your Temporal cluster’s UI';
-  if (!temporalAddress) {
-    step('Starting the Temporal dev server (state in .data/temporal.sqlite)…');
-    // The UI decrypts payloads for display through the API's codec endpoint (runtime/codec.ts).
-    const server = await startTemporalDevServer({ dbFile: `${DATA_DIR}/temporal.sqlite`, port: 7233, uiPort: 8233, uiCodecEndpoint: `${publicBaseUrl(env)}/codec`, stdio: 'ignore' });
-    stops.push(() => server.stop());
-    temporalAddress = server.address;
-    webUi = server.uiUrl ?? webUi;
+  try {
+    let databaseUrl = env.DATABASE_URL;
+    if (!databaseUrl) {
+      step(`Starting the embedded database (PGlite in ${env.PGLITE_DIR}, served on 127.0.0.1:${env.PGLITE_PORT})…`);
+      const embedded = await startEmbeddedDatabase({ ...process.env, PGLITE_DIR: env.PGLITE_DIR, PGLITE_PORT: String(env.PGLITE_PORT) });
+      stops.push(() => embedded.stop(STOP_GRACE_MS));
+      databaseUrl = embedded.url;
+    } else step('Connecting to Postgres (DATABASE_URL)…');
+
+    let temporalAddress = env.TEMPORAL_ADDRESS;
+    let webUi: string | null = null;
+    if (startTemporal) {
+      step(`Starting the Temporal dev server (state in ${env.DEV_TEMPORAL_DB})…`);
+      // The UI decrypts payloads for display through the API's codec endpoint (runtime/codec.ts).
+      const server = await startTemporalDevServer({ dbFile: env.DEV_TEMPORAL_DB, port: env.DEV_TEMPORAL_PORT, uiPort: env.DEV_TEMPORAL_UI_PORT, uiCodecEndpoint: `${publicBaseUrl(env)}/codec`, stdio: 'ignore' });
+      stops.push(() => server.stop());
+      temporalAddress = server.address;
+      webUi = server.uiUrl;
+    }
+
+    const database = await createDatabase({ url: databaseUrl });
+    stops.push(() => database.close());
+    await migrateDatabase(database.db);
+    await ensureDevTenant(database.db, env.VERIFLOW_DEV_API_KEY);
+
+    const apiUrl = publicBaseUrl(env);
+    // Emails the API sends (notify.email) land here instead of anyone's inbox: GET <sandbox>/mail.
+    const mailCatcher = process.env.SMTP_URL ? null : await startDevMailCatcher(env.DEV_MAIL_PORT);
+    if (mailCatcher) stops.push(() => mailCatcher.close());
+    step('Starting the provider sandbox…');
+    const simulated = sandboxProviders(env, sandboxUrl, apiUrl);
+    for (const note of simulated.notes) step(note);
+    const sandbox = await startSandbox({
+      ...simulated.options,
+      extraRoutes: mailCatcher?.routes ?? [],
+      port: env.SANDBOX_PORT,
+      ...(webUi ? { verificationLink: (id: string) => `${webUi}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows/${verificationWorkflowId(id)}` } : {}),
+    });
+    stops.push(() => sandbox.close());
+
+    step('Starting the worker and the API…');
+    // The worker reads the same configuration from its environment: every default made explicit.
+    const childEnv = { ...stringValues(source), ...stringValues(env), DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
+    const worker = await startWorkerProcess(childEnv);
+    stops.push(() => worker.stop(STOP_GRACE_MS));
+    worker.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      step(`The worker exited (${signal ?? `code ${String(code)}`}); stopping.`);
+      void shutdown(1);
+    });
+
+    const metrics = createMetrics();
+    const temporal = await connectClient({ ...env, TEMPORAL_ADDRESS: temporalAddress! });
+    stops.push(() => temporal.connection.close());
+    const providers = providersFromEnv(env);
+    const app = await buildApp({ metrics, env, database, temporal, providers, timers: timersFromEnv(env), logger, defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID!, ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) } });
+    logRejectedWebhooks(app, { write: (line) => process.stdout.write(`${line}\n`) });
+    await app.listen({ host: env.HOST, port: env.PORT });
+    stops.push(() => app.close());
+    stops.push(startSweeper({ db: database.db, temporal, logger, metrics, env }));
+
+    printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl: sandbox.url, mailCatcher });
+  } catch (error) {
+    console.error(describeError(error));
+    await shutdown(1);
   }
+}
 
-  step(env.DATABASE_URL ? 'Connecting to Postgres (DATABASE_URL)…' : `Opening the embedded database (PGlite in ${env.PGLITE_DIR})…`);
-  const database = await createDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DIR });
-  stops.push(() => database.close());
-  await migrateDatabase(database.db);
-  await ensureDevTenant(database.db, env.VERIFLOW_DEV_API_KEY);
-
-  const apiUrl = publicBaseUrl(env);
-  // Emails the API sends (notify.email) land here instead of anyone's inbox: GET <sandbox>/mail.
-  const mailCatcher = process.env.SMTP_URL ? null : await startDevMailCatcher();
-  if (mailCatcher) stops.push(() => mailCatcher.close());
-  step('Starting the provider sandbox…');
-  const sandbox = await startSandbox({
-    extraRoutes: mailCatcher?.routes ?? [],
-    port: env.SANDBOX_PORT,
-    webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe`, smileid: `${apiUrl}/webhooks/smileid`, idmeta: `${apiUrl}/webhooks/idmeta` },
-    secrets: {
-      persona: { apiKey: SANDBOX_DEFAULTS.PERSONA_API_KEY, webhookSecret: SANDBOX_DEFAULTS.PERSONA_WEBHOOK_SECRET },
-      stripe: { secretKey: SANDBOX_DEFAULTS.STRIPE_SECRET_KEY, webhookSecret: SANDBOX_DEFAULTS.STRIPE_WEBHOOK_SECRET },
-      smileid: { partnerId: SANDBOX_DEFAULTS.SMILEID_PARTNER_ID, apiKey: SANDBOX_DEFAULTS.SMILEID_API_KEY },
-      idmeta: { apiKey: SANDBOX_DEFAULTS.IDMETA_API_KEY, webhookSecret: SANDBOX_DEFAULTS.IDMETA_WEBHOOK_SECRET },
+/**
+ * What the sandbox simulates, signed with the very secrets the API verifies. A provider whose API
+ * URL points elsewhere is not simulated: its verifications go to that URL.
+ */
+function sandboxProviders(env: Env, sandboxUrl: string, apiUrl: string): { options: Pick<SandboxOptions, 'secrets' | 'webhookTargets'>; notes: string[] } {
+  const first = (secrets: string | undefined) => secrets?.split(',')[0]?.trim() ?? '';
+  const served = { persona: env.PERSONA_API_URL, stripe: env.STRIPE_API_URL, smileid: env.SMILEID_API_URL, idmeta: env.IDMETA_API_URL };
+  const settings = { persona: 'PERSONA_API_URL', stripe: 'STRIPE_API_URL', smileid: 'SMILEID_API_URL', idmeta: 'IDMETA_API_URL' };
+  const inSandbox = (provider: keyof typeof served) => served[provider].replace(/\/+$/, '') === sandboxUrl;
+  const notes = (Object.keys(served) as (keyof typeof served)[]).filter((p) => !inSandbox(p)).map((p) => `${settings[p]} is ${served[p]}: ${p} is not simulated by the sandbox; its verifications go there.`);
+  return {
+    notes,
+    options: {
+      webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe`, smileid: `${apiUrl}/webhooks/smileid`, idmeta: `${apiUrl}/webhooks/idmeta` },
+      secrets: {
+        ...(inSandbox('persona') ? { persona: { apiKey: env.PERSONA_API_KEY ?? '', webhookSecret: first(env.PERSONA_WEBHOOK_SECRET) } } : {}),
+        ...(inSandbox('stripe') ? { stripe: { secretKey: env.STRIPE_SECRET_KEY ?? '', webhookSecret: first(env.STRIPE_WEBHOOK_SECRET) } } : {}),
+        ...(inSandbox('smileid') ? { smileid: { partnerId: env.SMILEID_PARTNER_ID ?? '', apiKey: env.SMILEID_API_KEY ?? '' } } : {}),
+        ...(inSandbox('idmeta') ? { idmeta: { apiKey: env.IDMETA_API_KEY ?? '', webhookSecret: first(env.IDMETA_WEBHOOK_SECRET) } } : {}),
+      },
     },
-  });
-  stops.push(() => sandbox.close());
+  };
+}
 
-  step('Starting the worker and the API…');
-  installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND);
-  const metrics = createMetrics();
-  const temporalEnv = { ...env, TEMPORAL_ADDRESS: temporalAddress };
-  const providers = providersFromEnv(env);
-  const workerConnection = await connectWorker(temporalEnv);
-  const worker = await createVerificationWorker({
-    connection: workerConnection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    db: database.db,
-    providers,
-    logger,
-    metrics,
-    mailer: mailerFromEnv(env),
-    outbound: outboundPolicyFromEnv(env),
-    dataConverter: getDataConverter(env),
-    tuning: workerTuningFromEnv(env),
-  });
-  const workerRun = worker.run();
-  stops.unshift(async () => {
-    // The SDK also stops workers on SIGINT by itself; shut down only what still runs.
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await workerRun;
-    await workerConnection.close();
-  });
+function stringValues(record: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).flatMap(([key, value]) => (value === undefined || value === null ? [] : [[key, String(value)]])));
+}
 
-  const temporal = await connectClient(temporalEnv);
-  const app = await buildApp({ metrics, env, database, temporal, providers, timers: timersFromEnv(env), logger, defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID!, ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) } });
-  await app.listen({ host: env.HOST, port: env.PORT });
-  const stopSweeper = startSweeper({ db: database.db, temporal, logger, metrics, env });
-  stops.unshift(stopSweeper, () => app.close(), () => temporal.connection.close());
-  // Template providers' catalogues: synced now (first run) and every 24 h by a Temporal schedule.
-  await ensureTemplateSyncSchedule(temporal, env.TEMPORAL_TASK_QUEUE, { providers: templateProviders(providers) }).catch((err: unknown) => logger.warn({ err }, 'template sync schedule could not be ensured'));
+/** Every port dev listens on, checked before anything starts, so a clash is one clear line. */
+async function assertPortsFree(ports: { port: number; setting: string }[]): Promise<void> {
+  for (const { port, setting } of ports) {
+    if (port === 0) continue;
+    const probe = createServer();
+    probe.listen(port, '127.0.0.1');
+    try {
+      await once(probe, 'listening');
+    } catch {
+      throw new PortInUseError(`Port ${port} is already in use (${setting}): stop whatever holds it, or set ${setting} to another port.`);
+    }
+    probe.close();
+    await once(probe, 'close');
+  }
+}
 
+/** A port already taken (another catcher, MailHog…) is not fatal: emails are then recorded as failed. */
+async function startDevMailCatcher(port: number): Promise<MailCatcher | null> {
+  try {
+    return await startMailCatcher({
+      port,
+      logger: { info: (details) => step(`mail captured: ${JSON.stringify((details as { subject?: string }).subject ?? '')} (see the sandbox's /mail page)`), warn: () => undefined },
+    });
+  } catch (err) {
+    step(`Mail catcher not started on 127.0.0.1:${port} (${(err as Error).message}); set DEV_MAIL_PORT, or SMTP_URL to use another SMTP server.`);
+    return null;
+  }
+}
+
+interface Banner {
+  env: Env;
+  apiUrl: string;
+  databaseUrl: string;
+  webUi: string | null;
+  sandboxUrl: string;
+  mailCatcher: MailCatcher | null;
+}
+
+function printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl, mailCatcher }: Banner): void {
   const key = env.VERIFLOW_DEV_API_KEY;
   process.stdout.write(`
 veriflow is running
   API        ${apiUrl}        (OpenAPI docs: ${apiUrl}/docs)
-  Web UI     ${webUi}        (Temporal: workflows, search attributes, history; payloads decrypted via ${apiUrl}/codec)
-  Sandbox    ${sandbox.url}        (simulated providers)
-  Mail       ${mailCatcher ? `${sandbox.url}/mail        (emails sent to applicants, caught by the local SMTP server ${mailCatcher.url})` : `sent through ${env.SMTP_URL ?? 'nowhere (SMTP_URL unset)'}`}
+  Web UI     ${webUi ?? 'your Temporal cluster’s UI'}        (Temporal: workflows, search attributes, history; payloads decrypted via ${apiUrl}/codec)
+  Sandbox    ${sandboxUrl}        (simulated providers)
+  Mail       ${mailCatcher ? `${sandboxUrl}/mail        (emails sent to applicants, caught by the local SMTP server ${mailCatcher.url})` : `sent through ${env.SMTP_URL ?? 'nowhere (SMTP_URL unset)'}`}
+  Database   DATABASE_URL=${databaseUrl}        (psql, npx drizzle-kit studio, npm run tenants use it)
   API key    ${key}
   Operator   ${env.OPERATOR_TOKEN}        (OPERATOR_TOKEN: POST /v1/templates/sync; a new one each start unless set)
 
@@ -149,39 +246,14 @@ Open the "sessionUrl" it prints, click Approve, then read the result:
 In the Web UI, filter with:  VerificationStatus="approved"
 Ctrl-C stops everything.
 `);
-
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    step('Stopping…');
-    for (const stop of stops) {
-      try {
-        await stop();
-      } catch (err) {
-        logger.warn({ err }, 'error while stopping');
-      }
-    }
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown());
-  process.on('SIGTERM', () => void shutdown());
 }
 
-/** A port already taken (another catcher, MailHog…) is not fatal: emails are then recorded as failed. */
-async function startDevMailCatcher(): Promise<MailCatcher | null> {
-  try {
-    return await startMailCatcher({
-      port: MAIL_CATCHER_PORT,
-      logger: { info: (details) => step(`mail captured: ${JSON.stringify((details as { subject?: string }).subject ?? '')} (see the sandbox's /mail page)`), warn: () => undefined },
-    });
-  } catch (err) {
-    step(`Mail catcher not started on 127.0.0.1:${MAIL_CATCHER_PORT} (${(err as Error).message}); set SMTP_URL to use another SMTP server.`);
-    return null;
-  }
+/** A clash is expected and explained in full by its message; anything else shows its kind too. */
+function describeError(err: unknown): string {
+  return err instanceof PortInUseError ? err.message : err instanceof Error ? `\n${err.name}: ${err.message}` : String(err);
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? `\n${err.name}: ${err.message}` : err);
+  console.error(describeError(err));
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { escapeHtml, page } from '../html.js';
+import { escapeHtml, page, referenceCell, type VerificationLink } from '../html.js';
 import type { PersonaDecision, SimulatedInquiry } from './state.js';
 
 export const VERIFY_PATH = '/persona/verify';
@@ -52,14 +52,12 @@ export function notFoundPage(what: string): string {
 }
 
 /** Rows for the sandbox index. */
-export function inquiryRows(inquiries: readonly SimulatedInquiry[]): string {
+export function inquiryRows(inquiries: readonly SimulatedInquiry[], verificationLink?: VerificationLink): string {
   if (inquiries.length === 0) return '<tr><td colspan="4">No inquiries yet: create one through the API.</td></tr>';
   return inquiries
     .map((inquiry) => {
       const link = `${VERIFY_PATH}?inquiry-id=${encodeURIComponent(inquiry.id)}`;
-      return `<tr><td><a href="${escapeHtml(link)}">${escapeHtml(inquiry.id)}</a></td><td>${escapeHtml(
-        inquiry.referenceId ?? '',
-      )}</td><td><span class="status">${escapeHtml(inquiry.status)}</span></td><td>${escapeHtml(
+      return `<tr><td><a href="${escapeHtml(link)}">${escapeHtml(inquiry.id)}</a></td>${referenceCell(inquiry.referenceId, verificationLink)}<td><span class="status">${escapeHtml(inquiry.status)}</span></td><td>${escapeHtml(
         inquiry.createdAt.toISOString(),
       )}</td></tr>`;
     })

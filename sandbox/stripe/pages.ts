@@ -1,4 +1,4 @@
-import { escapeHtml, page } from '../html.js';
+import { escapeHtml, page, referenceCell, type VerificationLink } from '../html.js';
 import type { SimulatedAccount, StripeAction } from './state.js';
 
 export const ONBOARDING_PATH = '/stripe/onboarding';
@@ -56,14 +56,14 @@ export function stripeNotFoundPage(what: string): string {
 }
 
 /** Rows for the sandbox index. */
-export function accountRows(accounts: readonly SimulatedAccount[]): string {
+export function accountRows(accounts: readonly SimulatedAccount[], verificationLink?: VerificationLink): string {
   if (accounts.length === 0) return '<tr><td colspan="4">No accounts yet: create one through the API.</td></tr>';
   return accounts
     .map((account) => {
       const link = `${ONBOARDING_PATH}/${encodeURIComponent(account.id)}`;
-      const verificationId = account.object.metadata.verification_id ?? '';
+      const verificationId = account.object.metadata.verification_id ?? null;
       const created = new Date(Number(account.object.created) * 1000).toISOString();
-      return `<tr><td><a href="${escapeHtml(link)}">${escapeHtml(account.id)}</a></td><td>${escapeHtml(verificationId)}</td><td><span class="status">${escapeHtml(
+      return `<tr><td><a href="${escapeHtml(link)}">${escapeHtml(account.id)}</a></td>${referenceCell(verificationId, verificationLink)}<td><span class="status">${escapeHtml(
         account.phase,
       )}</span></td><td>${escapeHtml(created)}</td></tr>`;
     })

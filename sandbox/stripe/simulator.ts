@@ -1,3 +1,4 @@
+import type { VerificationLink } from '../html.js';
 import type { WebhookChaos } from '../chaos.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Stripe from 'stripe';
@@ -177,7 +178,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
   return {
     routes,
     accounts: (): SimulatedAccount[] => store.list(),
-    accountRows: () => accountRows(store.list()),
+    accountRows: (verificationLink?: VerificationLink) => accountRows(store.list(), verificationLink),
     close: () => webhooks.close(),
   };
 }
