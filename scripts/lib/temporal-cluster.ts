@@ -57,6 +57,8 @@ export interface TemporalCluster {
   /** host:port of the frontend, for `Connection.connect({ address })`. */
   address: string;
   databases: { persistence: string; visibility: string };
+  /** The admin URL the databases were created through. */
+  postgresUrl: string;
   configDir: string;
   timings: TemporalClusterTimings;
   /** Stops the server process (SIGTERM, then SIGKILL); the databases stay. Idempotent. */
@@ -110,6 +112,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
     return {
       address,
       databases,
+      postgresUrl,
       configDir,
       timings,
       stopServer,

@@ -15,6 +15,7 @@ const FILES = [
   'test/integration/persona-flow.test.ts',
   'test/integration/webhook-concurrent-duplicates.test.ts',
   'test/integration/temporal-restart.test.ts',
+  'test/cluster/cluster.test.ts',
   'test/cluster/scale-out.test.ts',
 ];
 
@@ -50,7 +51,12 @@ async function main(): Promise<number> {
     const tap = spawn(join(ROOT, 'node_modules', '.bin', 'tap'), ['--jobs=1', ...process.argv.slice(2), ...FILES], {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, TEMPORAL_TEST_ADDRESS: cluster.address, TEMPORAL_TEST_CONTROL_URL: `http://127.0.0.1:${port}` },
+      env: {
+        ...process.env,
+        TEMPORAL_TEST_ADDRESS: cluster.address,
+        TEMPORAL_TEST_CONTROL_URL: `http://127.0.0.1:${port}`,
+        TEMPORAL_TEST_CLUSTER_DATABASE_URL: Object.assign(new URL(cluster.postgresUrl), { pathname: `/${cluster.databases.persistence}` }).href,
+      },
     });
     const [code, signal] = (await once(tap, 'exit')) as [number | null, string | null];
     log(`schemas ${cluster.timings.schemaMs} ms, cluster start ${cluster.timings.startMs} ms, suite ${Date.now() - suiteStarted} ms (tap ${signal ?? `exit ${code}`})`);
