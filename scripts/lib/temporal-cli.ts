@@ -3,21 +3,13 @@
 // downloader. Everything reads the `env` it is given, so tests can steer it without touching
 // process.env.
 
-import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BUILD_DIR_PREFIX, EXECUTABLE_SUFFIX, findOnPath, goInstall, isExecutable, veriflowCacheRoot, withBuildLock } from './go-build-cache.js';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 
 const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
-const EXECUTABLE_SUFFIX = process.platform === 'win32' ? '.exe' : '';
-const BUILD_DIR_PREFIX = '.build-';
-/** A cold `go install` takes about 3 minutes; waiting longer than this means something is stuck. */
-const LOCK_WAIT_LIMIT_MS = 20 * 60_000;
-const BUILD_HEARTBEAT_MS = 30_000;
 
 export class TemporalCliError extends Error {
   readonly code: string = 'VF_TEMPORAL_CLI';
@@ -68,22 +60,40 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}
     return { path: fromEnv, source: 'env' };
   }
 
-  const onPath = await findOnPath(`temporal${EXECUTABLE_SUFFIX}`, env);
+  const onPath = await findOnPath('temporal', env);
   if (onPath) return { path: onPath, source: 'path' };
 
   const cached = temporalCliCachePath(env);
   if (await isExecutable(cached)) return { path: cached, source: 'cache' };
 
-  const go = await findOnPath(`go${EXECUTABLE_SUFFIX}`, env);
+  const go = await findOnPath('go', env);
   if (go) {
-    await withBuildLock(cached, () => buildWithGo(go, cached, env, log));
+    await withBuildLock(
+      cached,
+      () =>
+        goInstall({
+          go,
+          packages: [`${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+          outputs: [['temporal', cached]],
+          label: `Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+          expected: '~3 min',
+          env,
+          log,
+          failure: (exitCode) =>
+            new TemporalCliBuildError(
+              `go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} exited with ${exitCode} (its output is above). ` +
+                'The CLI needs Go >= 1.23 and access to the Go module proxy; or set TEMPORAL_CLI_PATH to an existing binary.',
+            ),
+        }),
+      giveUp,
+    );
     return { path: cached, source: 'go-install' };
   }
 
   let downloadFailure: unknown = null;
   if (options.sdkDownload ?? true) {
     try {
-      if (await withBuildLock(cached, () => downloadWithSdk(cached, log))) {
+      if (await withBuildLock(cached, () => downloadWithSdk(cached, log), giveUp)) {
         return { path: cached, source: 'sdk-download' };
       }
     } catch (error) {
@@ -98,9 +108,14 @@ export async function resolveTemporalCli(options: ResolveTemporalCliOptions = {}
  * Versioned, so bumping TEMPORAL_CLI_VERSION builds anew instead of reusing an old binary.
  */
 export function temporalCliCachePath(env: NodeJS.ProcessEnv = process.env): string {
-  const userCache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  const cacheRoot = env.VERIFLOW_CACHE_DIR || join(userCache, 'veriflow');
-  return join(cacheRoot, 'temporal-cli', TEMPORAL_CLI_VERSION, `temporal${EXECUTABLE_SUFFIX}`);
+  return join(veriflowCacheRoot(env), 'temporal-cli', TEMPORAL_CLI_VERSION, `temporal${EXECUTABLE_SUFFIX}`);
+}
+
+function giveUp(lockPath: string): TemporalCliBuildError {
+  return new TemporalCliBuildError(
+    `Gave up waiting for another process building the Temporal CLI (lock ${lockPath}). ` +
+      'If no build is running, delete the lock file and try again.',
+  );
 }
 
 function notFound(cachePath: string, downloadFailure: unknown): TemporalCliNotFoundError {
@@ -115,40 +130,6 @@ function notFound(cachePath: string, downloadFailure: unknown): TemporalCliNotFo
   ];
   if (downloadFailure) lines.push(`(Also tried: ${messageOf(downloadFailure)})`);
   return new TemporalCliNotFoundError(lines.join('\n'), downloadFailure ? { cause: downloadFailure } : undefined);
-}
-
-async function buildWithGo(
-  go: string,
-  target: string,
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void,
-): Promise<boolean> {
-  // Into a temp dir, then rename: a build killed halfway must never leave a binary that looks cached.
-  const buildDir = await mkdtemp(join(dirname(target), BUILD_DIR_PREFIX));
-  log(`Building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install (first run only, ~3 min)…`);
-  const started = Date.now();
-  const heartbeat = setInterval(
-    () => log(`  …still building (${Math.round((Date.now() - started) / 1000)} s)`),
-    BUILD_HEARTBEAT_MS,
-  );
-  try {
-    const exitCode = await runStreaming(go, ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      ...env,
-      GOBIN: buildDir,
-    });
-    if (exitCode !== 0) {
-      throw new TemporalCliBuildError(
-        `go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION} exited with ${exitCode} (its output is above). ` +
-          'The CLI needs Go >= 1.23 and access to the Go module proxy; or set TEMPORAL_CLI_PATH to an existing binary.',
-      );
-    }
-    await rename(join(buildDir, `temporal${EXECUTABLE_SUFFIX}`), target);
-    log(`Built Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
-    return true;
-  } finally {
-    clearInterval(heartbeat);
-    await rm(buildDir, { recursive: true, force: true });
-  }
 }
 
 // The SDK (@temporalio/testing, a dev dependency) downloads the CLI only as a side effect of
@@ -182,110 +163,6 @@ async function downloadWithSdk(target: string, log: (line: string) => void): Pro
   } finally {
     await rm(downloadDir, { recursive: true, force: true });
   }
-}
-
-/**
- * Runs `produce` unless another process already produced `target`, with a lock file beside it so
- * that parallel test files wait for one build instead of each starting their own. Resolves to
- * whether `target` now exists.
- */
-async function withBuildLock(target: string, produce: () => Promise<boolean>): Promise<boolean> {
-  const dir = dirname(target);
-  await mkdir(dir, { recursive: true });
-  const lockPath = `${target}.lock`;
-  const deadline = Date.now() + LOCK_WAIT_LIMIT_MS;
-  for (;;) {
-    if (await isExecutable(target)) return true;
-    const lock = await tryCreateLock(lockPath);
-    if (lock) {
-      try {
-        // Re-check under the lock: the previous holder may have finished between our two looks.
-        if (await isExecutable(target)) return true;
-        await removeAbandonedBuilds(dir);
-        return await produce();
-      } finally {
-        await rm(lockPath, { force: true });
-      }
-    }
-    if (await isLockAbandoned(lockPath)) {
-      await rm(lockPath, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new TemporalCliBuildError(
-        `Gave up waiting for another process building the Temporal CLI (lock ${lockPath}). ` +
-          'If no build is running, delete the lock file and try again.',
-      );
-    }
-    await sleep(500);
-  }
-}
-
-async function tryCreateLock(lockPath: string): Promise<boolean> {
-  try {
-    const handle = await open(lockPath, 'wx');
-    await handle.writeFile(String(process.pid));
-    await handle.close();
-    return true;
-  } catch (error) {
-    if (isErrnoException(error) && error.code === 'EEXIST') return false;
-    throw error;
-  }
-}
-
-/** The lock names its holder's pid; a holder that no longer exists was killed mid-build. */
-async function isLockAbandoned(lockPath: string): Promise<boolean> {
-  let pid: number;
-  try {
-    pid = Number.parseInt(await readFile(lockPath, 'utf8'), 10);
-  } catch {
-    return false; // released meanwhile, or being written: look again next round
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return isErrnoException(error) && error.code === 'ESRCH';
-  }
-}
-
-/** Temp dirs of builds that were killed; only called while holding the lock. */
-async function removeAbandonedBuilds(dir: string): Promise<void> {
-  for (const entry of await readdir(dir)) {
-    if (entry.startsWith(BUILD_DIR_PREFIX)) await rm(join(dir, entry), { recursive: true, force: true });
-  }
-}
-
-function runStreaming(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number | null> {
-  return new Promise((resolve, reject) => {
-    // Go's own output (module downloads, compile errors) goes straight to the user's terminal.
-    const child = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve(code));
-  });
-}
-
-async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return null;
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    await access(path, constants.X_OK);
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && 'code' in error;
 }
 
 function messageOf(error: unknown): string {

@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
@@ -110,14 +110,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   const stop = () =>
     (stopping ??= (async () => {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      // Unref'd: once the server has exited, this timer must not keep the caller's process alive.
-      const graceExpired = sleep(STOP_GRACE_MS, 'expired' as const, { ref: false });
-      if ((await Promise.race([exited, graceExpired])) === 'expired') {
-        child.kill('SIGKILL');
-        await exited;
-      }
+      await terminate(child, exited, STOP_GRACE_MS);
     })());
 
   try {
@@ -141,6 +134,30 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
 /** A port the OS considers free on 127.0.0.1 right now (another process may still take it first). */
 export function pickFreePort(): Promise<number> {
   return claimPort(0);
+}
+
+/**
+ * `count` distinct free ports on 127.0.0.1 between `from` and `to` (exclusive), all held at once
+ * while picked so none repeats. A range below the OS's ephemeral ports (32768+ on Linux) suits
+ * servers that store a port in a 16-bit signed column (Temporal's cluster membership).
+ */
+export async function pickFreePorts(count: number, { from = 20_000, to = 32_768 } = {}): Promise<number[]> {
+  const held: Server[] = [];
+  try {
+    for (let tries = 0; held.length < count; tries += 1) {
+      if (tries > count * 50) throw new TemporalDevServerError(`found only ${held.length} of ${count} free ports in ${from}-${to - 1} on ${HOST}`);
+      const server = createServer().listen(from + Math.floor(Math.random() * (to - from)), HOST);
+      try {
+        await once(server, 'listening');
+        held.push(server);
+      } catch {
+        // taken (EADDRINUSE): try another
+      }
+    }
+    return held.map((server) => (server.address() as { port: number }).port);
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 /** Binds `port` (0: any) on 127.0.0.1 and releases it, proving it free; resolves to the port. */
@@ -202,8 +219,20 @@ async function waitUntilReady({ address, namespace, exited, stderrTail, timeoutM
   );
 }
 
+/** SIGTERM, then SIGKILL if `child` has not exited within `graceMs`; resolves once it is gone. */
+export async function terminate(child: ChildProcess, exited: Promise<string>, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  // Unref'd: once the process has exited, this timer must not keep the caller's process alive.
+  const graceExpired = sleep(graceMs, 'expired' as const, { ref: false });
+  if ((await Promise.race([exited, graceExpired])) === 'expired') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
 /** Resolves (never rejects) with how the process ended, including a failed spawn. */
-function exitOf(child: ChildProcess): Promise<string> {
+export function exitOf(child: ChildProcess): Promise<string> {
   return new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`));
     child.once('error', (error) => resolve(`could not run ${child.spawnfile}: ${error.message}`));

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
@@ -11,38 +11,14 @@ import {
   TemporalCliNotFoundError,
   temporalCliCachePath,
 } from '../../scripts/lib/temporal-cli.js';
+import { fakeGo, writeExecutable } from '../helpers/fake-executables.js';
 
 // Every case builds its own world: a PATH of fake executables and a private cache dir. Nothing
 // here touches the real cache or runs the real `go install`.
 
 const quiet = { log: () => {}, sdkDownload: false };
 
-async function writeExecutable(path: string, body: string): Promise<string> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, body);
-  await chmod(path, 0o755);
-  return path;
-}
-
 const fakeTemporal = (path: string) => writeExecutable(path, '#!/bin/sh\necho fake temporal\n');
-
-/**
- * A `go` that records its arguments and, after a pause (so concurrent callers overlap), writes a
- * fake `temporal` into $GOBIN the way `go install` does, or fails with `exitCode`.
- */
-function fakeGo(path: string, { exitCode = 0 } = {}): Promise<string> {
-  return writeExecutable(
-    path,
-    `#!${process.execPath}
-const fs = require('node:fs');
-fs.appendFileSync(process.env.FAKE_GO_CALLS, process.argv.slice(2).join(' ') + '\\n');
-setTimeout(() => {
-  if (${exitCode}) process.exit(${exitCode});
-  fs.writeFileSync(process.env.GOBIN + '/temporal', '#!/bin/sh\\necho built\\n', { mode: 0o755 });
-}, 500);
-`,
-  );
-}
 
 t.test('TEMPORAL_CLI_PATH comes first', async (t) => {
   const dir = t.testdir();

@@ -1,0 +1,35 @@
+// The production API entry (api/server.ts: HTTP API and webhook sweeper) in its own process, for
+// tests that run several replicas. Resolves once /health/live answers; killed at teardown.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+import type { Env } from '../../config/env.js';
+import { eventually } from './stack.js';
+
+const ENTRY = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
+
+export interface ApiProcess {
+  url: string;
+  pid: number;
+}
+
+export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overrides: Record<string, string>): Promise<ApiProcess> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries({ ...env, ...overrides })) if (value !== undefined) childEnv[key] = String(value);
+  const child = spawn(process.execPath, ['--import=tsx', ENTRY], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  });
+  const url = `http://127.0.0.1:${childEnv.PORT}`;
+  const live = await eventually(
+    () => (child.exitCode !== null ? Promise.resolve(-1) : fetch(`${url}/health/live`).then((r) => r.status, () => 0)),
+    (status) => status === 200 || status === -1,
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
+  if (live !== 200) throw new Error(`API process on ${url} not live (${child.exitCode !== null ? await exited : `status ${live}`}):\n${stderr.join('').slice(-2000)}`);
+  return { url, pid: child.pid! };
+}
