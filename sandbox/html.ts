@@ -19,7 +19,7 @@ const STYLE = `
   form.actions { display: flex; gap: .75rem; flex-wrap: wrap; }
   button { font: inherit; padding: .6rem 1.2rem; border-radius: 8px; border: 1px solid var(--line); cursor: pointer; color: var(--ink); background: #eef1fb; }
   button.approve, button.decline, button.review { color: #fff; border-color: transparent; }
-  button.approve { background: #1f8a4c; } button.decline { background: #c0392b; } button.review { background: #b7791f; }
+  button.approve { background: #1a7340; } button.decline { background: #c0392b; } button.review { background: #8a5a12; }
   button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
   table { width: 100%; border-collapse: collapse; font-size: .95rem; table-layout: fixed; }
   th, td { text-align: left; padding: .5rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
