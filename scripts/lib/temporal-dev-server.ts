@@ -96,10 +96,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
 
   const stdio = options.stdio ?? 'ignore';
   // stderr is always piped so a failed start can show why; it is forwarded when asked to inherit.
+  // Unwanted stdout is read too rather than ignored: the CLI reports some start failures there.
   const child = spawn(cliPath, args, {
-    stdio: ['ignore', stdio, 'pipe'],
+    stdio: ['ignore', stdio === 'ignore' ? 'pipe' : stdio, 'pipe'],
   });
-  const stderrTail = collectTail(child, stdio === 'inherit');
+  const stderrTail = collectTail(child, stdio === 'inherit', stdio === 'ignore');
   const exited = exitOf(child);
   // A test or script that ends without stop() must not leave an orphan server holding the port.
   const killOnExit = () => child.kill('SIGKILL');
@@ -239,14 +240,17 @@ export function exitOf(child: ChildProcess): Promise<string> {
   });
 }
 
-function collectTail(child: ChildProcess, forward: boolean): () => string {
+function collectTail(child: ChildProcess, forward: boolean, withStdout: boolean): () => string {
   const lines: string[] = [];
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    if (forward) process.stderr.write(chunk);
-    lines.push(...chunk.split('\n').filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - STDERR_TAIL_LINES));
-  });
-  return () =>
-    lines.length ? `Server stderr (last lines):\n${lines.join('\n')}` : 'The server wrote nothing to stderr.';
+  const collect = (stream: NodeJS.ReadableStream | null, echo: boolean) => {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      if (echo) process.stderr.write(chunk);
+      lines.push(...chunk.split('\n').filter(Boolean));
+      lines.splice(0, Math.max(0, lines.length - STDERR_TAIL_LINES));
+    });
+  };
+  collect(child.stderr, forward);
+  if (withStdout) collect(child.stdout, false);
+  return () => (lines.length ? `Server output (last lines):\n${lines.join('\n')}` : 'The server wrote nothing.');
 }
