@@ -3,9 +3,11 @@
 // to the other; some events are stored without a signal (an API that crashed in between) so both
 // sweepers race to deliver them; one worker is SIGKILLed mid-run. Every verification must end
 // with its decision, every event recorded exactly once.
+import { randomUUID } from 'node:crypto';
 import { asc, inArray } from 'drizzle-orm';
 import t from 'tap';
 import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
+import { toProviderEvent } from '../../api/services/webhook-intake.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { startApiProcess } from '../helpers/api-process.js';
 import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
@@ -60,7 +62,12 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
   // Every third decision event is stored as an API that crashed before signalling leaves it: only the sweepers deliver it.
   const sweptOnly = events.filter((e, i) => i % 6 === 5);
   await stack.directDb.insert(webhookEvents).values(
-    sweptOnly.map((e) => ({ provider: 'persona', providerEventId: e.eventId, verificationId: e.verificationId, payload: JSON.parse(e.body) as unknown, signatureValid: true, receivedAt: new Date(Date.now() - 5_000) })),
+    // As intake stores them: the raw payload and the normalised event the sweeper signals.
+    sweptOnly.map((e) => {
+      const id = randomUUID();
+      const event = toProviderEvent('persona', stack.providers.get('persona').parseWebhook(Buffer.from(e.body)), id);
+      return { id, provider: 'persona', providerEventId: e.eventId, verificationId: e.verificationId, payload: JSON.parse(e.body) as unknown, event: event ? { ...event } : null, signatureValid: true, receivedAt: new Date(Date.now() - 5_000) };
+    }),
   );
 
   const sendAll = (batch: typeof events) =>
@@ -115,9 +122,9 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
   t.ok(swept.every((r) => r.deliveredAt !== null), 'the sweepers delivered every event no API had signalled');
   t.equal(new Set(finalRows.map((r) => r.providerRef)).size, VERIFICATIONS, 'one provider session per verification');
   t.ok(workers[1]!.child.exitCode === null, 'the surviving worker still runs');
-  const sweepAttempts = swept.reduce((sum, r) => sum + r.deliveryAttempts, 0);
+  const sweepFailedAttempts = swept.reduce((sum, r) => sum + r.deliveryAttempts, 0);
   t.comment(
-    `apis=2 workers=2 (1 SIGKILLed) verifications=${VERIFICATIONS} events=${events.length} posts=${responses.length} accepted=${accepted} duplicates=${responses.length - accepted} sweptOnly=${sweptOnly.length} sweepDeliveries=${sweepAttempts} ` +
+    `apis=2 workers=2 (1 SIGKILLed) verifications=${VERIFICATIONS} events=${events.length} posts=${responses.length} accepted=${accepted} duplicates=${responses.length - accepted} sweptOnly=${sweptOnly.length} sweptDelivered=${swept.filter((r) => r.deliveredAt !== null).length} sweepFailedAttempts=${sweepFailedAttempts} ` +
       `applied=${stored.filter((r) => r.outcome === 'applied').length} stale=${stored.filter((r) => r.outcome === 'stale').length} lost=${lost} doubled=${doubled} wrong=${wrong} ` +
       `bootMs=${bootedMs} createMs=${createMs} settledAfterKillMs=${settledMs} ms=${Date.now() - started}`,
   );
