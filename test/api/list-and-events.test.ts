@@ -2,6 +2,7 @@
 import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import { createTenant } from '../../api/services/tenants.js';
+import { takeSseMessages } from '../helpers/sse.js';
 import { TEST_API_KEY, startStack } from '../helpers/stack.js';
 
 interface SseMessage {
@@ -19,17 +20,11 @@ function readEvents(url: string, headers: Record<string, string>, onMessage?: (m
       const timer = setTimeout(() => req.destroy(new Error('SSE stream did not end in time')), timeoutMs);
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-          if (fields.event) {
-            const message = { event: fields.event, id: fields.id, data: JSON.parse(fields.data ?? "null") } as SseMessage;
-            messages.push(message);
-            onMessage?.(message);
-          }
+        const parsed = takeSseMessages(buffer + chunk);
+        buffer = parsed.rest;
+        for (const message of parsed.messages as SseMessage[]) {
+          messages.push(message);
+          onMessage?.(message);
         }
       });
       res.on('end', () => {

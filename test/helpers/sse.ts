@@ -21,6 +21,20 @@ export interface OpenStream {
   close(): void;
 }
 
+/** The complete `event:` messages at the front of `buffer` (comments skipped) and what is left of it. */
+export function takeSseMessages(buffer: string): { messages: SseMessage[]; rest: string } {
+  const messages: SseMessage[] = [];
+  let rest = buffer;
+  let end;
+  while ((end = rest.indexOf('\n\n')) >= 0) {
+    const block = rest.slice(0, end);
+    rest = rest.slice(end + 2);
+    const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+    if (fields.event) messages.push({ event: fields.event, id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') });
+  }
+  return { messages, rest };
+}
+
 /**
  * Opens `url` and resolves once the response headers (and, for a non-stream answer, its body) are
  * in. A server that sends no headers within `headersTimeoutMs` gets status 0 (and the request is destroyed).
@@ -49,14 +63,9 @@ export function openStream(url: string, headers: Record<string, string>, headers
         return;
       }
       res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
-          if (!fields.event) continue;
-          const message: SseMessage = { event: fields.event, id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') };
+        const parsed = takeSseMessages(buffer + chunk);
+        buffer = parsed.rest;
+        for (const message of parsed.messages) {
           messages.push(message);
           waiting.shift()?.(message);
         }
