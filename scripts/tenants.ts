@@ -8,6 +8,7 @@ import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { apiKeys, tenants } from '../db/schema/index.js';
 import { PROVIDER_NAMES, isProviderName, type ProviderName } from '../domain/verification.js';
+import { runCli } from './lib/run-cli.js';
 
 const USAGE = 'usage: npm run tenants -- create <name> [--providers p1,p2] | list | revoke <key-prefix> | set-providers <name> <p1,p2|all>';
 
@@ -70,10 +71,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runCli(main);

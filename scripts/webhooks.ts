@@ -6,6 +6,7 @@ import { parseEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { providersFromEnv } from '../runtime/providers.js';
+import { runCli } from './lib/run-cli.js';
 
 const USAGE = 'usage: npm run webhooks -- undeliverable | redrive <id>… | redrive --all';
 
@@ -31,10 +32,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+runCli(main);
