@@ -30,5 +30,5 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 3000
-# The worker: node dist/worker.js. Tenants: node dist/scripts/tenants.js create <name>.
+# The worker: node dist/worker.js. Tenants: node dist/scripts/tenants.js create <name>. Undeliverable webhooks: node dist/scripts/webhooks.js undeliverable.
 CMD ["node", "dist/api/server.js"]
