@@ -2,12 +2,46 @@
 // Boundaries are checked here so `npm test` fails when a layer reaches where it must not.
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['assert', 'buffer', 'child_process', 'crypto', 'dns', 'events', 'fs', 'fs/promises', 'http', 'https', 'net', 'os', 'path', 'process', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib'];
+const nodeBuiltins = [
+  'assert',
+  'buffer',
+  'child_process',
+  'crypto',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'net',
+  'os',
+  'path',
+  'process',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'worker_threads',
+  'zlib',
+];
 const builtinPatterns = [{ group: ['node:*'], message: 'Workflows are deterministic: no Node builtins.' }];
 const layer = (folders, message) => folders.map((f) => ({ group: [`../${f}/*`, `../../${f}/*`, `../${f}`, `../../${f}`], message }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.data/**', '.tap/**', 'coverage/**', 'db/migrations/**', 'tmp/**', '.vf-scratch/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.data/**',
+      '.tap/**',
+      'coverage/**',
+      'db/migrations/**',
+      'tmp/**',
+      '.vf-scratch/**',
+      'bench/results/**',
+    ],
+  },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
@@ -28,12 +62,22 @@ export default tseslint.config(
         {
           paths: [
             ...nodeBuiltins.map((name) => ({ name, message: 'Workflows are deterministic: no Node builtins.' })),
-            ...['@temporalio/activity', '@temporalio/worker', '@temporalio/client'].map((name) => ({ name, message: 'Workflow code runs in the sandbox: only @temporalio/workflow and @temporalio/common.' })),
+            ...['@temporalio/activity', '@temporalio/worker', '@temporalio/client'].map((name) => ({
+              name,
+              message: 'Workflow code runs in the sandbox: only @temporalio/workflow and @temporalio/common.',
+            })),
           ],
           patterns: [
             ...builtinPatterns,
-            ...layer(['db', 'providers', 'api', 'sandbox', 'runtime', 'config'], 'Workflows import only workflows/, domain/ and activity types.'),
-            { group: ['../activities/*', '../activities'], allowTypeImports: true, message: 'Workflows import activity *types* only (import type).' },
+            ...layer(
+              ['db', 'providers', 'api', 'sandbox', 'runtime', 'config'],
+              'Workflows import only workflows/, domain/ and activity types.',
+            ),
+            {
+              group: ['../activities/*', '../activities'],
+              allowTypeImports: true,
+              message: 'Workflows import activity *types* only (import type).',
+            },
           ],
         },
       ],
@@ -41,30 +85,73 @@ export default tseslint.config(
   },
   {
     files: ['activities/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: layer(['api', 'sandbox'], 'Activities use providers/ and db/, never api/.') }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: layer(['api', 'sandbox'], 'Activities use providers/ and db/, never api/.') },
+      ],
+    },
   },
   {
     files: ['providers/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: layer(['api', 'db', 'workflows', 'activities', 'sandbox', 'runtime'], 'providers/ are pure adapters.') }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: layer(['api', 'db', 'workflows', 'activities', 'sandbox', 'runtime'], 'providers/ are pure adapters.') },
+      ],
+    },
   },
   {
     files: ['api/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [...layer(['activities', 'sandbox'], 'The API never calls activity implementations.'), { group: ['../workflows/verification*', '../../workflows/verification*', '../../workflows/state*'], message: 'The API uses workflows/messages.ts only.' }] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...layer(['activities', 'sandbox'], 'The API never calls activity implementations.'),
+            {
+              group: ['../workflows/verification*', '../../workflows/verification*', '../../workflows/state*'],
+              message: 'The API uses workflows/messages.ts only.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['db/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: layer(['api', 'activities', 'providers', 'workflows', 'domain', 'sandbox', 'runtime', 'config'], 'db/ imports nothing of ours.') }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: layer(
+            ['api', 'activities', 'providers', 'workflows', 'domain', 'sandbox', 'runtime', 'config'],
+            'db/ imports nothing of ours.',
+          ),
+        },
+      ],
+    },
   },
   {
     files: ['domain/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['../*', '@temporalio/*', 'node:*'], message: 'domain/ is pure vocabulary: it imports nothing.' }] }] },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../*', '@temporalio/*', 'node:*'], message: 'domain/ is pure vocabulary: it imports nothing.' }] },
+      ],
+    },
   },
   {
     files: ['sandbox/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: layer(['api', 'activities', 'providers', 'workflows', 'domain', 'db', 'runtime', 'config'], 'The sandbox shares no code with the app, so a shared bug cannot hide.') },
+        {
+          patterns: layer(
+            ['api', 'activities', 'providers', 'workflows', 'domain', 'db', 'runtime', 'config'],
+            'The sandbox shares no code with the app, so a shared bug cannot hide.',
+          ),
+        },
       ],
     },
   },

@@ -39,7 +39,10 @@ function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsP
 
 let runtimeInstalled = false;
 
-const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
+const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<
+  LogLevel,
+  string
+>;
 
 /**
  * Route the SDK core's logs into our JSON logger and, when asked, export its Prometheus metrics
@@ -77,7 +80,16 @@ export interface VerificationWorkerOptions extends ActivityDeps {
   identity?: string;
 }
 
-export function createVerificationWorker({ connection, namespace, taskQueue, workflowBundle, dataConverter, tuning = {}, identity, ...deps }: VerificationWorkerOptions): Promise<Worker> {
+export function createVerificationWorker({
+  connection,
+  namespace,
+  taskQueue,
+  workflowBundle,
+  dataConverter,
+  tuning = {},
+  identity,
+  ...deps
+}: VerificationWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
@@ -87,15 +99,23 @@ export function createVerificationWorker({ connection, namespace, taskQueue, wor
     activities: createActivities(deps),
     dataConverter: dataConverter ?? getDataConverter(),
     ...(identity ? { identity } : {}),
-    ...(tuning.maxConcurrentActivityTaskExecutions === undefined ? {} : { maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions }),
-    ...(tuning.maxConcurrentWorkflowTaskExecutions === undefined ? {} : { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions }),
+    ...(tuning.maxConcurrentActivityTaskExecutions === undefined
+      ? {}
+      : { maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions }),
+    ...(tuning.maxConcurrentWorkflowTaskExecutions === undefined
+      ? {}
+      : { maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions }),
     ...(tuning.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: tuning.maxCachedWorkflows }),
     ...(tuning.shutdownGraceTimeMs === undefined ? {} : { shutdownGraceTime: tuning.shutdownGraceTimeMs }),
   });
 }
 
 /** The template-sync schedule; a failure is logged, not fatal: verifications do not depend on it. */
-async function ensureSchedules(env: Parameters<typeof connectClient>[0] & { TEMPORAL_TASK_QUEUE: string }, providers: ProviderRegistry, logger: Logger): Promise<void> {
+async function ensureSchedules(
+  env: Parameters<typeof connectClient>[0] & { TEMPORAL_TASK_QUEUE: string },
+  providers: ProviderRegistry,
+  logger: Logger,
+): Promise<void> {
   const names = templateProviders(providers);
   if (names.length === 0) return;
   try {
@@ -113,8 +133,12 @@ async function ensureSchedules(env: Parameters<typeof connectClient>[0] & { TEMP
 
 async function main(): Promise<void> {
   const env = parseEnv();
-  if (!env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is not set: the standalone worker needs a Temporal server (npm run dev starts one for you).');
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set: a standalone worker needs Postgres shared with the API (embedded PGlite works only inside npm run dev).');
+  if (!env.TEMPORAL_ADDRESS)
+    throw new Error('TEMPORAL_ADDRESS is not set: the standalone worker needs a Temporal server (npm run dev starts one for you).');
+  if (!env.DATABASE_URL)
+    throw new Error(
+      'DATABASE_URL is not set: a standalone worker needs Postgres shared with the API (embedded PGlite works only inside npm run dev).',
+    );
   const logger = createLogger(env, 'veriflow-worker');
   installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND);
   const metrics = createMetrics();

@@ -31,7 +31,12 @@ export function sessionLinkEmail(input: { to: string; firstName: string | undefi
   };
 }
 
-async function recordEmail(db: Database, verificationId: string, to: string, outcome: { status: 'sent'; messageId: string } | { status: 'failed'; error: string }): Promise<void> {
+async function recordEmail(
+  db: Database,
+  verificationId: string,
+  to: string,
+  outcome: { status: 'sent'; messageId: string } | { status: 'failed'; error: string },
+): Promise<void> {
   const values = {
     status: outcome.status,
     to,
@@ -60,7 +65,12 @@ export function createEmailActivities({ db, mailer, logger }: ActivityDeps) {
         .select({ applicant: verifications.applicant, sessionUrl: verifications.sessionUrl, expiresAt: verifications.expiresAt })
         .from(verifications)
         .where(eq(verifications.id, verificationId));
-      if (!row) throw ApplicationFailure.create({ type: FailureType.verificationNotFound, message: `Verification ${verificationId} not found`, nonRetryable: true });
+      if (!row)
+        throw ApplicationFailure.create({
+          type: FailureType.verificationNotFound,
+          message: `Verification ${verificationId} not found`,
+          nonRetryable: true,
+        });
       const to = row.applicant?.email;
       if (!to) {
         logger.warn({ verificationId }, 'link email requested without an applicant email');
@@ -78,7 +88,9 @@ export function createEmailActivities({ db, mailer, logger }: ActivityDeps) {
         return { sent: false };
       }
       try {
-        const { messageId } = await mailer.send(sessionLinkEmail({ to, firstName: row.applicant?.firstName, link: row.sessionUrl, expiresAt: row.expiresAt }));
+        const { messageId } = await mailer.send(
+          sessionLinkEmail({ to, firstName: row.applicant?.firstName, link: row.sessionUrl, expiresAt: row.expiresAt }),
+        );
         await recordEmail(db, verificationId, to, { status: 'sent', messageId });
         logger.info({ verificationId }, 'link email sent');
         return { sent: true };
@@ -87,7 +99,10 @@ export function createEmailActivities({ db, mailer, logger }: ActivityDeps) {
         await recordEmail(db, verificationId, to, { status: 'failed', error: message });
         // No address in logs or in the failure (it would land in workflow history).
         logger.warn({ verificationId, code: (err as { code?: string }).code }, 'link email failed');
-        throw ApplicationFailure.create({ type: FailureType.emailFailed, message: `The SMTP server did not accept the email (${(err as { code?: string }).code ?? 'error'})` });
+        throw ApplicationFailure.create({
+          type: FailureType.emailFailed,
+          message: `The SMTP server did not accept the email (${(err as { code?: string }).code ?? 'error'})`,
+        });
       }
     },
   };

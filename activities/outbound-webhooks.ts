@@ -82,7 +82,11 @@ export function webhookEventsOf(effects: Effect[], sessionExists: boolean): Webh
  * of the rows for these events (already existing ones too: after an activity retry the workflow
  * must still start their deliveries). Call it inside the transaction that records the change.
  */
-export async function enqueueWebhookEvents(tx: Database, verificationId: string, eventsFor: WebhookEventRef[] | ((row: Verification) => WebhookEventRef[])): Promise<string[]> {
+export async function enqueueWebhookEvents(
+  tx: Database,
+  verificationId: string,
+  eventsFor: WebhookEventRef[] | ((row: Verification) => WebhookEventRef[]),
+): Promise<string[]> {
   if (Array.isArray(eventsFor) && eventsFor.length === 0) return [];
   const [row] = await tx.select().from(verifications).where(eq(verifications.id, verificationId));
   if (!row) return [];
@@ -95,12 +99,28 @@ export async function enqueueWebhookEvents(tx: Database, verificationId: string,
   const timestamp = new Date().toISOString();
   await tx
     .insert(webhookDeliveries)
-    .values(events.map((e) => ({ tenantId: row.tenantId, verificationId, eventType: e.type, eventSeq: e.seq, payload: { type: e.type, timestamp, data } })))
+    .values(
+      events.map((e) => ({
+        tenantId: row.tenantId,
+        verificationId,
+        eventType: e.type,
+        eventSeq: e.seq,
+        payload: { type: e.type, timestamp, data },
+      })),
+    )
     .onConflictDoNothing({ target: [webhookDeliveries.verificationId, webhookDeliveries.eventType, webhookDeliveries.eventSeq] });
   const stored = await tx
     .select({ id: webhookDeliveries.id, eventType: webhookDeliveries.eventType, eventSeq: webhookDeliveries.eventSeq })
     .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.verificationId, verificationId), inArray(webhookDeliveries.eventType, events.map((e) => e.type))));
+    .where(
+      and(
+        eq(webhookDeliveries.verificationId, verificationId),
+        inArray(
+          webhookDeliveries.eventType,
+          events.map((e) => e.type),
+        ),
+      ),
+    );
   // In event order, so deliveries start in the order the events happened.
   return events.flatMap((e) => stored.filter((s) => s.eventType === e.type && s.eventSeq === e.seq).map((s) => s.id));
 }
@@ -131,7 +151,11 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
         .leftJoin(webhookEndpoints, eq(webhookEndpoints.tenantId, webhookDeliveries.tenantId))
         .where(eq(webhookDeliveries.id, input.deliveryId));
       if (!found) {
-        throw ApplicationFailure.create({ type: FailureType.webhookDeliveryNotFound, message: `Webhook delivery ${input.deliveryId} not found`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.webhookDeliveryNotFound,
+          message: `Webhook delivery ${input.deliveryId} not found`,
+          nonRetryable: true,
+        });
       }
       const { delivery } = found;
       if (delivery.generation !== input.generation || delivery.status === 'succeeded') return { outcome: 'superseded' };
@@ -172,7 +196,13 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
             if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
           } catch (err) {
             error = failureReason(err);
-            logger.warn({ deliveryId: delivery.id, err: { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message } }, 'webhook endpoint unreachable');
+            logger.warn(
+              {
+                deliveryId: delivery.id,
+                err: { name: (err as Error).name, code: (err as { code?: string }).code, message: (err as Error).message },
+              },
+              'webhook endpoint unreachable',
+            );
           }
         }
       }
@@ -194,7 +224,17 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
         .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.generation, input.generation)))
         .returning({ id: webhookDeliveries.id });
       if (updated.length === 0) return { outcome: 'superseded' };
-      logger.info({ deliveryId: delivery.id, verificationId: delivery.verificationId, eventType: delivery.eventType, attempt: input.attempt, statusCode, outcome }, 'webhook delivery attempted');
+      logger.info(
+        {
+          deliveryId: delivery.id,
+          verificationId: delivery.verificationId,
+          eventType: delivery.eventType,
+          attempt: input.attempt,
+          statusCode,
+          outcome,
+        },
+        'webhook delivery attempted',
+      );
       return { outcome };
     },
   };
@@ -203,7 +243,13 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
 function failureReason(err: unknown): string {
   if (err instanceof OutboundAddressRefusedError) return DeliveryFailure.addressRefused;
   const e = err as { name?: string; code?: string };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') {
+  if (
+    e.name === 'TimeoutError' ||
+    e.name === 'AbortError' ||
+    e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e.code === 'UND_ERR_BODY_TIMEOUT' ||
+    e.code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
     return DeliveryFailure.timeout;
   }
   return DeliveryFailure.unreachable;

@@ -35,14 +35,35 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
         if (entries.length > 0) {
           await tx
             .insert(verificationHistory)
-            .values(entries.map((e) => ({ verificationId, seq: e.seq, at: new Date(e.at), source: e.source, eventId: e.eventId, fromStatus: e.from, toStatus: e.to, applied: e.applied, reason: e.reason })))
+            .values(
+              entries.map((e) => ({
+                verificationId,
+                seq: e.seq,
+                at: new Date(e.at),
+                source: e.source,
+                eventId: e.eventId,
+                fromStatus: e.from,
+                toStatus: e.to,
+                applied: e.applied,
+                reason: e.reason,
+              })),
+            )
             .onConflictDoNothing({ target: [verificationHistory.verificationId, verificationHistory.seq] });
         }
         for (const effect of documentEffects) {
-          const [stored] = await tx.select({ provider: webhookEvents.provider, payload: webhookEvents.payload }).from(webhookEvents).where(eq(webhookEvents.id, effect.webhookEventId));
+          const [stored] = await tx
+            .select({ provider: webhookEvents.provider, payload: webhookEvents.payload })
+            .from(webhookEvents)
+            .where(eq(webhookEvents.id, effect.webhookEventId));
           if (!stored) continue;
           const parsed = providers.get(stored.provider as ProviderName).parseWebhook(Buffer.from(JSON.stringify(stored.payload)));
-          if (parsed.document) await saveDocument(tx, { verificationId, document: parsed.document, sourceEventId: effect.eventId, onlyIfMissing: effect.onlyIfMissing });
+          if (parsed.document)
+            await saveDocument(tx, {
+              verificationId,
+              document: parsed.document,
+              sourceEventId: effect.eventId,
+              onlyIfMissing: effect.onlyIfMissing,
+            });
         }
         await tx
           .update(verifications)
@@ -58,11 +79,16 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
           if (ids.length === 0) continue;
           // A duplicate is the same stored row signalled again (intake and sweeper racing, a sweep
           // after a lost ack): the verdict it got the first time stands.
-          const rows = outcome === 'duplicate' ? and(inArray(webhookEvents.id, ids), inArray(webhookEvents.outcome, ['received', 'delivered'])) : inArray(webhookEvents.id, ids);
+          const rows =
+            outcome === 'duplicate'
+              ? and(inArray(webhookEvents.id, ids), inArray(webhookEvents.outcome, ['received', 'delivered']))
+              : inArray(webhookEvents.id, ids);
           await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(rows);
         }
         // After the update: the events carry the verification as it now is.
-        const deliveryIds = await enqueueWebhookEvents(tx, verificationId, (row) => webhookEventsOf(request.effects, row.providerRef !== null));
+        const deliveryIds = await enqueueWebhookEvents(tx, verificationId, (row) =>
+          webhookEventsOf(request.effects, row.providerRef !== null),
+        );
         await noticeVerificationChanged(tx, verificationId);
         return deliveryIds;
       });
@@ -70,7 +96,10 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
         if (effect.type === 'statusChanged') metrics?.transitions.inc({ provider: request.provider, status: effect.to });
       }
       for (const { outcome } of request.webhookOutcomes) metrics?.webhooksReceived.inc({ provider: request.provider, outcome });
-      logger.debug({ verificationId, entries: entries.length, status: snapshot.status, webhookDeliveries: webhookDeliveryIds.length }, 'verification events recorded');
+      logger.debug(
+        { verificationId, entries: entries.length, status: snapshot.status, webhookDeliveries: webhookDeliveryIds.length },
+        'verification events recorded',
+      );
       return { webhookDeliveryIds };
     },
   };

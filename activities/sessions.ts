@@ -50,11 +50,20 @@ export function createSessionActivities({ db, providers, logger }: ActivityDeps)
       const { verificationId, provider } = request;
       const [row] = await db.select().from(verifications).where(eq(verifications.id, verificationId));
       if (!row) {
-        throw ApplicationFailure.create({ type: FailureType.verificationNotFound, message: `Verification ${verificationId} not found`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.verificationNotFound,
+          message: `Verification ${verificationId} not found`,
+          nonRetryable: true,
+        });
       }
       // A retry after the session was saved must not create a second provider session.
       if (row.providerRef !== null && row.providerStatus !== null) {
-        return { providerRef: row.providerRef, expiresAt: row.expiresAt?.toISOString() ?? null, providerStatus: row.providerStatus, status: row.status as VerificationStatus };
+        return {
+          providerRef: row.providerRef,
+          expiresAt: row.expiresAt?.toISOString() ?? null,
+          providerStatus: row.providerStatus,
+          status: row.status as VerificationStatus,
+        };
       }
       let session;
       try {
@@ -72,10 +81,18 @@ export function createSessionActivities({ db, providers, logger }: ActivityDeps)
         throw failure;
       }
       const adapter = providers.get(provider);
-      const expiresAt = adapter.capabilities.sessionExpiry ? earliest(session.expiresAt, new Date(Date.now() + request.sessionTtlMs).toISOString()) : null;
+      const expiresAt = adapter.capabilities.sessionExpiry
+        ? earliest(session.expiresAt, new Date(Date.now() + request.sessionTtlMs).toISOString())
+        : null;
       await db
         .update(verifications)
-        .set({ providerRef: session.providerRef, sessionUrl: session.sessionUrl, expiresAt: expiresAt === null ? null : new Date(expiresAt), providerStatus: session.providerStatus, updatedAt: new Date() })
+        .set({
+          providerRef: session.providerRef,
+          sessionUrl: session.sessionUrl,
+          expiresAt: expiresAt === null ? null : new Date(expiresAt),
+          providerStatus: session.providerStatus,
+          updatedAt: new Date(),
+        })
         .where(eq(verifications.id, verificationId));
       await noticeVerificationChanged(db, verificationId);
       logger.info({ verificationId, provider, providerRef: session.providerRef }, 'provider session created');
@@ -90,7 +107,13 @@ export function createSessionActivities({ db, providers, logger }: ActivityDeps)
       } catch (err) {
         throw toActivityFailure(err);
       }
-      if (state.document) await saveDocument(db, { verificationId: request.verificationId, document: state.document, sourceEventId: null, onlyIfMissing: false });
+      if (state.document)
+        await saveDocument(db, {
+          verificationId: request.verificationId,
+          document: state.document,
+          sourceEventId: null,
+          onlyIfMissing: false,
+        });
       return { providerStatus: state.providerStatus, status: state.status, reasons: state.reasons, fetchedAt: new Date().toISOString() };
     },
   };

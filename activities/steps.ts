@@ -28,12 +28,23 @@ export interface StepRequest {
 
 function stepsOf(providers: ProviderLookup, provider: ProviderName): MultiStepApi {
   const steps = providers.get(provider).steps;
-  if (!steps) throw ApplicationFailure.create({ type: FailureType.providerRejected, message: `Provider ${provider} has no template steps`, nonRetryable: true });
+  if (!steps)
+    throw ApplicationFailure.create({
+      type: FailureType.providerRejected,
+      message: `Provider ${provider} has no template steps`,
+      nonRetryable: true,
+    });
   return steps;
 }
 
 export function progressOf(completed: number, total: number, message: string, retrying = false): VerificationProgress {
-  return { currentStep: completed, totalSteps: total, percentage: total === 0 ? 100 : Math.round((completed / total) * 100), message, ...(retrying ? { retrying } : {}) };
+  return {
+    currentStep: completed,
+    totalSteps: total,
+    percentage: total === 0 ? 100 : Math.round((completed / total) * 100),
+    message,
+    ...(retrying ? { retrying } : {}),
+  };
 }
 
 /** The message a client reads while a provider outage is retried; `retrying` is what code branches on. */
@@ -43,7 +54,13 @@ export function providerRetryMessage(what: string, attempt: number): string {
 
 /** Session creation failing before any step is known: progress says so, at step 0 of 0. */
 export async function noteSessionRetry(db: Database, verificationId: string, attempt: number): Promise<void> {
-  await saveProgress(db, verificationId, { currentStep: 0, totalSteps: 0, percentage: 0, message: providerRetryMessage('session creation', attempt), retrying: true });
+  await saveProgress(db, verificationId, {
+    currentStep: 0,
+    totalSteps: 0,
+    percentage: 0,
+    message: providerRetryMessage('session creation', attempt),
+    retrying: true,
+  });
 }
 
 /** The step's personal data (ID checks) from the row, so it never travels through workflow history. */
@@ -59,7 +76,13 @@ async function saveProgress(db: Database, verificationId: string, progress: Veri
 
 export function createStepActivities({ db, providers, logger }: ActivityDeps) {
   return {
-    async listTemplateSteps({ provider, templateId }: { provider: ProviderName; templateId: string | null }): Promise<{ steps: TemplateStep[] }> {
+    async listTemplateSteps({
+      provider,
+      templateId,
+    }: {
+      provider: ProviderName;
+      templateId: string | null;
+    }): Promise<{ steps: TemplateStep[] }> {
       // The synced cache first (seed 001: no provider call per verification); the provider when the
       // template is not cached. A deactivated template still resolves: the verification was created with it.
       if (templateId !== null) {
@@ -96,7 +119,10 @@ export function createStepActivities({ db, providers, logger }: ActivityDeps) {
         const providerDown = failure instanceof ApplicationFailure && failure.type === FailureType.providerUnavailable;
         const message = final ? `${step.name} was rejected by the provider` : providerRetryMessage(step.name, attempt);
         await saveProgress(db, verificationId, progressOf(stepIndex, totalSteps, message, providerDown));
-        logger.warn({ verificationId, step: step.key, attempt, err }, final ? 'template step rejected' : 'template step failed; will retry');
+        logger.warn(
+          { verificationId, step: step.key, attempt, err },
+          final ? 'template step rejected' : 'template step failed; will retry',
+        );
         throw failure;
       }
       const next = stepIndex + 1 < totalSteps ? `${step.name} completed` : 'All steps completed; awaiting the provider decision';
@@ -116,11 +142,24 @@ export function createStepActivities({ db, providers, logger }: ActivityDeps) {
       } catch (err) {
         throw toActivityFailure(err);
       }
-      if (state.document) await saveDocument(db, { verificationId: request.verificationId, document: state.document, sourceEventId: null, onlyIfMissing: false });
-      const [row] = await db.select({ progress: verifications.progress }).from(verifications).where(eq(verifications.id, request.verificationId));
+      if (state.document)
+        await saveDocument(db, {
+          verificationId: request.verificationId,
+          document: state.document,
+          sourceEventId: null,
+          onlyIfMissing: false,
+        });
+      const [row] = await db
+        .select({ progress: verifications.progress })
+        .from(verifications)
+        .where(eq(verifications.id, request.verificationId));
       if (row?.progress) {
         const { totalSteps } = row.progress;
-        await saveProgress(db, request.verificationId, progressOf(totalSteps, totalSteps, `All steps completed; provider decision: ${state.providerStatus}`));
+        await saveProgress(
+          db,
+          request.verificationId,
+          progressOf(totalSteps, totalSteps, `All steps completed; provider decision: ${state.providerStatus}`),
+        );
       }
       return { providerStatus: state.providerStatus, status: state.status, reasons: state.reasons, fetchedAt: new Date().toISOString() };
     },

@@ -22,10 +22,19 @@ export function createTemplateActivities({ db, providers, logger }: ActivityDeps
       try {
         adapter = providers.get(provider);
       } catch (err) {
-        throw ApplicationFailure.create({ type: FailureType.providerRejected, message: `Provider ${provider} is not configured: ${(err as Error).message}`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.providerRejected,
+          message: `Provider ${provider} is not configured: ${(err as Error).message}`,
+          nonRetryable: true,
+        });
       }
       const steps = adapter.steps;
-      if (!steps) throw ApplicationFailure.create({ type: FailureType.providerRejected, message: `Provider ${provider} has no templates`, nonRetryable: true });
+      if (!steps)
+        throw ApplicationFailure.create({
+          type: FailureType.providerRejected,
+          message: `Provider ${provider} has no templates`,
+          nonRetryable: true,
+        });
       logger.info({ provider }, 'template sync started');
       let summary: TemplateSyncSummary;
       try {

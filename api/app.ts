@@ -85,7 +85,9 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'veriflow', version: '1', description: 'Identity-verification orchestration: one durable workflow per verification.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+      },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
   });

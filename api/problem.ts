@@ -39,9 +39,18 @@ function fromFrameworkError(error: FastifyError, correlationId: string): Problem
   if (error.validation) {
     const where = error.validationContext ?? 'request';
     const first = error.validation[0];
-    const field = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const field = first?.instancePath
+      ? first.instancePath.slice(1).replaceAll('/', '.')
+      : (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
     const detail = field ? `${where} field '${field}' ${first?.message ?? 'is invalid'}` : `${where} ${error.message}`;
-    return { ...base, type: TYPE_BASE + 'validation_failed', title: 'Validation failed', detail, code: 'validation_failed', action: 'Fix the field named in detail and send the request again.' };
+    return {
+      ...base,
+      type: TYPE_BASE + 'validation_failed',
+      title: 'Validation failed',
+      detail,
+      code: 'validation_failed',
+      action: 'Fix the field named in detail and send the request again.',
+    };
   }
   const known: Record<number, [string, string, string]> = {
     400: ['bad_request', 'Bad request', 'Send a well-formed JSON body.'],
@@ -54,8 +63,16 @@ function fromFrameworkError(error: FastifyError, correlationId: string): Problem
     const [code, title, action] = entry;
     return { ...base, type: TYPE_BASE + code, title, detail: safeDetail(error), code, action };
   }
-  if (status < 500) return { ...base, type: TYPE_BASE + 'request_error', title: 'Request error', detail: error.message, code: 'request_error' };
-  return { ...base, type: TYPE_BASE + 'internal_error', title: 'Internal error', detail: 'Something went wrong on our side; it has been logged.', code: 'internal_error', action: `Retry later; quote correlation id ${correlationId} if it persists.` };
+  if (status < 500)
+    return { ...base, type: TYPE_BASE + 'request_error', title: 'Request error', detail: error.message, code: 'request_error' };
+  return {
+    ...base,
+    type: TYPE_BASE + 'internal_error',
+    title: 'Internal error',
+    detail: 'Something went wrong on our side; it has been logged.',
+    code: 'internal_error',
+    action: `Retry later; quote correlation id ${correlationId} if it persists.`,
+  };
 }
 
 /** JSON.parse quotes the text around a syntax error, which may be personal data: say where, never what. */

@@ -25,14 +25,21 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
-export const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, Type.Ref(ProblemSchema)]));
+export const problemResponses = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, Type.Ref(ProblemSchema)]));
 
 export const CreateVerificationBody = Type.Object(
   {
     provider: Type.String({ description: `One of ${PROVIDER_NAMES.join(', ')}`, minLength: 1, maxLength: 64 }),
-    reference: Type.Optional(Type.String({ maxLength: 255, description: "Your own id for the applicant (e.g. your user id). Don't put personal data here." })),
-    templateId: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: "The provider's template id; a default per provider applies when omitted." })),
+    reference: Type.Optional(
+      Type.String({ maxLength: 255, description: "Your own id for the applicant (e.g. your user id). Don't put personal data here." }),
+    ),
+    templateId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description: "The provider's template id; a default per provider applies when omitted.",
+      }),
+    ),
     applicant: Type.Optional(
       Type.Object(
         {
@@ -46,15 +53,31 @@ export const CreateVerificationBody = Type.Object(
     ),
     notify: Type.Optional(
       Type.Object(
-        { email: Type.Optional(Type.Boolean({ description: 'Email the hosted link (sessionUrl) to `applicant.email` as soon as the provider session exists; requires `applicant.email`.' })) },
-        { additionalProperties: false, description: 'Notifications veriflow sends the applicant. The email is recorded (sent or failed) but its address never leaves our database.' },
+        {
+          email: Type.Optional(
+            Type.Boolean({
+              description:
+                'Email the hosted link (sessionUrl) to `applicant.email` as soon as the provider session exists; requires `applicant.email`.',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Notifications veriflow sends the applicant. The email is recorded (sent or failed) but its address never leaves our database.',
+        },
       ),
     ),
     metadata: Type.Optional(
-      Type.Record(Type.String({ maxLength: 40 }), Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()]), {
-        maxProperties: 50,
-        description: 'Your own key-value data, returned as given: up to 50 keys (≤ 40 chars), values strings (≤ 500 chars), numbers, booleans or null.',
-      }),
+      Type.Record(
+        Type.String({ maxLength: 40 }),
+        Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean(), Type.Null()]),
+        {
+          maxProperties: 50,
+          description:
+            'Your own key-value data, returned as given: up to 50 keys (≤ 40 chars), values strings (≤ 500 chars), numbers, booleans or null.',
+        },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -67,7 +90,9 @@ export const CreatedVerification = Type.Object(
     status: StatusSchema,
     provider: ProviderNameSchema,
     reference: NullableString,
-    sessionUrl: Type.Union([Type.String(), Type.Null()], { description: "The provider's hosted flow; null until the provider session exists." }),
+    sessionUrl: Type.Union([Type.String(), Type.Null()], {
+      description: "The provider's hosted flow; null until the provider session exists.",
+    }),
     statusUrl: Type.String(),
     eventsUrl: Type.String(),
     createdAt: Timestamp,
@@ -140,14 +165,19 @@ export const ReviewBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const CancelBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }), Type.Null()]);
+export const CancelBody = Type.Union([
+  Type.Object({ reason: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
 
 export const WebhookAck = Type.Object({ received: Type.Literal(true), duplicate: Type.Boolean() });
 
 export const HealthBody = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   checks: Type.Optional(Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }))),
-  providers: Type.Optional(Type.Array(ProviderNameSchema, { description: 'The providers this API is configured for (API key and webhook secret both set)' })),
+  providers: Type.Optional(
+    Type.Array(ProviderNameSchema, { description: 'The providers this API is configured for (API key and webhook secret both set)' }),
+  ),
 });
 
 export const ListQuery = Type.Object(
@@ -164,7 +194,9 @@ export const ListQuery = Type.Object(
 );
 
 export const VerificationListSchema = Type.Object({
-  data: Type.Array(Type.Omit(VerificationSchema, ['history']), { description: 'Newest first; items are verifications without their history' }),
+  data: Type.Array(Type.Omit(VerificationSchema, ['history']), {
+    description: 'Newest first; items are verifications without their history',
+  }),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
@@ -233,7 +265,13 @@ export const WebhookEndpointSchema = Type.Object({
   updatedAt: Timestamp,
 });
 
-export const WebhookEventTypeSchema = literals(['verification.created', 'verification.step.completed', 'verification.status_changed', 'verification.completed', 'verification.failed'] as const);
+export const WebhookEventTypeSchema = literals([
+  'verification.created',
+  'verification.step.completed',
+  'verification.status_changed',
+  'verification.completed',
+  'verification.failed',
+] as const);
 
 export const WebhookDeliverySchema = Type.Object({
   id: Type.String({ format: 'uuid', description: 'Also the `webhook-id` header of every attempt' }),
@@ -260,6 +298,9 @@ export const WebhookDeliveryListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const WebhookDeliveryListSchema = Type.Object({ data: Type.Array(WebhookDeliverySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const WebhookDeliveryListSchema = Type.Object({
+  data: Type.Array(WebhookDeliverySchema),
+  nextCursor: Type.Union([Type.String(), Type.Null()]),
+});
 
 export const WebhookDeliveryParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Delivery id' }) });

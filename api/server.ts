@@ -13,7 +13,8 @@ import { startSweeper } from './services/sweeper.js';
 
 async function main(): Promise<void> {
   const env = parseEnv();
-  if (!env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is not set: the standalone API needs a Temporal server (npm run dev starts one for you).');
+  if (!env.TEMPORAL_ADDRESS)
+    throw new Error('TEMPORAL_ADDRESS is not set: the standalone API needs a Temporal server (npm run dev starts one for you).');
   const logger = createLogger(env, 'veriflow-api');
   const database = await createDatabase({ url: env.DATABASE_URL });
   await migrateDatabase(database.db);
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
     providers,
     timers: timersFromEnv(env),
     logger,
-    defaultTemplates: { ...(env.PERSONA_TEMPLATE_ID ? { persona: env.PERSONA_TEMPLATE_ID } : {}), ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) },
+    defaultTemplates: {
+      ...(env.PERSONA_TEMPLATE_ID ? { persona: env.PERSONA_TEMPLATE_ID } : {}),
+      ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}),
+    },
   });
   const stopSweeper = startSweeper({ db: database.db, temporal, logger, metrics, env });
   await app.listen({ host: env.HOST, port: env.PORT });

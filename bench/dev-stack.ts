@@ -24,7 +24,11 @@ async function measure(kind: Kind, round: number): Promise<LatencySummary> {
   const dir = await mkdtemp(join(tmpdir(), 'vf-bench-dev-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   try {
-    const env: Record<string, string> = { ...(await devStackEnv(dir)), PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret, VERIFLOW_DEV_API_KEY: DEV_API_KEY };
+    const env: Record<string, string> = {
+      ...(await devStackEnv(dir)),
+      PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret,
+      VERIFLOW_DEV_API_KEY: DEV_API_KEY,
+    };
     if (kind === 'postgres') {
       const name = `vf_bench_dev_${process.pid}_${round}`;
       const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
@@ -55,7 +59,13 @@ async function measure(kind: Kind, round: number): Promise<LatencySummary> {
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (Date.now() < until) {
-          const { body } = personaEventBody({ name: 'inquiry.started', createdAt: new Date(), inquiryId, referenceId: verification.id, status: 'pending' });
+          const { body } = personaEventBody({
+            name: 'inquiry.started',
+            createdAt: new Date(),
+            inquiryId,
+            referenceId: verification.id,
+            status: 'pending',
+          });
           const started = performance.now();
           const answer = await postPersonaWebhook(dev.apiUrl, body);
           samples.push(performance.now() - started);
@@ -87,7 +97,9 @@ async function main(): Promise<void> {
   console.log(`\n### Dev stack (npm run dev), webhook ack at ${CONCURRENCY} concurrent, median of ${ROUNDS} alternating rounds\n`);
   console.log('| database | p50 ms | p99 ms | goal |');
   console.log('|---|---|---|---|');
-  console.log(`| embedded (PGlite over the wire protocol) | ${p50.embedded} | ${p99.embedded} | p99 ≤ 2× Postgres: ${ratio.toFixed(2)}× ${ratio <= 2 ? 'met' : 'not met'} |`);
+  console.log(
+    `| embedded (PGlite over the wire protocol) | ${p50.embedded} | ${p99.embedded} | p99 ≤ 2× Postgres: ${ratio.toFixed(2)}× ${ratio <= 2 ? 'met' : 'not met'} |`,
+  );
   console.log(`| Postgres (DATABASE_URL) | ${p50.postgres} | ${p99.postgres} | |`);
 }
 

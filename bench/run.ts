@@ -63,7 +63,10 @@ function child(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ch
 async function waitReady(url: string, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await sleep(250);
   }
@@ -140,7 +143,10 @@ async function main(): Promise<void> {
 
   const pool = new Pool(apiUrl, { connections: 128 });
   const noopPool = new Pool(`http://127.0.0.1:${noopPort}`, { connections: 128 });
-  cleanups.push(() => pool.close(), () => noopPool.close());
+  cleanups.push(
+    () => pool.close(),
+    () => noopPool.close(),
+  );
   const auth = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
   const post = async (path: string, body: string, headers: Record<string, string>, target = pool) => {
     const res = await target.request({ method: 'POST', path, body, headers });
@@ -165,8 +171,17 @@ async function main(): Promise<void> {
   let clock = Date.now() - 3_600_000;
   const personaWebhook = (i: number) => {
     const v = personaTargets[i % personaTargets.length]!;
-    const { body } = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date((clock += 1)), inquiryId: personaInquiry.get(v.id)!, referenceId: v.id });
-    return post('/webhooks/persona', body, { 'content-type': 'application/json', 'persona-signature': signPersona(body, SECRETS.persona.webhookSecret) }).then((r) => r.status === 200);
+    const { body } = personaEventBody({
+      name: 'inquiry.started',
+      status: 'pending',
+      createdAt: new Date((clock += 1)),
+      inquiryId: personaInquiry.get(v.id)!,
+      referenceId: v.id,
+    });
+    return post('/webhooks/persona', body, {
+      'content-type': 'application/json',
+      'persona-signature': signPersona(body, SECRETS.persona.webhookSecret),
+    }).then((r) => r.status === 200);
   };
   const stripeWebhook = (i: number) => {
     const v = stripeTargets[i % stripeTargets.length]!;
@@ -177,15 +192,31 @@ async function main(): Promise<void> {
       type: 'account.updated',
       created: Math.floor((clock += 1000) / 1000),
       account: acct,
-      data: { object: { id: acct, object: 'account', metadata: { verification_id: v.id }, charges_enabled: false, payouts_enabled: false, details_submitted: true, requirements: { currently_due: [], past_due: [], pending_verification: ['individual.id_number'], disabled_reason: null } }, previous_attributes: {} },
+      data: {
+        object: {
+          id: acct,
+          object: 'account',
+          metadata: { verification_id: v.id },
+          charges_enabled: false,
+          payouts_enabled: false,
+          details_submitted: true,
+          requirements: { currently_due: [], past_due: [], pending_verification: ['individual.id_number'], disabled_reason: null },
+        },
+        previous_attributes: {},
+      },
     });
     const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRETS.stripe.webhookSecret });
-    return post('/webhooks/stripe', payload, { 'content-type': 'application/json', 'stripe-signature': signature }).then((r) => r.status === 200);
+    return post('/webhooks/stripe', payload, { 'content-type': 'application/json', 'stripe-signature': signature }).then(
+      (r) => r.status === 200,
+    );
   };
 
   // 1. Intake at fixed offered rates (open loop).
   const intake: Record<string, LoadResult[]> = { persona: [], stripe: [] };
-  for (const [provider, send] of [['persona', personaWebhook], ['stripe', stripeWebhook]] as const) {
+  for (const [provider, send] of [
+    ['persona', personaWebhook],
+    ['stripe', stripeWebhook],
+  ] as const) {
     for (const rate of RATES) {
       log(`intake ${provider} at ${rate}/s for ${PHASE_MS} ms`);
       intake[provider]!.push(await openLoop(rate, PHASE_MS, send));
@@ -201,22 +232,41 @@ async function main(): Promise<void> {
   const client = new Client({ connection });
   const signalWithStart = await closedLoop(CONCURRENCY, PHASE_MS, (i) =>
     client.workflow
-      .signalWithStart('benchSink', { workflowId: `bench-sink-${i % 200}`, taskQueue: 'bench-nobody-polls', signal: 'providerEvent', signalArgs: [{ i }] })
+      .signalWithStart('benchSink', {
+        workflowId: `bench-sink-${i % 200}`,
+        taskQueue: 'bench-nobody-polls',
+        signal: 'providerEvent',
+        signalArgs: [{ i }],
+      })
       .then(() => true),
   );
-  const noopBody = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date(), inquiryId: 'inq_x', referenceId: randomUUID() }).body;
-  const noop = await closedLoop(CONCURRENCY, PHASE_MS, () => post('/noop', noopBody, { 'content-type': 'application/json' }, noopPool).then((r) => r.status === 200));
+  const noopBody = personaEventBody({
+    name: 'inquiry.started',
+    status: 'pending',
+    createdAt: new Date(),
+    inquiryId: 'inq_x',
+    referenceId: randomUUID(),
+  }).body;
+  const noop = await closedLoop(CONCURRENCY, PHASE_MS, () =>
+    post('/noop', noopBody, { 'content-type': 'application/json' }, noopPool).then((r) => r.status === 200),
+  );
 
   // 2. Create latency, and webhook -> status visible through GET.
   log('create latency');
-  const createLoad = await closedLoop(8, PHASE_MS, () => post('/v1/verifications', JSON.stringify({ provider: 'persona' }), auth).then((r) => r.status === 202));
+  const createLoad = await closedLoop(8, PHASE_MS, () =>
+    post('/v1/verifications', JSON.stringify({ provider: 'persona' }), auth).then((r) => r.status === 202),
+  );
   log('webhook -> visible');
   const visible: number[] = [];
   for (let i = 0; i < 30; i++) {
     const v = await create('persona', true);
     const inquiryId = new URL(v.sessionUrl!).searchParams.get('inquiry-id')!;
     const began = performance.now();
-    await fetch(`${sandbox.url}/persona/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }) }).then((r) => r.text());
+    await fetch(`${sandbox.url}/persona/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }),
+    }).then((r) => r.text());
     for (let polls = 0; polls < 2000; polls++) {
       const res = await pool.request({ method: 'GET', path: `/v1/verifications/${v.id}`, headers: auth });
       const body = JSON.parse(await res.body.text()) as { status: string };
@@ -228,7 +278,11 @@ async function main(): Promise<void> {
 
   // 4 (before the scale run fills the queues). Template sync of 100 templates; multi-step end to end.
   log('template sync (100) and multi-step end to end');
-  await fetch(`${sandbox.url}/idmeta/admin/templates`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count: 100 }) }).then((r) => r.text());
+  await fetch(`${sandbox.url}/idmeta/admin/templates`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ count: 100 }),
+  }).then((r) => r.text());
   const syncs: number[] = [];
   let synced = 0;
   for (let i = 0; i < 5; i++) {
@@ -240,7 +294,9 @@ async function main(): Promise<void> {
   const multiStep: number[] = [];
   for (let i = 0; i < 20; i++) {
     const began = performance.now();
-    const v = JSON.parse((await post('/v1/verifications', JSON.stringify({ provider: 'idmeta', templateId: THREE_STEP_TEMPLATE }), auth)).text) as { id: string };
+    const v = JSON.parse(
+      (await post('/v1/verifications', JSON.stringify({ provider: 'idmeta', templateId: THREE_STEP_TEMPLATE }), auth)).text,
+    ) as { id: string };
     for (let polls = 0; polls < 6000; polls++) {
       const res = await pool.request({ method: 'GET', path: `/v1/verifications/${v.id}`, headers: auth });
       const body = JSON.parse(await res.body.text()) as { status: string };
@@ -277,22 +333,39 @@ async function main(): Promise<void> {
   const bytesPerVerification = Math.round((sizeAfter - sizeBefore) / SCALE);
 
   log(`burst of ${BURST} webhooks`);
-  const burstRows = (await database.db.execute(sql`select id, provider_ref from verifications where provider = 'persona' and provider_ref is not null order by created_at desc limit ${BURST}`)) as unknown;
-  const targets = (Array.isArray(burstRows) ? burstRows : (burstRows as { rows: unknown[] }).rows) as { id: string; provider_ref: string }[];
+  const burstRows = (await database.db.execute(
+    sql`select id, provider_ref from verifications where provider = 'persona' and provider_ref is not null order by created_at desc limit ${BURST}`,
+  )) as unknown;
+  const targets = (Array.isArray(burstRows) ? burstRows : (burstRows as { rows: unknown[] }).rows) as {
+    id: string;
+    provider_ref: string;
+  }[];
   const burstIds: string[] = [];
   const burstStart = performance.now();
   await Promise.all(
     targets.map(async (v, i) => {
-      const { body, eventId } = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date(Date.now() - 1000 + i), inquiryId: v.provider_ref, referenceId: v.id });
+      const { body, eventId } = personaEventBody({
+        name: 'inquiry.started',
+        status: 'pending',
+        createdAt: new Date(Date.now() - 1000 + i),
+        inquiryId: v.provider_ref,
+        referenceId: v.id,
+      });
       burstIds.push(eventId);
-      await post('/webhooks/persona', body, { 'content-type': 'application/json', 'persona-signature': signPersona(body, SECRETS.persona.webhookSecret) });
+      await post('/webhooks/persona', body, {
+        'content-type': 'application/json',
+        'persona-signature': signPersona(body, SECRETS.persona.webhookSecret),
+      });
     }),
   );
   const acked = (performance.now() - burstStart) / 1000;
   let applied = 0;
   const burstDeadline = Date.now() + 5 * 60_000;
   while (Date.now() < burstDeadline) {
-    applied = await database.db.$count(webhookEvents, and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, burstIds)));
+    applied = await database.db.$count(
+      webhookEvents,
+      and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, burstIds)),
+    );
     if (applied >= targets.length) break;
     await sleep(250);
   }
@@ -300,15 +373,35 @@ async function main(): Promise<void> {
 
   const results = {
     date: startedAt.toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
     settings: { rates: RATES, phaseMs: PHASE_MS, concurrency: CONCURRENCY, scale: SCALE, burst: BURST },
     intake,
-    limits: { intakeClosedLoop: intakeMax, signalWithStart, noopFastify: noop, intakeVsSignalWithStart: round2(intakeMax.achievedPerSecond / signalWithStart.achievedPerSecond), intakeVsNoop: round2(intakeMax.achievedPerSecond / noop.achievedPerSecond) },
+    limits: {
+      intakeClosedLoop: intakeMax,
+      signalWithStart,
+      noopFastify: noop,
+      intakeVsSignalWithStart: round2(intakeMax.achievedPerSecond / signalWithStart.achievedPerSecond),
+      intakeVsNoop: round2(intakeMax.achievedPerSecond / noop.achievedPerSecond),
+    },
     create: createLoad,
     webhookToVisible: summarize(visible),
     templates: { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) },
     signatureCost,
-    scale: { open: SCALE, createSeconds: round2(createSeconds), allSessionsSeconds: round2(sessionsSeconds), withSession, workerRssMb: workerRss, apiRssMb: apiRss, bytesPerVerification, burst: { webhooks: targets.length, ackSeconds: round2(acked), allAppliedSeconds: round2(burstSeconds), applied } },
+    scale: {
+      open: SCALE,
+      createSeconds: round2(createSeconds),
+      allSessionsSeconds: round2(sessionsSeconds),
+      withSession,
+      workerRssMb: workerRss,
+      apiRssMb: apiRss,
+      bytesPerVerification,
+      burst: { webhooks: targets.length, ackSeconds: round2(acked), allAppliedSeconds: round2(burstSeconds), applied },
+    },
   };
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(`./results/${startedAt.toISOString().replaceAll(':', '-').slice(0, 19)}.json`, import.meta.url);
@@ -364,6 +457,9 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
+    for (const cleanup of cleanups.reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => {});
     process.exit();
   });

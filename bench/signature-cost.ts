@@ -51,15 +51,41 @@ export function measureSignatureCost(): SignatureCost[] {
   const idmeta = (header: string) => () => verifyIdmetaSignature({ rawBody: body, header, secret: SECRET });
   const smileid = (key: string) => {
     const timestamp = now.toISOString();
-    const callback = Buffer.from(JSON.stringify({ timestamp, signature: new Signature('0421', key).generate_signature(timestamp).signature, pad: 'x'.repeat(MiB - 200) }));
+    const callback = Buffer.from(
+      JSON.stringify({
+        timestamp,
+        signature: new Signature('0421', key).generate_signature(timestamp).signature,
+        pad: 'x'.repeat(MiB - 200),
+      }),
+    );
     return () => verifySmileIdCallback({ rawBody: callback, partnerId: '0421', apiKey: SECRET, now });
   };
 
   const cases: [string, string, () => void, () => void][] = [
-    ['persona', '8 sets, 2 timestamps (worst allowed)', persona(personaValid), persona(Array.from({ length: 8 }, (_, i) => `t=${t - (i % 2)},v1=${FORGED}`).join(' '))],
-    ['persona', '800 sets (refused unread)', persona(personaValid), persona(Array.from({ length: 800 }, (_, i) => `t=${t - (i % 300)},v1=${FORGED}`).join(' '))],
-    ['stripe', '8 v1 signatures (worst allowed)', stripe(stripeValid), stripe(`t=${t},${Array.from({ length: 8 }, () => `v1=${FORGED}`).join(',')}`)],
-    ['stripe', '800 v1 signatures (refused unread)', stripe(stripeValid), stripe(`t=${t},${Array.from({ length: 800 }, () => `v1=${FORGED}`).join(',')}`)],
+    [
+      'persona',
+      '8 sets, 2 timestamps (worst allowed)',
+      persona(personaValid),
+      persona(Array.from({ length: 8 }, (_, i) => `t=${t - (i % 2)},v1=${FORGED}`).join(' ')),
+    ],
+    [
+      'persona',
+      '800 sets (refused unread)',
+      persona(personaValid),
+      persona(Array.from({ length: 800 }, (_, i) => `t=${t - (i % 300)},v1=${FORGED}`).join(' ')),
+    ],
+    [
+      'stripe',
+      '8 v1 signatures (worst allowed)',
+      stripe(stripeValid),
+      stripe(`t=${t},${Array.from({ length: 8 }, () => `v1=${FORGED}`).join(',')}`),
+    ],
+    [
+      'stripe',
+      '800 v1 signatures (refused unread)',
+      stripe(stripeValid),
+      stripe(`t=${t},${Array.from({ length: 800 }, () => `v1=${FORGED}`).join(',')}`),
+    ],
     ['idmeta', 'wrong HMAC', idmeta(createHmac('sha256', SECRET).update(body).digest('hex')), idmeta(FORGED)],
     ['smileid', 'signed with another key', smileid(SECRET), smileid('wrong_key')],
   ];

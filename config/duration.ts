@@ -15,6 +15,7 @@ export function parseDuration(text: string): number {
 /** `1s,5s,15s,1m` → [1000, 5000, 15000, 60000]: a retry schedule, one wait per retry. */
 export function parseDurationList(text: string): number[] {
   const parts = text.split(',').map((part) => part.trim());
-  if (parts.length === 0 || parts.some((part) => part === '')) throw new InvalidDurationError(`"${text}" is not a list of durations: use e.g. 1s,5s,15s,1m`);
+  if (parts.length === 0 || parts.some((part) => part === ''))
+    throw new InvalidDurationError(`"${text}" is not a list of durations: use e.g. 1s,5s,15s,1m`);
   return parts.map(parseDuration);
 }

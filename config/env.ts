@@ -4,7 +4,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parseDuration, parseDurationList } from './duration.js';
 
-const Duration = (fallback: string, description: string) => Type.String({ default: fallback, pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
+const Duration = (fallback: string, description: string) =>
+  Type.String({ default: fallback, pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
 const Optional = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
 /** At least 24 h in all (1 s, 5 s, 15 s, then growing); the workflow's fallback for older inputs is the same list in ms. */
 export const DEFAULT_OUTBOUND_RETRY_SCHEDULE = '1s,5s,15s,1m,5m,30m,1h,2h,4h,8h,8h,8h';
@@ -15,11 +16,19 @@ export const EnvSchema = Type.Object({
   NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], { default: 'development' }),
   HOST: Type.String({ default: '127.0.0.1', description: 'Interface the API listens on (0.0.0.0 in containers)' }),
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
   PUBLIC_BASE_URL: Optional('Base URL providers and clients reach the API at; default http://HOST:PORT'),
   DATABASE_URL: Optional('postgres://… ; unset → embedded PGlite in PGLITE_DIR'),
   PGLITE_DIR: Type.String({ default: '.data/pglite' }),
-  PGLITE_PORT: Type.Integer({ default: 5499, minimum: 1, maximum: 65535, description: 'npm run dev serves the embedded database here (127.0.0.1) over the Postgres wire protocol' }),
+  PGLITE_PORT: Type.Integer({
+    default: 5499,
+    minimum: 1,
+    maximum: 65535,
+    description: 'npm run dev serves the embedded database here (127.0.0.1) over the Postgres wire protocol',
+  }),
   TEMPORAL_ADDRESS: Optional('host:port of the Temporal frontend; unset in dev → the dev server is started'),
   TEMPORAL_NAMESPACE: Type.String({ default: 'default' }),
   TEMPORAL_TASK_QUEUE: Type.String({ default: 'verifications' }),
@@ -33,56 +42,140 @@ export const EnvSchema = Type.Object({
   STRIPE_API_URL: Type.String({ default: 'https://api.stripe.com' }),
   STRIPE_SECRET_KEY: Optional('Stripe secret key (sk_…) of the Connect platform'),
   STRIPE_WEBHOOK_SECRET: Optional('Stripe webhook endpoint secret (whsec_…); several may be given comma-separated during rotation'),
-  VERIFLOW_LINK_SECRET: Optional('Signs the public links veriflow hands out (Stripe onboarding refresh); required in production when Stripe is configured'),
-  SMILEID_API_URL: Type.String({ default: 'https://api.smileidentity.com', description: 'SmileID API origin (https://testapi.smileidentity.com for its test environment)' }),
+  VERIFLOW_LINK_SECRET: Optional(
+    'Signs the public links veriflow hands out (Stripe onboarding refresh); required in production when Stripe is configured',
+  ),
+  SMILEID_API_URL: Type.String({
+    default: 'https://api.smileidentity.com',
+    description: 'SmileID API origin (https://testapi.smileidentity.com for its test environment)',
+  }),
   SMILEID_PARTNER_ID: Optional('SmileID partner id'),
   SMILEID_API_KEY: Optional('SmileID API key (signs requests; verifies callbacks and job_status responses)'),
-  IDMETA_API_URL: Type.String({ default: 'https://integrate.idmetagroup.com', description: 'IDmeta API origin (your environment subdomain; a trailing /api is tolerated)' }),
+  IDMETA_API_URL: Type.String({
+    default: 'https://integrate.idmetagroup.com',
+    description: 'IDmeta API origin (your environment subdomain; a trailing /api is tolerated)',
+  }),
   IDMETA_API_KEY: Optional('IDmeta API token (Bearer)'),
-  IDMETA_WEBHOOK_SECRET: Optional('Secret the IDmeta templates sign webhooks with (X-IDmeta-Signature); several may be given comma-separated during rotation'),
-  IDMETA_TEMPLATE_ID: Optional('Default IDmeta template (trust flow) id when a verification names none; else the first active synced template'),
+  IDMETA_WEBHOOK_SECRET: Optional(
+    'Secret the IDmeta templates sign webhooks with (X-IDmeta-Signature); several may be given comma-separated during rotation',
+  ),
+  IDMETA_TEMPLATE_ID: Optional(
+    'Default IDmeta template (trust flow) id when a verification names none; else the first active synced template',
+  ),
   VERIFY_FALLBACK_POLL_AFTER: Duration('24h', 'Poll the provider when no webhook arrived for this long'),
   VERIFY_POLL_INTERVAL: Duration('1h', 'Then poll this often until terminal'),
   VERIFY_SESSION_TTL: Duration('24h', 'Session lifetime when the provider gives none'),
   VERIFY_DECISION_WINDOW: Duration('7d', 'After a decision the workflow stays open this long for newer provider decisions'),
-  VERIFY_CONTINUE_AS_NEW_AFTER: Type.Optional(Type.Integer({ minimum: 1, description: 'Continue-as-new after this many history entries in one run (default: when Temporal suggests it)' })),
+  VERIFY_CONTINUE_AS_NEW_AFTER: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: 'Continue-as-new after this many history entries in one run (default: when Temporal suggests it)',
+    }),
+  ),
   SWEEPER_INTERVAL: Duration('5s', 'How often stored-but-undelivered webhooks are re-signalled'),
-  SWEEPER_MAX_ATTEMPTS: Type.Integer({ default: 10, minimum: 1, description: 'Failed signals (Temporal refusing the row, not Temporal down) after which a stored webhook is set aside as undeliverable' }),
-  OUTBOUND_SWEEP_AFTER: Duration('1m', 'An outbound webhook delivery still pending this long with no delivery run is started by the sweeper'),
+  SWEEPER_MAX_ATTEMPTS: Type.Integer({
+    default: 10,
+    minimum: 1,
+    description: 'Failed signals (Temporal refusing the row, not Temporal down) after which a stored webhook is set aside as undeliverable',
+  }),
+  OUTBOUND_SWEEP_AFTER: Duration(
+    '1m',
+    'An outbound webhook delivery still pending this long with no delivery run is started by the sweeper',
+  ),
   OUTBOUND_RETRY_SCHEDULE: Type.String({
     default: DEFAULT_OUTBOUND_RETRY_SCHEDULE,
     pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*(,\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)*$',
     description: 'Outbound webhook retries: the wait before each retry, comma-separated; after the last the delivery is dead',
   }),
-  OUTBOUND_ALLOW_LOOPBACK: Type.Boolean({ default: false, description: 'Let outbound webhooks reach 127.0.0.0/8 and ::1 (local development; npm run dev sets it)' }),
-  OUTBOUND_ALLOWED_HOSTS: Optional('Comma-separated hostnames outbound webhooks may reach on private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); link-local, metadata and multicast stay refused'),
-  SMTP_URL: Optional('smtp://user:pass@host:port (smtps:// for TLS) for applicant emails; unset → emailing the hosted link is unavailable (npm run dev: the local catcher)'),
+  OUTBOUND_ALLOW_LOOPBACK: Type.Boolean({
+    default: false,
+    description: 'Let outbound webhooks reach 127.0.0.0/8 and ::1 (local development; npm run dev sets it)',
+  }),
+  OUTBOUND_ALLOWED_HOSTS: Optional(
+    'Comma-separated hostnames outbound webhooks may reach on private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); link-local, metadata and multicast stay refused',
+  ),
+  SMTP_URL: Optional(
+    'smtp://user:pass@host:port (smtps:// for TLS) for applicant emails; unset → emailing the hosted link is unavailable (npm run dev: the local catcher)',
+  ),
   EMAIL_FROM: Type.String({ default: 'veriflow <no-reply@veriflow.local>', description: 'From address of applicant emails' }),
   RATE_LIMIT_MAX: Type.Integer({ default: 300, minimum: 1, description: 'Requests per API key per RATE_LIMIT_WINDOW on /v1/*' }),
   RATE_LIMIT_WINDOW: Duration('1m', 'Rate-limit window'),
-  RATE_LIMIT_INVALID_KEY_MAX: Type.Integer({ default: 30, minimum: 1, description: 'Requests with a missing or invalid API key per client address per RATE_LIMIT_WINDOW on /v1/*; past it the address gets 429 before any key is checked' }),
-  RATE_LIMIT_SESSION_LINK_MAX: Type.Integer({ default: 20, minimum: 1, description: 'Requests per client address per RATE_LIMIT_WINDOW on the public session routes (Stripe onboarding refresh)' }),
-  OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for operator routes (POST /v1/templates/sync); unset → those routes answer 403' })),
-  EVENTS_MAX_STREAMS_PER_TENANT: Type.Integer({ default: 20, minimum: 1, description: 'Live streams (GET /v1/verifications/:id/events) one tenant may hold open per API process; past it 429' }),
-  LIVE_DB_CONNECTIONS: Type.Integer({ default: 3, minimum: 1, description: 'Database connections that waiting requests (Prefer: wait) and live streams may use at once; the rest of the pool (10 per process) stays free for webhook intake' }),
+  RATE_LIMIT_INVALID_KEY_MAX: Type.Integer({
+    default: 30,
+    minimum: 1,
+    description:
+      'Requests with a missing or invalid API key per client address per RATE_LIMIT_WINDOW on /v1/*; past it the address gets 429 before any key is checked',
+  }),
+  RATE_LIMIT_SESSION_LINK_MAX: Type.Integer({
+    default: 20,
+    minimum: 1,
+    description: 'Requests per client address per RATE_LIMIT_WINDOW on the public session routes (Stripe onboarding refresh)',
+  }),
+  OPERATOR_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'Bearer token for operator routes (POST /v1/templates/sync); unset → those routes answer 403',
+    }),
+  ),
+  EVENTS_MAX_STREAMS_PER_TENANT: Type.Integer({
+    default: 20,
+    minimum: 1,
+    description: 'Live streams (GET /v1/verifications/:id/events) one tenant may hold open per API process; past it 429',
+  }),
+  LIVE_DB_CONNECTIONS: Type.Integer({
+    default: 3,
+    minimum: 1,
+    description:
+      'Database connections that waiting requests (Prefer: wait) and live streams may use at once; the rest of the pool (10 per process) stays free for webhook intake',
+  }),
   SANDBOX_PORT: Type.Integer({ default: 4010, minimum: 0, maximum: 65535 }),
-  DEV_TEMPORAL_PORT: Type.Integer({ default: 7233, minimum: 1, maximum: 65535, description: 'npm run dev: gRPC port of the Temporal dev server it starts' }),
+  DEV_TEMPORAL_PORT: Type.Integer({
+    default: 7233,
+    minimum: 1,
+    maximum: 65535,
+    description: 'npm run dev: gRPC port of the Temporal dev server it starts',
+  }),
   DEV_TEMPORAL_UI_PORT: Type.Integer({ default: 8233, minimum: 1, maximum: 65535, description: 'npm run dev: Temporal Web UI port' }),
   DEV_TEMPORAL_DB: Type.String({ default: '.data/temporal.sqlite', description: 'npm run dev: SQLite file of the Temporal dev server' }),
-  DEV_MAIL_PORT: Type.Integer({ default: 1025, minimum: 1, maximum: 65535, description: 'npm run dev: SMTP port of the local mail catcher' }),
-  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Standalone worker: serve /metrics on this port (the API serves its own at /metrics)' })),
-  TEMPORAL_METRICS_BIND: Optional('host:port where the Temporal SDK runtime exports its own Prometheus metrics (worker polls, task latencies)'),
+  DEV_MAIL_PORT: Type.Integer({
+    default: 1025,
+    minimum: 1,
+    maximum: 65535,
+    description: 'npm run dev: SMTP port of the local mail catcher',
+  }),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description: 'Standalone worker: serve /metrics on this port (the API serves its own at /metrics)',
+    }),
+  ),
+  TEMPORAL_METRICS_BIND: Optional(
+    'host:port where the Temporal SDK runtime exports its own Prometheus metrics (worker polls, task latencies)',
+  ),
   PAYLOAD_ENCRYPTION_KEYS: Type.Optional(
     Type.String({
       pattern: `^\\s*${KEY_ENTRY}(\\s*,\\s*${KEY_ENTRY})*\\s*$`,
-      description: 'Temporal payload encryption key ring, `kid:base64key[,kid:base64key…]` (32-byte AES-256-GCM keys): the first encrypts, all decrypt. Required in production; a fixed dev key otherwise',
+      description:
+        'Temporal payload encryption key ring, `kid:base64key[,kid:base64key…]` (32-byte AES-256-GCM keys): the first encrypts, all decrypt. Required in production; a fixed dev key otherwise',
     }),
   ),
-  CODEC_AUTH_TOKEN: Optional('Bearer token for POST /codec/encode|decode (the Web UI / CLI codec endpoint); in production the endpoint is off without it'),
-  CODEC_CORS_ORIGINS: Type.String({ default: 'http://127.0.0.1:8233,http://localhost:8233', description: 'Comma-separated browser origins (the Temporal Web UI) allowed to call the codec endpoint' }),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: Type.Integer({ default: 100, minimum: 1, description: 'Activities one worker runs at once (provider calls, persistence)' }),
+  CODEC_AUTH_TOKEN: Optional(
+    'Bearer token for POST /codec/encode|decode (the Web UI / CLI codec endpoint); in production the endpoint is off without it',
+  ),
+  CODEC_CORS_ORIGINS: Type.String({
+    default: 'http://127.0.0.1:8233,http://localhost:8233',
+    description: 'Comma-separated browser origins (the Temporal Web UI) allowed to call the codec endpoint',
+  }),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: Type.Integer({
+    default: 100,
+    minimum: 1,
+    description: 'Activities one worker runs at once (provider calls, persistence)',
+  }),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: Type.Integer({ default: 40, minimum: 2, description: 'Workflow tasks one worker runs at once' }),
-  WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(Type.Integer({ minimum: 0, description: 'Sticky workflow cache size; unset: the SDK sizes it from the heap' })),
+  WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'Sticky workflow cache size; unset: the SDK sizes it from the heap' }),
+  ),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
 });
 export type Env = Static<typeof EnvSchema>;
@@ -93,11 +186,15 @@ export class InvalidConfigError extends Error {
 }
 
 export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
-  const known = Object.fromEntries(Object.keys(EnvSchema.properties).flatMap((k) => (source[k] === undefined || source[k] === '' ? [] : [[k, source[k]]])));
+  const known = Object.fromEntries(
+    Object.keys(EnvSchema.properties).flatMap((k) => (source[k] === undefined || source[k] === '' ? [] : [[k, source[k]]])),
+  );
   const value = Value.Convert(EnvSchema, Value.Default(EnvSchema, known));
   if (!Value.Check(EnvSchema, value)) {
     const problems = [...Value.Errors(EnvSchema, value)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message}`);
-    throw new InvalidConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}\nSee .env.example for every variable and its default.`);
+    throw new InvalidConfigError(
+      `Invalid configuration:\n  ${problems.join('\n  ')}\nSee .env.example for every variable and its default.`,
+    );
   }
   if (value.NODE_ENV === 'production') {
     const problems = productionProblems(value);
@@ -122,16 +219,32 @@ const PROVIDER_PAIRS: [string, keyof Env, keyof Env][] = [
  */
 function productionProblems(env: Env): string[] {
   const problems: string[] = [];
-  if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production (postgres://user:password@host:5432/veriflow, the database API and worker share); the embedded PGlite is for npm run dev only');
-  if (!env.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production (the https:// URL providers and clients reach the API at, e.g. https://verify.example.com)');
+  if (!env.DATABASE_URL)
+    problems.push(
+      'DATABASE_URL: required in production (postgres://user:password@host:5432/veriflow, the database API and worker share); the embedded PGlite is for npm run dev only',
+    );
+  if (!env.PUBLIC_BASE_URL)
+    problems.push(
+      'PUBLIC_BASE_URL: required in production (the https:// URL providers and clients reach the API at, e.g. https://verify.example.com)',
+    );
   for (const [provider, a, b] of PROVIDER_PAIRS) {
-    if (env[a] && !env[b]) problems.push(`${b}: required in production when ${a} is set (${provider} is configured by both; unset ${a} to turn ${provider} off)`);
-    if (env[b] && !env[a]) problems.push(`${a}: required in production when ${b} is set (${provider} is configured by both; unset ${b} to turn ${provider} off)`);
+    if (env[a] && !env[b])
+      problems.push(
+        `${b}: required in production when ${a} is set (${provider} is configured by both; unset ${a} to turn ${provider} off)`,
+      );
+    if (env[b] && !env[a])
+      problems.push(
+        `${a}: required in production when ${b} is set (${provider} is configured by both; unset ${b} to turn ${provider} off)`,
+      );
   }
   // The dev default would let anyone mint onboarding links for any verification id.
-  if (env.STRIPE_SECRET_KEY && !env.VERIFLOW_LINK_SECRET) problems.push('VERIFLOW_LINK_SECRET: required in production when Stripe is configured (a long random string, e.g. `openssl rand -base64 32`)');
+  if (env.STRIPE_SECRET_KEY && !env.VERIFLOW_LINK_SECRET)
+    problems.push(
+      'VERIFLOW_LINK_SECRET: required in production when Stripe is configured (a long random string, e.g. `openssl rand -base64 32`)',
+    );
   // Production payloads must not be encrypted with a key that is in the source code.
-  if (!env.PAYLOAD_ENCRYPTION_KEYS) problems.push('PAYLOAD_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes, e.g. `v1:$(openssl rand -base64 32)`)');
+  if (!env.PAYLOAD_ENCRYPTION_KEYS)
+    problems.push('PAYLOAD_ENCRYPTION_KEYS: required in production (kid:base64 of 32 random bytes, e.g. `v1:$(openssl rand -base64 32)`)');
   return problems;
 }
 
@@ -190,12 +303,16 @@ export function payloadKeyRing(env: Pick<Env, 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_K
       const id = entry.slice(0, colon);
       const key = Buffer.from(entry.slice(colon + 1), 'base64');
       // Never echo the key material: name the key id only.
-      if (colon < 1 || key.length !== 32) throw new InvalidConfigError(`Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key '${id}' must be base64 of exactly 32 bytes (openssl rand -base64 32)`);
+      if (colon < 1 || key.length !== 32)
+        throw new InvalidConfigError(
+          `Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key '${id}' must be base64 of exactly 32 bytes (openssl rand -base64 32)`,
+        );
       return { id, key };
     });
   const ids = configured.map((k) => k.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (duplicate !== undefined) throw new InvalidConfigError(`Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key id '${duplicate}' appears twice`);
+  if (duplicate !== undefined)
+    throw new InvalidConfigError(`Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key id '${duplicate}' appears twice`);
   if (env.NODE_ENV === 'production') return configured;
   return ids.includes(DEV_PAYLOAD_KEY.id) ? configured : [...configured, DEV_PAYLOAD_KEY];
 }

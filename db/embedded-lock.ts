@@ -46,7 +46,10 @@ export async function acquireEmbeddedLock(dataDir: string, url?: string): Promis
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // readEmbeddedLock removes a stale lock, after which the second attempt can take it.
       const holder = await readEmbeddedLock(dataDir);
-      if (holder) throw new EmbeddedDatabaseBusyError(`The embedded database ${dataDir} is in use by process ${holder.pid}${holder.url ? ` (serving ${holder.url})` : ''}; stop it first, or set DATABASE_URL.`);
+      if (holder)
+        throw new EmbeddedDatabaseBusyError(
+          `The embedded database ${dataDir} is in use by process ${holder.pid}${holder.url ? ` (serving ${holder.url})` : ''}; stop it first, or set DATABASE_URL.`,
+        );
     }
   }
   throw new EmbeddedDatabaseBusyError(`Could not lock the embedded database ${dataDir} (${path}).`);

@@ -17,9 +17,7 @@ const migrationConfig: MigrationConfig = {
 /** Hashed into the advisory lock key; a name rather than a magic number. */
 const MIGRATION_LOCK_NAME = 'veriflow.migrate';
 
-type DriverDatabase =
-  | (PostgresJsDatabase<typeof schema> & { $client: Sql })
-  | (PgliteDatabase<typeof schema> & { $client: PGlite });
+type DriverDatabase = (PostgresJsDatabase<typeof schema> & { $client: Sql }) | (PgliteDatabase<typeof schema> & { $client: PGlite });
 
 /** Applies pending migrations from db/migrations. Idempotent; safe to run from several processes at once. */
 export async function migrateDatabase(db: Database): Promise<void> {
@@ -30,9 +28,7 @@ export async function migrateDatabase(db: Database): Promise<void> {
     await migratePglite(driverDb as PgliteDatabase<typeof schema>, migrationConfig);
     return;
   }
-  await withMigrationLock(driverDb.$client, () =>
-    migratePostgres(driverDb as PostgresJsDatabase<typeof schema>, migrationConfig),
-  );
+  await withMigrationLock(driverDb.$client, () => migratePostgres(driverDb as PostgresJsDatabase<typeof schema>, migrationConfig));
 }
 
 // Two API/worker replicas starting together would otherwise both create drizzle's bookkeeping

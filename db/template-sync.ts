@@ -46,7 +46,18 @@ export async function syncProviderTemplates(db: Database, input: TemplateSyncInp
       const chunk = listed.slice(offset, offset + UPSERT_CHUNK);
       await tx
         .insert(providerTemplates)
-        .values(chunk.map((t) => ({ provider: input.provider, externalId: t.externalId, name: t.name, steps: t.steps, active: t.active, metadata: t.metadata, syncedAt, updatedAt: syncedAt })))
+        .values(
+          chunk.map((t) => ({
+            provider: input.provider,
+            externalId: t.externalId,
+            name: t.name,
+            steps: t.steps,
+            active: t.active,
+            metadata: t.metadata,
+            syncedAt,
+            updatedAt: syncedAt,
+          })),
+        )
         .onConflictDoUpdate({
           target: [providerTemplates.provider, providerTemplates.externalId],
           set: {
@@ -62,9 +73,20 @@ export async function syncProviderTemplates(db: Database, input: TemplateSyncInp
     const missing = and(
       eq(providerTemplates.provider, input.provider),
       eq(providerTemplates.active, true),
-      listed.length === 0 ? undefined : not(inArray(providerTemplates.externalId, listed.map((t) => t.externalId))),
+      listed.length === 0
+        ? undefined
+        : not(
+            inArray(
+              providerTemplates.externalId,
+              listed.map((t) => t.externalId),
+            ),
+          ),
     );
-    const rows = await tx.update(providerTemplates).set({ active: false, updatedAt: syncedAt }).where(missing).returning({ id: providerTemplates.id });
+    const rows = await tx
+      .update(providerTemplates)
+      .set({ active: false, updatedAt: syncedAt })
+      .where(missing)
+      .returning({ id: providerTemplates.id });
     return rows.length;
   });
 

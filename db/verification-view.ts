@@ -81,7 +81,9 @@ export function toVerificationSummaryJson(row: Verification, doc: VerificationDo
     reference: row.reference,
     sessionUrl: row.sessionUrl,
     expiresAt: row.expiresAt?.toISOString() ?? null,
-    progress: progress ? { currentStep: progress.currentStep, totalSteps: progress.totalSteps, percentage: progress.percentage, message: progress.message } : null,
+    progress: progress
+      ? { currentStep: progress.currentStep, totalSteps: progress.totalSteps, percentage: progress.percentage, message: progress.message }
+      : null,
     result: row.result ? { decision: row.result.decision, reasons: row.result.reasons, document: toDocumentJson(doc) } : null,
     metadata: row.metadata,
     createdAt: row.createdAt.toISOString(),
@@ -89,11 +91,23 @@ export function toVerificationSummaryJson(row: Verification, doc: VerificationDo
   };
 }
 
-export function toVerificationJson(row: Verification, history: VerificationHistoryEntry[], doc: VerificationDocument | undefined): VerificationJson {
+export function toVerificationJson(
+  row: Verification,
+  history: VerificationHistoryEntry[],
+  doc: VerificationDocument | undefined,
+): VerificationJson {
   const { createdAt, updatedAt, ...summary } = toVerificationSummaryJson(row, doc);
   return {
     ...summary,
-    history: history.map((h) => ({ at: h.at.toISOString(), source: h.source, eventId: h.eventId, from: h.fromStatus, to: h.toStatus, applied: h.applied, reason: h.reason })),
+    history: history.map((h) => ({
+      at: h.at.toISOString(),
+      source: h.source,
+      eventId: h.eventId,
+      from: h.fromStatus,
+      to: h.toStatus,
+      applied: h.applied,
+      reason: h.reason,
+    })),
     createdAt,
     updatedAt,
   };

@@ -53,9 +53,7 @@ export function createProviderRegistry(config: ProviderRegistryConfig): Provider
     get(name) {
       const adapter = adapters.get(name);
       if (adapter !== undefined) return adapter;
-      throw new UnknownProviderError(
-        isProviderName(name) ? `Provider ${name} is not configured` : `Unknown provider ${name}`,
-      );
+      throw new UnknownProviderError(isProviderName(name) ? `Provider ${name} is not configured` : `Unknown provider ${name}`);
     },
     has: (name) => adapters.has(name),
     list: () => [...adapters.values()].map((adapter) => adapter.name),

@@ -78,7 +78,10 @@ export class EncryptionCodec implements PayloadCodec {
       const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
       if (!encoding || Buffer.from(encoding).toString('utf8') !== ENCRYPTED_ENCODING) {
         if (!this.requireEncryption) return payload;
-        throw new PayloadDecryptionError('VF_PAYLOAD_NOT_ENCRYPTED', 'Refused an unencrypted payload: in production every payload must be encrypted with a key of PAYLOAD_ENCRYPTION_KEYS (send it through the veriflow API or a client using getDataConverter())');
+        throw new PayloadDecryptionError(
+          'VF_PAYLOAD_NOT_ENCRYPTED',
+          'Refused an unencrypted payload: in production every payload must be encrypted with a key of PAYLOAD_ENCRYPTION_KEYS (send it through the veriflow API or a client using getDataConverter())',
+        );
       }
       const keyIdBytes = payload.metadata?.[METADATA_KEY_ID];
       const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString('utf8') : '';
@@ -90,7 +93,8 @@ export class EncryptionCodec implements PayloadCodec {
         );
       }
       const data = Buffer.from(payload.data ?? new Uint8Array());
-      if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError('VF_PAYLOAD_UNDECRYPTABLE', `Encrypted payload (key '${keyId}') is truncated`);
+      if (data.length < IV_BYTES + TAG_BYTES)
+        throw new PayloadDecryptionError('VF_PAYLOAD_UNDECRYPTABLE', `Encrypted payload (key '${keyId}') is truncated`);
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(keyId, 'utf8'));
       decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
@@ -98,7 +102,10 @@ export class EncryptionCodec implements PayloadCodec {
       try {
         plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
       } catch {
-        throw new PayloadDecryptionError('VF_PAYLOAD_UNDECRYPTABLE', `Payload could not be decrypted with key '${keyId}': wrong key material for that id, or the data was altered`);
+        throw new PayloadDecryptionError(
+          'VF_PAYLOAD_UNDECRYPTABLE',
+          `Payload could not be decrypted with key '${keyId}': wrong key material for that id, or the data was altered`,
+        );
       }
       return PayloadMessage.decode(plain);
     });
@@ -134,7 +141,10 @@ export function getDataConverter(env: KeyEnv = keyEnvFromProcess()): DataConvert
   const cacheKey = keyConfigurationOf(env);
   let converter = converters.get(cacheKey);
   if (!converter) {
-    converter = { payloadCodecs: [new EncryptionCodec(payloadKeyRing(env), { requireEncryption: env.NODE_ENV === 'production' })], failureConverterPath: failureConverterPath() };
+    converter = {
+      payloadCodecs: [new EncryptionCodec(payloadKeyRing(env), { requireEncryption: env.NODE_ENV === 'production' })],
+      failureConverterPath: failureConverterPath(),
+    };
     converters.set(cacheKey, converter);
   }
   return converter;
@@ -172,7 +182,9 @@ export function payloadFromJson({ metadata, data }: JsonPayload): Payload {
 
 export function payloadToJson({ metadata, data }: Payload): { metadata: Record<string, string>; data: string } {
   return {
-    metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(data ?? new Uint8Array()).toString('base64'),
   };
 }

@@ -53,7 +53,8 @@ export function serializeError(err: unknown): unknown {
     const params = (error as { params?: unknown }).params;
     if (Array.isArray(params)) bound.push(`\nparams: ${String(params)}`);
   }
-  const scrub = (text: unknown) => (typeof text === 'string' ? bound.reduce((out, values) => out.replaceAll(values, '\nparams: [dropped]'), text) : text);
+  const scrub = (text: unknown) =>
+    typeof text === 'string' ? bound.reduce((out, values) => out.replaceAll(values, '\nparams: [dropped]'), text) : text;
   const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(err) };
   for (const field of ERROR_VALUE_FIELDS) delete serialized[field];
   return { ...serialized, message: scrub(serialized.message), stack: scrub(serialized.stack) };

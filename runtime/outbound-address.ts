@@ -16,14 +16,57 @@ function blockList(ranges: [prefix: string, bits: number][]): BlockList {
 // net.BlockList matches IPv4-mapped IPv6 (::ffff:a.b.c.d, in any spelling) against IPv4 ranges.
 // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address too: they are unwrapped first.
 const CLASSES: [AddressClass, BlockList][] = [
-  ['unspecified', blockList([['0.0.0.0', 8], ['::', 128]])],
-  ['loopback', blockList([['127.0.0.0', 8], ['::1', 128]])],
-  ['link_local', blockList([['169.254.0.0', 16], ['fe80::', 10]])],
+  [
+    'unspecified',
+    blockList([
+      ['0.0.0.0', 8],
+      ['::', 128],
+    ]),
+  ],
+  [
+    'loopback',
+    blockList([
+      ['127.0.0.0', 8],
+      ['::1', 128],
+    ]),
+  ],
+  [
+    'link_local',
+    blockList([
+      ['169.254.0.0', 16],
+      ['fe80::', 10],
+    ]),
+  ],
   // RFC 1918, CGNAT (RFC 6598), ULA (fc00::/7) and the deprecated site-local fec0::/10.
-  ['private', blockList([['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10], ['fc00::', 7], ['fec0::', 10]])],
-  ['multicast', blockList([['224.0.0.0', 4], ['ff00::', 8]])],
+  [
+    'private',
+    blockList([
+      ['10.0.0.0', 8],
+      ['172.16.0.0', 12],
+      ['192.168.0.0', 16],
+      ['100.64.0.0', 10],
+      ['fc00::', 7],
+      ['fec0::', 10],
+    ]),
+  ],
+  [
+    'multicast',
+    blockList([
+      ['224.0.0.0', 4],
+      ['ff00::', 8],
+    ]),
+  ],
   // IETF protocol assignments, benchmarking, 240/4 (incl. broadcast), discard-only, IPv4-compatible IPv6.
-  ['reserved', blockList([['192.0.0.0', 24], ['198.18.0.0', 15], ['240.0.0.0', 4], ['100::', 64], ['::', 96]])],
+  [
+    'reserved',
+    blockList([
+      ['192.0.0.0', 24],
+      ['198.18.0.0', 15],
+      ['240.0.0.0', 4],
+      ['100::', 64],
+      ['::', 96],
+    ]),
+  ],
 ];
 
 /** The IPv4 address a NAT64 or 6to4 address carries, if it is one. */

@@ -17,7 +17,11 @@ const resolveAll: Resolve = (hostname, callback) => dnsLookup(hostname, { all: t
 
 /** A net `lookup` that fails when any address the name resolves to is refused (one bad answer is enough for rebinding). */
 function guardedLookup(policy: OutboundPolicy, resolve: Resolve): LookupFunction {
-  return (hostname: string, options: LookupOptions, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  return (
+    hostname: string,
+    options: LookupOptions,
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     resolve(hostname, (err, all) => {
       if (err) return callback(err, []);
       const addresses = all.filter((a) => !options.family || a.family === options.family);
@@ -37,7 +41,10 @@ export interface OutboundAgentOptions {
 }
 
 /** One per process: keeps connections to receivers alive between deliveries. Redirects are never followed (undici's default). */
-export function createOutboundAgent(policy: OutboundPolicy, { connectTimeoutMs = 10_000, resolve = resolveAll }: OutboundAgentOptions = {}): Agent {
+export function createOutboundAgent(
+  policy: OutboundPolicy,
+  { connectTimeoutMs = 10_000, resolve = resolveAll }: OutboundAgentOptions = {},
+): Agent {
   const connector = buildConnector({ timeout: connectTimeoutMs, lookup: guardedLookup(policy, resolve) });
   return new Agent({
     connect(options, callback) {

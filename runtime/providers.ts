@@ -11,7 +11,9 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
       apiUrl: env.PERSONA_API_URL,
       apiKey: env.PERSONA_API_KEY,
       templateId: env.PERSONA_TEMPLATE_ID ?? 'itmpl_default',
-      webhookSecret: env.PERSONA_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
+      webhookSecret: env.PERSONA_WEBHOOK_SECRET.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     };
   }
   if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
@@ -20,8 +22,11 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
     config.stripe = {
       apiUrl: env.STRIPE_API_URL,
       secretKey: env.STRIPE_SECRET_KEY,
-      webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
-      refreshUrl: (verificationId, accountId) => stripeRefreshUrl(baseUrl, secret, { verificationId, accountId, expiresAt: new Date(Date.now() + STRIPE_REFRESH_LINK_TTL_MS) }),
+      webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      refreshUrl: (verificationId, accountId) =>
+        stripeRefreshUrl(baseUrl, secret, { verificationId, accountId, expiresAt: new Date(Date.now() + STRIPE_REFRESH_LINK_TTL_MS) }),
       returnUrl: (verificationId) => stripeReturnUrl(baseUrl, verificationId),
     };
   }
@@ -39,7 +44,9 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
     config.idmeta = {
       apiUrl: env.IDMETA_API_URL,
       apiKey: env.IDMETA_API_KEY,
-      webhookSecret: env.IDMETA_WEBHOOK_SECRET.split(',').map((s) => s.trim()).filter(Boolean),
+      webhookSecret: env.IDMETA_WEBHOOK_SECRET.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     };
   }
   return config;

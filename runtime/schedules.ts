@@ -30,7 +30,11 @@ export interface TemplateSyncScheduleOptions {
 export type TemplateSyncScheduleResult = 'created' | 'updated' | 'skipped';
 
 /** Creates the schedule, or updates an existing one to this spec. No template providers: nothing to do. */
-export async function ensureTemplateSyncSchedule(client: Client, taskQueue: string, options: TemplateSyncScheduleOptions): Promise<TemplateSyncScheduleResult> {
+export async function ensureTemplateSyncSchedule(
+  client: Client,
+  taskQueue: string,
+  options: TemplateSyncScheduleOptions,
+): Promise<TemplateSyncScheduleResult> {
   if (options.providers.length === 0) return 'skipped';
   const scheduleId = templateSyncScheduleId(taskQueue);
   const input: TemplateSyncWorkflowInput = { providers: options.providers };
@@ -58,6 +62,12 @@ export async function ensureTemplateSyncSchedule(client: Client, taskQueue: stri
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(scheduleId).update<typeof templateSync>((previous) => ({ ...previous, spec, action, policies, state: { paused: previous.state.paused, note: previous.state.note } }));
+  await client.schedule.getHandle(scheduleId).update<typeof templateSync>((previous) => ({
+    ...previous,
+    spec,
+    action,
+    policies,
+    state: { paused: previous.state.paused, note: previous.state.note },
+  }));
   return 'updated';
 }

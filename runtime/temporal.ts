@@ -3,7 +3,9 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
 import { getDataConverter } from './codec.js';
 
-type TemporalEnv = Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS' | 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'> & { TEMPORAL_ADDRESS: string };
+type TemporalEnv = Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS' | 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'> & {
+  TEMPORAL_ADDRESS: string;
+};
 
 function connectionOptions(env: TemporalEnv) {
   const tls = env.TEMPORAL_TLS || env.TEMPORAL_API_KEY !== undefined;

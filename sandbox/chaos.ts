@@ -23,7 +23,8 @@ export class WebhookChaos {
 
   set(setting: Partial<ChaosSetting>): ChaosSetting {
     if (setting.mode !== undefined && !CHAOS_MODES.includes(setting.mode)) throw new Error(`mode must be one of ${CHAOS_MODES.join(', ')}`);
-    if (setting.delayMs !== undefined && !(Number.isFinite(setting.delayMs) && setting.delayMs >= 0 && setting.delayMs <= 600_000)) throw new Error('delayMs must be 0..600000');
+    if (setting.delayMs !== undefined && !(Number.isFinite(setting.delayMs) && setting.delayMs >= 0 && setting.delayMs <= 600_000))
+      throw new Error('delayMs must be 0..600000');
     this.setting = { ...this.setting, ...setting };
     return this.current;
   }

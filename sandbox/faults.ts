@@ -58,7 +58,16 @@ export class FaultInjector {
           sendJson(res, 201, { queued: body.faults.length });
         },
       },
-      { method: 'GET', path: /^\/_faults$/, handle: ({ res }) => sendJson(res, 200, this.queues.map((q) => ({ path: q.source, remaining: q.faults }))) },
+      {
+        method: 'GET',
+        path: /^\/_faults$/,
+        handle: ({ res }) =>
+          sendJson(
+            res,
+            200,
+            this.queues.map((q) => ({ path: q.source, remaining: q.faults })),
+          ),
+      },
       {
         method: 'DELETE',
         path: /^\/_faults$/,

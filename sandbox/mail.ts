@@ -133,7 +133,10 @@ function mailPage(messages: readonly CapturedMail[]): string {
         `<pre style="white-space:pre-wrap;word-break:break-all">${linkify(m.text)}</pre></section>`,
     )
     .join('');
-  return page('Captured mail', `<h1>Captured mail</h1><p class="lead">Emails sent through the sandbox SMTP catcher (newest first); nothing is delivered.</p>${items || '<p>No mail yet.</p>'}`);
+  return page(
+    'Captured mail',
+    `<h1>Captured mail</h1><p class="lead">Emails sent through the sandbox SMTP catcher (newest first); nothing is delivered.</p>${items || '<p>No mail yet.</p>'}`,
+  );
 }
 
 function linkify(text: string): string {

@@ -21,7 +21,12 @@ export interface SandboxOptions {
   /** Where each simulated provider sends its webhooks, e.g. `http://127.0.0.1:3000/webhooks/persona`. */
   webhookTargets: { persona?: string; stripe?: string; smileid?: string; idmeta?: string };
   /** A provider without secrets is not simulated (its routes answer 404). */
-  secrets: { persona?: { apiKey: string; webhookSecret: string }; stripe?: { secretKey: string; webhookSecret: string }; smileid?: { partnerId: string; apiKey: string }; idmeta?: { apiKey: string; webhookSecret: string } };
+  secrets: {
+    persona?: { apiKey: string; webhookSecret: string };
+    stripe?: { secretKey: string; webhookSecret: string };
+    smileid?: { partnerId: string; apiKey: string };
+    idmeta?: { apiKey: string; webhookSecret: string };
+  };
   /**
    * Webhook attempts, as the wait in ms before each: entry 0 is the first attempt (sent at once),
    * the rest are retries; the length bounds the attempts. Persona's schedule by default.
@@ -104,7 +109,20 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     ...faults.routes(),
     ...chaos.routes(),
     { method: 'GET', path: /^\/health$/, handle: ({ res }) => sendJson(res, 200, { status: 'ok' }) },
-    { method: 'GET', path: /^\/$/, handle: ({ res }) => sendHtml(res, 200, indexPage(persona === null ? null : inquiryRows(persona.inquiries(), options.verificationLink), stripe?.accountRows(options.verificationLink) ?? null, chaos.current)) },
+    {
+      method: 'GET',
+      path: /^\/$/,
+      handle: ({ res }) =>
+        sendHtml(
+          res,
+          200,
+          indexPage(
+            persona === null ? null : inquiryRows(persona.inquiries(), options.verificationLink),
+            stripe?.accountRows(options.verificationLink) ?? null,
+            chaos.current,
+          ),
+        ),
+    },
     ...(persona?.routes ?? []),
     ...(stripe?.routes ?? []),
     ...(smileid?.routes ?? []),
@@ -119,7 +137,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       sendJson(res, 404, { errors: [{ title: 'Not found' }] });
       return;
     }
-    const handled = faults.intercept(req, res, requestUrl.pathname).then((answered) => answered || found.route.handle({ req, res, url: requestUrl, params: found.params }));
+    const handled = faults
+      .intercept(req, res, requestUrl.pathname)
+      .then((answered) => answered || found.route.handle({ req, res, url: requestUrl, params: found.params }));
     handled.catch((error: unknown) => {
       const tooLarge = error instanceof RequestBodyTooLargeError;
       if (!tooLarge) logger.warn({ err: error, path: requestUrl.pathname }, 'sandbox: request failed');
@@ -156,7 +176,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
 function chaosControl(setting: ChaosSetting): string {
   const buttons = CHAOS_MODES.map(
-    (mode) => `<button type="submit" name="mode" value="${mode}" data-testid="chaos-${mode}"${mode === setting.mode ? ' aria-pressed="true" class="approve"' : ''}>${mode}</button>`,
+    (mode) =>
+      `<button type="submit" name="mode" value="${mode}" data-testid="chaos-${mode}"${mode === setting.mode ? ' aria-pressed="true" class="approve"' : ''}>${mode}</button>`,
   ).join(' ');
   return `<h2>Webhook chaos</h2>
   <p>Applies to every simulator's webhooks from now on: <strong data-testid="chaos-mode">${setting.mode}</strong>. Shuffle and delay wait up to the delay; drop sends nothing (fallback polling recovers it).</p>

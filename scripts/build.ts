@@ -37,9 +37,15 @@ async function main(): Promise<void> {
   console.log('build: bundling workflow code…');
   // The same failure converter as the workers' data converter (runtime/codec.ts): workflow
   // errors are encrypted too. The compiled worker loads this bundle instead of bundling itself.
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    failureConverterPath: failureConverterPath(),
+    logger: new DefaultLogger('WARN'),
+  });
   await writeFile(`${dist}${WORKFLOW_BUNDLE_FILE}`, code);
-  console.log(`build: ${dist} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (node ${values['out-dir']}/api/server.js, node ${values['out-dir']}/worker.js)`);
+  console.log(
+    `build: ${dist} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (node ${values['out-dir']}/api/server.js, node ${values['out-dir']}/worker.js)`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -53,16 +53,35 @@ function step(message: string): void {
 async function main(): Promise<void> {
   const base = parseEnv();
   const sandboxUrl = `http://127.0.0.1:${base.SANDBOX_PORT}`;
-  const source: Record<string, string | undefined> = { PERSONA_API_URL: sandboxUrl, STRIPE_API_URL: sandboxUrl, SMILEID_API_URL: sandboxUrl, IDMETA_API_URL: sandboxUrl, SMTP_URL: `smtp://127.0.0.1:${base.DEV_MAIL_PORT}`, OUTBOUND_ALLOW_LOOPBACK: 'true', ...SANDBOX_DEFAULTS, LOG_LEVEL: 'warn', OPERATOR_TOKEN: `vf_op_dev_${randomBytes(12).toString('hex')}`, ...process.env };
+  const source: Record<string, string | undefined> = {
+    PERSONA_API_URL: sandboxUrl,
+    STRIPE_API_URL: sandboxUrl,
+    SMILEID_API_URL: sandboxUrl,
+    IDMETA_API_URL: sandboxUrl,
+    SMTP_URL: `smtp://127.0.0.1:${base.DEV_MAIL_PORT}`,
+    OUTBOUND_ALLOW_LOOPBACK: 'true',
+    ...SANDBOX_DEFAULTS,
+    LOG_LEVEL: 'warn',
+    OPERATOR_TOKEN: `vf_op_dev_${randomBytes(12).toString('hex')}`,
+    ...process.env,
+  };
   const env = parseEnv(source);
-  if (env.NODE_ENV === 'production') throw new Error('npm run dev is for development; it creates a dev tenant and a sandbox. Use api/server.ts and worker.ts in production.');
+  if (env.NODE_ENV === 'production')
+    throw new Error(
+      'npm run dev is for development; it creates a dev tenant and a sandbox. Use api/server.ts and worker.ts in production.',
+    );
   const logger = createLogger(env);
   const startTemporal = !env.TEMPORAL_ADDRESS;
   await assertPortsFree([
     { port: env.PORT, setting: 'PORT' },
     { port: env.SANDBOX_PORT, setting: 'SANDBOX_PORT' },
     ...(env.DATABASE_URL ? [] : [{ port: env.PGLITE_PORT, setting: 'PGLITE_PORT' }]),
-    ...(startTemporal ? [{ port: env.DEV_TEMPORAL_PORT, setting: 'DEV_TEMPORAL_PORT' }, { port: env.DEV_TEMPORAL_UI_PORT, setting: 'DEV_TEMPORAL_UI_PORT' }] : []),
+    ...(startTemporal
+      ? [
+          { port: env.DEV_TEMPORAL_PORT, setting: 'DEV_TEMPORAL_PORT' },
+          { port: env.DEV_TEMPORAL_UI_PORT, setting: 'DEV_TEMPORAL_UI_PORT' },
+        ]
+      : []),
   ]);
 
   // Stopped in reverse order of start; registered as soon as each piece runs.
@@ -98,7 +117,13 @@ async function main(): Promise<void> {
     if (startTemporal) {
       step(`Starting the Temporal dev server (state in ${env.DEV_TEMPORAL_DB})…`);
       // The UI decrypts payloads for display through the API's codec endpoint (runtime/codec.ts).
-      const server = await startTemporalDevServer({ dbFile: env.DEV_TEMPORAL_DB, port: env.DEV_TEMPORAL_PORT, uiPort: env.DEV_TEMPORAL_UI_PORT, uiCodecEndpoint: `${publicBaseUrl(env)}/codec`, stdio: 'ignore' });
+      const server = await startTemporalDevServer({
+        dbFile: env.DEV_TEMPORAL_DB,
+        port: env.DEV_TEMPORAL_PORT,
+        uiPort: env.DEV_TEMPORAL_UI_PORT,
+        uiCodecEndpoint: `${publicBaseUrl(env)}/codec`,
+        stdio: 'ignore',
+      });
       stops.push(() => server.stop());
       temporalAddress = server.address;
       webUi = server.uiUrl;
@@ -120,7 +145,9 @@ async function main(): Promise<void> {
       ...simulated.options,
       extraRoutes: mailCatcher?.routes ?? [],
       port: env.SANDBOX_PORT,
-      ...(webUi ? { verificationLink: (id: string) => `${webUi}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows/${verificationWorkflowId(id)}` } : {}),
+      ...(webUi
+        ? { verificationLink: (id: string) => `${webUi}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows/${verificationWorkflowId(id)}` }
+        : {}),
     });
     stops.push(() => sandbox.close());
 
@@ -139,7 +166,16 @@ async function main(): Promise<void> {
     const temporal = await connectClient({ ...env, TEMPORAL_ADDRESS: temporalAddress! });
     stops.push(() => temporal.connection.close());
     const providers = providersFromEnv(env);
-    const app = await buildApp({ metrics, env, database, temporal, providers, timers: timersFromEnv(env), logger, defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID!, ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) } });
+    const app = await buildApp({
+      metrics,
+      env,
+      database,
+      temporal,
+      providers,
+      timers: timersFromEnv(env),
+      logger,
+      defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID!, ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) },
+    });
     logRejectedWebhooks(app, { write: (line) => process.stdout.write(`${line}\n`) });
     await app.listen({ host: env.HOST, port: env.PORT });
     stops.push(() => app.close());
@@ -156,19 +192,34 @@ async function main(): Promise<void> {
  * What the sandbox simulates, signed with the very secrets the API verifies. A provider whose API
  * URL points elsewhere is not simulated: its verifications go to that URL.
  */
-function sandboxProviders(env: Env, sandboxUrl: string, apiUrl: string): { options: Pick<SandboxOptions, 'secrets' | 'webhookTargets'>; notes: string[] } {
+function sandboxProviders(
+  env: Env,
+  sandboxUrl: string,
+  apiUrl: string,
+): { options: Pick<SandboxOptions, 'secrets' | 'webhookTargets'>; notes: string[] } {
   const first = (secrets: string | undefined) => secrets?.split(',')[0]?.trim() ?? '';
   const served = { persona: env.PERSONA_API_URL, stripe: env.STRIPE_API_URL, smileid: env.SMILEID_API_URL, idmeta: env.IDMETA_API_URL };
   const settings = { persona: 'PERSONA_API_URL', stripe: 'STRIPE_API_URL', smileid: 'SMILEID_API_URL', idmeta: 'IDMETA_API_URL' };
   const inSandbox = (provider: keyof typeof served) => served[provider].replace(/\/+$/, '') === sandboxUrl;
-  const notes = (Object.keys(served) as (keyof typeof served)[]).filter((p) => !inSandbox(p)).map((p) => `${settings[p]} is ${served[p]}: ${p} is not simulated by the sandbox; its verifications go there.`);
+  const notes = (Object.keys(served) as (keyof typeof served)[])
+    .filter((p) => !inSandbox(p))
+    .map((p) => `${settings[p]} is ${served[p]}: ${p} is not simulated by the sandbox; its verifications go there.`);
   return {
     notes,
     options: {
-      webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe`, smileid: `${apiUrl}/webhooks/smileid`, idmeta: `${apiUrl}/webhooks/idmeta` },
+      webhookTargets: {
+        persona: `${apiUrl}/webhooks/persona`,
+        stripe: `${apiUrl}/webhooks/stripe`,
+        smileid: `${apiUrl}/webhooks/smileid`,
+        idmeta: `${apiUrl}/webhooks/idmeta`,
+      },
       secrets: {
-        ...(inSandbox('persona') ? { persona: { apiKey: env.PERSONA_API_KEY ?? '', webhookSecret: first(env.PERSONA_WEBHOOK_SECRET) } } : {}),
-        ...(inSandbox('stripe') ? { stripe: { secretKey: env.STRIPE_SECRET_KEY ?? '', webhookSecret: first(env.STRIPE_WEBHOOK_SECRET) } } : {}),
+        ...(inSandbox('persona')
+          ? { persona: { apiKey: env.PERSONA_API_KEY ?? '', webhookSecret: first(env.PERSONA_WEBHOOK_SECRET) } }
+          : {}),
+        ...(inSandbox('stripe')
+          ? { stripe: { secretKey: env.STRIPE_SECRET_KEY ?? '', webhookSecret: first(env.STRIPE_WEBHOOK_SECRET) } }
+          : {}),
         ...(inSandbox('smileid') ? { smileid: { partnerId: env.SMILEID_PARTNER_ID ?? '', apiKey: env.SMILEID_API_KEY ?? '' } } : {}),
         ...(inSandbox('idmeta') ? { idmeta: { apiKey: env.IDMETA_API_KEY ?? '', webhookSecret: first(env.IDMETA_WEBHOOK_SECRET) } } : {}),
       },
@@ -177,7 +228,9 @@ function sandboxProviders(env: Env, sandboxUrl: string, apiUrl: string): { optio
 }
 
 function stringValues(record: object): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).flatMap(([key, value]) => (value === undefined || value === null ? [] : [[key, String(value)]])));
+  return Object.fromEntries(
+    Object.entries(record).flatMap(([key, value]) => (value === undefined || value === null ? [] : [[key, String(value)]])),
+  );
 }
 
 /** Every port dev listens on, checked before anything starts, so a clash is one clear line. */
@@ -201,10 +254,16 @@ async function startDevMailCatcher(port: number): Promise<MailCatcher | null> {
   try {
     return await startMailCatcher({
       port,
-      logger: { info: (details) => step(`mail captured: ${JSON.stringify((details as { subject?: string }).subject ?? '')} (see the sandbox's /mail page)`), warn: () => undefined },
+      logger: {
+        info: (details) =>
+          step(`mail captured: ${JSON.stringify((details as { subject?: string }).subject ?? '')} (see the sandbox's /mail page)`),
+        warn: () => undefined,
+      },
     });
   } catch (err) {
-    step(`Mail catcher not started on 127.0.0.1:${port} (${(err as Error).message}); set DEV_MAIL_PORT, or SMTP_URL to use another SMTP server.`);
+    step(
+      `Mail catcher not started on 127.0.0.1:${port} (${(err as Error).message}); set DEV_MAIL_PORT, or SMTP_URL to use another SMTP server.`,
+    );
     return null;
   }
 }

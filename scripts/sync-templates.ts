@@ -20,7 +20,11 @@ async function main(): Promise<void> {
   if (only !== undefined && !isProviderName(only)) throw new Error(`Unknown provider ${only}`);
   const names = templateProviders(registry).filter((name) => only === undefined || name === only);
   if (names.length === 0) {
-    line(only === undefined ? 'No template provider is configured (set IDMETA_API_KEY and IDMETA_WEBHOOK_SECRET).' : `${only} is not a configured template provider.`);
+    line(
+      only === undefined
+        ? 'No template provider is configured (set IDMETA_API_KEY and IDMETA_WEBHOOK_SECRET).'
+        : `${only} is not a configured template provider.`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -36,7 +40,8 @@ async function main(): Promise<void> {
           provider,
           listTemplates: () =>
             steps.listTemplates({
-              onPage: ({ page, pages, fetched, total }) => line(`  page ${page}/${pages}: ${fetched}${total === null ? '' : `/${total}`} templates`),
+              onPage: ({ page, pages, fetched, total }) =>
+                line(`  page ${page}/${pages}: ${fetched}${total === null ? '' : `/${total}`} templates`),
             }),
         });
         line(`✓ ${provider}: ${summary.synced} templates synced, ${summary.deactivated} deactivated in ${summary.durationMs} ms`);

@@ -39,7 +39,11 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command === 'set-providers' && arg) {
       const allowedProviders = parseProviders(argv[2]);
-      const updated = await db.update(tenants).set({ allowedProviders }).where(eq(tenants.name, arg)).returning({ name: tenants.name, allowedProviders: tenants.allowedProviders });
+      const updated = await db
+        .update(tenants)
+        .set({ allowedProviders })
+        .where(eq(tenants.name, arg))
+        .returning({ name: tenants.name, allowedProviders: tenants.allowedProviders });
       if (updated.length === 0) {
         console.error(`no tenant named '${arg}'`);
         return 1;
@@ -56,7 +60,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'revoke' && arg) {
-      const revoked = await db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.keyPrefix, arg), isNull(apiKeys.revokedAt))).returning({ id: apiKeys.id });
+      const revoked = await db
+        .update(apiKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiKeys.keyPrefix, arg), isNull(apiKeys.revokedAt)))
+        .returning({ id: apiKeys.id });
       console.log(JSON.stringify({ revoked: revoked.length }));
       return revoked.length > 0 ? 0 : 1;
     }

@@ -1,31 +1,68 @@
 // The design's import boundaries (DESIGN.md "Import rules"), enforced by ESLint and run as part
 // of `npm test`, so a workflow that imports Node code or an API route that reaches into an
 // activity fails CI.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ESLint } from 'eslint';
 import t from 'tap';
 
+const run = promisify(execFile);
 const eslint = new ESLint({ cwd: process.cwd() });
 
 t.test('the whole tree passes lint (import boundaries, no floating promises)', async (t) => {
   const results = await eslint.lintFiles(['.']);
-  const problems = results.flatMap((r) => r.messages.map((m) => `${r.filePath.replace(process.cwd() + '/', '')}:${m.line} ${m.ruleId ?? ''} ${m.message}`));
+  const problems = results.flatMap((r) =>
+    r.messages.map((m) => `${r.filePath.replace(process.cwd() + '/', '')}:${m.line} ${m.ruleId ?? ''} ${m.message}`),
+  );
   t.same(problems, [], 'no lint problems');
 });
 
 t.test('the boundary rules catch what they promise to', async (t) => {
   const cases: [file: string, source: string, expected: RegExp][] = [
     ['workflows/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", /no Node builtins/],
-    ['workflows/probe.ts', "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n", /activity \*types\* only/],
+    [
+      'workflows/probe.ts',
+      "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n",
+      /activity \*types\* only/,
+    ],
     ['workflows/probe.ts', "import { verifications } from '../db/schema/index.js';\nexport const x = verifications;\n", /only workflows\//],
     ['providers/probe.ts', "import { verifications } from '../db/schema/index.js';\nexport const x = verifications;\n", /pure adapters/],
-    ['db/probe.ts', "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n", /imports nothing of ours/],
-    ['sandbox/probe.ts', "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n", /shares no code/],
-    ['api/probe.ts', "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n", /never calls activity/],
+    [
+      'db/probe.ts',
+      "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n",
+      /imports nothing of ours/,
+    ],
+    [
+      'sandbox/probe.ts',
+      "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n",
+      /shares no code/,
+    ],
+    [
+      'api/probe.ts',
+      "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n",
+      /never calls activity/,
+    ],
   ];
   for (const [file, source, expected] of cases) {
     const [result] = await eslint.lintText(source, { filePath: file });
     t.match(result?.messages.map((m) => m.message).join('\n'), expected, `${file}: ${expected}`);
   }
-  const [typeOnly] = await eslint.lintText("import type { createActivities } from '../activities/index.js';\nexport type X = ReturnType<typeof createActivities>;\n", { filePath: 'workflows/probe.ts' });
-  t.same(typeOnly?.messages.filter((m) => m.ruleId?.includes('restricted')), [], 'type-only activity imports are allowed in workflows');
+  const [typeOnly] = await eslint.lintText(
+    "import type { createActivities } from '../activities/index.js';\nexport type X = ReturnType<typeof createActivities>;\n",
+    { filePath: 'workflows/probe.ts' },
+  );
+  t.same(
+    typeOnly?.messages.filter((m) => m.ruleId?.includes('restricted')),
+    [],
+    'type-only activity imports are allowed in workflows',
+  );
+});
+
+// One formatter, checked like lint, so a branch that skips `npm run format` fails CI instead of
+// landing a whitespace diff in someone else's next commit.
+t.test('the tree is formatted (npm run format)', async (t) => {
+  const { stdout } = await run(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--list-different', '.']).catch(
+    (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+  );
+  t.same(stdout.split('\n').filter(Boolean), [], 'prettier --list-different lists no file');
 });

@@ -121,7 +121,9 @@ export const reviewUpdate = defineUpdate<VerificationView, [ReviewInput]>('revie
 export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDelivery';
 
 /** 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h: over 24 h, as OUTBOUND_RETRY_SCHEDULE's default. */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [1_000, 5_000, 15_000, 60_000, 300_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000, 28_800_000];
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [
+  1_000, 5_000, 15_000, 60_000, 300_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000, 28_800_000,
+];
 
 /** The delivery's uuid only (no PII); a manual retry runs as `…-retry-<n>`. */
 export function webhookDeliveryWorkflowId(deliveryId: string, retry = 0): string {

@@ -55,7 +55,14 @@ export function judgeWebhook(asSent: ReducerEvent, read: ReducerEvent | 'read_fa
     return { event: asSent, recheck: read === 'read_failed' ? 'read_failed' : null };
   }
   // The read is applied in the webhook's name (its id dedupes, its payload may hold a document).
-  const event: ReducerEvent = { ...asSent, occurredAt: read.occurredAt, readAt: read.readAt, status: read.status, providerStatus: read.providerStatus, reasons: read.reasons };
+  const event: ReducerEvent = {
+    ...asSent,
+    occurredAt: read.occurredAt,
+    readAt: read.readAt,
+    status: read.status,
+    providerStatus: read.providerStatus,
+    reasons: read.reasons,
+  };
   // The webhook announces a decision the read API does not show yet (read lag): look again soon.
   const lagging = isTerminalStatus(asSent.status) && !isTerminalStatus(read.status);
   return { event, recheck: lagging ? 'read_lag' : null };

@@ -7,11 +7,7 @@
 // associative, so any arrival order of the same set of events ends in the same state, and an
 // event that loses the comparison (stale, superseded) cannot change the status by
 // construction.
-import {
-  isTerminalStatus,
-  type EventSource,
-  type VerificationStatus,
-} from '../domain/verification.js';
+import { isTerminalStatus, type EventSource, type VerificationStatus } from '../domain/verification.js';
 
 export interface ReducerEvent {
   source: EventSource;
@@ -191,7 +187,15 @@ export function applyEvent(state: VerificationState, event: ReducerEvent, policy
     from: state.status,
     to: wins ? event.status : state.status,
     applied: wins,
-    reason: wins ? null : event.unconfirmed ? 'unconfirmed' : event.knownStale ? 'stale' : state.winner === null ? null : ignoreReason(key, state.winner),
+    reason: wins
+      ? null
+      : event.unconfirmed
+        ? 'unconfirmed'
+        : event.knownStale
+          ? 'stale'
+          : state.winner === null
+            ? null
+            : ignoreReason(key, state.winner),
   };
   const effects: Effect[] = [{ type: 'record', entry }];
   if (wins && event.status !== state.status) {
@@ -220,9 +224,24 @@ export function expiresWithSession(status: VerificationStatus): boolean {
  * What session expiry applies: the final read of the provider (null when it failed), then our
  * own `expired` only if the session is still one the applicant never finished. `now`: ISO, our clock.
  */
-export function atSessionExpiry(state: VerificationState, finalRead: ReducerEvent | null, now: string, policy: ReducerPolicy): ReducerEvent[] {
+export function atSessionExpiry(
+  state: VerificationState,
+  finalRead: ReducerEvent | null,
+  now: string,
+  policy: ReducerPolicy,
+): ReducerEvent[] {
   const events = finalRead ? [finalRead] : [];
   const after = finalRead ? applyEvent(state, finalRead, policy).state : state;
   if (!expiresWithSession(after.status)) return events;
-  return [...events, { source: 'timer', eventId: null, occurredAt: now, status: 'expired', providerStatus: after.providerStatus, reasons: ['session_expired'] }];
+  return [
+    ...events,
+    {
+      source: 'timer',
+      eventId: null,
+      occurredAt: now,
+      status: 'expired',
+      providerStatus: after.providerStatus,
+      reasons: ['session_expired'],
+    },
+  ];
 }

@@ -23,7 +23,13 @@ export type TemplateSyncOutcome =
 const sync = proxyActivities<Activities>({
   startToCloseTimeout: '5m',
   heartbeatTimeout: '1m',
-  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: 8, nonRetryableErrorTypes: [FailureType.providerRejected] },
+  retry: {
+    initialInterval: '10s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [FailureType.providerRejected],
+  },
 });
 
 export async function templateSync(input: TemplateSyncWorkflowInput): Promise<TemplateSyncOutcome[]> {

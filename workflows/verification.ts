@@ -61,7 +61,13 @@ const durable = proxyActivities<Activities>({
 });
 
 // Reading the provider is a nudge-follow-up: if it keeps failing we fall back to the event itself.
-const READ_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE };
+const READ_RETRY = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE,
+};
 const reads = proxyActivities<Activities>({ startToCloseTimeout: '12s', retry: READ_RETRY });
 
 // The two calls every webhook makes — read the provider, record the outcome — as local
@@ -174,7 +180,14 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     cancelUpdate,
     (request) =>
       submitOwnEvent(
-        { source: 'operator', eventId: null, occurredAt: nowIso(), status: 'canceled', providerStatus: state.providerStatus, reasons: [request.reason ?? 'canceled_by_client'] },
+        {
+          source: 'operator',
+          eventId: null,
+          occurredAt: nowIso(),
+          status: 'canceled',
+          providerStatus: state.providerStatus,
+          reasons: [request.reason ?? 'canceled_by_client'],
+        },
         true,
       ),
     { validator: rejectIfTerminal },
@@ -183,13 +196,24 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     reviewUpdate,
     (request) =>
       submitOwnEvent(
-        { source: 'operator', eventId: null, occurredAt: nowIso(), status: request.decision, providerStatus: state.providerStatus, reasons: ['operator_review'] },
+        {
+          source: 'operator',
+          eventId: null,
+          occurredAt: nowIso(),
+          status: request.decision,
+          providerStatus: state.providerStatus,
+          reasons: ['operator_review'],
+        },
         false,
       ),
     {
       validator: (request) => {
         if (request.decision !== 'approved' && request.decision !== 'declined') {
-          throw ApplicationFailure.create({ type: FailureType.invalidDecision, message: 'decision must be approved or declined', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: FailureType.invalidDecision,
+            message: 'decision must be approved or declined',
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -213,7 +237,13 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       if (webhookEventId) {
         const recorded = result.effects.find((e) => e.type === 'record');
         const entry = recorded?.type === 'record' ? recorded.entry : null;
-        const outcome = result.duplicate ? 'duplicate' : entry?.applied ? 'applied' : entry?.reason === 'unconfirmed' ? 'unconfirmed' : 'stale';
+        const outcome = result.duplicate
+          ? 'duplicate'
+          : entry?.applied
+            ? 'applied'
+            : entry?.reason === 'unconfirmed'
+              ? 'unconfirmed'
+              : 'stale';
         outcomes.push({ webhookEventId, outcome });
       }
     }
@@ -255,7 +285,11 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   const readProvider = async (): Promise<ProviderRead | null> => {
     if (!session || !behaviour.polling) return null;
     try {
-      return await (patched(LOCAL_READS_AND_RECORDS) ? localReads : reads).fetchProviderState({ verificationId, provider: input.provider, providerRef: session.providerRef });
+      return await (patched(LOCAL_READS_AND_RECORDS) ? localReads : reads).fetchProviderState({
+        verificationId,
+        provider: input.provider,
+        providerRef: session.providerRef,
+      });
     } catch (err) {
       log.warn('provider state could not be read', { verificationId, error: String(err) });
       return null;
@@ -268,7 +302,10 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
 
   /** One read of the provider serves every webhook of a batch: its answer is the same truth for all. */
   type BatchRead = { read?: Promise<ProviderRead | null> };
-  const handleProviderEvent = async (event: ProviderEvent, batch: BatchRead): Promise<{ event: ReducerEvent; webhookEventId: string | null }> => {
+  const handleProviderEvent = async (
+    event: ProviderEvent,
+    batch: BatchRead,
+  ): Promise<{ event: ReducerEvent; webhookEventId: string | null }> => {
     nextPollAt = Date.now() + timers.fallbackPollAfterMs;
     const asSent: ReducerEvent = {
       source: 'webhook',
@@ -287,7 +324,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     // Older than a provider event already applied, on the provider's own clock: stale, and no
     // reason to ask the provider (its answer would only repeat what we applied then or since).
     const sentAt = Date.parse(event.occurredAt);
-    if (readFirst && sentAt < newestProviderEventAt) return { event: { ...asSent, knownStale: true }, webhookEventId: event.webhookEventId };
+    if (readFirst && sentAt < newestProviderEventAt)
+      return { event: { ...asSent, knownStale: true }, webhookEventId: event.webhookEventId };
     newestProviderEventAt = Math.max(newestProviderEventAt, sentAt);
     let read: ReducerEvent | 'read_failed' | 'not_read' = 'not_read';
     if (readFirst) {
@@ -325,9 +363,18 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
         finished.push(item.id);
         // Judged against the status once the events that arrived before it (same batch, not yet
         // applied) are: a decision that came first makes a cancel too late.
-        const statusBefore = item.requireOpen ? pending.reduce((current, p) => applyEvent(current, p.event, policy).state, state).status : state.status;
+        const statusBefore = item.requireOpen
+          ? pending.reduce((current, p) => applyEvent(current, p.event, policy).state, state).status
+          : state.status;
         if (item.requireOpen && isTerminalStatus(statusBefore)) {
-          ownErrors.set(item.id, ApplicationFailure.create({ type: FailureType.alreadyTerminal, message: `Verification is already ${statusBefore}`, nonRetryable: true }));
+          ownErrors.set(
+            item.id,
+            ApplicationFailure.create({
+              type: FailureType.alreadyTerminal,
+              message: `Verification is already ${statusBefore}`,
+              nonRetryable: true,
+            }),
+          );
           continue;
         }
         pending.push({ event: item.event, webhookEventId: null });
@@ -354,7 +401,10 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     if (continuing || decisionWindowClosed()) {
       if (!(await readyToEnd(continuing))) continue;
       if (!continuing) break;
-      return continueAsNew<typeof verification>({ ...input, carried: { state, session, nextPollAt, recheckAt, decidedAt, newestProviderEventAt, inbox: providerEventsIn(inbox) } });
+      return continueAsNew<typeof verification>({
+        ...input,
+        carried: { state, session, nextPollAt, recheckAt, decidedAt, newestProviderEventAt, inbox: providerEventsIn(inbox) },
+      });
     }
     const deadline = nextDeadline();
     if (deadline === null) {
@@ -413,7 +463,15 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   async function runTemplateSteps(providerRef: string): Promise<void> {
     const { steps: templateSteps } = await durable.listTemplateSteps({ provider: input.provider, templateId: input.templateId });
     for (const [stepIndex, step] of templateSteps.entries()) {
-      const ran = await steps.runTemplateStep({ verificationId, provider: input.provider, providerRef, templateId: input.templateId, stepIndex, totalSteps: templateSteps.length, step });
+      const ran = await steps.runTemplateStep({
+        verificationId,
+        provider: input.provider,
+        providerRef,
+        templateId: input.templateId,
+        stepIndex,
+        totalSteps: templateSteps.length,
+        step,
+      });
       // The step's webhook row is written: start its delivery even if the steps are being stopped.
       await CancellationScope.nonCancellable(() => startWebhookDeliveries(ran?.webhookDeliveryIds));
     }
@@ -422,7 +480,9 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   }
 
   function decisionWindowClosed(): boolean {
-    return !behaviour.longLived && isTerminalStatus(state.status) && decidedAt !== null && Date.now() >= decidedAt + timers.decisionWindowMs;
+    return (
+      !behaviour.longLived && isTerminalStatus(state.status) && decidedAt !== null && Date.now() >= decidedAt + timers.decisionWindowMs
+    );
   }
 
   function nextDeadline(): number | null {
@@ -508,4 +568,3 @@ function shouldContinueAsNew(input: VerificationWorkflowInput, eventsThisRun: nu
   if (workflowInfo().continueAsNewSuggested) return true;
   return input.continueAsNewAfterEvents !== undefined && eventsThisRun >= input.continueAsNewAfterEvents;
 }
-

@@ -13,7 +13,12 @@ type Activities = ReturnType<typeof createActivities>;
 // (the database) throws, and that is retried until it comes back.
 const delivery = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: [FailureType.webhookDeliveryNotFound] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    nonRetryableErrorTypes: [FailureType.webhookDeliveryNotFound],
+  },
 });
 
 export interface WebhookDeliveryResult {

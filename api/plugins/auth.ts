@@ -26,11 +26,19 @@ export const apiKeyAuth = fp<{ db: Database }>(async (app, { db }) => {
   app.addHook('onRequest', async (request) => {
     const key = presentedKey(request);
     if (!key) {
-      throw new UnauthorizedError({ code: 'missing_api_key', detail: 'No API key was sent', action: "Send 'Authorization: Bearer <api key>'." });
+      throw new UnauthorizedError({
+        code: 'missing_api_key',
+        detail: 'No API key was sent',
+        action: "Send 'Authorization: Bearer <api key>'.",
+      });
     }
     const tenant = await tenantForApiKey(db, key);
     if (!tenant) {
-      throw new UnauthorizedError({ code: 'invalid_api_key', detail: 'The API key is not valid', action: 'Check the key, or create one with `npm run tenants -- create <name>`.' });
+      throw new UnauthorizedError({
+        code: 'invalid_api_key',
+        detail: 'The API key is not valid',
+        action: 'Check the key, or create one with `npm run tenants -- create <name>`.',
+      });
     }
     request.tenant = tenant;
   });

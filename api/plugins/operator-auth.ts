@@ -20,11 +20,16 @@ export const operatorAuth = fp<{ token: string | undefined }>(async (app, { toke
       throw new ForbiddenError({
         code: 'operator_token_not_configured',
         detail: 'This is an operator action and no operator token is configured',
-        action: 'Set OPERATOR_TOKEN on the API (a long random string) and send it as `Authorization: Bearer <token>`; `npm run dev` sets one and prints it.',
+        action:
+          'Set OPERATOR_TOKEN on the API (a long random string) and send it as `Authorization: Bearer <token>`; `npm run dev` sets one and prints it.',
       });
     }
     if (!tokenMatches(presentedKey(request), expected)) {
-      throw new UnauthorizedError({ code: 'invalid_operator_token', detail: 'This route needs the operator token', action: 'Send `Authorization: Bearer <OPERATOR_TOKEN>`; tenant API keys cannot run operator actions.' });
+      throw new UnauthorizedError({
+        code: 'invalid_operator_token',
+        detail: 'This route needs the operator token',
+        action: 'Send `Authorization: Bearer <OPERATOR_TOKEN>`; tenant API keys cannot run operator actions.',
+      });
     }
   });
 });

@@ -72,7 +72,9 @@ function limitInvalidKeysPerAddress(app: FastifyInstance, max: number, windowMs:
 }
 
 /** Route config for a public route (no API key): RATE_LIMIT_SESSION_LINK_MAX per client address per window. */
-export function perAddressRateLimit(env: Pick<Env, 'RATE_LIMIT_SESSION_LINK_MAX' | 'RATE_LIMIT_WINDOW'>): NonNullable<RouteShorthandOptions['config']> {
+export function perAddressRateLimit(
+  env: Pick<Env, 'RATE_LIMIT_SESSION_LINK_MAX' | 'RATE_LIMIT_WINDOW'>,
+): NonNullable<RouteShorthandOptions['config']> {
   const windowMs = parseDuration(env.RATE_LIMIT_WINDOW);
   return {
     rateLimit: {

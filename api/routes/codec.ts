@@ -19,7 +19,10 @@ const JsonPayloadSchema = Type.Object({
   metadata: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String({ contentEncoding: 'base64' })), Type.Null()])),
   data: Type.Optional(Type.Union([Type.String({ contentEncoding: 'base64' }), Type.Null()])),
 });
-const PayloadsBody = Type.Object({ payloads: Type.Array(JsonPayloadSchema) }, { description: 'temporal.api.common.v1.Payloads as proto3 JSON (bytes base64)' });
+const PayloadsBody = Type.Object(
+  { payloads: Type.Array(JsonPayloadSchema) },
+  { description: 'temporal.api.common.v1.Payloads as proto3 JSON (bytes base64)' },
+);
 const PayloadsResponse = Type.Object({
   payloads: Type.Array(Type.Object({ metadata: Type.Record(Type.String(), Type.String()), data: Type.String() })),
 });
@@ -31,7 +34,11 @@ function sha256(text: string): Buffer {
 export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { env } = deps;
   const codec = getPayloadCodec(env);
-  const origins = new Set(env.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/+$/, '')).filter(Boolean));
+  const origins = new Set(
+    env.CODEC_CORS_ORIGINS.split(',')
+      .map((o) => o.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
+  );
   const expected = env.CODEC_AUTH_TOKEN ? sha256(env.CODEC_AUTH_TOKEN) : null;
   // Only the public dev key, outside production: the codec reveals nothing the source code does not.
   const openForDevelopment = expected === null && env.NODE_ENV !== 'production' && !env.PAYLOAD_ENCRYPTION_KEYS;
@@ -67,18 +74,26 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   };
 
   // CORS preflight: no credentials are sent with it, so it is answered before any auth.
-  app.options('/codec/:operation', { schema: { hide: true, params: Type.Object({ operation: Type.Union([Type.Literal('encode'), Type.Literal('decode')]) }) } }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const origin = request.headers.origin;
-    if (!origin || !origins.has(origin)) {
-      throw new ForbiddenError({ code: 'origin_not_allowed', detail: `Origin ${origin ?? '(none)'} may not call the codec endpoint`, action: 'Add the Web UI origin to CODEC_CORS_ORIGINS.' });
-    }
-    return reply
-      .header('access-control-allow-methods', 'POST, OPTIONS')
-      .header('access-control-allow-headers', ALLOWED_HEADERS)
-      .header('access-control-max-age', '600')
-      .status(204)
-      .send();
-  });
+  app.options(
+    '/codec/:operation',
+    { schema: { hide: true, params: Type.Object({ operation: Type.Union([Type.Literal('encode'), Type.Literal('decode')]) }) } },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const origin = request.headers.origin;
+      if (!origin || !origins.has(origin)) {
+        throw new ForbiddenError({
+          code: 'origin_not_allowed',
+          detail: `Origin ${origin ?? '(none)'} may not call the codec endpoint`,
+          action: 'Add the Web UI origin to CODEC_CORS_ORIGINS.',
+        });
+      }
+      return reply
+        .header('access-control-allow-methods', 'POST, OPTIONS')
+        .header('access-control-allow-headers', ALLOWED_HEADERS)
+        .header('access-control-max-age', '600')
+        .status(204)
+        .send();
+    },
+  );
 
   const route = (operation: 'encode' | 'decode') =>
     app.post(
@@ -87,7 +102,10 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
         bodyLimit: CODEC_BODY_LIMIT,
         preHandler: authorize,
         schema: {
-          summary: operation === 'decode' ? 'Decrypt Temporal payloads (codec server protocol)' : 'Encrypt Temporal payloads (codec server protocol)',
+          summary:
+            operation === 'decode'
+              ? 'Decrypt Temporal payloads (codec server protocol)'
+              : 'Encrypt Temporal payloads (codec server protocol)',
           description:
             'For the Temporal Web UI (`--ui-codec-endpoint` / TEMPORAL_CODEC_ENDPOINT = `<api>/codec`) and `temporal --codec-endpoint <api>/codec --codec-auth "Bearer <token>"`. ' +
             'Requires `Authorization: Bearer <CODEC_AUTH_TOKEN>` (open only in development with the built-in dev key). Unencrypted payloads pass through unchanged.',
@@ -105,7 +123,11 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
           return { payloads: result.map(payloadToJson) };
         } catch (err) {
           if (!(err instanceof PayloadDecryptionError)) throw err;
-          throw new UnprocessableError({ code: 'payload_undecryptable', detail: err.message, action: 'Add the key named in detail to PAYLOAD_ENCRYPTION_KEYS (any position after the first).' });
+          throw new UnprocessableError({
+            code: 'payload_undecryptable',
+            detail: err.message,
+            action: 'Add the key named in detail to PAYLOAD_ENCRYPTION_KEYS (any position after the first).',
+          });
         }
       },
     );

@@ -18,7 +18,10 @@ function stateId(body: VerificationBody): string {
   return `${body.history.length}-${Date.parse(body.updatedAt)}`;
 }
 
-export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed; heartbeatMs?: number }> = async (app, { deps, feed, heartbeatMs = HEARTBEAT_MS }) => {
+export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed; heartbeatMs?: number }> = async (
+  app,
+  { deps, feed, heartbeatMs = HEARTBEAT_MS },
+) => {
   const { db } = deps.database;
   const maxPerTenant = deps.env.EVENTS_MAX_STREAMS_PER_TENANT;
   await app.register(apiKeyAuth, { db });
@@ -57,7 +60,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
         throw new RateLimitedError({
           code: 'too_many_streams',
           detail: `This tenant already has ${maxPerTenant} live streams open`,
-          action: 'Close a stream you no longer read (or wait for one to end after its terminal status), or follow verifications with outbound webhooks.',
+          action:
+            'Close a stream you no longer read (or wait for one to end after its terminal status), or follow verifications with outbound webhooks.',
         });
       }
       openPerTenant.set(tenantId, opened + 1);
@@ -99,23 +103,25 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
       };
       // Sends run one after another so states go out in the order they were read.
       onChange = () => {
-        sending = sending.then(async () => {
-          if (closed) return;
-          const body = await feed.read(async () => {
-            const row = await findVerification(db, tenantId, id);
-            return row && loadVerificationBody(db, row);
+        sending = sending
+          .then(async () => {
+            if (closed) return;
+            const body = await feed.read(async () => {
+              const row = await findVerification(db, tenantId, id);
+              return row && loadVerificationBody(db, row);
+            });
+            if (!body) return finish();
+            const eventId = stateId(body);
+            if (eventId !== sentId) {
+              sentId = eventId;
+              raw.write(`event: verification\nid: ${eventId}\ndata: ${JSON.stringify(body)}\n\n`);
+            }
+            if (isTerminalStatus(body.status)) finish();
+          })
+          .catch((err: unknown) => {
+            request.log.warn({ err }, 'live stream update failed');
+            finish();
           });
-          if (!body) return finish();
-          const eventId = stateId(body);
-          if (eventId !== sentId) {
-            sentId = eventId;
-            raw.write(`event: verification\nid: ${eventId}\ndata: ${JSON.stringify(body)}\n\n`);
-          }
-          if (isTerminalStatus(body.status)) finish();
-        }).catch((err: unknown) => {
-          request.log.warn({ err }, 'live stream update failed');
-          finish();
-        });
       };
       open.add(finish);
       raw.on('close', finish);

@@ -15,7 +15,9 @@ async function check(run: () => Promise<unknown>): Promise<Check> {
 }
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  app.get('/health/live', { schema: { summary: 'The process is up', tags: ['operations'], response: { 200: HealthBody } } }, async () => ({ status: 'ok' as const }));
+  app.get('/health/live', { schema: { summary: 'The process is up', tags: ['operations'], response: { 200: HealthBody } } }, async () => ({
+    status: 'ok' as const,
+  }));
 
   app.get(
     '/health/ready',
@@ -34,7 +36,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async 
         check(() => deps.temporal.withDeadline(deadline(), () => deps.temporal.workflowService.getSystemInfo({}))),
         check(async () => {
           const info = await deps.temporal.withDeadline(deadline(), () =>
-            deps.temporal.workflowService.describeTaskQueue({ namespace: deps.env.TEMPORAL_NAMESPACE, taskQueue: { name: deps.env.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 }),
+            deps.temporal.workflowService.describeTaskQueue({
+              namespace: deps.env.TEMPORAL_NAMESPACE,
+              taskQueue: { name: deps.env.TEMPORAL_TASK_QUEUE },
+              taskQueueType: 1,
+            }),
           );
           if (!info.pollers?.length) throw new Error(`no worker is polling task queue '${deps.env.TEMPORAL_TASK_QUEUE}'`);
         }),

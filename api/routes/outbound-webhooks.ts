@@ -61,7 +61,8 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
     },
     async (request) => {
       const endpoint = await findEndpoint(db, request.tenant.id);
-      if (!endpoint) throw new NotFoundError({ detail: 'No webhook endpoint is set', action: 'Set one with PUT /v1/webhook-endpoint { url }.' });
+      if (!endpoint)
+        throw new NotFoundError({ detail: 'No webhook endpoint is set', action: 'Set one with PUT /v1/webhook-endpoint { url }.' });
       return toEndpointJson(endpoint);
     },
   );
@@ -71,7 +72,9 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
     {
       schema: {
         summary: 'List webhook deliveries',
-        description: 'Newest first; filter by `status` (pending, succeeded, failed, dead) or `verificationId`. Each item shows its attempts and the last error. ' + EVENTS_DESCRIPTION,
+        description:
+          'Newest first; filter by `status` (pending, succeeded, failed, dead) or `verificationId`. Each item shows its attempts and the last error. ' +
+          EVENTS_DESCRIPTION,
         tags: ['webhooks'],
         querystring: WebhookDeliveryListQuery,
         response: { 200: WebhookDeliveryListSchema, ...problemResponses(400, 401) },
@@ -85,7 +88,8 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
     {
       schema: {
         summary: 'Retry a failed or dead delivery',
-        description: 'Re-queues the delivery (status `pending`) and attempts it again at once, with the full retry schedule: a failed or dead one, or a pending one whose run never started. 409 when it already succeeded or its run is about to attempt it.',
+        description:
+          'Re-queues the delivery (status `pending`) and attempts it again at once, with the full retry schedule: a failed or dead one, or a pending one whose run never started. 409 when it already succeeded or its run is about to attempt it.',
         tags: ['webhooks'],
         params: WebhookDeliveryParams,
         response: { 202: WebhookDeliverySchema, ...problemResponses(400, 401, 404, 409, 503) },

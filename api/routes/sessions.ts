@@ -18,13 +18,20 @@ const RefreshQuery = Type.Object({
   verification: Type.String({ format: 'uuid', description: 'Verification id' }),
   account: Type.String({ minLength: 1, maxLength: 255, description: 'The Stripe account the link was issued for' }),
   expires: Type.Integer({ minimum: 0, description: 'Unix time (s) after which the link mints no more onboarding links' }),
-  token: Type.String({ minLength: 1, maxLength: 128, description: 'HMAC of verification, account and expires, issued by veriflow in the link' }),
+  token: Type.String({
+    minLength: 1,
+    maxLength: 128,
+    description: 'HMAC of verification, account and expires, issued by veriflow in the link',
+  }),
 });
 
 const ReturnQuery = Type.Object({ verification: Type.Optional(Type.String({ maxLength: 64 })) });
 
 const notFound = () =>
-  new NotFoundError({ detail: 'This onboarding link is not valid', action: 'Ask the service that sent you here for a new onboarding link.' });
+  new NotFoundError({
+    detail: 'This onboarding link is not valid',
+    action: 'Ask the service that sent you here for a new onboarding link.',
+  });
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
@@ -39,13 +46,16 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         summary: 'Continue Stripe onboarding with a fresh account link',
         description:
           "Stripe's `refresh_url`: Stripe sends the user here when an account link has expired or was already used. " +
-          'Answers 302 to a new account link for the verification\'s Stripe account. `token` is veriflow\'s HMAC of the verification id, ' +
+          "Answers 302 to a new account link for the verification's Stripe account. `token` is veriflow's HMAC of the verification id, " +
           'the account the link was issued for and `expires`: 410 once expired, 404 when the verification has moved to another account, ' +
           '409 once the verification is decided (approved, declined, expired, canceled, error).',
         tags: ['sessions'],
         security: [],
         querystring: RefreshQuery,
-        response: { 302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }), ...problemResponses(400, 404, 409, 410, 429, 503) },
+        response: {
+          302: Type.Null({ description: 'Redirect to a fresh Stripe onboarding link' }),
+          ...problemResponses(400, 404, 409, 410, 429, 503),
+        },
       },
     },
     async (request, reply) => {
@@ -53,7 +63,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       // Checked before the lookup: an invalid token learns nothing about which ids exist.
       if (!isValidStripeRefreshToken(secret, { verificationId, accountId, expiresAt: new Date(expires * 1000) }, token)) throw notFound();
       if (expires * 1000 <= Date.now()) {
-        throw new GoneError({ code: 'link_expired', detail: 'This onboarding link has expired', action: 'Ask the service that sent you here for a new onboarding link.' });
+        throw new GoneError({
+          code: 'link_expired',
+          detail: 'This onboarding link has expired',
+          action: 'Ask the service that sent you here for a new onboarding link.',
+        });
       }
       const [row] = await db
         .select({ id: verifications.id, providerRef: verifications.providerRef, status: verifications.status })
@@ -63,12 +77,20 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       if (!row || !deps.providers.has('stripe')) throw notFound();
       const adapter = deps.providers.get('stripe');
       if (row.providerRef === null || adapter.refreshSession === undefined) {
-        throw new ConflictError({ code: 'session_not_ready', detail: 'The Stripe account for this verification is still being created', action: 'Reload this page in a few seconds.' });
+        throw new ConflictError({
+          code: 'session_not_ready',
+          detail: 'The Stripe account for this verification is still being created',
+          action: 'Reload this page in a few seconds.',
+        });
       }
       // The link belongs to the account it was issued for, not to whatever the verification holds now.
       if (row.providerRef !== accountId) throw notFound();
       if (isTerminalStatus(row.status as VerificationStatus)) {
-        throw new ConflictError({ code: 'verification_finished', detail: `This verification is already ${row.status}; no new onboarding link is issued`, action: 'Nothing more to do here; ask the service that sent you here if you think this is wrong.' });
+        throw new ConflictError({
+          code: 'verification_finished',
+          detail: `This verification is already ${row.status}; no new onboarding link is issued`,
+          action: 'Nothing more to do here; ask the service that sent you here if you think this is wrong.',
+        });
       }
       let session;
       try {
@@ -76,7 +98,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       } catch (err) {
         if (!(err instanceof ProviderRequestError)) throw err;
         request.log.warn({ err, verificationId: row.id }, 'stripe account link could not be created');
-        throw new ServiceUnavailableError({ code: 'provider_unavailable', detail: 'Stripe could not create a new onboarding link', action: 'Reload this page in a minute.' });
+        throw new ServiceUnavailableError({
+          code: 'provider_unavailable',
+          detail: 'Stripe could not create a new onboarding link',
+          action: 'Reload this page in a minute.',
+        });
       }
       // Links are bearer credentials for the account: never cached, never logged.
       reply.header('cache-control', 'no-store');

@@ -28,7 +28,16 @@ const tenantTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     },
     async (request) => {
       const rows = await listCachedTemplates(deps, request.query);
-      return { data: rows.map((row) => ({ id: row.id, provider: row.provider as ProviderName, externalId: row.externalId, name: row.name, steps: row.steps, active: row.active })) };
+      return {
+        data: rows.map((row) => ({
+          id: row.id,
+          provider: row.provider as ProviderName,
+          externalId: row.externalId,
+          name: row.name,
+          steps: row.steps,
+          active: row.active,
+        })),
+      };
     },
   );
 };

@@ -37,7 +37,11 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed
 
   const requireVerification = async (tenantId: string, id: string) => {
     const row = await findVerification(db, tenantId, id);
-    if (!row) throw new NotFoundError({ detail: `Verification ${id} not found`, action: 'Check the id; verifications are visible only to the tenant that created them.' });
+    if (!row)
+      throw new NotFoundError({
+        detail: `Verification ${id} not found`,
+        action: 'Check the id; verifications are visible only to the tenant that created them.',
+      });
     return row;
   };
 

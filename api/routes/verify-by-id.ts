@@ -12,7 +12,10 @@ import { hasOutcome, isWaitingOnProvider, providerUnavailableWhileWaiting, waitF
 /** Seed 001: an ID check answers within 15 s; longer, and the client polls like any verification. */
 export const VERIFY_BY_ID_WAIT_MS = 15_000;
 
-export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed; waitMs?: number }> = async (app, { deps, feed, waitMs = VERIFY_BY_ID_WAIT_MS }) => {
+export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed; waitMs?: number }> = async (
+  app,
+  { deps, feed, waitMs = VERIFY_BY_ID_WAIT_MS },
+) => {
   const baseUrl = publicBaseUrl(deps.env);
   await app.register(apiKeyAuth, { db: deps.database.db });
 
@@ -32,7 +35,12 @@ export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: 
       },
     },
     async (request, reply) => {
-      const created = await createIdCheck(deps, { tenantId: request.tenant.id, allowedProviders: request.tenant.allowedProviders, body: request.body, idempotencyKey: request.headers['idempotency-key'] ?? null });
+      const created = await createIdCheck(deps, {
+        tenantId: request.tenant.id,
+        allowedProviders: request.tenant.allowedProviders,
+        body: request.body,
+        idempotencyKey: request.headers['idempotency-key'] ?? null,
+      });
       const row = await waitForOutcome(deps, feed, created, waitMs);
       reply.header('location', `${baseUrl}/v1/verifications/${row.id}`);
       if (hasOutcome(row)) return reply.status(201).send(await loadVerificationBody(deps.database.db, row));

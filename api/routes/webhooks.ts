@@ -9,9 +9,16 @@ import { deliverEvent, deliveryDeps } from '../services/event-delivery.js';
 import { acceptWebhook } from '../services/webhook-intake.js';
 
 /** Metric outcome names for rejected deliveries. */
-const REJECTION_OUTCOME: Record<string, string> = { invalid_signature: 'invalid', malformed_webhook: 'malformed', storage_unavailable: 'unavailable' };
+const REJECTION_OUTCOME: Record<string, string> = {
+  invalid_signature: 'invalid',
+  malformed_webhook: 'malformed',
+  storage_unavailable: 'unavailable',
+};
 
-export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; background: BackgroundTasks }> = async (app, { deps, background }) => {
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; background: BackgroundTasks }> = async (
+  app,
+  { deps, background },
+) => {
   // Signatures are computed over the exact bytes sent, so the body stays a Buffer here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -35,18 +42,25 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; backgroun
       const metrics = deps.metrics!;
       const stopTimer = metrics.webhookAckSeconds.startTimer({ provider });
       reply.raw.once('finish', () => stopTimer());
-      if (!deps.providers.has(provider)) throw new NotFoundError({ detail: `Provider '${provider}' is not configured`, action: 'Set the provider credentials in the environment.' });
+      if (!deps.providers.has(provider))
+        throw new NotFoundError({
+          detail: `Provider '${provider}' is not configured`,
+          action: 'Set the provider credentials in the environment.',
+        });
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       let result;
       try {
         result = await acceptWebhook(deps, provider, { rawBody, headers: request.headers }, String(request.id));
       } catch (err) {
-        metrics.webhooksReceived.inc({ provider, outcome: err instanceof ApiError ? REJECTION_OUTCOME[err.code] ?? err.code : 'failed' });
+        metrics.webhooksReceived.inc({ provider, outcome: err instanceof ApiError ? (REJECTION_OUTCOME[err.code] ?? err.code) : 'failed' });
         throw err;
       }
       metrics.webhooksReceived.inc({ provider, outcome: result.outcome });
       const delivery = result.delivery;
-      if (delivery) background.run('deliver webhook event', () => deliverEvent(deliveryDeps({ db: deps.database.db, temporal: deps.temporal, metrics, env: deps.env }), delivery));
+      if (delivery)
+        background.run('deliver webhook event', () =>
+          deliverEvent(deliveryDeps({ db: deps.database.db, temporal: deps.temporal, metrics, env: deps.env }), delivery),
+        );
       return { received: true as const, duplicate: result.outcome === 'duplicate' };
     },
   );

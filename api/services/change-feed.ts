@@ -26,7 +26,11 @@ export class ChangeFeed {
       await this.listen();
     } catch (err) {
       throw Object.assign(
-        new ServiceUnavailableError({ code: 'live_updates_unavailable', detail: 'Live updates are unavailable: the database cannot be reached', action: 'Retry in a few seconds; GET /v1/verifications/:id answers meanwhile.' }),
+        new ServiceUnavailableError({
+          code: 'live_updates_unavailable',
+          detail: 'Live updates are unavailable: the database cannot be reached',
+          action: 'Retry in a few seconds; GET /v1/verifications/:id answers meanwhile.',
+        }),
         { cause: err },
       );
     }

@@ -25,7 +25,9 @@ export interface CreateRequest {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -41,7 +43,10 @@ export function requireAllowedProvider(allowedProviders: readonly string[] | nul
   throw new ForbiddenError({
     code: 'provider_not_allowed',
     detail: `This tenant may not use provider '${provider}'`,
-    action: allowedProviders.length > 0 ? `Use one of: ${allowedProviders.join(', ')}; or ask the operator to allow '${provider}' (npm run tenants -- set-providers).` : `Ask the operator to allow '${provider}' (npm run tenants -- set-providers).`,
+    action:
+      allowedProviders.length > 0
+        ? `Use one of: ${allowedProviders.join(', ')}; or ask the operator to allow '${provider}' (npm run tenants -- set-providers).`
+        : `Ask the operator to allow '${provider}' (npm run tenants -- set-providers).`,
   });
 }
 
@@ -60,10 +65,18 @@ function resolveProvider(deps: AppDeps, name: string, allowedProviders: readonly
 /** `notify.email` needs an address to send to and a way to send (SMTP_URL): refuse now rather than fail later. */
 function requireEmailable(deps: AppDeps, body: CreateVerificationBody): void {
   if (!body.applicant?.email) {
-    throw new BadRequestError({ code: 'applicant_email_required', detail: 'notify.email needs applicant.email to send the link to', action: 'Add applicant.email, or leave out notify.email.' });
+    throw new BadRequestError({
+      code: 'applicant_email_required',
+      detail: 'notify.email needs applicant.email to send the link to',
+      action: 'Add applicant.email, or leave out notify.email.',
+    });
   }
   if (!deps.env.SMTP_URL) {
-    throw new BadRequestError({ code: 'email_not_configured', detail: 'Email is not configured on this server (SMTP_URL is not set)', action: 'Leave out notify.email and send the sessionUrl yourself, or ask the operator to configure SMTP_URL.' });
+    throw new BadRequestError({
+      code: 'email_not_configured',
+      detail: 'Email is not configured on this server (SMTP_URL is not set)',
+      action: 'Leave out notify.email and send the sessionUrl yourself, or ask the operator to configure SMTP_URL.',
+    });
   }
 }
 

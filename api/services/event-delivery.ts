@@ -32,8 +32,24 @@ export interface DeliveryDeps {
 const MAX_ERROR_LENGTH = 500;
 
 /** What the intake path and the sweeper need to deliver a stored event, from the environment. */
-export function deliveryDeps({ db, temporal, metrics, env }: { db: Database; temporal: Client; metrics?: Metrics | undefined; env: Pick<Env, 'SWEEPER_INTERVAL' | 'SWEEPER_MAX_ATTEMPTS'> }): DeliveryDeps {
-  return { db, temporal, maxAttempts: env.SWEEPER_MAX_ATTEMPTS, retryAfterMs: parseDuration(env.SWEEPER_INTERVAL), ...(metrics ? { metrics } : {}) };
+export function deliveryDeps({
+  db,
+  temporal,
+  metrics,
+  env,
+}: {
+  db: Database;
+  temporal: Client;
+  metrics?: Metrics | undefined;
+  env: Pick<Env, 'SWEEPER_INTERVAL' | 'SWEEPER_MAX_ATTEMPTS'>;
+}): DeliveryDeps {
+  return {
+    db,
+    temporal,
+    maxAttempts: env.SWEEPER_MAX_ATTEMPTS,
+    retryAfterMs: parseDuration(env.SWEEPER_INTERVAL),
+    ...(metrics ? { metrics } : {}),
+  };
 }
 
 export async function deliverEvent(deps: DeliveryDeps, delivery: PendingDelivery): Promise<DeliveryOutcome> {
@@ -74,7 +90,11 @@ export async function deliverEvent(deps: DeliveryDeps, delivery: PendingDelivery
   return 'delivered';
 }
 
-async function recordFailedAttempt(deps: DeliveryDeps, delivery: Pick<PendingDelivery, 'webhookEventId'> & { provider: string }, reason: string): Promise<'failed' | 'undeliverable'> {
+async function recordFailedAttempt(
+  deps: DeliveryDeps,
+  delivery: Pick<PendingDelivery, 'webhookEventId'> & { provider: string },
+  reason: string,
+): Promise<'failed' | 'undeliverable'> {
   const attempts = sql`${webhookEvents.deliveryAttempts} + 1`;
   const givingUp = sql`${attempts} >= ${deps.maxAttempts}`;
   const [row] = await deps.db
@@ -115,7 +135,10 @@ const undelivered = and(isNull(webhookEvents.deliveredAt), eq(webhookEvents.outc
  * many undeliverable ones precede it. Rows are claimed (FOR UPDATE SKIP LOCKED, then a lease), so
  * sweepers of several API replicas never signal the same row at once.
  */
-export async function sweepUndelivered(deps: DeliveryDeps, { olderThanMs = 2000, batch = 50, leaseMs = 60_000 }: SweepOptions = {}): Promise<Record<DeliveryOutcome, number>> {
+export async function sweepUndelivered(
+  deps: DeliveryDeps,
+  { olderThanMs = 2000, batch = 50, leaseMs = 60_000 }: SweepOptions = {},
+): Promise<Record<DeliveryOutcome, number>> {
   if (deps.metrics) deps.metrics.sweeperBacklog.set(await deps.db.$count(webhookEvents, undelivered));
   // Rows failed in this pass are due after it started: each row is tried at most once per pass.
   const passStartedAt = new Date();
@@ -129,18 +152,35 @@ export async function sweepUndelivered(deps: DeliveryDeps, { olderThanMs = 2000,
       deps.metrics?.sweeperRedelivered.inc({ outcome });
       if (outcome === 'unavailable') {
         // Temporal is down: hand the rest back for the next pass (or another replica).
-        await deps.db.update(webhookEvents).set({ nextSweepAt: null }).where(inArray(webhookEvents.id, rows.slice(i + 1).map((r) => r.id)));
+        await deps.db
+          .update(webhookEvents)
+          .set({ nextSweepAt: null })
+          .where(
+            inArray(
+              webhookEvents.id,
+              rows.slice(i + 1).map((r) => r.id),
+            ),
+          );
         return counts;
       }
     }
   }
 }
 
-async function claimDueRows(db: Database, { passStartedAt, olderThanMs, batch, leaseMs }: { passStartedAt: Date; olderThanMs: number; batch: number; leaseMs: number }): Promise<WebhookEvent[]> {
+async function claimDueRows(
+  db: Database,
+  { passStartedAt, olderThanMs, batch, leaseMs }: { passStartedAt: Date; olderThanMs: number; batch: number; leaseMs: number },
+): Promise<WebhookEvent[]> {
   const due = db
     .select({ id: webhookEvents.id })
     .from(webhookEvents)
-    .where(and(undelivered, lt(webhookEvents.receivedAt, new Date(passStartedAt.getTime() - olderThanMs)), or(isNull(webhookEvents.nextSweepAt), lte(webhookEvents.nextSweepAt, passStartedAt))))
+    .where(
+      and(
+        undelivered,
+        lt(webhookEvents.receivedAt, new Date(passStartedAt.getTime() - olderThanMs)),
+        or(isNull(webhookEvents.nextSweepAt), lte(webhookEvents.nextSweepAt, passStartedAt)),
+      ),
+    )
     .orderBy(asc(webhookEvents.receivedAt))
     .limit(batch)
     .for('update', { skipLocked: true });
@@ -155,7 +195,11 @@ async function claimDueRows(db: Database, { passStartedAt, olderThanMs, batch, l
 function deliverStoredRow(deps: DeliveryDeps, row: WebhookEvent): Promise<DeliveryOutcome> {
   if (!row.event) {
     // Stored before intake kept the normalised event (migration 0003): the sweeper has no adapter to parse it.
-    return recordFailedAttempt({ ...deps, maxAttempts: 1 }, { webhookEventId: row.id, provider: row.provider }, 'stored without a normalised event (before migration 0003); `npm run webhooks -- redrive` parses it once');
+    return recordFailedAttempt(
+      { ...deps, maxAttempts: 1 },
+      { webhookEventId: row.id, provider: row.provider },
+      'stored without a normalised event (before migration 0003); `npm run webhooks -- redrive` parses it once',
+    );
   }
   return deliverEvent(deps, { webhookEventId: row.id, verificationId: row.verificationId!, event: row.event as unknown as ProviderEvent });
 }

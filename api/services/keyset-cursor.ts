@@ -22,7 +22,11 @@ function decodeCursor(cursor: string): CursorRow {
   const [at = '', id = ''] = parts;
   const createdAt = new Date(at);
   if (parts.length !== 2 || !ISO_INSTANT.test(at) || Number.isNaN(createdAt.getTime()) || !UUID.test(id)) {
-    throw new BadRequestError({ code: 'invalid_cursor', detail: `Cursor '${cursor}' is not one this API issued`, action: 'Pass nextCursor from the previous page unchanged.' });
+    throw new BadRequestError({
+      code: 'invalid_cursor',
+      detail: `Cursor '${cursor}' is not one this API issued`,
+      action: 'Pass nextCursor from the previous page unchanged.',
+    });
   }
   return { createdAt, id };
 }

@@ -14,7 +14,11 @@ export interface ListFilters {
   cursor?: string;
 }
 
-export async function listVerifications(db: Database, tenantId: string, filters: ListFilters): Promise<{ rows: Verification[]; nextCursor: string | null }> {
+export async function listVerifications(
+  db: Database,
+  tenantId: string,
+  filters: ListFilters,
+): Promise<{ rows: Verification[]; nextCursor: string | null }> {
   const conditions: SQL[] = [eq(verifications.tenantId, tenantId)];
   if (filters.status) conditions.push(eq(verifications.status, filters.status));
   if (filters.provider) conditions.push(eq(verifications.provider, filters.provider));

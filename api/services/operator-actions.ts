@@ -41,16 +41,29 @@ function notApplied(what: OperatorAction, row: Verification, err: unknown): Serv
 
 type OperatorAction = 'cancel' | 'review';
 
-async function runUpdate(temporal: Client, row: Verification, what: OperatorAction, call: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<unknown>): Promise<void> {
+async function runUpdate(
+  temporal: Client,
+  row: Verification,
+  what: OperatorAction,
+  call: (handle: ReturnType<Client['workflow']['getHandle']>) => Promise<unknown>,
+): Promise<void> {
   const handle = temporal.workflow.getHandle(verificationWorkflowId(row.id));
   try {
     await temporal.withDeadline(Date.now() + OPERATOR_UPDATE_DEADLINE_MS, () => call(handle));
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && failureType(err) === FailureType.alreadyTerminal) {
-      throw new ConflictError({ code: 'verification_terminal', detail: `Verification ${row.id} is already decided and cannot be changed this way`, action: 'Use POST /review for an operator decision on a decided verification.' });
+      throw new ConflictError({
+        code: 'verification_terminal',
+        detail: `Verification ${row.id} is already decided and cannot be changed this way`,
+        action: 'Use POST /review for an operator decision on a decided verification.',
+      });
     }
     if ((err as Error).name === 'WorkflowNotFoundError') {
-      throw new ConflictError({ code: 'verification_closed', detail: `Verification ${row.id} is closed`, action: 'Closed verifications cannot change; start a new verification.' });
+      throw new ConflictError({
+        code: 'verification_closed',
+        detail: `Verification ${row.id} is closed`,
+        action: 'Closed verifications cannot change; start a new verification.',
+      });
     }
     throw notApplied(what, row, err);
   }

@@ -22,7 +22,10 @@ export interface OutboundSweepDeps {
 export type OutboundSweepOutcome = 'started' | 'running' | 'failed' | 'unavailable';
 
 /** Starts the run of every delivery pending longer than pendingAfterMs that has none; rows claimed like the inbound sweeper's. */
-export async function sweepPendingDeliveries(deps: OutboundSweepDeps, { batch = 50, leaseMs = 60_000 } = {}): Promise<Record<OutboundSweepOutcome, number>> {
+export async function sweepPendingDeliveries(
+  deps: OutboundSweepDeps,
+  { batch = 50, leaseMs = 60_000 } = {},
+): Promise<Record<OutboundSweepOutcome, number>> {
   const passStartedAt = new Date();
   const counts: Record<OutboundSweepOutcome, number> = { started: 0, running: 0, failed: 0, unavailable: 0 };
   for (;;) {
@@ -32,14 +35,27 @@ export async function sweepPendingDeliveries(deps: OutboundSweepDeps, { batch = 
       const outcome = await startDeliveryRun(deps, row);
       counts[outcome] += 1;
       if (outcome === 'unavailable') {
-        await deps.db.update(webhookDeliveries).set({ nextSweepAt: null }).where(inArray(webhookDeliveries.id, rows.slice(i).map((r) => r.id)));
+        await deps.db
+          .update(webhookDeliveries)
+          .set({ nextSweepAt: null })
+          .where(
+            inArray(
+              webhookDeliveries.id,
+              rows.slice(i).map((r) => r.id),
+            ),
+          );
         return counts;
       }
     }
   }
 }
 
-async function claimStalledDeliveries(deps: OutboundSweepDeps, passStartedAt: Date, batch: number, leaseMs: number): Promise<WebhookDelivery[]> {
+async function claimStalledDeliveries(
+  deps: OutboundSweepDeps,
+  passStartedAt: Date,
+  batch: number,
+  leaseMs: number,
+): Promise<WebhookDelivery[]> {
   // Pending since it was written, or since a manual retry re-queued it (nextAttemptAt).
   const pendingSince = sql`coalesce(${webhookDeliveries.nextAttemptAt}, ${webhookDeliveries.createdAt})`;
   const due = deps.db
@@ -65,11 +81,18 @@ async function claimStalledDeliveries(deps: OutboundSweepDeps, passStartedAt: Da
 }
 
 /** Starts the run of this delivery's generation; `running` when it already exists. */
-export async function startDeliveryRun(deps: Pick<OutboundSweepDeps, 'temporal' | 'taskQueue' | 'retryScheduleMs'>, row: Pick<WebhookDelivery, 'id' | 'generation'>): Promise<OutboundSweepOutcome> {
+export async function startDeliveryRun(
+  deps: Pick<OutboundSweepDeps, 'temporal' | 'taskQueue' | 'retryScheduleMs'>,
+  row: Pick<WebhookDelivery, 'id' | 'generation'>,
+): Promise<OutboundSweepOutcome> {
   const input: WebhookDeliveryInput = { deliveryId: row.id, generation: row.generation, retryScheduleMs: deps.retryScheduleMs };
   try {
     await deps.temporal.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>
-      deps.temporal.workflow.start(WEBHOOK_DELIVERY_WORKFLOW_TYPE, { workflowId: webhookDeliveryWorkflowId(row.id, row.generation), taskQueue: deps.taskQueue, args: [input] }),
+      deps.temporal.workflow.start(WEBHOOK_DELIVERY_WORKFLOW_TYPE, {
+        workflowId: webhookDeliveryWorkflowId(row.id, row.generation),
+        taskQueue: deps.taskQueue,
+        args: [input],
+      }),
     );
     return 'started';
   } catch (err) {

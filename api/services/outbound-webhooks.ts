@@ -5,7 +5,13 @@ import type { Static } from '@sinclair/typebox';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { webhookDeliveries, webhookEndpoints, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEndpoint } from '../../db/schema/index.js';
+import {
+  webhookDeliveries,
+  webhookEndpoints,
+  type WebhookDelivery,
+  type WebhookDeliveryStatus,
+  type WebhookEndpoint,
+} from '../../db/schema/index.js';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, webhookDeliveryWorkflowId } from '../../workflows/messages.js';
 import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../runtime/outbound-address.js';
 import type { AppDeps } from '../deps.js';
@@ -53,11 +59,20 @@ export async function findEndpoint(db: Database, tenantId: string): Promise<Webh
  * Creates the tenant's endpoint or points it at a new URL. Like Stripe, the secret survives a URL
  * change (receivers keep verifying) unless `rotateSecret` asks for a new one.
  */
-export async function putEndpoint(db: Database, tenantId: string, input: { url: string; rotateSecret?: boolean }, policy: OutboundPolicy): Promise<{ endpoint: WebhookEndpoint; created: boolean }> {
+export async function putEndpoint(
+  db: Database,
+  tenantId: string,
+  input: { url: string; rotateSecret?: boolean },
+  policy: OutboundPolicy,
+): Promise<{ endpoint: WebhookEndpoint; created: boolean }> {
   const url = new URL(input.url);
   const badScheme = schemeRefusal(url, policy);
   if (badScheme) {
-    throw new BadRequestError({ code: 'invalid_webhook_url', detail: `Webhook URL '${input.url}' ${badScheme}`, action: 'Send an https:// URL your server receives POST requests at.' });
+    throw new BadRequestError({
+      code: 'invalid_webhook_url',
+      detail: `Webhook URL '${input.url}' ${badScheme}`,
+      action: 'Send an https:// URL your server receives POST requests at.',
+    });
   }
   // Names are checked again on every delivery, against the address they resolve to then.
   const badHost = hostRefusal(url, policy);
@@ -81,7 +96,11 @@ export async function putEndpoint(db: Database, tenantId: string, input: { url: 
 }
 
 /** Newest first, keyset-paginated like /v1/verifications. */
-export async function listDeliveries(db: Database, tenantId: string, query: Static<typeof WebhookDeliveryListQuery>): Promise<{ data: DeliveryJson[]; nextCursor: string | null }> {
+export async function listDeliveries(
+  db: Database,
+  tenantId: string,
+  query: Static<typeof WebhookDeliveryListQuery>,
+): Promise<{ data: DeliveryJson[]; nextCursor: string | null }> {
   const conditions: SQL[] = [eq(webhookDeliveries.tenantId, tenantId)];
   if (query.status) conditions.push(eq(webhookDeliveries.status, query.status));
   if (query.verificationId) conditions.push(eq(webhookDeliveries.verificationId, query.verificationId));
@@ -106,22 +125,44 @@ export async function listDeliveries(db: Database, tenantId: string, query: Stat
  */
 export async function retryDelivery(deps: AppDeps, tenantId: string, id: string): Promise<WebhookDelivery> {
   const { db } = deps.database;
-  const [previous] = await db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.tenantId, tenantId)));
-  if (!previous) throw new NotFoundError({ detail: `Webhook delivery ${id} not found`, action: 'List deliveries with GET /v1/webhook-deliveries.' });
-  const retryable: WebhookDeliveryStatus[] = previous.status === 'pending' && !(await hasRunningRun(deps, previous)) ? ['failed', 'dead', 'pending'] : ['failed', 'dead'];
+  const [previous] = await db
+    .select()
+    .from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.tenantId, tenantId)));
+  if (!previous)
+    throw new NotFoundError({ detail: `Webhook delivery ${id} not found`, action: 'List deliveries with GET /v1/webhook-deliveries.' });
+  const retryable: WebhookDeliveryStatus[] =
+    previous.status === 'pending' && !(await hasRunningRun(deps, previous)) ? ['failed', 'dead', 'pending'] : ['failed', 'dead'];
   const [requeued] = await db
     .update(webhookDeliveries)
     .set({ status: 'pending', generation: sql`${webhookDeliveries.generation} + 1`, nextAttemptAt: new Date() })
-    .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.generation, previous.generation), inArray(webhookDeliveries.status, retryable)))
+    .where(
+      and(
+        eq(webhookDeliveries.id, id),
+        eq(webhookDeliveries.generation, previous.generation),
+        inArray(webhookDeliveries.status, retryable),
+      ),
+    )
     .returning();
   if (!requeued) {
     const [now] = await db.select({ status: webhookDeliveries.status }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
     if (now?.status === 'succeeded') {
-      throw new ConflictError({ code: 'delivery_succeeded', detail: `Webhook delivery ${id} already succeeded`, action: 'Nothing to retry.' });
+      throw new ConflictError({
+        code: 'delivery_succeeded',
+        detail: `Webhook delivery ${id} already succeeded`,
+        action: 'Nothing to retry.',
+      });
     }
-    throw new ConflictError({ code: 'delivery_in_progress', detail: `Webhook delivery ${id} is queued and about to be attempted`, action: 'Wait for the attempt; retry only failed or dead deliveries.' });
+    throw new ConflictError({
+      code: 'delivery_in_progress',
+      detail: `Webhook delivery ${id} is queued and about to be attempted`,
+      action: 'Wait for the attempt; retry only failed or dead deliveries.',
+    });
   }
-  const started = await startDeliveryRun({ temporal: deps.temporal, taskQueue: deps.env.TEMPORAL_TASK_QUEUE, retryScheduleMs: retryScheduleOf(deps) }, requeued);
+  const started = await startDeliveryRun(
+    { temporal: deps.temporal, taskQueue: deps.env.TEMPORAL_TASK_QUEUE, retryScheduleMs: retryScheduleOf(deps) },
+    requeued,
+  );
   // `running`: the outbound sweeper started this generation's run a moment ago.
   if (started === 'unavailable' || started === 'failed') {
     // Nothing will attempt it: hand the row back to the generation that had it.
@@ -129,7 +170,11 @@ export async function retryDelivery(deps: AppDeps, tenantId: string, id: string)
       .update(webhookDeliveries)
       .set({ status: previous.status, generation: previous.generation, nextAttemptAt: previous.nextAttemptAt })
       .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.generation, requeued.generation)));
-    throw new ServiceUnavailableError({ code: 'temporal_unavailable', detail: 'The workflow service is unavailable; the delivery was not re-queued.', action: 'Retry the request later.' });
+    throw new ServiceUnavailableError({
+      code: 'temporal_unavailable',
+      detail: 'The workflow service is unavailable; the delivery was not re-queued.',
+      action: 'Retry the request later.',
+    });
   }
   deps.logger.info({ deliveryId: id, generation: requeued.generation }, 'webhook delivery re-queued');
   return requeued;
@@ -142,12 +187,18 @@ export function retryScheduleOf(deps: Pick<AppDeps, 'timers'>): number[] {
 /** Whether this generation's run exists and runs (a pending row without one is stuck). */
 async function hasRunningRun(deps: AppDeps, row: WebhookDelivery): Promise<boolean> {
   try {
-    const run = await deps.temporal.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => deps.temporal.workflow.getHandle(webhookDeliveryWorkflowId(row.id, row.generation)).describe());
+    const run = await deps.temporal.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>
+      deps.temporal.workflow.getHandle(webhookDeliveryWorkflowId(row.id, row.generation)).describe(),
+    );
     return run.status.name === 'RUNNING';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
     throw Object.assign(
-      new ServiceUnavailableError({ code: 'temporal_unavailable', detail: 'The workflow service is unavailable; the delivery was not re-queued.', action: 'Retry the request later.' }),
+      new ServiceUnavailableError({
+        code: 'temporal_unavailable',
+        detail: 'The workflow service is unavailable; the delivery was not re-queued.',
+        action: 'Retry the request later.',
+      }),
       { cause: err },
     );
   }

@@ -36,7 +36,11 @@ export function temporalUnavailable(): ServiceUnavailableError {
  * one stays closed (a replayed create must not reopen a decided verification). Resolves once the
  * workflow exists, whether this call or an earlier one started it.
  */
-export async function startVerificationWorkflow(client: Client, taskQueue: string, input: VerificationWorkflowInput & { provider: ProviderName }): Promise<void> {
+export async function startVerificationWorkflow(
+  client: Client,
+  taskQueue: string,
+  input: VerificationWorkflowInput & { provider: ProviderName },
+): Promise<void> {
   const workflowId = verificationWorkflowId(input.verificationId);
   try {
     await client.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () =>

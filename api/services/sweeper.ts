@@ -31,7 +31,11 @@ export function startSweeper(deps: SweeperDeps): () => Promise<void> {
   const sweep = async () => {
     const counts = await sweepUndelivered(delivery);
     if (Object.values(counts).some((n) => n > 0)) deps.logger.info({ ...counts }, 'sweeper re-delivered stored webhook events');
-    if (counts.undeliverable > 0) deps.logger.warn({ undeliverable: counts.undeliverable }, 'stored webhook events set aside as undeliverable; list them with `npm run webhooks -- undeliverable`');
+    if (counts.undeliverable > 0)
+      deps.logger.warn(
+        { undeliverable: counts.undeliverable },
+        'stored webhook events set aside as undeliverable; list them with `npm run webhooks -- undeliverable`',
+      );
     const runs = await sweepPendingDeliveries(outbound);
     if (runs.started + runs.failed > 0) deps.logger.warn({ ...runs }, 'outbound webhook deliveries had no run; started them');
   };

@@ -31,9 +31,15 @@ export function providerUnavailable(): ServiceUnavailableError {
 }
 
 // The provider's own order: `metadata.position` is the template's place in its listing.
-const providerOrder = [asc(sql`coalesce((${providerTemplates.metadata}->>'position')::int, 2147483647)`), asc(providerTemplates.externalId)];
+const providerOrder = [
+  asc(sql`coalesce((${providerTemplates.metadata}->>'position')::int, 2147483647)`),
+  asc(providerTemplates.externalId),
+];
 
-export async function listCachedTemplates(deps: AppDeps, filter: { provider?: ProviderName; active?: boolean }): Promise<ProviderTemplateRow[]> {
+export async function listCachedTemplates(
+  deps: AppDeps,
+  filter: { provider?: ProviderName; active?: boolean },
+): Promise<ProviderTemplateRow[]> {
   const conditions = [
     filter.provider === undefined ? undefined : eq(providerTemplates.provider, filter.provider),
     filter.active === undefined ? undefined : eq(providerTemplates.active, filter.active),
@@ -62,7 +68,11 @@ export async function syncTemplatesOf(deps: AppDeps, provider: ProviderName, ste
 export async function syncTemplates(deps: AppDeps, only?: ProviderName): Promise<TemplateSyncSummary> {
   const names = templateProviderNames(deps);
   if (only !== undefined && !names.includes(only)) {
-    throw new BadRequestError({ code: 'templates_not_supported', detail: `Provider '${only}' has no templates or is not configured`, action: `Templates exist for: ${names.join(', ') || 'no configured provider'}.` });
+    throw new BadRequestError({
+      code: 'templates_not_supported',
+      detail: `Provider '${only}' has no templates or is not configured`,
+      action: `Templates exist for: ${names.join(', ') || 'no configured provider'}.`,
+    });
   }
   const started = performance.now();
   const total = { synced: 0, deactivated: 0 };

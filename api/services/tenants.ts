@@ -39,10 +39,17 @@ export interface NewTenantOptions {
   allowedProviders?: ProviderName[] | null;
 }
 
-export async function createTenant(db: Database, name: string, options: NewTenantOptions = {}): Promise<{ tenantId: string; apiKey: string }> {
+export async function createTenant(
+  db: Database,
+  name: string,
+  options: NewTenantOptions = {},
+): Promise<{ tenantId: string; apiKey: string }> {
   const apiKey = options.apiKey ?? generateApiKey();
   return db.transaction(async (tx) => {
-    const [tenant] = await tx.insert(tenants).values({ name, allowedProviders: options.allowedProviders ?? null }).returning({ id: tenants.id });
+    const [tenant] = await tx
+      .insert(tenants)
+      .values({ name, allowedProviders: options.allowedProviders ?? null })
+      .returning({ id: tenants.id });
     await tx.insert(apiKeys).values({ tenantId: tenant!.id, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, KEY_PREFIX_LENGTH) });
     return { tenantId: tenant!.id, apiKey };
   });
@@ -54,6 +61,9 @@ export async function ensureDevTenant(db: Database, apiKey: string): Promise<str
   if (existing) return existing.id;
   const [tenant] = await db.insert(tenants).values({ name: DEV_TENANT_NAME }).onConflictDoNothing().returning({ id: tenants.id });
   const tenantId = tenant?.id ?? (await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, DEV_TENANT_NAME)))[0]!.id;
-  await db.insert(apiKeys).values({ tenantId, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, KEY_PREFIX_LENGTH) }).onConflictDoNothing();
+  await db
+    .insert(apiKeys)
+    .values({ tenantId, keyHash: hashApiKey(apiKey), keyPrefix: apiKey.slice(0, KEY_PREFIX_LENGTH) })
+    .onConflictDoNothing();
   return tenantId;
 }

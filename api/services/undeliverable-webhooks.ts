@@ -20,7 +20,11 @@ export interface UndeliverableRow {
 }
 
 export async function listUndeliverable(db: Database): Promise<UndeliverableRow[]> {
-  const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.outcome, 'undeliverable')).orderBy(asc(webhookEvents.receivedAt));
+  const rows = await db
+    .select()
+    .from(webhookEvents)
+    .where(eq(webhookEvents.outcome, 'undeliverable'))
+    .orderBy(asc(webhookEvents.receivedAt));
   return rows.map((r) => ({
     id: r.id,
     provider: r.provider,

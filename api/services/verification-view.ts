@@ -8,7 +8,10 @@ import type { CreatedVerification, VerificationBody } from '../schemas.js';
 type Status = VerificationBody['status'];
 
 export async function findVerification(db: Database, tenantId: string, id: string): Promise<Verification | null> {
-  const [row] = await db.select().from(verifications).where(and(eq(verifications.id, id), eq(verifications.tenantId, tenantId)));
+  const [row] = await db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.id, id), eq(verifications.tenantId, tenantId)));
   return row ?? null;
 }
 
@@ -48,7 +51,9 @@ export async function loadVerificationBody(db: Database, row: Verification): Pro
 /** A page of verifications as lists show them: everything but the history, in one query for the documents. */
 export async function loadVerificationSummaries(db: Database, rows: Verification[]): Promise<Omit<VerificationBody, 'history'>[]> {
   const ids = rows.map((r) => r.id);
-  const documents = ids.length ? await db.select().from(verificationDocuments).where(inArray(verificationDocuments.verificationId, ids)) : [];
+  const documents = ids.length
+    ? await db.select().from(verificationDocuments).where(inArray(verificationDocuments.verificationId, ids))
+    : [];
   const byId = new Map(documents.map((d) => [d.verificationId, d]));
   return rows.map((row) => toVerificationSummaryJson(row, byId.get(row.id)) as Omit<VerificationBody, 'history'>);
 }

@@ -12,11 +12,18 @@ import { activeTemplates, templateNotFound } from './templates.js';
 
 const PROVIDER = 'idmeta';
 
-export async function createIdCheck(deps: AppDeps, request: { tenantId: string; allowedProviders: readonly string[] | null; body: VerifyByIdBody; idempotencyKey: string | null }): Promise<Verification> {
+export async function createIdCheck(
+  deps: AppDeps,
+  request: { tenantId: string; allowedProviders: readonly string[] | null; body: VerifyByIdBody; idempotencyKey: string | null },
+): Promise<Verification> {
   const { body } = request;
   requireAllowedProvider(request.allowedProviders, PROVIDER);
   if (!deps.providers.has(PROVIDER)) {
-    throw new BadRequestError({ code: 'unknown_provider', detail: "Provider 'idmeta' is not available", action: 'ID checks run on IDmeta: configure IDMETA_API_KEY and IDMETA_WEBHOOK_SECRET.' });
+    throw new BadRequestError({
+      code: 'unknown_provider',
+      detail: "Provider 'idmeta' is not available",
+      action: 'ID checks run on IDmeta: configure IDMETA_API_KEY and IDMETA_WEBHOOK_SECRET.',
+    });
   }
   const check = IDMETA_ID_CHECKS[body.verificationType];
   // The first active template (in the provider's order) whose only step is this check.
@@ -31,7 +38,12 @@ export async function createIdCheck(deps: AppDeps, request: { tenantId: string; 
       templateId: template.externalId,
       ...(body.reference === undefined ? {} : { reference: body.reference }),
       metadata: { verificationType: body.verificationType },
-      applicant: { firstName: body.userData.firstName, lastName: body.userData.lastName, dateOfBirth: body.userData.dateOfBirth, idNumber: body.idNumber },
+      applicant: {
+        firstName: body.userData.firstName,
+        lastName: body.userData.lastName,
+        dateOfBirth: body.userData.dateOfBirth,
+        idNumber: body.idNumber,
+      },
     },
   });
 }

@@ -9,7 +9,13 @@ import { ServiceUnavailableError } from '../errors.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** Re-reads the verification on every change notice until `done` holds, at most `waitMs`; then once more. */
-async function waitUntil(deps: AppDeps, feed: ChangeFeed, row: Verification, waitMs: number, done: (row: Verification) => boolean): Promise<Verification> {
+async function waitUntil(
+  deps: AppDeps,
+  feed: ChangeFeed,
+  row: Verification,
+  waitMs: number,
+  done: (row: Verification) => boolean,
+): Promise<Verification> {
   let changed = false;
   let wake = () => {};
   let unsubscribe: () => void;

@@ -24,7 +24,12 @@ export interface PendingDelivery {
   event: ProviderEvent;
 }
 
-export async function acceptWebhook(deps: AppDeps, provider: ProviderName, request: WebhookRequest, correlationId: string): Promise<IntakeResult> {
+export async function acceptWebhook(
+  deps: AppDeps,
+  provider: ProviderName,
+  request: WebhookRequest,
+  correlationId: string,
+): Promise<IntakeResult> {
   const adapter = deps.providers.get(provider);
   let parsed: NormalizedWebhook;
   try {
@@ -32,7 +37,11 @@ export async function acceptWebhook(deps: AppDeps, provider: ProviderName, reque
     parsed = adapter.parseWebhook(request.rawBody);
   } catch (err) {
     if (err instanceof WebhookSignatureError) {
-      throw new UnauthorizedError({ code: 'invalid_signature', detail: `Webhook signature rejected: ${err.message}`, action: 'Check the webhook secret configured for this provider.' });
+      throw new UnauthorizedError({
+        code: 'invalid_signature',
+        detail: `Webhook signature rejected: ${err.message}`,
+        action: 'Check the webhook secret configured for this provider.',
+      });
     }
     if (err instanceof MalformedWebhookError) {
       throw new BadRequestError({ code: 'malformed_webhook', detail: err.message });
@@ -50,7 +59,11 @@ export async function acceptWebhook(deps: AppDeps, provider: ProviderName, reque
     if (result !== 'too_slow') return result;
   } catch (err) {
     deps.logger.error({ err, provider, correlationId }, 'webhook could not be stored');
-    throw new ServiceUnavailableError({ code: 'storage_unavailable', detail: 'The event could not be stored', action: 'Retry later; nothing was recorded.' });
+    throw new ServiceUnavailableError({
+      code: 'storage_unavailable',
+      detail: 'The event could not be stored',
+      action: 'Retry later; nothing was recorded.',
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -70,7 +83,13 @@ export async function acceptWebhook(deps: AppDeps, provider: ProviderName, reque
  */
 export const STORE_DEADLINE_MS = 4000;
 
-async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: NormalizedWebhook, rawBody: Buffer, correlationId: string): Promise<IntakeResult> {
+async function storeEvent(
+  deps: AppDeps,
+  provider: ProviderName,
+  parsed: NormalizedWebhook,
+  rawBody: Buffer,
+  correlationId: string,
+): Promise<IntakeResult> {
   const verificationId = await matchVerification(deps, provider, parsed);
   // The id is ours before the insert: the stored event (what the sweeper re-sends) names its row.
   const id = randomUUID();
@@ -98,7 +117,10 @@ async function storeEvent(deps: AppDeps, provider: ProviderName, parsed: Normali
   // An event that carries no status (an event type we do not handle) is ignored, matched or not.
   if (!storedEvent) return { outcome: 'ignored', delivery: null };
   if (!verificationId) {
-    deps.logger.warn({ provider, providerEventId: parsed.providerEventId, correlationId }, 'webhook for an unknown verification stored as unmatched');
+    deps.logger.warn(
+      { provider, providerEventId: parsed.providerEventId, correlationId },
+      'webhook for an unknown verification stored as unmatched',
+    );
     return { outcome: 'unmatched', delivery: null };
   }
   return { outcome: 'stored', delivery: { webhookEventId: id, verificationId, event: storedEvent } };

@@ -4,7 +4,14 @@ import type { CreateSessionInput, ProviderSession, ProviderState, ProviderTempla
 import { stepFields } from './id-checks.js';
 import { isJsonObject, parseJson, readText } from './json.js';
 import { STEP_KEY, documentFromSteps, readIdmetaTemplate, readIdmetaVerification, type IdmetaVerificationView } from './resources.js';
-import { IDMETA_REQUEST_STATUS, IDMETA_STATUS, mapIdmetaStatus, overallIdmetaStatus, readIdmetaRequestStatus, readIdmetaStatusCode } from './status.js';
+import {
+  IDMETA_REQUEST_STATUS,
+  IDMETA_STATUS,
+  mapIdmetaStatus,
+  overallIdmetaStatus,
+  readIdmetaRequestStatus,
+  readIdmetaStatusCode,
+} from './status.js';
 import { VERIFICATION_ID_METADATA_KEY } from './webhook.js';
 import { retryAfterMs } from '../retry-after.js';
 
@@ -97,7 +104,15 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
       text = await response.body.text();
     } catch (error) {
       // Refused, reset, timed out: nothing says the request was rejected, so it may be retried.
-      throw withCause(new ProviderRequestError(`${what} failed: ${errorCode(error)}`, { provider: 'idmeta', status: null, retryable: true, retryAfterMs: null }), error);
+      throw withCause(
+        new ProviderRequestError(`${what} failed: ${errorCode(error)}`, {
+          provider: 'idmeta',
+          status: null,
+          retryable: true,
+          retryAfterMs: null,
+        }),
+        error,
+      );
     }
 
     const status = response.statusCode;
@@ -116,7 +131,12 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
 
   /** A 2xx that is not the documented shape will not improve by asking again. */
   function unusable(what: string, response: IdmetaResponse, problem: string): ProviderRequestError {
-    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, { provider: 'idmeta', status: response.status, retryable: false, retryAfterMs: null });
+    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, {
+      provider: 'idmeta',
+      status: response.status,
+      retryable: false,
+      retryAfterMs: null,
+    });
   }
 
   function verificationOf(response: IdmetaResponse, what: string): IdmetaVerificationView {
@@ -128,12 +148,15 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
   function stateOf(verification: IdmetaVerificationView, statusValue: unknown, what: string, status: number): ProviderState {
     const mapped = mapIdmetaStatus(statusValue);
     if (mapped === null) {
-      throw new ProviderRequestError(`${what}: IDmeta verification ${verification.id} has status ${JSON.stringify(statusValue)}, which veriflow does not know`, {
-        provider: 'idmeta',
-        status,
-        retryable: false,
-        retryAfterMs: null,
-      });
+      throw new ProviderRequestError(
+        `${what}: IDmeta verification ${verification.id} has status ${JSON.stringify(statusValue)}, which veriflow does not know`,
+        {
+          provider: 'idmeta',
+          status,
+          retryable: false,
+          retryAfterMs: null,
+        },
+      );
     }
     return {
       providerRef: verification.id,
@@ -161,10 +184,20 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
         const meta = isJsonObject(body.meta) ? body.meta : {};
         const lastPage = Number(readText(meta.last_page) ?? page);
         const total = readText(meta.total);
-        onPage?.({ page, pages: Number.isFinite(lastPage) ? lastPage : page, fetched: templates.length, total: total === null ? null : Number(total) });
+        onPage?.({
+          page,
+          pages: Number.isFinite(lastPage) ? lastPage : page,
+          fetched: templates.length,
+          total: total === null ? null : Number(total),
+        });
         if (items.length === 0 || !Number.isFinite(lastPage) || page >= lastPage) return templates;
       }
-      throw new ProviderRequestError(`IDmeta GET /api/v1/templates has more than ${MAX_PAGES} pages`, { provider: 'idmeta', status: null, retryable: false, retryAfterMs: null });
+      throw new ProviderRequestError(`IDmeta GET /api/v1/templates has more than ${MAX_PAGES} pages`, {
+        provider: 'idmeta',
+        status: null,
+        retryable: false,
+        retryAfterMs: null,
+      });
     },
 
     async getTemplate(templateId) {
@@ -179,7 +212,12 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
     async createVerification(input) {
       if (input.templateId === null) {
         // The API resolves a default before the workflow starts; a session without one is a bug.
-        throw new ProviderRequestError('IDmeta verifications need a template id', { provider: 'idmeta', status: null, retryable: false, retryAfterMs: null });
+        throw new ProviderRequestError('IDmeta verifications need a template id', {
+          provider: 'idmeta',
+          status: null,
+          retryable: false,
+          retryAfterMs: null,
+        });
       }
       const what = 'IDmeta POST /api/v1/verification/create-verification';
       const response = await call('POST', '/api/v1/verification/create-verification', {
@@ -203,7 +241,12 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
     async runStep(input) {
       const { key } = input.step;
       if (!STEP_KEY.test(key)) {
-        throw new ProviderRequestError(`IDmeta step key ${JSON.stringify(key)} is not a plan path`, { provider: 'idmeta', status: null, retryable: false, retryAfterMs: null });
+        throw new ProviderRequestError(`IDmeta step key ${JSON.stringify(key)} is not a plan path`, {
+          provider: 'idmeta',
+          status: null,
+          retryable: false,
+          retryAfterMs: null,
+        });
       }
       const path = `/api/v1/verification/${key.split('/').map(encodeURIComponent).join('/')}`;
       const what = `IDmeta POST ${path}`;
@@ -217,11 +260,21 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
       const requestStatus = readIdmetaRequestStatus(body.request_status ?? apiRequest.api_request_status);
       if (requestStatus === IDMETA_REQUEST_STATUS.pending) {
         // Accepted, still processing: asking again (same Idempotency-Key) returns the outcome.
-        throw new ProviderRequestError(`${what} is still pending at IDmeta`, { provider: 'idmeta', status: response.status, retryable: true, retryAfterMs: null });
+        throw new ProviderRequestError(`${what} is still pending at IDmeta`, {
+          provider: 'idmeta',
+          status: response.status,
+          retryable: true,
+          retryAfterMs: null,
+        });
       }
       if (requestStatus === IDMETA_REQUEST_STATUS.failed || body.status === false) {
         const detail = errorDetail(response.body);
-        throw new ProviderRequestError(`${what} failed at IDmeta${detail === null ? '' : `: ${detail}`}`, { provider: 'idmeta', status: response.status, retryable: false, retryAfterMs: null });
+        throw new ProviderRequestError(`${what} failed at IDmeta${detail === null ? '' : `: ${detail}`}`, {
+          provider: 'idmeta',
+          status: response.status,
+          retryable: false,
+          retryAfterMs: null,
+        });
       }
     },
 

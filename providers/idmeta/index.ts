@@ -25,7 +25,11 @@ export function createIdmetaAdapter(config: IdmetaConfig, options: IdmetaClientO
       longLived: false,
     },
     verifyWebhook(webhook) {
-      verifyIdmetaSignature({ rawBody: webhook.rawBody, header: headerValue(webhook.headers, IDMETA_SIGNATURE_HEADER), secret: config.webhookSecret });
+      verifyIdmetaSignature({
+        rawBody: webhook.rawBody,
+        header: headerValue(webhook.headers, IDMETA_SIGNATURE_HEADER),
+        secret: config.webhookSecret,
+      });
     },
     parseWebhook: parseIdmetaWebhook,
     createSession: (input) => client.createVerification(input),
@@ -34,7 +38,12 @@ export function createIdmetaAdapter(config: IdmetaConfig, options: IdmetaClientO
       listTemplates: (listOptions) => client.listTemplates(listOptions),
       async listSteps(templateId) {
         if (templateId === null) {
-          throw new ProviderRequestError('IDmeta verifications need a template id', { provider: 'idmeta', status: null, retryable: false, retryAfterMs: null });
+          throw new ProviderRequestError('IDmeta verifications need a template id', {
+            provider: 'idmeta',
+            status: null,
+            retryable: false,
+            retryAfterMs: null,
+          });
         }
         return (await client.getTemplate(templateId)).steps;
       },

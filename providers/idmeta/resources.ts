@@ -37,7 +37,11 @@ export function readIdmetaTemplate(value: unknown, position: number): ProviderTe
   const plans = decodeNested(value.plans ?? value.steps);
   const steps = Array.isArray(plans) ? plans.map(readStep).filter((step): step is TemplateStep => step !== null) : [];
   const metadata: JsonObject = { position };
-  for (const [from, to] of [['description', 'description'], ['updated_at', 'updatedAt'], ['workflow_id', 'workflowId']] as const) {
+  for (const [from, to] of [
+    ['description', 'description'],
+    ['updated_at', 'updatedAt'],
+    ['workflow_id', 'workflowId'],
+  ] as const) {
     const text = readText(value[from]);
     if (text !== null) metadata[to] = text;
   }
@@ -66,7 +70,9 @@ function humanize(key: string): string {
 
 /** The verification in a response: `{ verification: {…} }`, `{ data: { verification: {…} } }` or bare. */
 export function readIdmetaVerification(body: unknown): IdmetaVerificationView | null {
-  const candidate = isJsonObject(body) ? (body.verification ?? (isJsonObject(body.data) ? (body.data.verification ?? body.data) : body)) : null;
+  const candidate = isJsonObject(body)
+    ? (body.verification ?? (isJsonObject(body.data) ? (body.data.verification ?? body.data) : body))
+    : null;
   if (!isJsonObject(candidate)) return null;
   const id = readText(candidate.id);
   if (id === null) return null;
@@ -80,7 +86,8 @@ export function readIdmetaVerification(body: unknown): IdmetaVerificationView | 
     verificationUrl: readText(candidate.verification_url),
     metadata: isJsonObject(metadata) ? metadata : null,
     steps: Array.isArray(data) ? data.flatMap(readStepResult) : [],
-    updatedAt: readTimestamp(candidate.updated_at) ?? readTimestamp(candidate.verification_ended_at) ?? readTimestamp(candidate.verification_date),
+    updatedAt:
+      readTimestamp(candidate.updated_at) ?? readTimestamp(candidate.verification_ended_at) ?? readTimestamp(candidate.verification_date),
   };
 }
 
@@ -124,7 +131,8 @@ export function documentFromSteps(steps: readonly IdmetaStepResult[]): DocumentD
 
 function documentFromStep(step: IdmetaStepResult): DocumentData | null {
   const check = idCheckForStep(step.plan);
-  const source = check !== null && isJsonObject(step.data.data) ? step.data.data : isJsonObject(step.data.extraction) ? step.data.extraction : step.data;
+  const source =
+    check !== null && isJsonObject(step.data.data) ? step.data.data : isJsonObject(step.data.extraction) ? step.data.extraction : step.data;
   const pick = (...keys: string[]) => keys.map((key) => readText(source[key])).find((text) => text !== null) ?? null;
   const document: DocumentData = {
     ...EMPTY_DOCUMENT,

@@ -14,13 +14,7 @@ const DOCUMENT_TYPE_BY_ID_CLASS: Readonly<Record<string, string>> = {
   dl: 'driving_license',
 };
 
-const ADDRESS_PARTS = [
-  'address-street-1',
-  'address-street-2',
-  'address-city',
-  'address-subdivision',
-  'address-postal-code',
-] as const;
+const ADDRESS_PARTS = ['address-street-1', 'address-street-2', 'address-city', 'address-subdivision', 'address-postal-code'] as const;
 
 /**
  * The government ID of an inquiry document (`{ data: inquiry, included: [...] }`, as in a webhook

@@ -72,13 +72,18 @@ function hmac(secret: string, timestamp: number, rawBody: Buffer | string): Buff
 
 function parseSignatureHeader(header: string | null | undefined): SignatureSet[] {
   if (header === null || header === undefined) throw new WebhookSignatureError('Persona-Signature header is missing');
-  const rawSets = header.trim().split(/\s+/).filter((set) => set !== '');
+  const rawSets = header
+    .trim()
+    .split(/\s+/)
+    .filter((set) => set !== '');
   if (rawSets.length === 0) throw new WebhookSignatureError('Persona-Signature header is empty');
   requireFewSignatures('Persona-Signature', rawSets.length, 'signature sets');
   const sets = rawSets.map((rawSet, index) => parseSignatureSet(rawSet, rawSets.length > 1 ? ` (set ${index + 1})` : ''));
   const timestamps = new Set(sets.map((set) => set.timestamp)).size;
   if (timestamps > MAX_DISTINCT_TIMESTAMPS) {
-    throw new WebhookSignatureError(`Persona-Signature carries ${timestamps} different timestamps; at most ${MAX_DISTINCT_TIMESTAMPS} are considered`);
+    throw new WebhookSignatureError(
+      `Persona-Signature carries ${timestamps} different timestamps; at most ${MAX_DISTINCT_TIMESTAMPS} are considered`,
+    );
   }
   return sets;
 }

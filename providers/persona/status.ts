@@ -64,10 +64,7 @@ export function personaStatusForEvent(eventName: string): PersonaInquiryStatus |
  * Persona serialized it for this event, and it is the only source for `inquiry.transitioned`.
  * An unknown payload status falls back to the event name rather than to a guess.
  */
-export function resolvePersonaStatus(input: {
-  eventName: string | null;
-  payloadStatus: unknown;
-}): PersonaInquiryStatus | null {
+export function resolvePersonaStatus(input: { eventName: string | null; payloadStatus: unknown }): PersonaInquiryStatus | null {
   if (isPersonaInquiryStatus(input.payloadStatus)) return input.payloadStatus;
   return input.eventName === null ? null : personaStatusForEvent(input.eventName);
 }

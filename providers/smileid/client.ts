@@ -53,7 +53,9 @@ export interface SmileIdClient {
   fetchJobStatus(jobId: string): Promise<ProviderState>;
 }
 
-export const DEFAULT_SMILEID_ID_TYPES: readonly SmileIdIdType[] = [{ country: 'NG', id_type: 'NIN_V2', verification_method: 'biometric_kyc' }];
+export const DEFAULT_SMILEID_ID_TYPES: readonly SmileIdIdType[] = [
+  { country: 'NG', id_type: 'NIN_V2', verification_method: 'biometric_kyc' },
+];
 
 // Seed 002 expires links after 24 h; SmileID's own default (90 days) would leave stale links live.
 export const SMILE_LINK_TTL_MS = 24 * 60 * 60 * 1000;
@@ -103,7 +105,12 @@ export function createSmileIdClient(config: SmileIdApiConfig, options: SmileIdCl
     } catch (error) {
       // Refused, reset, timed out: nothing says the request was rejected, so it may be retried.
       throw withCause(
-        new ProviderRequestError(`${what} failed: ${errorCode(error)}`, { provider: 'smileid', status: null, retryable: true, retryAfterMs: null }),
+        new ProviderRequestError(`${what} failed: ${errorCode(error)}`, {
+          provider: 'smileid',
+          status: null,
+          retryable: true,
+          retryAfterMs: null,
+        }),
         error,
       );
     }
@@ -122,7 +129,12 @@ export function createSmileIdClient(config: SmileIdApiConfig, options: SmileIdCl
 
   function invalid(what: string, response: SmileIdResponse, problem: string): ProviderRequestError {
     // A 2xx we cannot use will not improve by asking again.
-    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, { provider: 'smileid', status: response.status, retryable: false, retryAfterMs: null });
+    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, {
+      provider: 'smileid',
+      status: response.status,
+      retryable: false,
+      retryAfterMs: null,
+    });
   }
 
   return {
@@ -182,7 +194,14 @@ export function createSmileIdClient(config: SmileIdApiConfig, options: SmileIdCl
 }
 
 function state(jobId: string, mapping: { providerStatus: string; status: ProviderState['status']; reasons: string[] }): ProviderState {
-  return { providerRef: jobId, providerStatus: mapping.providerStatus, status: mapping.status, updatedAt: null, reasons: mapping.reasons, document: null };
+  return {
+    providerRef: jobId,
+    providerStatus: mapping.providerStatus,
+    status: mapping.status,
+    updatedAt: null,
+    reasons: mapping.reasons,
+    document: null,
+  };
 }
 
 /** How long to wait before retrying, from `Retry-After` (seconds or an HTTP date). */

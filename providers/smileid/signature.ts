@@ -38,7 +38,8 @@ export function verifySmileIdSignature(input: VerifySmileIdSignatureInput): void
   if (typeof timestamp !== 'string' || !ISO_DATE_TIME.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
     throw new WebhookSignatureError(`${what} timestamp is not an ISO 8601 date-time`);
   }
-  if (typeof signature !== 'string' || !isCanonicalBase64(signature)) throw new WebhookSignatureError(`${what} signature is not a base64 HMAC-SHA256`);
+  if (typeof signature !== 'string' || !isCanonicalBase64(signature))
+    throw new WebhookSignatureError(`${what} signature is not a base64 HMAC-SHA256`);
 
   // Checked before the HMAC, so a replayed old message never learns whether its signature was right.
   const tolerance = input.toleranceSeconds ?? SMILEID_SIGNATURE_TOLERANCE_SECONDS;

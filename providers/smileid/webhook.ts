@@ -58,7 +58,8 @@ export function parseSmileIdWebhook(rawBody: Buffer): NormalizedWebhook {
   const partnerParams = isJsonObject(callback.PartnerParams) ? callback.PartnerParams : {};
   const jobId = readText(partnerParams.job_id);
   const smileJobId = readText(callback.SmileJobID);
-  if (jobId === null && smileJobId === null) throw new MalformedWebhookError('SmileID callback has neither SmileJobID nor PartnerParams.job_id');
+  if (jobId === null && smileJobId === null)
+    throw new MalformedWebhookError('SmileID callback has neither SmileJobID nor PartnerParams.job_id');
 
   const result = readSmileIdResult(callback);
   return {

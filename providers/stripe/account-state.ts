@@ -60,10 +60,16 @@ export function deriveStripeAccountState(account: StripeAccountFields): StripeAc
   const requirements = account.requirements ?? {};
   const disabledReason = requirements.disabled_reason ?? null;
   if (disabledReason !== null && disabledReason.startsWith('rejected.')) return 'failed';
-  if (account.charges_enabled === true && account.payouts_enabled === true && isEmpty(requirements.currently_due) && isEmpty(requirements.past_due)) {
+  if (
+    account.charges_enabled === true &&
+    account.payouts_enabled === true &&
+    isEmpty(requirements.currently_due) &&
+    isEmpty(requirements.past_due)
+  ) {
     return 'active';
   }
-  if (!isEmpty(requirements.pending_verification) || (disabledReason !== null && UNDER_REVIEW_REASONS.has(disabledReason))) return 'pending';
+  if (!isEmpty(requirements.pending_verification) || (disabledReason !== null && UNDER_REVIEW_REASONS.has(disabledReason)))
+    return 'pending';
   if (account.details_submitted !== true) return 'initiated';
   return 'restricted';
 }

@@ -58,7 +58,12 @@ export function createStripeClient(config: StripeApiConfig, options: StripeClien
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const now = options.now ?? (() => new Date());
 
-  async function call(method: 'GET' | 'POST', path: string, form?: Record<string, FormValue>, idempotencyKey?: string): Promise<StripeResponse> {
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    form?: Record<string, FormValue>,
+    idempotencyKey?: string,
+  ): Promise<StripeResponse> {
     const what = `Stripe ${method} ${path}`;
     const headers: Record<string, string> = {
       authorization: `Bearer ${config.secretKey}`,
@@ -82,7 +87,12 @@ export function createStripeClient(config: StripeApiConfig, options: StripeClien
       text = await response.body.text();
     } catch (error) {
       // Refused, reset, timed out: nothing says Stripe rejected it, and POSTs carry idempotency keys.
-      const failure = new ProviderRequestError(`${what} failed: ${errorCode(error)}`, { provider: 'stripe', status: null, retryable: true, retryAfterMs: null });
+      const failure = new ProviderRequestError(`${what} failed: ${errorCode(error)}`, {
+        provider: 'stripe',
+        status: null,
+        retryable: true,
+        retryAfterMs: null,
+      });
       failure.cause = error;
       throw failure;
     }
@@ -105,7 +115,12 @@ export function createStripeClient(config: StripeApiConfig, options: StripeClien
     const account = readStripeAccount(response.body);
     if (account === null) {
       // A 2xx without an account will not improve by asking again.
-      throw new ProviderRequestError(`${what} answered ${response.status} without an account`, { provider: 'stripe', status: response.status, retryable: false, retryAfterMs: null });
+      throw new ProviderRequestError(`${what} answered ${response.status} without an account`, {
+        provider: 'stripe',
+        status: response.status,
+        retryable: false,
+        retryAfterMs: null,
+      });
     }
     return account;
   }
@@ -131,7 +146,12 @@ export function createStripeClient(config: StripeApiConfig, options: StripeClien
       const response = await call(
         'POST',
         '/v1/account_links',
-        { account: accountId, type: 'account_onboarding', refresh_url: config.refreshUrl(verificationId, accountId), return_url: config.returnUrl(verificationId) },
+        {
+          account: accountId,
+          type: 'account_onboarding',
+          refresh_url: config.refreshUrl(verificationId, accountId),
+          return_url: config.returnUrl(verificationId),
+        },
         // Every call must yield a *new* link (the old one expired or was used), so never replay an
         // earlier answer; the key only guards against a network-level duplicate of this request.
         randomUUID(),

@@ -27,19 +27,37 @@ export function createStripeAdapter(config: StripeConfig, options: StripeClientO
       longLived: true,
     },
     verifyWebhook(webhook, now) {
-      verifyStripeSignature({ rawBody: webhook.rawBody, header: headerValue(webhook.headers, STRIPE_SIGNATURE_HEADER), secret: config.webhookSecret, now });
+      verifyStripeSignature({
+        rawBody: webhook.rawBody,
+        header: headerValue(webhook.headers, STRIPE_SIGNATURE_HEADER),
+        secret: config.webhookSecret,
+        now,
+      });
     },
     parseWebhook: parseStripeWebhook,
     async createSession(input) {
       // The idempotency key makes a retried activity find the same account, never a second one.
       const account = await client.createAccount({ verificationId: input.verificationId, idempotencyKey: input.idempotencyKey });
       const link = await client.createAccountLink({ accountId: account.accountId, verificationId: input.verificationId });
-      return { providerRef: account.accountId, sessionUrl: link.url, expiresAt: null, providerStatus: account.state, status: account.status };
+      return {
+        providerRef: account.accountId,
+        sessionUrl: link.url,
+        expiresAt: null,
+        providerStatus: account.state,
+        status: account.status,
+      };
     },
     async fetchState(providerRef) {
       const account = await client.retrieveAccount(providerRef);
       // An Account carries no "last changed" time.
-      return { providerRef: account.accountId, providerStatus: account.state, status: account.status, updatedAt: null, reasons: account.reasons, document: null };
+      return {
+        providerRef: account.accountId,
+        providerStatus: account.state,
+        status: account.status,
+        updatedAt: null,
+        reasons: account.reasons,
+        document: null,
+      };
     },
     async refreshSession(providerRef, verificationId) {
       const link = await client.createAccountLink({ accountId: providerRef, verificationId });

@@ -24,7 +24,9 @@ export interface StripeRefreshClaims {
 const expirySeconds = (at: Date) => Math.floor(at.getTime() / 1000);
 
 export function stripeRefreshToken(secret: string, { verificationId, accountId, expiresAt }: StripeRefreshClaims): string {
-  return createHmac('sha256', secret).update(`${PURPOSE}:${verificationId.toLowerCase()}:${accountId}:${expirySeconds(expiresAt)}`).digest('base64url');
+  return createHmac('sha256', secret)
+    .update(`${PURPOSE}:${verificationId.toLowerCase()}:${accountId}:${expirySeconds(expiresAt)}`)
+    .digest('base64url');
 }
 
 /** Constant-time check that the token was issued by us for exactly these claims (expiry checked separately). */

@@ -42,7 +42,8 @@ export function verifyStripeSignature(input: VerifyStripeSignatureInput): void {
   // checks the age again (same tolerance); the future is ours alone.
   const skew = Math.floor(now.getTime() / 1000) - timestamp;
   if (skew > tolerance) throw new WebhookSignatureError(`Stripe-Signature timestamp is ${skew} s old; tolerance is ${tolerance} s`);
-  if (-skew > tolerance) throw new WebhookSignatureError(`Stripe-Signature timestamp is ${-skew} s in the future; tolerance is ${tolerance} s`);
+  if (-skew > tolerance)
+    throw new WebhookSignatureError(`Stripe-Signature timestamp is ${-skew} s in the future; tolerance is ${tolerance} s`);
 
   let failure: string | null = null;
   for (const secret of secrets) {

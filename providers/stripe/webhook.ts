@@ -37,7 +37,8 @@ export function parseStripeWebhook(rawBody: Buffer): NormalizedWebhook {
   }
   const occurredAt = new Date(created * 1000).toISOString();
   const data = event.data;
-  if (!isJsonObject(data) || !isJsonObject(data.object)) throw new MalformedWebhookError(`Stripe event ${providerEventId} has no data.object`);
+  if (!isJsonObject(data) || !isJsonObject(data.object))
+    throw new MalformedWebhookError(`Stripe event ${providerEventId} has no data.object`);
 
   const ignored: NormalizedWebhook = {
     providerEventId,

@@ -22,7 +22,9 @@ export function verifyPage(verification: SimVerification, notice: string | null 
         `<td>${step.calls} calls · ${step.failures} failed${step.failuresLeft > 0 ? ` · ${step.failuresLeft} failures armed` : ''}</td></tr>`,
     )
     .join('\n');
-  const outcomes = OUTCOMES.map((o) => `<button type="submit" name="outcome" value="${o.value}" class="${o.className}" data-testid="${o.testId}">${o.label}</button>`).join('\n    ');
+  const outcomes = OUTCOMES.map(
+    (o) => `<button type="submit" name="outcome" value="${o.value}" class="${o.className}" data-testid="${o.testId}">${o.label}</button>`,
+  ).join('\n    ');
   const action = verifyPath(verification.id);
   const stepOptions = verification.steps.map((s) => `<option value="${escapeHtml(s.key)}">${escapeHtml(s.name)}</option>`).join('');
   return page(
@@ -94,5 +96,8 @@ ${templateRows}
 }
 
 export function notFoundPage(what: string): string {
-  return page('Not found', `<h1>Not found</h1><p class="lead">${escapeHtml(what)}</p><p><a href="${IDMETA_PAGES_PATH}">All simulated IDmeta verifications</a></p>`);
+  return page(
+    'Not found',
+    `<h1>Not found</h1><p class="lead">${escapeHtml(what)}</p><p><a href="${IDMETA_PAGES_PATH}">All simulated IDmeta verifications</a></p>`,
+  );
 }

@@ -43,7 +43,11 @@ const MAX_PER_PAGE = 100;
 const DEFAULT_PER_PAGE = 20;
 const UUID = '[0-9a-fA-F-]{36}';
 
-const OUTCOME_STATUS: Record<Outcome, SimStatus> = { verified: STATUS.verified, review_needed: STATUS.reviewNeeded, rejected: STATUS.rejected };
+const OUTCOME_STATUS: Record<Outcome, SimStatus> = {
+  verified: STATUS.verified,
+  review_needed: STATUS.reviewNeeded,
+  rejected: STATUS.rejected,
+};
 
 export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
   const store = createIdmetaStore();
@@ -62,7 +66,9 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
       return false;
     }
     if (store.outage) {
-      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' }).end(JSON.stringify({ message: 'Service temporarily unavailable' }));
+      res
+        .writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' })
+        .end(JSON.stringify({ message: 'Service temporarily unavailable' }));
       return false;
     }
     return true;
@@ -102,7 +108,12 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
   function notify(event: string, v: SimVerification): void {
     const id = eventId();
     const { id: vid, template_id, status, status_message, metadata } = verificationJson(v);
-    const body = JSON.stringify({ event_id: id, event, created_at: new Date().toISOString(), verification: { id: vid, template_id, status, status_message, metadata } });
+    const body = JSON.stringify({
+      event_id: id,
+      event,
+      created_at: new Date().toISOString(),
+      verification: { id: vid, template_id, status, status_message, metadata },
+    });
     webhooks.send({ eventId: id, event, body });
   }
 
@@ -144,12 +155,17 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
         const body = await jsonBody(req);
         const template = store.template(Number(body?.template_id));
         if (body === null || body.template_id === undefined) return sendJson(res, 422, { message: 'The template id field is required.' });
-        if (template === undefined || !template.isActive) return sendJson(res, 404, { message: `Template ${String(body.template_id)} not found` });
+        if (template === undefined || !template.isActive)
+          return sendJson(res, 404, { message: `Template ${String(body.template_id)} not found` });
         const key = idempotencyKey(req);
         const replayed = key === null ? undefined : store.answeredFor(`create:${key}`);
         if (replayed !== undefined) return sendJson(res, 200, replayed);
         const verification = store.create(template, isObject(body.metadata) ? body.metadata : null);
-        const answer = { message: 'Verification created successfully', verification: verificationJson(verification), template: templateJson(template) };
+        const answer = {
+          message: 'Verification created successfully',
+          verification: verificationJson(verification),
+          template: templateJson(template),
+        };
         if (key !== null) store.remember(`create:${key}`, answer);
         options.logger.info({ verificationId: verification.id, templateId: template.id }, 'idmeta sandbox: verification created');
         sendJson(res, 200, answer);
@@ -207,7 +223,9 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
         if (step.failuresLeft > 0) {
           step.failuresLeft -= 1;
           step.failures += 1;
-          res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' }).end(JSON.stringify({ message: 'Service temporarily unavailable' }));
+          res
+            .writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' })
+            .end(JSON.stringify({ message: 'Service temporarily unavailable' }));
           return;
         }
         const numberField = ID_CHECK_FIELDS[key];
@@ -249,14 +267,23 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
         const action = form.get('action');
         if (action === 'complete_step') {
           const next = verification.steps.find((s) => !s.completed);
-          if (next !== undefined && store.complete(verification, next, 'hosted', hostedFields(next.key))) notify('verification.step_completed', verification);
-          return sendHtml(res, 200, verifyPage(verification, next === undefined ? 'Every step is already completed.' : `${next.name} completed.`));
+          if (next !== undefined && store.complete(verification, next, 'hosted', hostedFields(next.key)))
+            notify('verification.step_completed', verification);
+          return sendHtml(
+            res,
+            200,
+            verifyPage(verification, next === undefined ? 'Every step is already completed.' : `${next.name} completed.`),
+          );
         }
         if (action === 'decide') {
           const outcome = OUTCOMES.find((o) => o.value === form.get('outcome'))?.value;
           if (outcome === undefined) return sendHtml(res, 400, notFoundPage(`Unknown outcome ${JSON.stringify(form.get('outcome'))}.`));
           decide(verification, OUTCOME_STATUS[outcome]);
-          return sendHtml(res, 200, verifyPage(verification, `Outcome sent: ${outcome}. IDmeta notifies the integration with signed webhooks.`));
+          return sendHtml(
+            res,
+            200,
+            verifyPage(verification, `Outcome sent: ${outcome}. IDmeta notifies the integration with signed webhooks.`),
+          );
         }
         if (action === 'chaos') {
           const step = form.get('step') ?? '';
@@ -276,7 +303,8 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
       path: /^\/idmeta\/admin\/templates$/,
       async handle({ req, res }) {
         const count = Number((await jsonBody(req))?.count);
-        if (!Number.isInteger(count) || count < 0 || count > 100_000) return sendJson(res, 400, { message: 'count must be an integer from 0 to 100000' });
+        if (!Number.isInteger(count) || count < 0 || count > 100_000)
+          return sendJson(res, 400, { message: 'count must be an integer from 0 to 100000' });
         store.setTemplateCount(count);
         sendJson(res, 200, { templates: store.templates().length });
       },
@@ -288,7 +316,10 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
         const body = await jsonBody(req);
         if (body === null) return sendJson(res, 400, { message: 'JSON body required' });
         const failures = typeof body.step === 'string' ? { [body.step]: Number(body.failures ?? 0) } : undefined;
-        const chaos = { ...(failures === undefined ? {} : { failures }), ...(body.delay_ms === undefined ? {} : { delayMs: Number(body.delay_ms) }) };
+        const chaos = {
+          ...(failures === undefined ? {} : { failures }),
+          ...(body.delay_ms === undefined ? {} : { delayMs: Number(body.delay_ms) }),
+        };
         if (typeof body.verification_id === 'string') {
           const verification = store.get(body.verification_id);
           if (verification === undefined) return sendJson(res, 404, { message: 'Verification not found' });
@@ -331,8 +362,21 @@ export function createIdmetaSimulator(options: IdmetaSimulatorOptions) {
           status_message: STATUS_MESSAGE[v.status],
           finalized: v.finalized,
           finalize_calls: v.finalizeCalls,
-          steps: v.steps.map((s) => ({ key: s.key, completed: s.completed, completed_by: s.completedBy, status: s.status, calls: s.calls, failures: s.failures, successes: s.successes, executions: s.executions, failures_left: s.failuresLeft })),
-          webhooks: webhooks.sent().filter((w) => w.body.includes(v.id)).map((w) => w.event),
+          steps: v.steps.map((s) => ({
+            key: s.key,
+            completed: s.completed,
+            completed_by: s.completedBy,
+            status: s.status,
+            calls: s.calls,
+            failures: s.failures,
+            successes: s.successes,
+            executions: s.executions,
+            failures_left: s.failuresLeft,
+          })),
+          webhooks: webhooks
+            .sent()
+            .filter((w) => w.body.includes(v.id))
+            .map((w) => w.event),
         });
       },
     },

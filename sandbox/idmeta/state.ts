@@ -95,12 +95,19 @@ const WELL_KNOWN: readonly { id: number; name: string; plans: Plan[] }[] = [
 export const DEFAULT_TEMPLATE_COUNT = WELL_KNOWN.length;
 
 /** The ID checks: the body field that carries the number, and how the sandbox answers. */
-export const ID_CHECK_FIELDS: Readonly<Record<string, string>> = { 'philippines/nbiclearance': 'clearanceNo', 'philippines/prc': 'licenseNo' };
+export const ID_CHECK_FIELDS: Readonly<Record<string, string>> = {
+  'philippines/nbiclearance': 'clearanceNo',
+  'philippines/prc': 'licenseNo',
+};
 
 function catalogue(count: number, now: Date): SimTemplate[] {
   const templates = WELL_KNOWN.slice(0, count).map((t) => ({ ...t, plans: [...t.plans] }));
   for (let i = templates.length; i < count; i++) {
-    templates.push({ id: 1000 + i, name: `Generated template ${1000 + i}`, plans: i % 2 === 0 ? [DEFAULT_PLANS.document, DEFAULT_PLANS.selfie] : [DEFAULT_PLANS.document] });
+    templates.push({
+      id: 1000 + i,
+      name: `Generated template ${1000 + i}`,
+      plans: i % 2 === 0 ? [DEFAULT_PLANS.document, DEFAULT_PLANS.selfie] : [DEFAULT_PLANS.document],
+    });
   }
   return templates.map((t) => ({ ...t, isActive: true, createdAt: now, updatedAt: now }));
 }
@@ -246,7 +253,11 @@ export function overall(statuses: readonly SimStatus[]): SimStatus {
  * containing `EXPIRED` an expired one (Review Needed); any other number is a valid record. Other
  * steps pass, with invented document data on the document step.
  */
-function stepOutcome(key: string, fields: Record<string, unknown>, verification: SimVerification): { status: SimStatus; data: Record<string, unknown> } {
+function stepOutcome(
+  key: string,
+  fields: Record<string, unknown>,
+  verification: SimVerification,
+): { status: SimStatus; data: Record<string, unknown> } {
   const numberField = ID_CHECK_FIELDS[key];
   if (numberField !== undefined) {
     const number = String(fields[numberField] ?? '').toUpperCase();
@@ -257,11 +268,29 @@ function stepOutcome(key: string, fields: Record<string, unknown>, verification:
     const expiry = expired ? '2023-07-25' : '2031-07-25';
     const record =
       key === 'philippines/nbiclearance'
-        ? { ID_no: String(fields[numberField] ?? ''), full_name: `${firstName} ${lastName}`, fname: firstName, lname: lastName, mname: '', clearance_expiry: expiry, is_expired: expired, has_pin: false }
-        : { license_no: String(fields[numberField] ?? ''), first_name: firstName, last_name: lastName, profession: 'PROFESSIONAL TEACHER', expiry_date: expiry, prc_status: expired ? 'Expired' : 'Valid' };
+        ? {
+            ID_no: String(fields[numberField] ?? ''),
+            full_name: `${firstName} ${lastName}`,
+            fname: firstName,
+            lname: lastName,
+            mname: '',
+            clearance_expiry: expiry,
+            is_expired: expired,
+            has_pin: false,
+          }
+        : {
+            license_no: String(fields[numberField] ?? ''),
+            first_name: firstName,
+            last_name: lastName,
+            profession: 'PROFESSIONAL TEACHER',
+            expiry_date: expiry,
+            prc_status: expired ? 'Expired' : 'Valid',
+          };
     return {
       status: !found ? STATUS.rejected : expired ? STATUS.reviewNeeded : STATUS.verified,
-      data: found ? { data: record, found: true, valid: !expired, statusCode: 200 } : { data: null, found: false, valid: false, statusCode: 404 },
+      data: found
+        ? { data: record, found: true, valid: !expired, statusCode: 200 }
+        : { data: null, found: false, valid: false, statusCode: 404 },
     };
   }
   if (key === 'document') {
@@ -270,7 +299,15 @@ function stepOutcome(key: string, fields: Record<string, unknown>, verification:
       status: STATUS.verified,
       data: {
         recommendedOutcome: 'Accept',
-        extraction: { documentType: 'national_id', documentNumber: `PSN-${suffix}`, firstName: 'JUAN', lastName: 'DELA CRUZ', dateOfBirth: '1990-01-01', dateOfExpiry: '2031-01-01', country: 'PH' },
+        extraction: {
+          documentType: 'national_id',
+          documentNumber: `PSN-${suffix}`,
+          firstName: 'JUAN',
+          lastName: 'DELA CRUZ',
+          dateOfBirth: '1990-01-01',
+          dateOfExpiry: '2031-01-01',
+          country: 'PH',
+        },
       },
     };
   }

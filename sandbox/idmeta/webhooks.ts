@@ -50,7 +50,12 @@ export function createIdmetaWebhookSender(options: IdmetaWebhookSenderOptions) {
       outcome = String(response.status);
     } catch (error) {
       const cause: unknown = error instanceof Error ? error.cause : undefined;
-      outcome = typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : error instanceof Error ? error.name : String(error);
+      outcome =
+        typeof cause === 'object' && cause !== null && 'code' in cause
+          ? String(cause.code)
+          : error instanceof Error
+            ? error.name
+            : String(error);
     }
     const details = { eventId: webhook.eventId, event: webhook.event, attempt: attemptNumber, outcome };
     if (delivered) {
@@ -77,7 +82,7 @@ export function createIdmetaWebhookSender(options: IdmetaWebhookSenderOptions) {
       const target = options.target;
       if (target === null) return;
       const first = () => attempt(target, webhook, 1);
-      queue = queue.then(() => (shutdown.signal.aborted ? undefined : options.chaos?.dispatch(first) ?? first()));
+      queue = queue.then(() => (shutdown.signal.aborted ? undefined : (options.chaos?.dispatch(first) ?? first())));
       track(queue);
     },
     /** Every webhook the sandbox produced, in order (for tests and the admin view). */

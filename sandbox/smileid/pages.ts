@@ -64,7 +64,10 @@ export function decisionSentPage(link: SimulatedLink, decision: SmileIdDecision)
 }
 
 export function notFoundPage(what: string): string {
-  return page('Not found', `<h1>Not found</h1><p class="lead">${escapeHtml(what)}</p><p><a href="${LINKS_INDEX_PATH}">All simulated Smile Links</a></p>`);
+  return page(
+    'Not found',
+    `<h1>Not found</h1><p class="lead">${escapeHtml(what)}</p><p><a href="${LINKS_INDEX_PATH}">All simulated Smile Links</a></p>`,
+  );
 }
 
 export function linksIndexPage(links: readonly SimulatedLink[]): string {

@@ -80,7 +80,10 @@ export function createSmileIdSimulator(options: SmileIdSimulatorOptions) {
         }
         const expiresAt = body.expires_at === undefined || body.expires_at === null ? null : new Date(String(body.expires_at));
         const callbackUrl = body.callback_url === undefined || body.callback_url === null ? null : text(body.callback_url);
-        if ((expiresAt !== null && Number.isNaN(expiresAt.getTime())) || (body.callback_url != null && (callbackUrl === null || !URL.canParse(callbackUrl)))) {
+        if (
+          (expiresAt !== null && Number.isNaN(expiresAt.getTime())) ||
+          (body.callback_url != null && (callbackUrl === null || !URL.canParse(callbackUrl)))
+        ) {
           sendJson(res, 400, WRONG_TYPE);
           return;
         }
@@ -192,7 +195,8 @@ function readPartnerParams(value: unknown): PartnerParams | null {
   const jobId = text(value.job_id);
   const userId = text(value.user_id);
   const jobType = value.job_type;
-  if (jobId === null || userId === null || !((typeof jobType === 'number' && Number.isFinite(jobType)) || text(jobType) !== null)) return null;
+  if (jobId === null || userId === null || !((typeof jobType === 'number' && Number.isFinite(jobType)) || text(jobType) !== null))
+    return null;
   return { ...value, job_id: jobId, user_id: userId, job_type: jobType as string | number };
 }
 

@@ -79,7 +79,7 @@ export function createCallbackSender(options: CallbackSenderOptions) {
     /** First attempts go out in order; retries run on their own clocks. */
     send(callback: SmileIdCallback): void {
       const first = () => attempt(callback, 1);
-      firstAttempts = firstAttempts.then(() => (shutdown.signal.aborted ? undefined : options.chaos?.dispatch(first) ?? first()));
+      firstAttempts = firstAttempts.then(() => (shutdown.signal.aborted ? undefined : (options.chaos?.dispatch(first) ?? first())));
       track(firstAttempts);
     },
 

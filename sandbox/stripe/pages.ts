@@ -4,10 +4,28 @@ import type { SimulatedAccount, StripeAction } from './state.js';
 export const ONBOARDING_PATH = '/stripe/onboarding';
 
 const ACTION_BUTTONS: readonly { action: StripeAction; label: string; testId: string; className: string; hint: string }[] = [
-  { action: 'submit', label: 'Submit details', testId: 'submit-details', className: 'review', hint: 'The user finishes onboarding; Stripe starts verifying.' },
-  { action: 'verify', label: 'Verify', testId: 'verify', className: 'approve', hint: 'Stripe verifies the account: charges and payouts enabled.' },
+  {
+    action: 'submit',
+    label: 'Submit details',
+    testId: 'submit-details',
+    className: 'review',
+    hint: 'The user finishes onboarding; Stripe starts verifying.',
+  },
+  {
+    action: 'verify',
+    label: 'Verify',
+    testId: 'verify',
+    className: 'approve',
+    hint: 'Stripe verifies the account: charges and payouts enabled.',
+  },
   { action: 'reject', label: 'Reject', testId: 'reject', className: 'decline', hint: 'Stripe rejects the account (rejected.fraud).' },
-  { action: 'require_info', label: 'Require more info', testId: 'require-info', className: 'review', hint: 'A document failed: input needed.' },
+  {
+    action: 'require_info',
+    label: 'Require more info',
+    testId: 'require-info',
+    className: 'review',
+    hint: 'A document failed: input needed.',
+  },
   { action: 'reverify', label: 'Re-verify', testId: 'reverify', className: 'review', hint: 'An active account goes back to verification.' },
 ];
 

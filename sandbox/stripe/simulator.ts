@@ -40,13 +40,19 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
     if (key === options.secretKey) return true;
     const message =
       key === null
-        ? 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').'
+        ? "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
         : `Invalid API Key provided: ${maskKey(key)}`;
     respond(req, res, 401, { error: { message, type: 'invalid_request_error' } });
     return false;
   }
 
-  function respond(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): void {
     res.setHeader('request-id', stripeId('req', 14));
     res.setHeader('stripe-version', apiVersionOf(req));
     for (const [name, value] of Object.entries(extraHeaders)) res.setHeader(name, value);
@@ -100,7 +106,14 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
         if (!authorized(req, res)) return;
         const account = store.get(params[0] ?? '');
         if (account === undefined) {
-          respond(req, res, 404, { error: { code: 'resource_missing', message: `No such account: '${params[0] ?? ''}'`, param: 'account', type: 'invalid_request_error' } });
+          respond(req, res, 404, {
+            error: {
+              code: 'resource_missing',
+              message: `No such account: '${params[0] ?? ''}'`,
+              param: 'account',
+              type: 'invalid_request_error',
+            },
+          });
         } else respond(req, res, 200, account.object);
       },
     },

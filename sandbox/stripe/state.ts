@@ -52,7 +52,14 @@ export class StripeRequestError extends Error {
 // Stripe's links live about 5 minutes.
 const LINK_TTL_SECONDS = 300;
 // What a new Express account must provide before Stripe can review it.
-const ONBOARDING_FIELDS = ['business_type', 'external_account', 'individual.first_name', 'individual.last_name', 'tos_acceptance.date', 'tos_acceptance.ip'];
+const ONBOARDING_FIELDS = [
+  'business_type',
+  'external_account',
+  'individual.first_name',
+  'individual.last_name',
+  'tos_acceptance.date',
+  'tos_acceptance.ip',
+];
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Stripe-looking ids: `acct_1…`, `evt_1…`. */
@@ -105,7 +112,11 @@ export function createAccountStore(now: () => Date = () => new Date()) {
 
       const type = params.type ?? 'express';
       if (typeof type !== 'string' || !['express', 'standard', 'custom'].includes(type)) {
-        throw new StripeRequestError(400, { type: 'invalid_request_error', message: `Invalid type: must be one of express, standard, or custom`, param: 'type' });
+        throw new StripeRequestError(400, {
+          type: 'invalid_request_error',
+          message: `Invalid type: must be one of express, standard, or custom`,
+          param: 'type',
+        });
       }
       const metadata = typeof params.metadata === 'object' ? flatStrings(params.metadata) : {};
       const requested = typeof params.capabilities === 'object' ? Object.keys(params.capabilities) : [];
@@ -116,11 +127,26 @@ export function createAccountStore(now: () => Date = () => new Date()) {
         object: {
           id,
           object: 'account',
-          business_profile: { mcc: null, name: null, product_description: null, support_email: null, support_phone: null, support_url: null, url: null },
+          business_profile: {
+            mcc: null,
+            name: null,
+            product_description: null,
+            support_email: null,
+            support_phone: null,
+            support_url: null,
+            url: null,
+          },
           business_type: null,
           capabilities: Object.fromEntries(requested.map((name) => [name, 'inactive'])),
           charges_enabled: false,
-          controller: { fees: { payer: 'application_express' }, is_controller: true, losses: { payments: 'application' }, requirement_collection: 'stripe', stripe_dashboard: { type: 'express' }, type: 'application' },
+          controller: {
+            fees: { payer: 'application_express' },
+            is_controller: true,
+            losses: { payments: 'application' },
+            requirement_collection: 'stripe',
+            stripe_dashboard: { type: 'express' },
+            type: 'application',
+          },
           country: typeof params.country === 'string' ? params.country : 'US',
           created: nowSeconds(),
           default_currency: 'usd',
@@ -137,7 +163,9 @@ export function createAccountStore(now: () => Date = () => new Date()) {
             past_due: [...ONBOARDING_FIELDS],
             disabled_reason: 'requirements.past_due',
           },
-          settings: { payouts: { debit_negative_balances: true, schedule: { delay_days: 2, interval: 'daily' }, statement_descriptor: null } },
+          settings: {
+            payouts: { debit_negative_balances: true, schedule: { delay_days: 2, interval: 'daily' }, statement_descriptor: null },
+          },
           tos_acceptance: { date: null },
           type,
         },
@@ -153,17 +181,37 @@ export function createAccountStore(now: () => Date = () => new Date()) {
 
     createLink(params: FormObject): SimulatedLink {
       const accountId = typeof params.account === 'string' ? params.account : '';
-      if (accountId === '') throw new StripeRequestError(400, { type: 'invalid_request_error', message: 'Missing required param: account.', code: 'parameter_missing', param: 'account' });
+      if (accountId === '')
+        throw new StripeRequestError(400, {
+          type: 'invalid_request_error',
+          message: 'Missing required param: account.',
+          code: 'parameter_missing',
+          param: 'account',
+        });
       if (!accounts.has(accountId)) {
-        throw new StripeRequestError(400, { type: 'invalid_request_error', message: `No such account: '${accountId}'`, code: 'resource_missing', param: 'account' });
+        throw new StripeRequestError(400, {
+          type: 'invalid_request_error',
+          message: `No such account: '${accountId}'`,
+          code: 'resource_missing',
+          param: 'account',
+        });
       }
       for (const param of ['type', 'refresh_url', 'return_url'] as const) {
         if (typeof params[param] !== 'string' || params[param] === '') {
-          throw new StripeRequestError(400, { type: 'invalid_request_error', message: `Missing required param: ${param}.`, code: 'parameter_missing', param });
+          throw new StripeRequestError(400, {
+            type: 'invalid_request_error',
+            message: `Missing required param: ${param}.`,
+            code: 'parameter_missing',
+            param,
+          });
         }
       }
       if (params.type !== 'account_onboarding' && params.type !== 'account_update') {
-        throw new StripeRequestError(400, { type: 'invalid_request_error', message: 'Invalid type: must be one of account_onboarding or account_update', param: 'type' });
+        throw new StripeRequestError(400, {
+          type: 'invalid_request_error',
+          message: 'Invalid type: must be one of account_onboarding or account_update',
+          param: 'type',
+        });
       }
       const createdAt = nowSeconds();
       const link: SimulatedLink = {
@@ -191,7 +239,8 @@ export function createAccountStore(now: () => Date = () => new Date()) {
     /** The latest link's return_url, so the hosted page can send the user back to the platform. */
     returnUrlOf(accountId: string): string | null {
       let latest: SimulatedLink | null = null;
-      for (const link of links.values()) if (link.accountId === accountId && (latest === null || link.createdAt >= latest.createdAt)) latest = link;
+      for (const link of links.values())
+        if (link.accountId === accountId && (latest === null || link.createdAt >= latest.createdAt)) latest = link;
       return latest?.returnUrl ?? null;
     },
 
@@ -200,7 +249,10 @@ export function createAccountStore(now: () => Date = () => new Date()) {
       const account = accounts.get(accountId);
       if (account === undefined) return null;
       if (action === 'reverify' && account.phase !== 'enabled') {
-        throw new StripeRequestError(409, { type: 'invalid_request_error', message: 'Only an enabled (active) account can be sent back to verification.' });
+        throw new StripeRequestError(409, {
+          type: 'invalid_request_error',
+          message: 'Only an enabled (active) account can be sent back to verification.',
+        });
       }
       const before = structuredClone(account.object);
       applyAction(account, action, created);
@@ -229,7 +281,10 @@ function applyAction(account: SimulatedAccount, action: StripeAction, at: number
       object.charges_enabled = false;
       object.payouts_enabled = false;
       setCapabilities('pending');
-      requirements({ pending_verification: ['individual.id_number', 'individual.verification.document'], disabled_reason: 'requirements.pending_verification' });
+      requirements({
+        pending_verification: ['individual.id_number', 'individual.verification.document'],
+        disabled_reason: 'requirements.pending_verification',
+      });
       return;
     case 'verify':
       account.phase = 'enabled';
@@ -257,7 +312,13 @@ function applyAction(account: SimulatedAccount, action: StripeAction, at: number
         currently_due: ['individual.verification.document'],
         eventually_due: ['individual.verification.document'],
         past_due: ['individual.verification.document'],
-        errors: [{ code: 'verification_document_failed_other', reason: 'The document could not be verified. Upload a clearer photo.', requirement: 'individual.verification.document' }],
+        errors: [
+          {
+            code: 'verification_document_failed_other',
+            reason: 'The document could not be verified. Upload a clearer photo.',
+            requirement: 'individual.verification.document',
+          },
+        ],
         disabled_reason: 'requirements.past_due',
       });
       return;

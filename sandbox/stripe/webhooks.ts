@@ -4,7 +4,9 @@ import type { SandboxLogger } from '../http.js';
 
 // Stripe retries failed deliveries with exponential backoff for up to three days. This is an
 // approximation of that schedule (Stripe does not publish exact delays): about 2.7 days.
-export const STRIPE_RETRY_DELAYS_MS: readonly number[] = [0, 60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 43_200_000, 43_200_000, 43_200_000, 43_200_000];
+export const STRIPE_RETRY_DELAYS_MS: readonly number[] = [
+  0, 60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 43_200_000, 43_200_000, 43_200_000, 43_200_000,
+];
 
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
@@ -64,7 +66,13 @@ export function createStripeWebhookSender(options: StripeWebhookSenderOptions) {
       outcome = failureReason(error);
     }
 
-    const details = { eventId: webhook.eventId, eventType: webhook.eventType, attempt: attemptNumber, attemptsLeft: maxAttempts - attemptNumber, outcome };
+    const details = {
+      eventId: webhook.eventId,
+      eventType: webhook.eventType,
+      attempt: attemptNumber,
+      attemptsLeft: maxAttempts - attemptNumber,
+      outcome,
+    };
     if (delivered) {
       options.logger.info(details, 'stripe sandbox: webhook delivered');
       return;

@@ -44,10 +44,7 @@ export async function goInstall(build: GoInstall): Promise<boolean> {
   const buildDir = await mkdtemp(join(dirname(first[1]), BUILD_DIR_PREFIX));
   build.log(`Building ${build.label} with go install (first run only, ${build.expected})…`);
   const started = Date.now();
-  const heartbeat = setInterval(
-    () => build.log(`  …still building (${Math.round((Date.now() - started) / 1000)} s)`),
-    BUILD_HEARTBEAT_MS,
-  );
+  const heartbeat = setInterval(() => build.log(`  …still building (${Math.round((Date.now() - started) / 1000)} s)`), BUILD_HEARTBEAT_MS);
   try {
     const exitCode = await runStreaming(build.go, ['install', ...build.packages], { ...build.env, GOBIN: buildDir });
     if (exitCode !== 0) throw build.failure(exitCode);

@@ -5,7 +5,15 @@
 
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BUILD_DIR_PREFIX, EXECUTABLE_SUFFIX, findOnPath, goInstall, isExecutable, veriflowCacheRoot, withBuildLock } from './go-build-cache.js';
+import {
+  BUILD_DIR_PREFIX,
+  EXECUTABLE_SUFFIX,
+  findOnPath,
+  goInstall,
+  isExecutable,
+  veriflowCacheRoot,
+  withBuildLock,
+} from './go-build-cache.js';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 
@@ -120,11 +128,9 @@ function giveUp(lockPath: string): TemporalCliBuildError {
 
 function notFound(cachePath: string, downloadFailure: unknown): TemporalCliNotFoundError {
   const lines = [
-    `Temporal CLI ${TEMPORAL_CLI_VERSION} not found ` +
-      `(looked at TEMPORAL_CLI_PATH, \`temporal\` on PATH, and ${cachePath}).`,
+    `Temporal CLI ${TEMPORAL_CLI_VERSION} not found ` + `(looked at TEMPORAL_CLI_PATH, \`temporal\` on PATH, and ${cachePath}).`,
     'Do one of:',
-    '  - install Go >= 1.23 (https://go.dev/dl/) and run `npm run temporal:install`: ' +
-      `it builds the CLI once into ${cachePath};`,
+    '  - install Go >= 1.23 (https://go.dev/dl/) and run `npm run temporal:install`: ' + `it builds the CLI once into ${cachePath};`,
     '  - set TEMPORAL_CLI_PATH=/path/to/temporal;',
     '  - put `temporal` on PATH (https://docs.temporal.io/cli#install).',
   ];

@@ -102,7 +102,9 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
     await registerNamespaceAndSearchAttributes(address);
     await waitUntilServing(address, server!);
     const timings = { schemaMs, startMs: Date.now() - startStarted };
-    log(`Temporal cluster ${address} on ${databases.persistence} + ${databases.visibility}: schemas ${schemaMs} ms, start ${timings.startMs} ms`);
+    log(
+      `Temporal cluster ${address} on ${databases.persistence} + ${databases.visibility}: schemas ${schemaMs} ms, start ${timings.startMs} ms`,
+    );
 
     const stopServer = async () => {
       const current = server;
@@ -205,8 +207,19 @@ async function writeConfig(
   options: TemporalClusterOptions,
 ): Promise<number> {
   const url = new URL(postgresUrl);
-  const [frontend, frontendMembership, frontendHttp, history, historyMembership, matching, matchingMembership, worker, workerMembership, metrics, pprof] =
-    await pickFreePorts(11);
+  const [
+    frontend,
+    frontendMembership,
+    frontendHttp,
+    history,
+    historyMembership,
+    matching,
+    matchingMembership,
+    worker,
+    workerMembership,
+    metrics,
+    pprof,
+  ] = await pickFreePorts(11);
   const datastore = (databaseName: string, maxConns: number) => ({
     sql: {
       pluginName: 'postgres12',
@@ -220,7 +233,9 @@ async function writeConfig(
       maxConnLifetime: '1h',
     },
   });
-  const rpc = (grpcPort: number, membershipPort: number, extra: object = {}) => ({ rpc: { grpcPort, membershipPort, bindOnLocalHost: true, ...extra } });
+  const rpc = (grpcPort: number, membershipPort: number, extra: object = {}) => ({
+    rpc: { grpcPort, membershipPort, bindOnLocalHost: true, ...extra },
+  });
   const dynamicConfigPath = join(dir, 'dynamicconfig.yaml');
   const config = {
     log: { stdout: false, outputFile: join(dir, 'server.log'), level: options.logLevel ?? 'warn' },
@@ -345,7 +360,10 @@ async function registerNamespaceAndSearchAttributes(address: string): Promise<vo
   const connection = await Connection.connect({ address });
   try {
     try {
-      await connection.workflowService.registerNamespace({ namespace: NAMESPACE, workflowExecutionRetentionPeriod: msToTs(NAMESPACE_RETENTION) });
+      await connection.workflowService.registerNamespace({
+        namespace: NAMESPACE,
+        workflowExecutionRetentionPeriod: msToTs(NAMESPACE_RETENTION),
+      });
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
     }
@@ -360,7 +378,9 @@ async function registerNamespaceAndSearchAttributes(address: string): Promise<vo
     const registered = (await connection.operatorService.listSearchAttributes({ namespace: NAMESPACE })).customAttributes ?? {};
     const wrong = Object.entries(VERIFICATION_SEARCH_ATTRIBUTES).filter(([name, type]) => registered[name] !== INDEXED_VALUE_TYPES[type]);
     if (wrong.length > 0) {
-      throw new TemporalClusterError(`search attributes not registered as asked: ${wrong.map(([name, type]) => `${name} (${type}) is ${registered[name] ?? 'missing'}`).join(', ')}`);
+      throw new TemporalClusterError(
+        `search attributes not registered as asked: ${wrong.map(([name, type]) => `${name} (${type}) is ${registered[name] ?? 'missing'}`).join(', ')}`,
+      );
     }
   } finally {
     await connection.close();

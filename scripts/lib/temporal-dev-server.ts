@@ -88,10 +88,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     // The server would otherwise phone home for version news; dev and CI must work offline.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
-    ...Object.entries(VERIFICATION_SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
-      '--search-attribute',
-      `${name}=${type}`,
-    ]),
+    ...Object.entries(VERIFICATION_SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
 
   const stdio = options.stdio ?? 'ignore';
@@ -146,7 +143,8 @@ export async function pickFreePorts(count: number, { from = 20_000, to = 32_768 
   const held: Server[] = [];
   try {
     for (let tries = 0; held.length < count; tries += 1) {
-      if (tries > count * 50) throw new TemporalDevServerError(`found only ${held.length} of ${count} free ports in ${from}-${to - 1} on ${HOST}`);
+      if (tries > count * 50)
+        throw new TemporalDevServerError(`found only ${held.length} of ${count} free ports in ${from}-${to - 1} on ${HOST}`);
       const server = createServer().listen(from + Math.floor(Math.random() * (to - from)), HOST);
       try {
         await once(server, 'listening');

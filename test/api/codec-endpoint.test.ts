@@ -14,7 +14,12 @@ const UI = 'http://localhost:8233';
 const json = { 'content-type': 'application/json' };
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
-const samplePayloads = () => ({ payloads: [payloadToJson(defaultPayloadConverter.toPayload({ applicant: 'Ada Example' })), payloadToJson(defaultPayloadConverter.toPayload(null))] });
+const samplePayloads = () => ({
+  payloads: [
+    payloadToJson(defaultPayloadConverter.toPayload({ applicant: 'Ada Example' })),
+    payloadToJson(defaultPayloadConverter.toPayload(null)),
+  ],
+});
 
 t.test('codec endpoint', async (t) => {
   const db = await createTestDatabase(t);
@@ -25,9 +30,19 @@ t.test('codec endpoint', async (t) => {
     const missing = await app.inject({ method: 'POST', url: '/codec/decode', headers: json, payload: samplePayloads() });
     t.equal(missing.statusCode, 401);
     t.match(missing.json(), { code: 'missing_codec_token', action: /Bearer/ });
-    const wrong = await app.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: 'Bearer nope' }, payload: samplePayloads() });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { ...json, authorization: 'Bearer nope' },
+      payload: samplePayloads(),
+    });
     t.match(wrong.json(), { status: 401, code: 'invalid_codec_token' });
-    const tenantKey = await app.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: `Bearer ${TEST_API_KEY}` }, payload: samplePayloads() });
+    const tenantKey = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { ...json, authorization: `Bearer ${TEST_API_KEY}` },
+      payload: samplePayloads(),
+    });
     t.equal(tenantKey.statusCode, 401, "a tenant's API key cannot decrypt (payloads of every tenant pass through here)");
 
     const auth = { ...json, authorization: `Bearer ${TOKEN}`, 'x-namespace': 'default' };
@@ -46,11 +61,23 @@ t.test('codec endpoint', async (t) => {
 
   t.test('a payload under a key not in the ring: 422 naming the key', async (t) => {
     const app = await buildTestApp(t, db, { CODEC_AUTH_TOKEN: TOKEN });
-    const [foreign] = await new EncryptionCodec([{ id: 'retired-2024', key: randomBytes(32) }]).encode([defaultPayloadConverter.toPayload('x')]);
-    const res = await app.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: `Bearer ${TOKEN}` }, payload: { payloads: [payloadToJson(foreign!)] } });
+    const [foreign] = await new EncryptionCodec([{ id: 'retired-2024', key: randomBytes(32) }]).encode([
+      defaultPayloadConverter.toPayload('x'),
+    ]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { ...json, authorization: `Bearer ${TOKEN}` },
+      payload: { payloads: [payloadToJson(foreign!)] },
+    });
     t.equal(res.statusCode, 422);
     t.match(res.json(), { code: 'payload_undecryptable', detail: /'retired-2024'.*not in PAYLOAD_ENCRYPTION_KEYS/ });
-    const garbage = await app.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: `Bearer ${TOKEN}` }, payload: { payloads: 'nope' } });
+    const garbage = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { ...json, authorization: `Bearer ${TOKEN}` },
+      payload: { payloads: 'nope' },
+    });
     t.equal(garbage.statusCode, 400);
   });
 
@@ -59,7 +86,11 @@ t.test('codec endpoint', async (t) => {
     const preflight = await app.inject({
       method: 'OPTIONS',
       url: '/codec/decode',
-      headers: { origin: UI, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' },
+      headers: {
+        origin: UI,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-namespace',
+      },
     });
     t.equal(preflight.statusCode, 204);
     t.equal(preflight.headers['access-control-allow-origin'], UI);
@@ -67,21 +98,38 @@ t.test('codec endpoint', async (t) => {
     t.match(preflight.headers['access-control-allow-headers'], /authorization/);
     t.match(preflight.headers['access-control-allow-methods'], /POST/);
     t.equal(preflight.headers['access-control-allow-credentials'], 'true');
-    const other = await app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await app.inject({
+      method: 'OPTIONS',
+      url: '/codec/decode',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     t.equal(other.statusCode, 403);
     t.notOk(other.headers['access-control-allow-origin']);
     const denied = await app.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, origin: UI }, payload: samplePayloads() });
     t.equal(denied.statusCode, 401);
     t.equal(denied.headers['access-control-allow-origin'], UI, 'the UI can read why it was refused');
-    const ok = await app.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, origin: 'http://127.0.0.1:8233', authorization: `Bearer ${TOKEN}` }, payload: samplePayloads() });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { ...json, origin: 'http://127.0.0.1:8233', authorization: `Bearer ${TOKEN}` },
+      payload: samplePayloads(),
+    });
     t.equal(ok.statusCode, 200);
     t.equal(ok.headers['access-control-allow-origin'], 'http://127.0.0.1:8233');
     t.match(ok.headers.vary, /Origin/);
 
     const custom = await buildTestApp(t, db, { CODEC_AUTH_TOKEN: TOKEN, CODEC_CORS_ORIGINS: 'https://temporal-ui.internal.example' });
-    const fromCustom = await custom.inject({ method: 'OPTIONS', url: '/codec/encode', headers: { origin: 'https://temporal-ui.internal.example', 'access-control-request-method': 'POST' } });
+    const fromCustom = await custom.inject({
+      method: 'OPTIONS',
+      url: '/codec/encode',
+      headers: { origin: 'https://temporal-ui.internal.example', 'access-control-request-method': 'POST' },
+    });
     t.equal(fromCustom.headers['access-control-allow-origin'], 'https://temporal-ui.internal.example');
-    t.equal((await custom.inject({ method: 'OPTIONS', url: '/codec/encode', headers: { origin: UI } })).statusCode, 403, 'the defaults are replaced');
+    t.equal(
+      (await custom.inject({ method: 'OPTIONS', url: '/codec/encode', headers: { origin: UI } })).statusCode,
+      403,
+      'the defaults are replaced',
+    );
   });
 
   t.test('without a token: open only with the public dev key; off in production and with real keys', async (t) => {
@@ -95,8 +143,17 @@ t.test('codec endpoint', async (t) => {
     t.equal(closed.statusCode, 403);
     t.match(closed.json(), { code: 'codec_disabled', action: /CODEC_AUTH_TOKEN/ });
 
-    const production = await buildTestApp(t, db, { NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: keys, PUBLIC_BASE_URL: 'https://vf.example' });
-    const off = await production.inject({ method: 'POST', url: '/codec/decode', headers: { ...json, authorization: `Bearer ${TEST_API_KEY}` }, payload: samplePayloads() });
+    const production = await buildTestApp(t, db, {
+      NODE_ENV: 'production',
+      PAYLOAD_ENCRYPTION_KEYS: keys,
+      PUBLIC_BASE_URL: 'https://vf.example',
+    });
+    const off = await production.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { ...json, authorization: `Bearer ${TEST_API_KEY}` },
+      payload: samplePayloads(),
+    });
     t.equal(off.statusCode, 403);
     t.match(off.json(), { code: 'codec_disabled' });
   });

@@ -19,7 +19,12 @@ t.test('email notification of the hosted link', async (t) => {
 
   await t.test('notify.email: the link arrives by SMTP, an email_deliveries row says sent', async (t) => {
     const address = 'ada.lovelace@example.com';
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', applicant: { firstName: 'Ada', email: address }, notify: { email: true } }, { prefer: 'wait=15' });
+    const created = await stack.request(
+      'POST',
+      '/v1/verifications',
+      { provider: 'persona', applicant: { firstName: 'Ada', email: address }, notify: { email: true } },
+      { prefer: 'wait=15' },
+    );
     t.equal(created.status, 201);
     const { id, sessionUrl } = created.body;
     t.match(sessionUrl, /^http:\/\/127\.0\.0\.1:\d+\/persona\/verify\?/);
@@ -35,8 +40,20 @@ t.test('email notification of the hosted link', async (t) => {
       () => stack.database.db.select().from(emailDeliveries).where(eq(emailDeliveries.verificationId, id)),
       (rows) => rows[0]?.status === 'sent',
     );
-    t.match(row, { kind: 'session_link', to: address, status: 'sent', attempts: 1, error: null, providerMessageId: /^<.+>$/, sentAt: Date });
-    t.match(mail.raw, new RegExp(`Message-ID: ${row!.providerMessageId!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'), 'the row names the message the server accepted');
+    t.match(row, {
+      kind: 'session_link',
+      to: address,
+      status: 'sent',
+      attempts: 1,
+      error: null,
+      providerMessageId: /^<.+>$/,
+      sentAt: Date,
+    });
+    t.match(
+      mail.raw,
+      new RegExp(`Message-ID: ${row!.providerMessageId!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'),
+      'the row names the message the server accepted',
+    );
 
     const history = await stack.temporal.client.workflow.getHandle(`verification-${id}`).fetchHistory();
     const text = JSON.stringify(history);
@@ -46,7 +63,11 @@ t.test('email notification of the hosted link', async (t) => {
   });
 
   await t.test('a bounce is recorded as failed with the SMTP error', async (t) => {
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', applicant: { email: 'bounce@example.com' }, notify: { email: true } });
+    const created = await stack.request('POST', '/v1/verifications', {
+      provider: 'persona',
+      applicant: { email: 'bounce@example.com' },
+      notify: { email: true },
+    });
     t.equal(created.status, 202);
     const [row] = await eventually(
       () => stack.database.db.select().from(emailDeliveries).where(eq(emailDeliveries.verificationId, created.body.id)),
@@ -57,7 +78,12 @@ t.test('email notification of the hosted link', async (t) => {
 
   await t.test('no email without notify.email', async (t) => {
     const before = smtp.messages().length;
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', applicant: { email: 'quiet@example.com' } }, { prefer: 'wait=15' });
+    const created = await stack.request(
+      'POST',
+      '/v1/verifications',
+      { provider: 'persona', applicant: { email: 'quiet@example.com' } },
+      { prefer: 'wait=15' },
+    );
     t.equal(created.status, 201);
     await new Promise((resolve) => setTimeout(resolve, 500));
     t.equal(smtp.messages().length, before);
@@ -68,19 +94,41 @@ t.test('email notification of the hosted link', async (t) => {
     const noAddress = await stack.request('POST', '/v1/verifications', { provider: 'persona', notify: { email: true } });
     t.equal(noAddress.status, 400);
     t.match(noAddress.body, { code: 'applicant_email_required', detail: /applicant\.email/ });
-    const unknownField = await stack.request('POST', '/v1/verifications', { provider: 'persona', applicant: { email: 'a@example.com' }, notify: { sms: true } });
+    const unknownField = await stack.request('POST', '/v1/verifications', {
+      provider: 'persona',
+      applicant: { email: 'a@example.com' },
+      notify: { sms: true },
+    });
     t.equal(unknownField.status, 400);
 
     const { SMTP_URL: _unset, ...withoutSmtp } = stack.env;
-    const app = await buildApp({ env: withoutSmtp, database: stack.database, temporal: stack.temporal.client, providers: providersFromEnv(stack.env), timers: timersFromEnv(stack.env), logger: pino({ level: 'silent' }), defaultTemplates: {} });
+    const app = await buildApp({
+      env: withoutSmtp,
+      database: stack.database,
+      temporal: stack.temporal.client,
+      providers: providersFromEnv(stack.env),
+      timers: timersFromEnv(stack.env),
+      logger: pino({ level: 'silent' }),
+      defaultTemplates: {},
+    });
     t.teardown(() => app.close());
-    const res = await app.inject({ method: 'POST', url: '/v1/verifications', headers: { authorization: `Bearer ${TEST_API_KEY}` }, payload: { provider: 'persona', applicant: { email: 'a@example.com' }, notify: { email: true } } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+      payload: { provider: 'persona', applicant: { email: 'a@example.com' }, notify: { email: true } },
+    });
     t.equal(res.statusCode, 400);
     t.match(res.json(), { code: 'email_not_configured', detail: /SMTP_URL/ });
   });
 
   await t.test('the sandbox shows captured mail at /mail (HTML, links clickable) and /mail.json', async (t) => {
-    const sandbox = await startSandbox({ port: 0, webhookTargets: { persona: 'http://127.0.0.1:9/unused' }, secrets: { persona: { apiKey: 'k', webhookSecret: 's' } }, extraRoutes: smtp.routes });
+    const sandbox = await startSandbox({
+      port: 0,
+      webhookTargets: { persona: 'http://127.0.0.1:9/unused' },
+      secrets: { persona: { apiKey: 'k', webhookSecret: 's' } },
+      extraRoutes: smtp.routes,
+    });
     t.teardown(() => sandbox.close());
     const listed = (await (await fetch(`${sandbox.url}/mail.json`)).json()) as { data: { subject: string; to: string[]; text: string }[] };
     t.ok(listed.data.some((m) => m.to.includes('ada.lovelace@example.com') && m.subject === 'Verify your identity'));

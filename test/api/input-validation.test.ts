@@ -25,7 +25,8 @@ t.test('request input', async (t) => {
   await ensureDevTenant(db.db, TEST_API_KEY);
   const app = await buildTestApp(t, db, PROVIDER_ENV);
   const as = (apiKey: string) => ({ authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' });
-  const post = (url: string, payload: unknown, apiKey = TEST_API_KEY) => app.inject({ method: 'POST', url, headers: as(apiKey), payload: JSON.stringify(payload) });
+  const post = (url: string, payload: unknown, apiKey = TEST_API_KEY) =>
+    app.inject({ method: 'POST', url, headers: as(apiKey), payload: JSON.stringify(payload) });
   const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TEST_API_KEY}` } });
 
   t.test('JSON bodies are not coerced: a number or boolean where a string belongs is a 400 naming the field', async (t) => {
@@ -37,9 +38,18 @@ t.test('request input', async (t) => {
     const flag = await post('/v1/verifications', { provider: 'persona', notify: { email: 'true' } });
     t.equal(flag.statusCode, 400, 'a string where a boolean belongs');
     t.match(flag.json(), { code: 'validation_failed', detail: /'notify\.email' must be boolean/ });
-    const idNumber = await post('/v1/verifications/verify-by-id', { verificationType: 'philippines_prc', idNumber: 1234567, userData: { firstName: 'A', lastName: 'B', dateOfBirth: '1990-01-01' } });
+    const idNumber = await post('/v1/verifications/verify-by-id', {
+      verificationType: 'philippines_prc',
+      idNumber: 1234567,
+      userData: { firstName: 'A', lastName: 'B', dateOfBirth: '1990-01-01' },
+    });
     t.match(idNumber.json(), { status: 400, detail: /'idNumber' must be string/ });
-    const webhookEndpoint = await app.inject({ method: 'PUT', url: '/v1/webhook-endpoint', headers: as(TEST_API_KEY), payload: JSON.stringify({ url: 'http://127.0.0.1:9/hook', rotateSecret: 'true' }) });
+    const webhookEndpoint = await app.inject({
+      method: 'PUT',
+      url: '/v1/webhook-endpoint',
+      headers: as(TEST_API_KEY),
+      payload: JSON.stringify({ url: 'http://127.0.0.1:9/hook', rotateSecret: 'true' }),
+    });
     t.match(webhookEndpoint.json(), { status: 400, detail: /'rotateSecret' must be boolean/ });
   });
 
@@ -71,7 +81,11 @@ t.test('request input', async (t) => {
     t.equal(stripe.statusCode, 403);
     t.match(stripe.json(), { code: 'provider_not_allowed', detail: /'stripe'/, action: /persona/ });
     t.equal(stripe.headers['content-type'], 'application/problem+json; charset=utf-8');
-    const byId = await post('/v1/verifications/verify-by-id', { verificationType: 'philippines_prc', idNumber: '1234567', userData: { firstName: 'A', lastName: 'B', dateOfBirth: '1990-01-01' } }, personaOnly.apiKey);
+    const byId = await post(
+      '/v1/verifications/verify-by-id',
+      { verificationType: 'philippines_prc', idNumber: '1234567', userData: { firstName: 'A', lastName: 'B', dateOfBirth: '1990-01-01' } },
+      personaOnly.apiKey,
+    );
     t.equal(byId.statusCode, 403, 'verify-by-id runs on IDmeta');
     t.match(byId.json(), { code: 'provider_not_allowed', detail: /'idmeta'/ });
 
@@ -83,15 +97,37 @@ t.test('request input', async (t) => {
   });
 
   t.test('Stripe events we do not handle (thin v2.core.event, other snapshot types) are 200 and stored as ignored', async (t) => {
-    const thin = { id: 'evt_test_65R9Ijk8d2dMhHv1thin', object: 'v2.core.event', type: 'v1.billing.meter.error_report_triggered', livemode: false, created: new Date().toISOString(), related_object: { id: 'mtr_test_1', type: 'billing.meter', url: '/v1/billing/meters/mtr_test_1' } };
-    const payout = { id: 'evt_1PayoutCreated', object: 'event', type: 'payout.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'po_1', object: 'payout' } } };
+    const thin = {
+      id: 'evt_test_65R9Ijk8d2dMhHv1thin',
+      object: 'v2.core.event',
+      type: 'v1.billing.meter.error_report_triggered',
+      livemode: false,
+      created: new Date().toISOString(),
+      related_object: { id: 'mtr_test_1', type: 'billing.meter', url: '/v1/billing/meters/mtr_test_1' },
+    };
+    const payout = {
+      id: 'evt_1PayoutCreated',
+      object: 'event',
+      type: 'payout.created',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: 'po_1', object: 'payout' } },
+    };
     for (const event of [thin, payout]) {
       const payload = JSON.stringify(event);
       const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: PROVIDER_ENV.STRIPE_WEBHOOK_SECRET });
-      const res = await app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        payload,
+      });
       t.equal(res.statusCode, 200, `${event.type}: acknowledged (${res.body})`);
       const [row] = await db.db.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, event.id));
-      t.match(row, { provider: 'stripe', eventType: event.type, outcome: 'ignored', verificationId: null }, `${event.type}: recorded as ignored`);
+      t.match(
+        row,
+        { provider: 'stripe', eventType: event.type, outcome: 'ignored', verificationId: null },
+        `${event.type}: recorded as ignored`,
+      );
     }
   });
 });

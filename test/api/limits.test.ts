@@ -9,30 +9,44 @@ const LIMIT = 5;
 
 t.test('rate limit and 405', async (t) => {
   const stack = await startStack(t, { worker: false, env: { RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW: '2s' } });
-  const get = (url: string, apiKey = TEST_API_KEY) => stack.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${apiKey}` } });
+  const get = (url: string, apiKey = TEST_API_KEY) =>
+    stack.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${apiKey}` } });
 
-  await t.test('the limit per API key: 429 problem+json with Retry-After, other keys unaffected, open again after the window', async (t) => {
-    const allowed = [];
-    for (let i = 0; i < LIMIT; i++) allowed.push(await get('/v1/verifications'));
-    t.same(allowed.map((r) => r.statusCode), Array(LIMIT).fill(200));
-    t.equal(allowed[0]!.headers['x-ratelimit-limit'], String(LIMIT));
-    t.equal(allowed.at(-1)!.headers['x-ratelimit-remaining'], '0');
+  await t.test(
+    'the limit per API key: 429 problem+json with Retry-After, other keys unaffected, open again after the window',
+    async (t) => {
+      const allowed = [];
+      for (let i = 0; i < LIMIT; i++) allowed.push(await get('/v1/verifications'));
+      t.same(
+        allowed.map((r) => r.statusCode),
+        Array(LIMIT).fill(200),
+      );
+      t.equal(allowed[0]!.headers['x-ratelimit-limit'], String(LIMIT));
+      t.equal(allowed.at(-1)!.headers['x-ratelimit-remaining'], '0');
 
-    const limited = await get('/v1/verifications?limit=1');
-    t.equal(limited.statusCode, 429);
-    t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8');
-    const retryAfter = Number(limited.headers['retry-after']);
-    t.ok(retryAfter >= 1 && retryAfter <= 2, `Retry-After ${limited.headers['retry-after']} s`);
-    t.match(limited.json(), { status: 429, code: 'rate_limited', title: 'Too many requests', detail: /5 requests per 2 s/, action: /Retry-After/, correlationId: /.+/ });
-    t.equal((await get('/v1/webhook-deliveries')).statusCode, 429, 'every /v1 route shares the key’s budget');
+      const limited = await get('/v1/verifications?limit=1');
+      t.equal(limited.statusCode, 429);
+      t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8');
+      const retryAfter = Number(limited.headers['retry-after']);
+      t.ok(retryAfter >= 1 && retryAfter <= 2, `Retry-After ${limited.headers['retry-after']} s`);
+      t.match(limited.json(), {
+        status: 429,
+        code: 'rate_limited',
+        title: 'Too many requests',
+        detail: /5 requests per 2 s/,
+        action: /Retry-After/,
+        correlationId: /.+/,
+      });
+      t.equal((await get('/v1/webhook-deliveries')).statusCode, 429, 'every /v1 route shares the key’s budget');
 
-    const other = await createTenant(stack.database.db, 'limits-other');
-    t.equal((await get('/v1/verifications', other.apiKey)).statusCode, 200, 'another key has its own budget');
-    t.equal((await stack.app.inject({ method: 'GET', url: '/v1/verifications' })).statusCode, 401, 'no key: 401 before any limit');
+      const other = await createTenant(stack.database.db, 'limits-other');
+      t.equal((await get('/v1/verifications', other.apiKey)).statusCode, 200, 'another key has its own budget');
+      t.equal((await stack.app.inject({ method: 'GET', url: '/v1/verifications' })).statusCode, 401, 'no key: 401 before any limit');
 
-    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
-    t.equal((await get('/v1/verifications')).statusCode, 200, 'open again after Retry-After');
-  });
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
+      t.equal((await get('/v1/verifications')).statusCode, 200, 'open again after Retry-After');
+    },
+  );
 
   await t.test('provider webhooks, health and docs are never rate limited', async (t) => {
     const webhookStatuses = new Set<number>();
@@ -40,16 +54,26 @@ t.test('rate limit and 405', async (t) => {
       const res = await stack.app.inject({
         method: 'POST',
         url: '/webhooks/persona',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}`, 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${TEST_API_KEY}`,
+          'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`,
+        },
         payload: '{}',
       });
       webhookStatuses.add(res.statusCode);
     }
     t.same([...webhookStatuses], [401], 'every forged webhook is judged on its signature, none is throttled');
     const health = new Set<number>();
-    for (let i = 0; i < LIMIT * 4; i++) health.add((await stack.app.inject({ method: 'GET', url: '/health/live', headers: { authorization: `Bearer ${TEST_API_KEY}` } })).statusCode);
+    for (let i = 0; i < LIMIT * 4; i++)
+      health.add(
+        (await stack.app.inject({ method: 'GET', url: '/health/live', headers: { authorization: `Bearer ${TEST_API_KEY}` } })).statusCode,
+      );
     t.same([...health], [200]);
-    t.notOk((await stack.app.inject({ method: 'GET', url: '/health/live' })).headers['x-ratelimit-limit'], 'no rate-limit headers outside /v1');
+    t.notOk(
+      (await stack.app.inject({ method: 'GET', url: '/health/live' })).headers['x-ratelimit-limit'],
+      'no rate-limit headers outside /v1',
+    );
   });
 
   await t.test('405 with Allow for a known path and a wrong method; 404 for an unknown path', async (t) => {
@@ -57,7 +81,12 @@ t.test('rate limit and 405', async (t) => {
     t.equal(webhook.statusCode, 405);
     t.equal(webhook.headers.allow, 'POST');
     t.equal(webhook.headers['content-type'], 'application/problem+json; charset=utf-8');
-    t.match(webhook.json(), { status: 405, code: 'method_not_allowed', detail: /GET is not allowed on \/webhooks\/persona/, correlationId: /.+/ });
+    t.match(webhook.json(), {
+      status: 405,
+      code: 'method_not_allowed',
+      detail: /GET is not allowed on \/webhooks\/persona/,
+      correlationId: /.+/,
+    });
 
     const collection = await stack.app.inject({ method: 'DELETE', url: '/v1/verifications' });
     t.equal(collection.statusCode, 405);

@@ -12,7 +12,12 @@ interface SseMessage {
 }
 
 /** Reads an SSE stream until the server ends it (or the bound), returning parsed messages and comments. */
-function readEvents(url: string, headers: Record<string, string>, onMessage?: (m: SseMessage) => void, timeoutMs = 30_000): Promise<{ status: number; messages: SseMessage[]; contentType: string }> {
+function readEvents(
+  url: string,
+  headers: Record<string, string>,
+  onMessage?: (m: SseMessage) => void,
+  timeoutMs = 30_000,
+): Promise<{ status: number; messages: SseMessage[]; contentType: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { headers }, (res) => {
       const messages: SseMessage[] = [];
@@ -42,9 +47,15 @@ t.test('list and live events', async (t) => {
 
   t.test('list: filters, newest first, cursor pages without gaps or repeats, tenant scoped', async (t) => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: i % 2 ? 'odd' : 'even' })).body.id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: i % 2 ? 'odd' : 'even' })).body.id);
     const other = await createTenant(stack.database.db, 'list-other');
-    await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: 'even' }, { authorization: `Bearer ${other.apiKey}` });
+    await stack.request(
+      'POST',
+      '/v1/verifications',
+      { provider: 'persona', reference: 'even' },
+      { authorization: `Bearer ${other.apiKey}` },
+    );
 
     const first = await stack.request('GET', '/v1/verifications?limit=2');
     t.equal(first.status, 200);
@@ -78,7 +89,11 @@ t.test('list and live events', async (t) => {
       if (decided) return;
       decided = true;
       const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
-      void fetch(`${stack.sandboxUrl}/persona/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'declined' }) }).then((r) => r.text());
+      void fetch(`${stack.sandboxUrl}/persona/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'declined' }),
+      }).then((r) => r.text());
       t.equal(message.event, 'verification', 'first message is the current state');
     });
     t.equal(stream.status, 200);
@@ -87,9 +102,16 @@ t.test('list and live events', async (t) => {
     t.equal(statuses.at(-1), 'declined', 'ends with the terminal status');
     const ids = stream.messages.map((m) => m.id);
     const historyLengths = stream.messages.map((m) => m.data.history.length);
-    t.same(historyLengths, [...historyLengths].sort((a, b) => a - b), 'states arrive in order: the history only grows');
+    t.same(
+      historyLengths,
+      [...historyLengths].sort((a, b) => a - b),
+      'states arrive in order: the history only grows',
+    );
     t.equal(new Set(ids).size, ids.length, 'no state sent twice');
-    t.ok(stream.messages.every((m) => m.id.startsWith(`${m.data.history.length}-`)), 'the id names the state: history length, then last update');
+    t.ok(
+      stream.messages.every((m) => m.id.startsWith(`${m.data.history.length}-`)),
+      'the id names the state: history length, then last update',
+    );
 
     const resumed = await readEvents(url, { ...headers, 'last-event-id': String(ids.at(-1)) }, undefined, 5000);
     t.same(resumed.messages, [], 'nothing newer than Last-Event-ID; closes because the verification is decided');
@@ -98,9 +120,12 @@ t.test('list and live events', async (t) => {
   });
 
   t.test('events: unknown id is 404 problem+json, no stream', async (t) => {
-    const res = await stack.app.inject({ method: 'GET', url: '/v1/verifications/00000000-0000-4000-8000-000000000001/events', headers: { authorization: `Bearer ${TEST_API_KEY}` } });
+    const res = await stack.app.inject({
+      method: 'GET',
+      url: '/v1/verifications/00000000-0000-4000-8000-000000000001/events',
+      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    });
     t.equal(res.statusCode, 404);
     t.match(res.json(), { code: 'not_found' });
   });
-
 });

@@ -32,7 +32,12 @@ async function tenantApi(stack: Stack, name: string) {
 }
 
 /** Creates a Persona verification and waits for its first delivery to settle as `status`. */
-async function firstDelivery(stack: Stack, call: Awaited<ReturnType<typeof tenantApi>>['call'], reference: string, until: (d: any) => boolean) {
+async function firstDelivery(
+  stack: Stack,
+  call: Awaited<ReturnType<typeof tenantApi>>['call'],
+  reference: string,
+  until: (d: any) => boolean,
+) {
   const created = await call('POST', '/v1/verifications', { provider: 'persona', reference });
   if (created.status !== 202) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
   const list = await eventually(
@@ -47,33 +52,43 @@ t.test('outbound webhook SSRF', async (t) => {
   // Two quick attempts, then dead.
   const stack = await startStack(t, { env: { OUTBOUND_RETRY_SCHEDULE: '1ms' } });
 
-  await t.test('PUT refuses link-local (metadata), private, CGNAT, ULA, unspecified and multicast addresses, IPv4-mapped too', async (t) => {
-    const { call } = await tenantApi(stack, 'ssrf-put');
-    for (const url of [
-      'http://169.254.169.254/latest/meta-data/',
-      'http://10.0.0.1/',
-      'http://172.16.5.4/hooks',
-      'http://192.168.1.1/hooks',
-      'http://100.64.0.1/hooks',
-      'http://[fd00::1]/hooks',
-      'http://[fe80::1]/hooks',
-      'http://[::ffff:169.254.169.254]/hooks',
-      'http://[::ffff:a00:1]/hooks',
-      'http://0.0.0.0/hooks',
-      'http://[::]/hooks',
-      'http://224.0.0.1/hooks',
-    ]) {
-      const put = await call('PUT', '/v1/webhook-endpoint', { url });
-      t.equal(put.status, 400, `${url} refused`);
-      t.match(put.body, { code: 'webhook_url_not_allowed', detail: /not allowed/ }, url);
-    }
-    t.equal((await call('GET', '/v1/webhook-endpoint')).status, 404, 'nothing stored');
-    t.equal((await call('PUT', '/v1/webhook-endpoint', { url: 'http://127.0.0.1:9/hooks' })).status, 201, 'loopback allowed (the test stack sets OUTBOUND_ALLOW_LOOPBACK)');
-  });
+  await t.test(
+    'PUT refuses link-local (metadata), private, CGNAT, ULA, unspecified and multicast addresses, IPv4-mapped too',
+    async (t) => {
+      const { call } = await tenantApi(stack, 'ssrf-put');
+      for (const url of [
+        'http://169.254.169.254/latest/meta-data/',
+        'http://10.0.0.1/',
+        'http://172.16.5.4/hooks',
+        'http://192.168.1.1/hooks',
+        'http://100.64.0.1/hooks',
+        'http://[fd00::1]/hooks',
+        'http://[fe80::1]/hooks',
+        'http://[::ffff:169.254.169.254]/hooks',
+        'http://[::ffff:a00:1]/hooks',
+        'http://0.0.0.0/hooks',
+        'http://[::]/hooks',
+        'http://224.0.0.1/hooks',
+      ]) {
+        const put = await call('PUT', '/v1/webhook-endpoint', { url });
+        t.equal(put.status, 400, `${url} refused`);
+        t.match(put.body, { code: 'webhook_url_not_allowed', detail: /not allowed/ }, url);
+      }
+      t.equal((await call('GET', '/v1/webhook-endpoint')).status, 404, 'nothing stored');
+      t.equal(
+        (await call('PUT', '/v1/webhook-endpoint', { url: 'http://127.0.0.1:9/hooks' })).status,
+        201,
+        'loopback allowed (the test stack sets OUTBOUND_ALLOW_LOOPBACK)',
+      );
+    },
+  );
 
   await t.test("a receiver's answer body and socket errors never reach the tenant", async (t) => {
     const secretText = 'internal-admin-panel: root password hunter2';
-    const url = await listen(t, createServer((_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end(secretText)));
+    const url = await listen(
+      t,
+      createServer((_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end(secretText)),
+    );
     const { call } = await tenantApi(stack, 'ssrf-body');
     t.equal((await call('PUT', '/v1/webhook-endpoint', { url })).status, 201);
     const failed = await firstDelivery(stack, call, 'ssrf-body-1', (d) => d.status === 'dead');
@@ -122,8 +137,14 @@ t.test('outbound webhook SSRF', async (t) => {
 
   await t.test('redirects are not followed', async (t) => {
     let followed = 0;
-    const target = await listen(t, createServer((_req, res) => (followed++, res.writeHead(200).end())));
-    const url = await listen(t, createServer((_req, res) => res.writeHead(307, { location: target }).end()));
+    const target = await listen(
+      t,
+      createServer((_req, res) => (followed++, res.writeHead(200).end())),
+    );
+    const url = await listen(
+      t,
+      createServer((_req, res) => res.writeHead(307, { location: target }).end()),
+    );
     const { call } = await tenantApi(stack, 'ssrf-redirect');
     t.equal((await call('PUT', '/v1/webhook-endpoint', { url })).status, 201);
     const failed = await firstDelivery(stack, call, 'ssrf-redirect-1', (d) => d.status === 'dead');
@@ -134,8 +155,15 @@ t.test('outbound webhook SSRF', async (t) => {
   await t.test('an endpoint stored before the rules (or changed under them) is checked again when dialled', async (t) => {
     const { call, tenantId } = await tenantApi(stack, 'ssrf-stored');
     t.equal((await call('PUT', '/v1/webhook-endpoint', { url: 'https://client.example/hooks' })).status, 201);
-    await stack.database.db.update(webhookEndpoints).set({ url: 'http://169.254.169.254/latest/meta-data/' }).where(eq(webhookEndpoints.tenantId, tenantId));
+    await stack.database.db
+      .update(webhookEndpoints)
+      .set({ url: 'http://169.254.169.254/latest/meta-data/' })
+      .where(eq(webhookEndpoints.tenantId, tenantId));
     const refused = await firstDelivery(stack, call, 'ssrf-stored-1', (d) => d.status === 'dead');
-    t.match(refused, { status: 'dead', lastStatusCode: null, lastError: 'The endpoint address is not allowed (loopback, private, link-local or reserved)' });
+    t.match(refused, {
+      status: 'dead',
+      lastStatusCode: null,
+      lastError: 'The endpoint address is not allowed (loopback, private, link-local or reserved)',
+    });
   });
 });

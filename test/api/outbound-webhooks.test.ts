@@ -18,11 +18,21 @@ const operator = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
 const SCHEDULE = '50ms,100ms,150ms';
 const ATTEMPTS = 4;
 
-type Api = (method: InjectOptions['method'], url: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+type Api = (
+  method: InjectOptions['method'],
+  url: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
 
 function apiFor(stack: Stack, apiKey: string): Api {
   return async (method, url, body, headers = {}) => {
-    const res = await stack.app.inject({ method, url, headers: { authorization: `Bearer ${apiKey}`, ...headers }, ...(body === undefined ? {} : { payload: body as object }) });
+    const res = await stack.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${apiKey}`, ...headers },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
     return { status: res.statusCode, body: res.body ? res.json() : null, headers: res.headers };
   };
 }
@@ -71,32 +81,39 @@ t.test('the default retry schedule: 1 s, 5 s, 15 s, then growing, at least 24 h;
 t.test('outbound webhooks', async (t) => {
   const stack = await startStack(t, { env: { OUTBOUND_RETRY_SCHEDULE: SCHEDULE } });
 
-  await t.test('PUT /v1/webhook-endpoint: 400 on a non-URL or non-http URL; 201 with a whsec_ secret; a new URL keeps it; rotateSecret replaces it', async (t) => {
-    const { apiKey } = await createTenant(stack.database.db, 'endpoint-tenant');
-    const api = apiFor(stack, apiKey);
-    const notUrl = await api('PUT', '/v1/webhook-endpoint', { url: 'not a url' });
-    t.equal(notUrl.status, 400);
-    t.match(notUrl.body, { code: 'validation_failed', detail: /url/ });
-    const ftp = await api('PUT', '/v1/webhook-endpoint', { url: 'ftp://example.com/hooks' });
-    t.equal(ftp.status, 400);
-    t.match(ftp.body, { code: 'invalid_webhook_url', detail: /http or https/ });
-    t.equal((await api('GET', '/v1/webhook-endpoint')).status, 404, 'no endpoint yet');
+  await t.test(
+    'PUT /v1/webhook-endpoint: 400 on a non-URL or non-http URL; 201 with a whsec_ secret; a new URL keeps it; rotateSecret replaces it',
+    async (t) => {
+      const { apiKey } = await createTenant(stack.database.db, 'endpoint-tenant');
+      const api = apiFor(stack, apiKey);
+      const notUrl = await api('PUT', '/v1/webhook-endpoint', { url: 'not a url' });
+      t.equal(notUrl.status, 400);
+      t.match(notUrl.body, { code: 'validation_failed', detail: /url/ });
+      const ftp = await api('PUT', '/v1/webhook-endpoint', { url: 'ftp://example.com/hooks' });
+      t.equal(ftp.status, 400);
+      t.match(ftp.body, { code: 'invalid_webhook_url', detail: /http or https/ });
+      t.equal((await api('GET', '/v1/webhook-endpoint')).status, 404, 'no endpoint yet');
 
-    const created = await api('PUT', '/v1/webhook-endpoint', { url: 'https://client.example/hooks' });
-    t.equal(created.status, 201);
-    t.match(created.body, { url: 'https://client.example/hooks', secret: /^whsec_[A-Za-z0-9+/]{32}$/ });
-    t.equal(Buffer.from(created.body.secret.slice('whsec_'.length), 'base64').length, 24, '24 random bytes');
-    const moved = await api('PUT', '/v1/webhook-endpoint', { url: 'https://client.example/v2/hooks' });
-    t.equal(moved.status, 200);
-    t.match(moved.body, { url: 'https://client.example/v2/hooks', secret: created.body.secret });
-    const rotated = await api('PUT', '/v1/webhook-endpoint', { url: 'https://client.example/v2/hooks', rotateSecret: true });
-    t.equal(rotated.status, 200);
-    t.not(rotated.body.secret, created.body.secret, 'a new secret');
-    t.match((await api('GET', '/v1/webhook-endpoint')).body, { url: 'https://client.example/v2/hooks', secret: rotated.body.secret });
-    t.equal((await stack.app.inject({ method: 'PUT', url: '/v1/webhook-endpoint', payload: { url: 'https://x.example' } })).statusCode, 401, 'needs an API key');
-    const spec = (await stack.app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    t.match(spec.paths['/v1/webhook-endpoint'].put.description, /keeps the secret, unless `rotateSecret: true`/, 'documented');
-  });
+      const created = await api('PUT', '/v1/webhook-endpoint', { url: 'https://client.example/hooks' });
+      t.equal(created.status, 201);
+      t.match(created.body, { url: 'https://client.example/hooks', secret: /^whsec_[A-Za-z0-9+/]{32}$/ });
+      t.equal(Buffer.from(created.body.secret.slice('whsec_'.length), 'base64').length, 24, '24 random bytes');
+      const moved = await api('PUT', '/v1/webhook-endpoint', { url: 'https://client.example/v2/hooks' });
+      t.equal(moved.status, 200);
+      t.match(moved.body, { url: 'https://client.example/v2/hooks', secret: created.body.secret });
+      const rotated = await api('PUT', '/v1/webhook-endpoint', { url: 'https://client.example/v2/hooks', rotateSecret: true });
+      t.equal(rotated.status, 200);
+      t.not(rotated.body.secret, created.body.secret, 'a new secret');
+      t.match((await api('GET', '/v1/webhook-endpoint')).body, { url: 'https://client.example/v2/hooks', secret: rotated.body.secret });
+      t.equal(
+        (await stack.app.inject({ method: 'PUT', url: '/v1/webhook-endpoint', payload: { url: 'https://x.example' } })).statusCode,
+        401,
+        'needs an API key',
+      );
+      const spec = (await stack.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      t.match(spec.paths['/v1/webhook-endpoint'].put.description, /keeps the secret, unless `rotateSecret: true`/, 'documented');
+    },
+  );
 
   await t.test('approve flow, receiver failing the first two attempts of each event: one success per event, attempts listed', async (t) => {
     const receiver = await startWebhookReceiver(t, ({ attempt }) => ({ status: attempt <= 2 ? 500 : 200 }));
@@ -115,20 +132,35 @@ t.test('outbound webhooks', async (t) => {
     t.ok(types.includes('verification.completed'), 'completed');
     t.notOk(types.includes('verification.failed'));
     for (const d of deliveries) {
-      t.match(d, { status: 'succeeded', attempts: 3, lastStatusCode: 200, lastError: null, deliveredAt: String, verificationId: id }, `${d.eventType} delivered at the third attempt`);
+      t.match(
+        d,
+        { status: 'succeeded', attempts: 3, lastStatusCode: 200, lastError: null, deliveredAt: String, verificationId: id },
+        `${d.eventType} delivered at the third attempt`,
+      );
     }
     const delivered = receiver.delivered();
     t.equal(delivered.length, deliveries.length, 'exactly one successful delivery per event');
     t.same(new Set(delivered.map((r) => r.id)), new Set(deliveries.map((d) => d.id)), 'webhook-id is the delivery id');
-    t.ok(receiver.received.every((r) => r.signatureValid), 'every attempt verifies with standardwebhooks');
+    t.ok(
+      receiver.received.every((r) => r.signatureValid),
+      'every attempt verifies with standardwebhooks',
+    );
     t.equal(receiver.received.filter((r) => r.status === 500).length, 2 * deliveries.length, 'two failed attempts each');
 
     const completed = delivered.find((r) => r.body.type === 'verification.completed')!;
-    t.match(completed.body, { type: 'verification.completed', timestamp: String, data: { id, status: 'approved', provider: 'persona', reference: 'flaky-1', result: { decision: 'approved' } } });
+    t.match(completed.body, {
+      type: 'verification.completed',
+      timestamp: String,
+      data: { id, status: 'approved', provider: 'persona', reference: 'flaky-1', result: { decision: 'approved' } },
+    });
     t.notOk('history' in completed.body.data, 'data has no history');
     const read = await api('GET', `/v1/verifications/${id}`);
     const { history: _history, ...withoutHistory } = read.body;
-    t.same(Object.keys(completed.body.data).sort(), Object.keys(withoutHistory).sort(), 'data is the verification as GET shows it, minus history');
+    t.same(
+      Object.keys(completed.body.data).sort(),
+      Object.keys(withoutHistory).sort(),
+      'data is the verification as GET shows it, minus history',
+    );
     t.same(completed.body.data.result, withoutHistory.result);
     const changes = delivered.filter((r) => r.body.type === 'verification.status_changed').map((r) => r.body.data.status);
     t.ok(changes.includes('approved'), 'a status_changed carries approved');
@@ -164,7 +196,10 @@ t.test('outbound webhooks', async (t) => {
     const id = created.body.id;
     const deliveries = await eventually(
       () => deliveriesOf(api, id),
-      (list) => list.filter((d) => d.eventType === 'verification.step.completed').length === 3 && list.some((d) => ['verification.completed', 'verification.failed'].includes(d.eventType)) && settled(list),
+      (list) =>
+        list.filter((d) => d.eventType === 'verification.step.completed').length === 3 &&
+        list.some((d) => ['verification.completed', 'verification.failed'].includes(d.eventType)) &&
+        settled(list),
       { timeoutMs: 30_000 },
     );
     const steps = receiver
@@ -181,42 +216,61 @@ t.test('outbound webhooks', async (t) => {
     t.same(Object.keys(steps[0]!).sort(), ['currentStep', 'message', 'percentage', 'totalSteps'], 'progress as GET shows it');
   });
 
-  await t.test('an endpoint that always fails: dead after the schedule; 409 while not retryable; manual retry after the fix succeeds', async (t) => {
-    let healthy = false;
-    const receiver = await startWebhookReceiver(t, () => ({ status: healthy ? 204 : 503 }));
-    const api = await tenantWithEndpoint(stack, 'dead-tenant', receiver);
-    const { id } = await createPersona(api, 'dead-1');
-    const [dead] = await eventually(
-      () => deliveriesOf(api, id),
-      (list) => list.length === 1 && list[0].status === 'dead',
-    );
-    t.match(dead, { eventType: 'verification.created', status: 'dead', attempts: ATTEMPTS, lastStatusCode: 503, lastError: /^HTTP 503/, nextAttemptAt: null, deliveredAt: null });
-    const listedDead = await api('GET', '/v1/webhook-deliveries?status=dead');
-    t.same(listedDead.body.data.map((d: { id: string }) => d.id), [dead.id], 'filtered by status');
+  await t.test(
+    'an endpoint that always fails: dead after the schedule; 409 while not retryable; manual retry after the fix succeeds',
+    async (t) => {
+      let healthy = false;
+      const receiver = await startWebhookReceiver(t, () => ({ status: healthy ? 204 : 503 }));
+      const api = await tenantWithEndpoint(stack, 'dead-tenant', receiver);
+      const { id } = await createPersona(api, 'dead-1');
+      const [dead] = await eventually(
+        () => deliveriesOf(api, id),
+        (list) => list.length === 1 && list[0].status === 'dead',
+      );
+      t.match(dead, {
+        eventType: 'verification.created',
+        status: 'dead',
+        attempts: ATTEMPTS,
+        lastStatusCode: 503,
+        lastError: /^HTTP 503/,
+        nextAttemptAt: null,
+        deliveredAt: null,
+      });
+      const listedDead = await api('GET', '/v1/webhook-deliveries?status=dead');
+      t.same(
+        listedDead.body.data.map((d: { id: string }) => d.id),
+        [dead.id],
+        'filtered by status',
+      );
 
-    healthy = true;
-    const retried = await api('POST', `/v1/webhook-deliveries/${dead.id}/retry`);
-    t.equal(retried.status, 202);
-    t.match(retried.body, { id: dead.id, status: 'pending' });
-    const again = await api('POST', `/v1/webhook-deliveries/${dead.id}/retry`);
-    t.equal(again.status, 409, 'already queued');
-    const done = await eventually(
-      () => deliveriesOf(api, id),
-      (list) => list[0]?.status === 'succeeded',
-    );
-    t.match(done[0], { status: 'succeeded', attempts: ATTEMPTS + 1, lastStatusCode: 204, lastError: null });
-    t.equal(receiver.delivered().length, 1);
-    const run = await stack.temporal.client.workflow.getHandle(`webhook-delivery-${dead.id}-retry-1`).result();
-    t.match(run, { outcome: 'delivered', attempts: 1 }, 'the retry ran as webhook-delivery-<id>-retry-1');
+      healthy = true;
+      const retried = await api('POST', `/v1/webhook-deliveries/${dead.id}/retry`);
+      t.equal(retried.status, 202);
+      t.match(retried.body, { id: dead.id, status: 'pending' });
+      const again = await api('POST', `/v1/webhook-deliveries/${dead.id}/retry`);
+      t.equal(again.status, 409, 'already queued');
+      const done = await eventually(
+        () => deliveriesOf(api, id),
+        (list) => list[0]?.status === 'succeeded',
+      );
+      t.match(done[0], { status: 'succeeded', attempts: ATTEMPTS + 1, lastStatusCode: 204, lastError: null });
+      t.equal(receiver.delivered().length, 1);
+      const run = await stack.temporal.client.workflow.getHandle(`webhook-delivery-${dead.id}-retry-1`).result();
+      t.match(run, { outcome: 'delivered', attempts: 1 }, 'the retry ran as webhook-delivery-<id>-retry-1');
 
-    const succeeded = await api('POST', `/v1/webhook-deliveries/${dead.id}/retry`);
-    t.equal(succeeded.status, 409);
-    t.match(succeeded.body, { code: 'delivery_succeeded' });
-    t.equal((await api('POST', '/v1/webhook-deliveries/00000000-0000-4000-8000-000000000000/retry')).status, 404);
-    const other = await createTenant(stack.database.db, 'nosy-tenant');
-    t.equal((await apiFor(stack, other.apiKey)('POST', `/v1/webhook-deliveries/${dead.id}/retry`)).status, 404, "another tenant's delivery is 404");
-    t.same((await apiFor(stack, other.apiKey)('GET', '/v1/webhook-deliveries')).body, { data: [], nextCursor: null });
-  });
+      const succeeded = await api('POST', `/v1/webhook-deliveries/${dead.id}/retry`);
+      t.equal(succeeded.status, 409);
+      t.match(succeeded.body, { code: 'delivery_succeeded' });
+      t.equal((await api('POST', '/v1/webhook-deliveries/00000000-0000-4000-8000-000000000000/retry')).status, 404);
+      const other = await createTenant(stack.database.db, 'nosy-tenant');
+      t.equal(
+        (await apiFor(stack, other.apiKey)('POST', `/v1/webhook-deliveries/${dead.id}/retry`)).status,
+        404,
+        "another tenant's delivery is 404",
+      );
+      t.same((await apiFor(stack, other.apiKey)('GET', '/v1/webhook-deliveries')).body, { data: [], nextCursor: null });
+    },
+  );
 
   await t.test('a slow endpoint (10 s per request) does not delay the verification reaching approved', async (t) => {
     const receiver = await startWebhookReceiver(t, () => ({ status: 200, delayMs: 10_000 }));
@@ -239,6 +293,9 @@ t.test('outbound webhooks', async (t) => {
       (list) => list.some((d) => d.eventType === 'verification.completed') && settled(list),
       { timeoutMs: 30_000 },
     );
-    t.ok(deliveries.every((d) => d.status === 'succeeded' && d.attempts === 1), 'each delivered once, within the 15 s timeout');
+    t.ok(
+      deliveries.every((d) => d.status === 'succeeded' && d.attempts === 1),
+      'each delivered once, within the 15 s timeout',
+    );
   });
 });

@@ -17,62 +17,99 @@ const OPERATOR_TOKEN = 'vf_test_operator_token_0123456789';
 
 /** The app again on the same stack with other settings (and optionally other providers); no listening socket. */
 async function appWith(t: Pick<Test, 'teardown'>, stack: Stack, env: Partial<Env>, providers: ProviderRegistry = stack.providers) {
-  const app = await buildApp({ env: { ...stack.env, ...env }, database: stack.database, temporal: stack.temporal.client, providers, timers: timersFromEnv(stack.env), logger: pino({ level: 'silent' }), defaultTemplates: {} });
+  const app = await buildApp({
+    env: { ...stack.env, ...env },
+    database: stack.database,
+    temporal: stack.temporal.client,
+    providers,
+    timers: timersFromEnv(stack.env),
+    logger: pino({ level: 'silent' }),
+    defaultTemplates: {},
+  });
   t.teardown(() => app.close());
   return app;
 }
 t.test('limits before authentication', async (t) => {
   const stack = await startStack(t, {
     worker: false,
-    env: { RATE_LIMIT_WINDOW: '3s', RATE_LIMIT_INVALID_KEY_MAX: String(INVALID_KEY_MAX), RATE_LIMIT_SESSION_LINK_MAX: String(SESSION_LINK_MAX), OPERATOR_TOKEN: '' },
+    env: {
+      RATE_LIMIT_WINDOW: '3s',
+      RATE_LIMIT_INVALID_KEY_MAX: String(INVALID_KEY_MAX),
+      RATE_LIMIT_SESSION_LINK_MAX: String(SESSION_LINK_MAX),
+      OPERATOR_TOKEN: '',
+    },
   });
-  const getAs = (remoteAddress: string, authorization: string) => stack.app.inject({ method: 'GET', url: '/v1/verifications', remoteAddress, headers: { authorization } });
+  const getAs = (remoteAddress: string, authorization: string) =>
+    stack.app.inject({ method: 'GET', url: '/v1/verifications', remoteAddress, headers: { authorization } });
 
-  await t.test('invalid API keys: limited per client address before auth (429 problem+json with Retry-After); other addresses unaffected', async (t) => {
-    const statuses: number[] = [];
-    let limited;
-    for (let i = 0; i < FLOOD; i++) {
-      const res = await getAs('198.51.100.7', `Bearer vf_guess_${randomBytes(8).toString('hex')}`);
-      statuses.push(res.statusCode);
-      if (res.statusCode === 429) limited ??= res;
-    }
-    const count = (s: number) => statuses.filter((x) => x === s).length;
-    t.comment(`${FLOOD} requests with invalid keys from one address: 401=${count(401)} 429=${count(429)}`);
-    t.equal(count(401), INVALID_KEY_MAX, `the first ${INVALID_KEY_MAX} are judged (401)`);
-    t.equal(count(429), FLOOD - INVALID_KEY_MAX, 'the rest are refused before any key is checked');
-    t.ok(limited, 'a 429 was answered');
-    if (!limited) return;
-    t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8');
-    const retryAfter = Number(limited.headers['retry-after']);
-    t.ok(retryAfter >= 1 && retryAfter <= 3, `Retry-After ${limited.headers['retry-after']} s`);
-    t.match(limited.json(), { status: 429, code: 'rate_limited', detail: /invalid API keys from this address/, action: /Retry-After/, correlationId: /.+/ });
-    t.equal((await getAs('198.51.100.7', `Bearer ${TEST_API_KEY}`)).statusCode, 429, 'the address is refused before its key is looked at, even a valid one');
+  await t.test(
+    'invalid API keys: limited per client address before auth (429 problem+json with Retry-After); other addresses unaffected',
+    async (t) => {
+      const statuses: number[] = [];
+      let limited;
+      for (let i = 0; i < FLOOD; i++) {
+        const res = await getAs('198.51.100.7', `Bearer vf_guess_${randomBytes(8).toString('hex')}`);
+        statuses.push(res.statusCode);
+        if (res.statusCode === 429) limited ??= res;
+      }
+      const count = (s: number) => statuses.filter((x) => x === s).length;
+      t.comment(`${FLOOD} requests with invalid keys from one address: 401=${count(401)} 429=${count(429)}`);
+      t.equal(count(401), INVALID_KEY_MAX, `the first ${INVALID_KEY_MAX} are judged (401)`);
+      t.equal(count(429), FLOOD - INVALID_KEY_MAX, 'the rest are refused before any key is checked');
+      t.ok(limited, 'a 429 was answered');
+      if (!limited) return;
+      t.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8');
+      const retryAfter = Number(limited.headers['retry-after']);
+      t.ok(retryAfter >= 1 && retryAfter <= 3, `Retry-After ${limited.headers['retry-after']} s`);
+      t.match(limited.json(), {
+        status: 429,
+        code: 'rate_limited',
+        detail: /invalid API keys from this address/,
+        action: /Retry-After/,
+        correlationId: /.+/,
+      });
+      t.equal(
+        (await getAs('198.51.100.7', `Bearer ${TEST_API_KEY}`)).statusCode,
+        429,
+        'the address is refused before its key is looked at, even a valid one',
+      );
 
-    t.equal((await getAs('198.51.100.8', 'Bearer vf_guess_other')).statusCode, 401, 'another address still has its own budget');
-    t.equal((await getAs('198.51.100.8', `Bearer ${TEST_API_KEY}`)).statusCode, 200, 'and valid keys from it work');
-    const valid = [];
-    for (let i = 0; i < INVALID_KEY_MAX * 2; i++) valid.push((await getAs('198.51.100.9', `Bearer ${TEST_API_KEY}`)).statusCode);
-    t.same([...new Set(valid)], [200], 'valid keys never use up the invalid-key budget');
+      t.equal((await getAs('198.51.100.8', 'Bearer vf_guess_other')).statusCode, 401, 'another address still has its own budget');
+      t.equal((await getAs('198.51.100.8', `Bearer ${TEST_API_KEY}`)).statusCode, 200, 'and valid keys from it work');
+      const valid = [];
+      for (let i = 0; i < INVALID_KEY_MAX * 2; i++) valid.push((await getAs('198.51.100.9', `Bearer ${TEST_API_KEY}`)).statusCode);
+      t.same([...new Set(valid)], [200], 'valid keys never use up the invalid-key budget');
 
-    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
-    t.equal((await getAs('198.51.100.7', `Bearer ${TEST_API_KEY}`)).statusCode, 200, 'open again after Retry-After');
-  });
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
+      t.equal((await getAs('198.51.100.7', `Bearer ${TEST_API_KEY}`)).statusCode, 200, 'open again after Retry-After');
+    },
+  );
 
   await t.test('the Stripe refresh route is limited per client address', async (t) => {
     const statuses: number[] = [];
     let limited;
     for (let i = 0; i < SESSION_LINK_MAX * 4; i++) {
-      const res = await stack.app.inject({ method: 'GET', url: `/sessions/stripe/refresh?verification=${randomUUID()}&token=forged`, remoteAddress: '203.0.113.5' });
+      const res = await stack.app.inject({
+        method: 'GET',
+        url: `/sessions/stripe/refresh?verification=${randomUUID()}&token=forged`,
+        remoteAddress: '203.0.113.5',
+      });
       statuses.push(res.statusCode);
       if (res.statusCode === 429) limited ??= res;
     }
-    t.comment(`${statuses.length} refresh requests from one address: ${[...new Set(statuses)].map((s) => `${s}=${statuses.filter((x) => x === s).length}`).join(' ')}`);
+    t.comment(
+      `${statuses.length} refresh requests from one address: ${[...new Set(statuses)].map((s) => `${s}=${statuses.filter((x) => x === s).length}`).join(' ')}`,
+    );
     t.equal(statuses.filter((s) => s !== 429).length, SESSION_LINK_MAX, `${SESSION_LINK_MAX} per window get an answer`);
     t.ok(limited, 'the rest are 429');
     if (!limited) return;
     t.ok(Number(limited.headers['retry-after']) >= 1, 'with Retry-After');
     t.match(limited.json(), { status: 429, code: 'rate_limited', detail: /from this address/ });
-    const other = await stack.app.inject({ method: 'GET', url: `/sessions/stripe/refresh?verification=${randomUUID()}&token=forged`, remoteAddress: '203.0.113.6' });
+    const other = await stack.app.inject({
+      method: 'GET',
+      url: `/sessions/stripe/refresh?verification=${randomUUID()}&token=forged`,
+      remoteAddress: '203.0.113.6',
+    });
     t.not(other.statusCode, 429, 'another address is not limited');
   });
 
@@ -92,7 +129,13 @@ t.test('limits before authentication', async (t) => {
         const adapter = stack.providers.get(name);
         const steps = adapter.steps;
         if (!steps) return adapter;
-        return { ...adapter, steps: { ...steps, listTemplates: (...args: Parameters<typeof steps.listTemplates>) => ((listings += 1), steps.listTemplates(...args)) } };
+        return {
+          ...adapter,
+          steps: {
+            ...steps,
+            listTemplates: (...args: Parameters<typeof steps.listTemplates>) => ((listings += 1), steps.listTemplates(...args)),
+          },
+        };
       },
     };
     const app = await appWith(t, stack, { OPERATOR_TOKEN }, counting);
@@ -105,7 +148,11 @@ t.test('limits before authentication', async (t) => {
     t.equal(listings, 0, 'nothing was synced for them');
 
     const together = await Promise.all(Array.from({ length: 5 }, () => sync(`Bearer ${OPERATOR_TOKEN}`)));
-    t.same(together.map((r) => r.statusCode), Array(5).fill(200), 'the operator token runs the sync');
+    t.same(
+      together.map((r) => r.statusCode),
+      Array(5).fill(200),
+      'the operator token runs the sync',
+    );
     t.match(together[0]!.json(), { synced: Number, deactivated: Number, durationMs: Number });
     t.equal(listings, 1, `5 concurrent syncs listed the provider's templates once (${listings})`);
     t.equal((await sync(`Bearer ${OPERATOR_TOKEN}`)).statusCode, 200);

@@ -18,16 +18,31 @@ t.test('verification routes', async (t) => {
     const missing = await stack.app.inject({ method: 'GET', url: '/v1/verifications/00000000-0000-4000-8000-000000000000' });
     t.equal(missing.statusCode, 401);
     t.match(missing.json(), { code: 'missing_api_key', status: 401, correlationId: /.+/, action: /Authorization/ });
-    const wrong = await stack.app.inject({ method: 'GET', url: '/v1/verifications/00000000-0000-4000-8000-000000000000', headers: { authorization: 'Bearer nope_nope_nope' } });
+    const wrong = await stack.app.inject({
+      method: 'GET',
+      url: '/v1/verifications/00000000-0000-4000-8000-000000000000',
+      headers: { authorization: 'Bearer nope_nope_nope' },
+    });
     t.match(wrong.json(), { code: 'invalid_api_key' });
-    const viaHeader = await stack.app.inject({ method: 'GET', url: '/v1/verifications/00000000-0000-4000-8000-000000000000', headers: { 'x-api-key': TEST_API_KEY } });
+    const viaHeader = await stack.app.inject({
+      method: 'GET',
+      url: '/v1/verifications/00000000-0000-4000-8000-000000000000',
+      headers: { 'x-api-key': TEST_API_KEY },
+    });
     t.equal(viaHeader.statusCode, 404, 'authenticated, then not found');
   });
 
   t.test('create without waiting: 202 with links and no session yet; Location header set', async (t) => {
     const res = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: 'u-1', metadata: { plan: 'gold' } });
     t.equal(res.status, 202);
-    t.match(res.body, { status: 'created', provider: 'persona', reference: 'u-1', sessionUrl: null, statusUrl: new RegExp(`/v1/verifications/${res.body.id}$`), eventsUrl: /\/events$/ });
+    t.match(res.body, {
+      status: 'created',
+      provider: 'persona',
+      reference: 'u-1',
+      sessionUrl: null,
+      statusUrl: new RegExp(`/v1/verifications/${res.body.id}$`),
+      eventsUrl: /\/events$/,
+    });
     t.match(res.headers.location, res.body.id);
     const read = await stack.request('GET', `/v1/verifications/${res.body.id}`);
     t.same(read.body.metadata, { plan: 'gold' }, 'metadata returned as given');
@@ -42,10 +57,20 @@ t.test('verification routes', async (t) => {
     t.match(bad.body, { code: 'validation_failed', detail: /applicant\.email/ });
     const extra = await stack.request('POST', '/v1/verifications', { provider: 'persona', colour: 'blue' });
     t.equal(extra.status, 400, 'unknown fields are rejected, not silently dropped');
-    const text = await stack.app.inject({ method: 'POST', url: '/v1/verifications', headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'text/plain' }, payload: 'provider=persona' });
+    const text = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'text/plain' },
+      payload: 'provider=persona',
+    });
     t.equal(text.statusCode, 415);
     t.equal(text.headers['content-type'], 'application/problem+json; charset=utf-8');
-    const malformed = await stack.app.inject({ method: 'POST', url: '/v1/verifications', headers: { authorization: `Bearer ${TEST_API_KEY}`, ...json }, payload: '{"provider":' });
+    const malformed = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, ...json },
+      payload: '{"provider":',
+    });
     t.equal(malformed.statusCode, 400);
     t.match(malformed.json(), { status: 400, correlationId: /.+/ });
   });
@@ -62,7 +87,9 @@ t.test('verification routes', async (t) => {
 
   t.test('idempotency race: 20 concurrent creates with one key -> one verification', async (t) => {
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => stack.request('POST', '/v1/verifications', { provider: 'persona', reference: 'race' }, { 'idempotency-key': 'race-1' })),
+      Array.from({ length: 20 }, () =>
+        stack.request('POST', '/v1/verifications', { provider: 'persona', reference: 'race' }, { 'idempotency-key': 'race-1' }),
+      ),
     );
     t.same([...new Set(results.map((r) => r.status))], [202]);
     t.equal(new Set(results.map((r) => r.body.id)).size, 1, 'every response names the same verification');
@@ -103,7 +130,12 @@ t.test('verification routes', async (t) => {
 
   t.test('metrics: Prometheus text with create latency and webhook outcomes', async (t) => {
     await stack.request('POST', '/v1/verifications', { provider: 'persona' });
-    const forged = await stack.app.inject({ method: 'POST', url: '/webhooks/persona', headers: { ...json, 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` }, payload: '{}' });
+    const forged = await stack.app.inject({
+      method: 'POST',
+      url: '/webhooks/persona',
+      headers: { ...json, 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
+      payload: '{}',
+    });
     t.equal(forged.statusCode, 401);
     const res = await stack.app.inject({ method: 'GET', url: '/metrics' });
     t.equal(res.statusCode, 200);
@@ -128,7 +160,12 @@ t.test('verification routes', async (t) => {
     });
     t.teardown(() => downApp.close());
     const before = (await stack.database.db.select().from(verifications)).length;
-    const res = await downApp.inject({ method: 'POST', url: '/v1/verifications', headers: { authorization: `Bearer ${TEST_API_KEY}`, ...json, 'idempotency-key': 'outage-1' }, payload: { provider: 'persona' } });
+    const res = await downApp.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, ...json, 'idempotency-key': 'outage-1' },
+      payload: { provider: 'persona' },
+    });
     t.equal(res.statusCode, 503);
     t.match(res.json(), { code: 'temporal_unavailable', action: /same Idempotency-Key/ });
     t.equal((await stack.database.db.select().from(verifications)).length, before, 'no row left behind');

@@ -21,13 +21,28 @@ t.test('Web UI decodes encrypted payloads through the API codec endpoint', async
   const settings = (await (await fetch(`${server.uiUrl}/api/v1/settings`)).json()) as { Codec?: { Endpoint?: string } };
   t.equal(settings.Codec?.Endpoint, `http://127.0.0.1:${apiPort}/codec`, 'the UI is configured with our codec endpoint');
 
-  const env = parseEnv({ NODE_ENV: 'test', PORT: String(apiPort), DATABASE_URL: db.url, TEMPORAL_ADDRESS: server.address, CODEC_CORS_ORIGINS: server.uiUrl! });
+  const env = parseEnv({
+    NODE_ENV: 'test',
+    PORT: String(apiPort),
+    DATABASE_URL: db.url,
+    TEMPORAL_ADDRESS: server.address,
+    CODEC_CORS_ORIGINS: server.uiUrl!,
+  });
   const client = await connectClient({ ...env, TEMPORAL_ADDRESS: server.address });
   t.teardown(() => client.connection.close());
-  const app = await buildApp({ env, database: db.handle, temporal: client, providers: providersFromEnv(env), timers: timersFromEnv(env), logger: pino({ level: 'silent' }), defaultTemplates: {} });
+  const app = await buildApp({
+    env,
+    database: db.handle,
+    temporal: client,
+    providers: providersFromEnv(env),
+    timers: timersFromEnv(env),
+    logger: pino({ level: 'silent' }),
+    defaultTemplates: {},
+  });
   const codecCalls: { method: string; url: string; status: number; namespace: unknown }[] = [];
   app.addHook('onResponse', async (request, reply) => {
-    if (request.url.startsWith('/codec/')) codecCalls.push({ method: request.method, url: request.url, status: reply.statusCode, namespace: request.headers['x-namespace'] });
+    if (request.url.startsWith('/codec/'))
+      codecCalls.push({ method: request.method, url: request.url, status: reply.statusCode, namespace: request.headers['x-namespace'] });
   });
   await app.listen({ host: '127.0.0.1', port: apiPort });
   t.teardown(() => app.close());
@@ -46,8 +61,14 @@ t.test('Web UI decodes encrypted payloads through the API codec endpoint', async
   t.pass('the UI shows the decrypted input');
   await page.screenshot({ path: '.tap/codec-web-ui.png', fullPage: true });
 
-  t.ok(codecCalls.some((c) => c.method === 'OPTIONS' && c.status === 204), 'the browser sent a CORS preflight and it was allowed');
-  t.ok(codecCalls.some((c) => c.method === 'POST' && c.url === '/codec/decode' && c.status === 200 && c.namespace === 'default'), 'the UI called /codec/decode with x-namespace');
+  t.ok(
+    codecCalls.some((c) => c.method === 'OPTIONS' && c.status === 204),
+    'the browser sent a CORS preflight and it was allowed',
+  );
+  t.ok(
+    codecCalls.some((c) => c.method === 'POST' && c.url === '/codec/decode' && c.status === 200 && c.namespace === 'default'),
+    'the UI called /codec/decode with x-namespace',
+  );
   t.comment(`codec calls: ${codecCalls.map((c) => `${c.method} ${c.url} ${c.status}`).join(', ')}`);
   await handle.terminate('test over');
 });

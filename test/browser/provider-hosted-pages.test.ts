@@ -15,14 +15,23 @@ async function open(browser: Browser, url: string) {
 }
 
 const statusOf = (stack: Stack, id: string, done: (body: any) => boolean, timeoutMs = 20_000) =>
-  eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => done(r.body), { timeoutMs });
+  eventually(
+    () => stack.request('GET', `/v1/verifications/${id}`),
+    (r) => done(r.body),
+    { timeoutMs },
+  );
 
 t.test('hosted pages in Chromium', async (t) => {
   const stack = await startStack(t);
   const browser = await launchBrowser(t);
 
   t.test('Stripe onboarding: Submit details, then Verify -> approved', async (t) => {
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'stripe', reference: 'consultant-1' }, { prefer: 'wait=15' });
+    const created = await stack.request(
+      'POST',
+      '/v1/verifications',
+      { provider: 'stripe', reference: 'consultant-1' },
+      { prefer: 'wait=15' },
+    );
     t.equal(created.status, 201);
     const page = await open(browser, created.body.sessionUrl);
     await page.getByTestId('submit-details').click();
@@ -30,7 +39,9 @@ t.test('hosted pages in Chromium', async (t) => {
     t.match(await page.getByTestId('action-result').textContent(), /submit/);
     t.match((await statusOf(stack, created.body.id, (b) => b.status === 'in_progress')).body, { providerStatus: 'pending' });
     // The link was used once; the dashboard view of the same account still has the buttons.
-    await page.goto(`${stack.sandboxUrl}/stripe/onboarding/${(await stack.request('GET', `/v1/verifications/${created.body.id}`)).body.providerRef}`);
+    await page.goto(
+      `${stack.sandboxUrl}/stripe/onboarding/${(await stack.request('GET', `/v1/verifications/${created.body.id}`)).body.providerRef}`,
+    );
     await page.getByTestId('verify').click();
     await page.waitForLoadState();
     const done = await statusOf(stack, created.body.id, (b) => b.status === 'approved');
@@ -52,10 +63,19 @@ t.test('hosted pages in Chromium', async (t) => {
   t.test('IDmeta multi-step page: the steps are listed; choosing Rejected -> declined', async (t) => {
     // Hold the second step so the person reaches the end of the page before the workflow does.
     const chaos = (failures: number) =>
-      fetch(`${stack.sandboxUrl}/idmeta/admin/chaos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ template_id: THREE_STEP_TEMPLATE, step: 'selfie', failures }) }).then((r) => r.text());
+      fetch(`${stack.sandboxUrl}/idmeta/admin/chaos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ template_id: THREE_STEP_TEMPLATE, step: 'selfie', failures }),
+      }).then((r) => r.text());
     await chaos(1000);
     t.teardown(() => chaos(0));
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE }, { prefer: 'wait=15' });
+    const created = await stack.request(
+      'POST',
+      '/v1/verifications',
+      { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE },
+      { prefer: 'wait=15' },
+    );
     t.equal(created.status, 201);
     const page = await open(browser, created.body.sessionUrl);
     t.equal(await page.locator('[data-testid^="step-"]').count(), 3, 'three steps listed');
@@ -63,7 +83,11 @@ t.test('hosted pages in Chromium', async (t) => {
     await page.waitForLoadState();
     await chaos(0);
     const providerRef = new URL(created.body.sessionUrl).pathname.split('/').at(-1)!;
-    await fetch(`${stack.sandboxUrl}/idmeta/admin/chaos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ verification_id: providerRef, step: 'selfie', failures: 0 }) }).then((r) => r.text());
+    await fetch(`${stack.sandboxUrl}/idmeta/admin/chaos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ verification_id: providerRef, step: 'selfie', failures: 0 }),
+    }).then((r) => r.text());
     const done = await statusOf(stack, created.body.id, (b) => b.status === 'declined', 40_000);
     t.match(done.body, { status: 'declined', providerStatus: 'REJECTED' });
   });

@@ -48,15 +48,32 @@ t.test('sandbox home page at 1200 px', async (t) => {
 
   const card = (await page.locator('main').boundingBox())!;
   const tables = await page.locator('table').all();
-  const overflow = await Promise.all(tables.map(async (table) => Math.round((await table.boundingBox())!.x + (await table.evaluate((el) => el.scrollWidth)) - (card.x + card.width))));
+  const overflow = await Promise.all(
+    tables.map(async (table) =>
+      Math.round((await table.boundingBox())!.x + (await table.evaluate((el) => el.scrollWidth)) - (card.x + card.width)),
+    ),
+  );
   t.equal(overflow.length, 2, 'both tables are on the page');
-  t.ok(overflow.every((px) => px <= 0), `no table sticks out of the card (px beyond its right edge: ${overflow.join(', ')})`);
+  t.ok(
+    overflow.every((px) => px <= 0),
+    `no table sticks out of the card (px beyond its right edge: ${overflow.join(', ')})`,
+  );
 
   // A string, evaluated in the page: the test compiles without the DOM typings.
-  const buttons = (await page.evaluate(`[...document.querySelectorAll('button[name="mode"]')].map((b) => ({ mode: b.value, color: getComputedStyle(b).color, background: getComputedStyle(b).backgroundColor }))`)) as { mode: string; color: string; background: string }[];
+  const buttons = (await page.evaluate(
+    `[...document.querySelectorAll('button[name="mode"]')].map((b) => ({ mode: b.value, color: getComputedStyle(b).color, background: getComputedStyle(b).backgroundColor }))`,
+  )) as { mode: string; color: string; background: string }[];
   t.equal(buttons.length, 5, 'every chaos mode has a button');
-  for (const button of buttons) t.ok(contrast(button.color, button.background) >= 4.5, `chaos button ${button.mode}: text ${button.color} on ${button.background} is legible`);
+  for (const button of buttons)
+    t.ok(
+      contrast(button.color, button.background) >= 4.5,
+      `chaos button ${button.mode}: text ${button.color} on ${button.background} is legible`,
+    );
 
   const links = await page.$$eval('a[data-testid="verification-link"]', (all) => all.map((a) => a.getAttribute('href')));
-  t.same(links, [verificationLink(verificationId), verificationLink(verificationId)], 'the inquiry and the account link to veriflow’s view of their verification');
+  t.same(
+    links,
+    [verificationLink(verificationId), verificationLink(verificationId)],
+    'the inquiry and the account link to veriflow’s view of their verification',
+  );
 });

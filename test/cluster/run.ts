@@ -55,11 +55,14 @@ async function main(): Promise<number> {
         ...process.env,
         TEMPORAL_TEST_ADDRESS: cluster.address,
         TEMPORAL_TEST_CONTROL_URL: `http://127.0.0.1:${port}`,
-        TEMPORAL_TEST_CLUSTER_DATABASE_URL: Object.assign(new URL(cluster.postgresUrl), { pathname: `/${cluster.databases.persistence}` }).href,
+        TEMPORAL_TEST_CLUSTER_DATABASE_URL: Object.assign(new URL(cluster.postgresUrl), { pathname: `/${cluster.databases.persistence}` })
+          .href,
       },
     });
     const [code, signal] = (await once(tap, 'exit')) as [number | null, string | null];
-    log(`schemas ${cluster.timings.schemaMs} ms, cluster start ${cluster.timings.startMs} ms, suite ${Date.now() - suiteStarted} ms (tap ${signal ?? `exit ${code}`})`);
+    log(
+      `schemas ${cluster.timings.schemaMs} ms, cluster start ${cluster.timings.startMs} ms, suite ${Date.now() - suiteStarted} ms (tap ${signal ?? `exit ${code}`})`,
+    );
     return code ?? 1;
   } finally {
     control.close();

@@ -28,16 +28,20 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
   const bootedMs = Date.now() - started;
 
   const createdAt = Date.now();
-  const created = await inBatches(Array.from({ length: VERIFICATIONS }, (_, i) => i), 6, async (i) => {
-    const response = await fetch(`${apis[i % 2]!.url}/v1/verifications`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json', prefer: 'wait=30' },
-      body: JSON.stringify({ provider: 'persona', reference: `scale-${i}` }),
-    });
-    const body = (await response.json()) as { id: string; sessionUrl: string };
-    if (response.status !== 201) throw new Error(`create on API ${i % 2} answered ${response.status}: ${JSON.stringify(body)}`);
-    return { id: body.id, inquiryId: new URL(body.sessionUrl).searchParams.get('inquiry-id')!, decision: decisionFor(i) };
-  });
+  const created = await inBatches(
+    Array.from({ length: VERIFICATIONS }, (_, i) => i),
+    6,
+    async (i) => {
+      const response = await fetch(`${apis[i % 2]!.url}/v1/verifications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json', prefer: 'wait=30' },
+        body: JSON.stringify({ provider: 'persona', reference: `scale-${i}` }),
+      });
+      const body = (await response.json()) as { id: string; sessionUrl: string };
+      if (response.status !== 201) throw new Error(`create on API ${i % 2} answered ${response.status}: ${JSON.stringify(body)}`);
+      return { id: body.id, inquiryId: new URL(body.sessionUrl).searchParams.get('inquiry-id')!, decision: decisionFor(i) };
+    },
+  );
   const createMs = Date.now() - createdAt;
   const ids = created.map((v) => v.id);
 
@@ -57,7 +61,11 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
         ['inquiry.completed', 'completed'],
         [decisionEvent(v.decision), v.decision],
       ] as const
-    ).map(([name, status], n) => ({ verificationId: v.id, api: (i + n) % 2, ...personaEventBody({ name, createdAt: new Date(Date.now() + n), inquiryId: v.inquiryId, referenceId: v.id, status }) })),
+    ).map(([name, status], n) => ({
+      verificationId: v.id,
+      api: (i + n) % 2,
+      ...personaEventBody({ name, createdAt: new Date(Date.now() + n), inquiryId: v.inquiryId, referenceId: v.id, status }),
+    })),
   );
   // Every third decision event is stored as an API that crashed before signalling leaves it: only the sweepers deliver it.
   const sweptOnly = events.filter((e, i) => i % 6 === 5);
@@ -66,13 +74,25 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
     sweptOnly.map((e) => {
       const id = randomUUID();
       const event = toProviderEvent('persona', stack.providers.get('persona').parseWebhook(Buffer.from(e.body)), id);
-      return { id, provider: 'persona', providerEventId: e.eventId, verificationId: e.verificationId, payload: JSON.parse(e.body) as unknown, event: event ? { ...event } : null, signatureValid: true, receivedAt: new Date(Date.now() - 5_000) };
+      return {
+        id,
+        provider: 'persona',
+        providerEventId: e.eventId,
+        verificationId: e.verificationId,
+        payload: JSON.parse(e.body) as unknown,
+        event: event ? { ...event } : null,
+        signatureValid: true,
+        receivedAt: new Date(Date.now() - 5_000),
+      };
     }),
   );
 
   const sendAll = (batch: typeof events) =>
     inBatches(batch, 8, async (e) => {
-      const [first, copy] = await Promise.all([postPersonaWebhook(apis[e.api]!.url, e.body), postPersonaWebhook(apis[1 - e.api]!.url, e.body)]);
+      const [first, copy] = await Promise.all([
+        postPersonaWebhook(apis[e.api]!.url, e.body),
+        postPersonaWebhook(apis[1 - e.api]!.url, e.body),
+      ]);
       return [first, copy];
     });
   const half = Math.floor(events.length / 2);
@@ -88,7 +108,10 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
   const secondHalf = await sendAll(events.slice(half));
   const responses = [...firstHalf, ...secondHalf].flat();
   t.equal(killedHow, 'SIGKILL');
-  t.ok(responses.every((r) => r.status === 200), 'every delivery to either API answered 200');
+  t.ok(
+    responses.every((r) => r.status === 200),
+    'every delivery to either API answered 200',
+  );
   const accepted = responses.filter((r) => r.body.duplicate === false).length;
   t.equal(accepted, events.length - sweptOnly.length, 'each posted event stored by exactly one API (its copy is a duplicate)');
 
@@ -104,7 +127,11 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
     (rows) => rows.length === events.length && rows.every((r) => r.outcome === 'applied' || r.outcome === 'stale'),
     { timeoutMs: 30_000, intervalMs: 250 },
   );
-  const history = await stack.directDb.select().from(verificationHistory).where(inArray(verificationHistory.verificationId, ids)).orderBy(asc(verificationHistory.seq));
+  const history = await stack.directDb
+    .select()
+    .from(verificationHistory)
+    .where(inArray(verificationHistory.verificationId, ids))
+    .orderBy(asc(verificationHistory.seq));
 
   const wrong = finalRows.filter((r) => r.status !== expected.get(r.id)).length;
   let lost = 0;
@@ -119,7 +146,10 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
   t.equal(lost, 0, 'no event lost');
   t.equal(doubled, 0, 'no event recorded twice');
   t.equal(stored.length, events.length, 'one stored row per event');
-  t.ok(swept.every((r) => r.deliveredAt !== null), 'the sweepers delivered every event no API had signalled');
+  t.ok(
+    swept.every((r) => r.deliveredAt !== null),
+    'the sweepers delivered every event no API had signalled',
+  );
   t.equal(new Set(finalRows.map((r) => r.providerRef)).size, VERIFICATIONS, 'one provider session per verification');
   t.ok(workers[1]!.child.exitCode === null, 'the surviving worker still runs');
   const sweepFailedAttempts = swept.reduce((sum, r) => sum + r.deliveryAttempts, 0);

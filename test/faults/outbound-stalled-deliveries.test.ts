@@ -9,16 +9,31 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
 
 t.test('outbound deliveries whose run never started', async (t) => {
-  const stack = await startStack(t, { startSweeper: true, env: { SWEEPER_INTERVAL: '500ms', OUTBOUND_SWEEP_AFTER: '1m', OUTBOUND_RETRY_SCHEDULE: '1s' } });
+  const stack = await startStack(t, {
+    startSweeper: true,
+    env: { SWEEPER_INTERVAL: '500ms', OUTBOUND_SWEEP_AFTER: '1m', OUTBOUND_RETRY_SCHEDULE: '1s' },
+  });
   const receiver = await startWebhookReceiver(t);
-  const put = await stack.app.inject({ method: 'PUT', url: '/v1/webhook-endpoint', headers: { authorization: `Bearer ${TEST_API_KEY}` }, payload: { url: receiver.url } });
+  const put = await stack.app.inject({
+    method: 'PUT',
+    url: '/v1/webhook-endpoint',
+    headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    payload: { url: receiver.url },
+  });
   t.equal(put.statusCode, 201);
   receiver.secret = put.json().secret;
   const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
   const verificationId: string = created.body.id;
   // A row as the recording activity writes it, with no child workflow behind it.
   const stalled = async (seq: number, createdAt: Date) => {
-    const row: NewWebhookDelivery = { tenantId: stack.tenantId, verificationId, eventType: 'verification.status_changed', eventSeq: 1000 + seq, payload: { type: 'verification.status_changed', timestamp: createdAt.toISOString(), data: { id: verificationId, seq } }, createdAt };
+    const row: NewWebhookDelivery = {
+      tenantId: stack.tenantId,
+      verificationId,
+      eventType: 'verification.status_changed',
+      eventSeq: 1000 + seq,
+      payload: { type: 'verification.status_changed', timestamp: createdAt.toISOString(), data: { id: verificationId, seq } },
+      createdAt,
+    };
     const [inserted] = await stack.directDb.insert(webhookDeliveries).values(row).returning();
     return inserted!;
   };
@@ -32,7 +47,11 @@ t.test('outbound deliveries whose run never started', async (t) => {
     t.match(row, { status: 'succeeded', attempts: 1 }, 'delivered');
     t.equal(receiver.delivered().filter((w) => w.id === old.id).length, 1, 'the endpoint got it once, signed');
     const run = await stack.temporal.client.workflow.getHandle(webhookDeliveryWorkflowId(old.id)).describe();
-    t.equal(run.workflowId, webhookDeliveryWorkflowId(old.id), 'as the run the verification workflow would have started (so two starts cannot both run)');
+    t.equal(
+      run.workflowId,
+      webhookDeliveryWorkflowId(old.id),
+      'as the run the verification workflow would have started (so two starts cannot both run)',
+    );
   });
 
   await t.test('POST …/retry accepts a pending delivery with no running run', async (t) => {

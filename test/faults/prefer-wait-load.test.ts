@@ -21,10 +21,21 @@ interface Ack {
 async function webhookLoad(apiUrl: string, seconds: number): Promise<Ack[]> {
   const sends: Promise<Ack>[] = [];
   for (let i = 0; i < seconds * WEBHOOKS_PER_S; i++) {
-    const { body } = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date(), inquiryId: `inq_${randomUUID()}`, referenceId: randomUUID() });
+    const { body } = personaEventBody({
+      name: 'inquiry.started',
+      status: 'pending',
+      createdAt: new Date(),
+      inquiryId: `inq_${randomUUID()}`,
+      referenceId: randomUUID(),
+    });
     const began = performance.now();
     // A webhook with no answer at all (the helper gives up after 30 s) counts as status 0, not as a crash of the test.
-    sends.push(postPersonaWebhook(apiUrl, body).then((r) => ({ status: r.status, ms: performance.now() - began }), () => ({ status: 0, ms: performance.now() - began })));
+    sends.push(
+      postPersonaWebhook(apiUrl, body).then(
+        (r) => ({ status: r.status, ms: performance.now() - began }),
+        () => ({ status: 0, ms: performance.now() - began }),
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000 / WEBHOOKS_PER_S));
   }
   return Promise.all(sends);
@@ -47,7 +58,10 @@ t.test(`${WAITERS} waiting creates do not starve webhook intake`, async (t) => {
   const faults = await fetch(`${stack.sandboxUrl}/_faults`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ path: '^/api/v1/inquiries$', faults: Array.from({ length: WAITERS }, () => ({ kind: 'delay', ms: (WAIT_S + 10) * 1000 })) }),
+    body: JSON.stringify({
+      path: '^/api/v1/inquiries$',
+      faults: Array.from({ length: WAITERS }, () => ({ kind: 'delay', ms: (WAIT_S + 10) * 1000 })),
+    }),
   });
   t.equal(faults.status, 201);
 
@@ -61,13 +75,21 @@ t.test(`${WAITERS} waiting creates do not starve webhook intake`, async (t) => {
     ),
   );
   // Webhooks arrive while the clients wait: once every create has its row and is waiting.
-  const waiting = await eventually(() => stack.directDb.$count(verifications), (n) => n >= WAITERS, { timeoutMs: 20_000 });
+  const waiting = await eventually(
+    () => stack.directDb.$count(verifications),
+    (n) => n >= WAITERS,
+    { timeoutMs: 20_000 },
+  );
   t.equal(waiting, WAITERS, 'every create is waiting before the webhooks start');
   const during = await webhookLoad(stack.apiUrl, WAIT_S - 3);
   const created = await creates;
   t.comment(`webhook acks while ${WAITERS} requests wait: ${figures(during)}`);
 
   // 202 when the stalled provider outlasts the wait; 201 when an activity retry got through in time.
-  t.same(created.filter((c) => c.status !== 202 && c.status !== 201).map((c) => c.status), [], 'every waiting create is answered 201 or 202');
+  t.same(
+    created.filter((c) => c.status !== 202 && c.status !== 201).map((c) => c.status),
+    [],
+    'every waiting create is answered 201 or 202',
+  );
   t.same([...new Set([...before, ...during].map((a) => a.status))], [200], 'every webhook is acknowledged 200, none 503');
 });

@@ -15,7 +15,11 @@ t.test('provider faults', async (t) => {
     await injectFaults(stack, CREATE_INQUIRY, [{ status: 429, retryAfter: 3 }]);
     const started = Date.now();
     const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
-    const ready = await eventually(() => read(created.body.id), (r) => r.body.sessionUrl !== null, { timeoutMs: 20_000 });
+    const ready = await eventually(
+      () => read(created.body.id),
+      (r) => r.body.sessionUrl !== null,
+      { timeoutMs: 20_000 },
+    );
     const waited = Date.now() - started;
     t.match(ready.body.sessionUrl, /persona\/verify/, 'the session exists after the throttled attempt');
     t.ok(waited >= 2900, `second attempt after Retry-After (took ${waited} ms; the policy alone would retry after 1 s)`);
@@ -24,7 +28,11 @@ t.test('provider faults', async (t) => {
   t.test('500, 503 and a reset connection are retried with backoff to the right final state', async (t) => {
     await injectFaults(stack, CREATE_INQUIRY, [{ status: 500 }, { status: 503 }, { kind: 'reset' }]);
     const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
-    const ready = await eventually(() => read(created.body.id), (r) => r.body.sessionUrl !== null, { timeoutMs: 30_000 });
+    const ready = await eventually(
+      () => read(created.body.id),
+      (r) => r.body.sessionUrl !== null,
+      { timeoutMs: 30_000 },
+    );
     t.match(ready.body, { status: 'created', providerRef: /^inq_/ });
     t.same(await remainingFaults(stack), [], 'every injected fault was consumed (three failed attempts, then success)');
   });
@@ -32,7 +40,11 @@ t.test('provider faults', async (t) => {
   t.test('a permanent 4xx is not retried: the verification ends in error with a reason', async (t) => {
     await injectFaults(stack, CREATE_INQUIRY, [{ status: 400 }]);
     const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
-    const failed = await eventually(() => read(created.body.id), (r) => r.body.status === 'error', { timeoutMs: 15_000 });
+    const failed = await eventually(
+      () => read(created.body.id),
+      (r) => r.body.status === 'error',
+      { timeoutMs: 15_000 },
+    );
     t.equal(failed.body.status, 'error');
     t.match(failed.body.result, { decision: 'error', reasons: ['provider_rejected'] });
     t.match(failed.body.history.at(-1), { source: 'api', to: 'error', applied: true });

@@ -32,13 +32,22 @@ t.test('three events of a terminated workflow at the head of the queue do not bl
   });
   const poisoned = await createPersona(stack);
   const healthy = await createPersona(stack);
-  await stack.temporal.client.workflow.getHandle(verificationWorkflowId(poisoned.id)).terminate('test: a workflow that will never take a signal again');
+  await stack.temporal.client.workflow
+    .getHandle(verificationWorkflowId(poisoned.id))
+    .terminate('test: a workflow that will never take a signal again');
 
   const base = Date.now() - 60_000;
   const poisonedEvents = ['inquiry.started', 'inquiry.completed', 'inquiry.approved'].map((name, i) =>
-    personaEventBody({ name, status: name.slice('inquiry.'.length).replace('started', 'pending'), createdAt: new Date(base + i * 1000), inquiryId: poisoned.inquiryId, referenceId: poisoned.id }),
+    personaEventBody({
+      name,
+      status: name.slice('inquiry.'.length).replace('started', 'pending'),
+      createdAt: new Date(base + i * 1000),
+      inquiryId: poisoned.inquiryId,
+      referenceId: poisoned.id,
+    }),
   );
-  for (const e of poisonedEvents) t.equal((await postPersonaWebhook(stack.apiUrl, e.body)).status, 200, 'stored although its workflow is gone');
+  for (const e of poisonedEvents)
+    t.equal((await postPersonaWebhook(stack.apiUrl, e.body)).status, 200, 'stored although its workflow is gone');
 
   // The healthy verification is approved at Persona; its webhook arrives while Temporal is paused.
   await fetch(`${stack.sandboxUrl}/persona/verify`, {
@@ -47,7 +56,13 @@ t.test('three events of a terminated workflow at the head of the queue do not bl
     body: new URLSearchParams({ 'inquiry-id': healthy.inquiryId, decision: 'approved' }).toString(),
   }).then((r) => r.text());
   await temporal.stopServer();
-  const healthyEvent = personaEventBody({ name: 'inquiry.approved', status: 'approved', createdAt: new Date(), inquiryId: healthy.inquiryId, referenceId: healthy.id });
+  const healthyEvent = personaEventBody({
+    name: 'inquiry.approved',
+    status: 'approved',
+    createdAt: new Date(),
+    inquiryId: healthy.inquiryId,
+    referenceId: healthy.id,
+  });
   t.equal((await postPersonaWebhook(stack.apiUrl, healthyEvent.body)).status, 200, 'stored while Temporal is down');
   const whileDown = await eventually(
     () => stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, healthyEvent.eventId)),
@@ -58,7 +73,14 @@ t.test('three events of a terminated workflow at the head of the queue do not bl
   await temporal.startServer();
   // Temporal answers again (the client has reconnected): from here one pass must reach the healthy row.
   await eventually(
-    () => stack.temporal.client.workflow.getHandle(verificationWorkflowId(healthy.id)).describe().then(() => true, () => false),
+    () =>
+      stack.temporal.client.workflow
+        .getHandle(verificationWorkflowId(healthy.id))
+        .describe()
+        .then(
+          () => true,
+          () => false,
+        ),
     (up) => up,
     { timeoutMs: 30_000, intervalMs: 200 },
   );
@@ -70,7 +92,10 @@ t.test('three events of a terminated workflow at the head of the queue do not bl
     ([row]) => row?.deliveredAt != null,
     { timeoutMs: budgetMs, intervalMs: 100 },
   );
-  t.ok(delivered?.deliveredAt, `the healthy event is delivered within ${budgetMs} ms of Temporal answering (took ${Date.now() - backAt} ms)`);
+  t.ok(
+    delivered?.deliveredAt,
+    `the healthy event is delivered within ${budgetMs} ms of Temporal answering (took ${Date.now() - backAt} ms)`,
+  );
   const [approved] = await eventually(
     () => stack.directDb.select().from(verifications).where(eq(verifications.id, healthy.id)),
     ([row]) => row?.status === 'approved',
@@ -78,13 +103,32 @@ t.test('three events of a terminated workflow at the head of the queue do not bl
   t.equal(approved?.status, 'approved', 'and applied');
 
   const stuck = await eventually(
-    () => stack.directDb.select().from(webhookEvents).where(inArray(webhookEvents.providerEventId, poisonedEvents.map((e) => e.eventId))),
+    () =>
+      stack.directDb
+        .select()
+        .from(webhookEvents)
+        .where(
+          inArray(
+            webhookEvents.providerEventId,
+            poisonedEvents.map((e) => e.eventId),
+          ),
+        ),
     (rows) => rows.every((r) => r.outcome === 'undeliverable'),
     { timeoutMs: (MAX_ATTEMPTS + 4) * INTERVAL_MS + TEMPORAL_CALL_DEADLINE_MS },
   );
-  t.same(stuck.map((r) => r.outcome), ['undeliverable', 'undeliverable', 'undeliverable'], 'the terminated workflow’s events end undeliverable');
-  t.ok(stuck.every((r) => r.deliveryAttempts === MAX_ATTEMPTS), `after exactly ${MAX_ATTEMPTS} attempts: ${stuck.map((r) => r.deliveryAttempts).join(',')}`);
-  t.ok(stuck.every((r) => /after \d+ attempts/.test(r.errorMessage ?? '')), `with a reason: ${stuck[0]?.errorMessage}`);
+  t.same(
+    stuck.map((r) => r.outcome),
+    ['undeliverable', 'undeliverable', 'undeliverable'],
+    'the terminated workflow’s events end undeliverable',
+  );
+  t.ok(
+    stuck.every((r) => r.deliveryAttempts === MAX_ATTEMPTS),
+    `after exactly ${MAX_ATTEMPTS} attempts: ${stuck.map((r) => r.deliveryAttempts).join(',')}`,
+  );
+  t.ok(
+    stuck.every((r) => /after \d+ attempts/.test(r.errorMessage ?? '')),
+    `with a reason: ${stuck[0]?.errorMessage}`,
+  );
   const metrics = await stack.app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, /veriflow_webhooks_undeliverable_total\{provider="persona"\} 3/, 'counted in the metric');
 });

@@ -17,7 +17,10 @@ const ONE_FAILED_READ = Array.from({ length: 5 }, () => ({ status: 503 }));
 async function create(stack: Stack, reference: string): Promise<{ id: string; sessionUrl: string }> {
   const created = await stack.request('POST', '/v1/verifications', { provider: 'smileid', reference }, { prefer: 'wait=15' });
   if (created.status !== 201) throw new Error(`create answered ${created.status}`);
-  await eventually(() => stack.request('GET', `/v1/verifications/${created.body.id}`), (r) => r.body.status === 'pending');
+  await eventually(
+    () => stack.request('GET', `/v1/verifications/${created.body.id}`),
+    (r) => r.body.status === 'pending',
+  );
   return { id: created.body.id, sessionUrl: created.body.sessionUrl };
 }
 
@@ -31,12 +34,24 @@ t.test('smileid callbacks while job_status is down', async (t) => {
     const { id } = await create(stack, 'unconfirmed-forged');
     await injectFaults(stack, JOB_STATUS, ONE_FAILED_READ);
     const body = signedCallback(id, '1012', '0000012345');
-    const sent = await stack.app.inject({ method: 'POST', url: '/webhooks/smileid', headers: { 'content-type': 'application/json' }, payload: body });
+    const sent = await stack.app.inject({
+      method: 'POST',
+      url: '/webhooks/smileid',
+      headers: { 'content-type': 'application/json' },
+      payload: body,
+    });
     t.equal(sent.statusCode, 200, 'validly signed: stored');
     const eventId = parseSmileIdWebhook(Buffer.from(body)).providerEventId;
-    const recorded = await eventually(() => get(stack, id), (r) => r.body.history.some((h: HistoryRow) => h.eventId === eventId), { timeoutMs: 40_000, intervalMs: 250 });
-    t.match(recorded.body.history.find((h: HistoryRow) => h.eventId === eventId), { source: 'webhook', from: 'pending', to: 'pending', applied: false, reason: 'unconfirmed' });
-    t.equal(recorded.body.status, 'pending', 'not approved on the body\'s word');
+    const recorded = await eventually(
+      () => get(stack, id),
+      (r) => r.body.history.some((h: HistoryRow) => h.eventId === eventId),
+      { timeoutMs: 40_000, intervalMs: 250 },
+    );
+    t.match(
+      recorded.body.history.find((h: HistoryRow) => h.eventId === eventId),
+      { source: 'webhook', from: 'pending', to: 'pending', applied: false, reason: 'unconfirmed' },
+    );
+    t.equal(recorded.body.status, 'pending', "not approved on the body's word");
     t.same(await remainingFaults(stack), [], 'job_status was asked (and failed) before the body was judged');
   });
 
@@ -44,13 +59,25 @@ t.test('smileid callbacks while job_status is down', async (t) => {
     const { id, sessionUrl } = await create(stack, 'unconfirmed-real');
     // The callback's read fails, and so does the first recheck; the second recheck answers.
     await injectFaults(stack, JOB_STATUS, [...ONE_FAILED_READ, ...ONE_FAILED_READ]);
-    const decided = await fetch(sessionUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ decision: 'approve' }).toString() });
+    const decided = await fetch(sessionUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ decision: 'approve' }).toString(),
+    });
     await decided.text();
     t.equal(decided.status, 200);
-    const done = await eventually(() => get(stack, id), (r) => r.body.status === 'approved', { timeoutMs: 90_000, intervalMs: 250 });
+    const done = await eventually(
+      () => get(stack, id),
+      (r) => r.body.status === 'approved',
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
     t.equal(done.body.status, 'approved');
     const history: HistoryRow[] = done.body.history;
-    t.match(history.find((h) => h.source === 'webhook'), { to: 'pending', applied: false, reason: 'unconfirmed' }, 'the callback alone applied nothing');
+    t.match(
+      history.find((h) => h.source === 'webhook'),
+      { to: 'pending', applied: false, reason: 'unconfirmed' },
+      'the callback alone applied nothing',
+    );
     t.match(history.at(-1), { source: 'poll', from: 'pending', to: 'approved', applied: true }, 'the decision came from job_status');
     t.same(await remainingFaults(stack), [], 'every failing read was retried through');
   });

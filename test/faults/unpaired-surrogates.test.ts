@@ -18,9 +18,18 @@ t.test('unpaired surrogate escapes', async (t) => {
   const id: string = created.body.id;
 
   await t.test('a signed Persona webhook whose body has "\\ud83d" is stored and answered 200', async (t) => {
-    const event = personaEventBody({ name: 'inquiry.started', status: 'pending', createdAt: new Date(), inquiryId: 'inq_surrogate', referenceId: id });
+    const event = personaEventBody({
+      name: 'inquiry.started',
+      status: 'pending',
+      createdAt: new Date(),
+      inquiryId: 'inq_surrogate',
+      referenceId: id,
+    });
     // Into the raw text, so the signature covers exactly the bytes with the escape.
-    const body = event.body.replace('"redacted-at":null', `"redacted-at":null,"note":"half a smiley ${LONE_HIGH} and a whole one \\ud83d\\ude00"`);
+    const body = event.body.replace(
+      '"redacted-at":null',
+      `"redacted-at":null,"note":"half a smiley ${LONE_HIGH} and a whole one \\ud83d\\ude00"`,
+    );
     t.match(body, /\\ud83d and/, 'the body carries a lone surrogate escape');
     const response = await postPersonaWebhook(stack.apiUrl, body);
     t.equal(response.status, 200, `answered 200: ${JSON.stringify(response.body)}`);
@@ -47,7 +56,12 @@ t.test('unpaired surrogate escapes', async (t) => {
       t.match(res.json(), { status: 400, detail: field }, `${name}: the detail names the field: ${res.json().detail}`);
     }
     t.equal(await stack.directDb.$count(verifications), before, 'nothing stored');
-    const paired = await stack.app.inject({ method: 'POST', url: '/v1/verifications', headers: auth, payload: '{"provider":"persona","reference":"ok \\ud83d\\ude00"}' });
+    const paired = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: auth,
+      payload: '{"provider":"persona","reference":"ok \\ud83d\\ude00"}',
+    });
     t.equal(paired.statusCode, 202, 'a complete pair is fine');
   });
 });

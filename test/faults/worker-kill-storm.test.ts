@@ -19,22 +19,33 @@ t.test(`${KILLS} worker SIGKILLs during ${VERIFICATIONS} verifications: all comp
   let worker: WorkerProcess = await startWorkerProcess(t, stack.env, bundlePath);
   const decisionFor = (i: number) => (i % 2 === 0 ? 'approved' : 'declined');
 
-  const created = await inBatches(Array.from({ length: VERIFICATIONS }, (_, i) => i), 10, async (i) => {
-    const res = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `storm-${i}` });
-    if (res.status !== 202) throw new Error(`create answered ${res.status}`);
-    return { id: res.body.id as string, decision: decisionFor(i) };
-  });
+  const created = await inBatches(
+    Array.from({ length: VERIFICATIONS }, (_, i) => i),
+    10,
+    async (i) => {
+      const res = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `storm-${i}` });
+      if (res.status !== 202) throw new Error(`create answered ${res.status}`);
+      return { id: res.body.id as string, decision: decisionFor(i) };
+    },
+  );
   const ids = created.map((v) => v.id);
   const decided = new Set<string>();
 
   // Decide each inquiry in the sandbox as soon as its session exists, while the kills go on.
   const decideReady = async () => {
-    const rows = await stack.directDb.select({ id: verifications.id, providerRef: verifications.providerRef }).from(verifications).where(inArray(verifications.id, ids));
+    const rows = await stack.directDb
+      .select({ id: verifications.id, providerRef: verifications.providerRef })
+      .from(verifications)
+      .where(inArray(verifications.id, ids));
     const ready = rows.filter((r) => r.providerRef && !decided.has(r.id));
     await inBatches(ready, 10, async (r) => {
       decided.add(r.id);
       const decision = created.find((v) => v.id === r.id)!.decision;
-      await fetch(`${stack.sandboxUrl}/persona/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ 'inquiry-id': r.providerRef!, decision }) }).then((res) => res.text());
+      await fetch(`${stack.sandboxUrl}/persona/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ 'inquiry-id': r.providerRef!, decision }),
+      }).then((res) => res.text());
     });
   };
 
@@ -74,5 +85,7 @@ t.test(`${KILLS} worker SIGKILLs during ${VERIFICATIONS} verifications: all comp
   const sandboxHome = await (await fetch(stack.sandboxUrl)).text();
   const inquiries = new Set(sandboxHome.match(/inq_[A-Za-z0-9]+/g) ?? []).size;
   t.equal(inquiries, VERIFICATIONS, 'one provider session per verification, whatever the kills interrupted');
-  t.comment(`kills=${kills} verifications=${VERIFICATIONS} webhooks=${events.length} applied=${events.filter((e) => e.outcome === 'applied').length} stale=${events.filter((e) => e.outcome === 'stale').length} lost=${lost} doubled=${doubled} inquiries=${inquiries} ms=${Date.now() - started}`);
+  t.comment(
+    `kills=${kills} verifications=${VERIFICATIONS} webhooks=${events.length} applied=${events.filter((e) => e.outcome === 'applied').length} stale=${events.filter((e) => e.outcome === 'stale').length} lost=${lost} doubled=${doubled} inquiries=${inquiries} ms=${Date.now() - started}`,
+  );
 });

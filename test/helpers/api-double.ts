@@ -44,5 +44,7 @@ export async function startApiDouble(tt: Pick<Test, 'teardown'>) {
   };
 }
 
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): Reply => (res) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+export const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Reply =>
+  (res) =>
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));

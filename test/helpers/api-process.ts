@@ -26,10 +26,19 @@ export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overr
   });
   const url = `http://127.0.0.1:${childEnv.PORT}`;
   const live = await eventually(
-    () => (child.exitCode !== null ? Promise.resolve(-1) : fetch(`${url}/health/live`).then((r) => r.status, () => 0)),
+    () =>
+      child.exitCode !== null
+        ? Promise.resolve(-1)
+        : fetch(`${url}/health/live`).then(
+            (r) => r.status,
+            () => 0,
+          ),
     (status) => status === 200 || status === -1,
     { timeoutMs: 30_000, intervalMs: 200 },
   );
-  if (live !== 200) throw new Error(`API process on ${url} not live (${child.exitCode !== null ? await exited : `status ${live}`}):\n${stderr.join('').slice(-2000)}`);
+  if (live !== 200)
+    throw new Error(
+      `API process on ${url} not live (${child.exitCode !== null ? await exited : `status ${live}`}):\n${stderr.join('').slice(-2000)}`,
+    );
   return { url, pid: child.pid! };
 }

@@ -21,7 +21,17 @@ export interface DevProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export type DevStackEnv = Record<'PORT' | 'SANDBOX_PORT' | 'PGLITE_PORT' | 'DEV_TEMPORAL_PORT' | 'DEV_TEMPORAL_UI_PORT' | 'DEV_MAIL_PORT' | 'PGLITE_DIR' | 'DEV_TEMPORAL_DB', string>;
+export type DevStackEnv = Record<
+  | 'PORT'
+  | 'SANDBOX_PORT'
+  | 'PGLITE_PORT'
+  | 'DEV_TEMPORAL_PORT'
+  | 'DEV_TEMPORAL_UI_PORT'
+  | 'DEV_MAIL_PORT'
+  | 'PGLITE_DIR'
+  | 'DEV_TEMPORAL_DB',
+  string
+>;
 
 /** The settings that place a dev stack: every port it listens on and its data. */
 export async function devStackEnv(dataDir: string): Promise<DevStackEnv> {
@@ -80,7 +90,16 @@ export function spawnDev(t: Pick<Test, 'teardown'>, env: DevStackEnv & Record<st
       waiters.add(check);
       check();
     });
-  return { child, env, apiUrl: `http://127.0.0.1:${env.PORT}`, sandboxUrl: `http://127.0.0.1:${env.SANDBOX_PORT}`, output: () => text, waitFor, signalGroup, exited };
+  return {
+    child,
+    env,
+    apiUrl: `http://127.0.0.1:${env.PORT}`,
+    sandboxUrl: `http://127.0.0.1:${env.SANDBOX_PORT}`,
+    output: () => text,
+    waitFor,
+    signalGroup,
+    exited,
+  };
 }
 
 /** Starts `npm run dev` and waits until it says it is running. */

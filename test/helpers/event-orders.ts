@@ -29,7 +29,15 @@ export interface OrderRun {
   sent: SentEvent[];
   status: string;
   providerStatus: string | null;
-  history: { seq: number; source: string; eventId: string | null; from: string | null; to: string; applied: boolean; reason: string | null }[];
+  history: {
+    seq: number;
+    source: string;
+    eventId: string | null;
+    from: string | null;
+    to: string;
+    applied: boolean;
+    reason: string | null;
+  }[];
   outcomes: Map<string, string>;
 }
 
@@ -59,7 +67,8 @@ export async function runAllOrders(stack: Stack, options: { decideFirst?: 'appro
       const createdAt = new Date(base + step * 1000);
       const { eventId, body } = personaEventBody({ name, createdAt, inquiryId, referenceId: verificationId, status });
       const response = await postPersonaWebhook(stack.apiUrl, body);
-      if (response.status !== 200 || response.body.duplicate !== false) throw new Error(`webhook answered ${response.status}: ${JSON.stringify(response.body)}`);
+      if (response.status !== 200 || response.body.duplicate !== false)
+        throw new Error(`webhook answered ${response.status}: ${JSON.stringify(response.body)}`);
       sent.push({ eventId, step, createdAt });
     }
     return { verificationId, inquiryId, sent };
@@ -76,7 +85,11 @@ export async function runAllOrders(stack: Stack, options: { decideFirst?: 'appro
 
   const [rows, history, events] = await Promise.all([
     stack.directDb.select().from(verifications).where(inArray(verifications.id, ids)),
-    stack.directDb.select().from(verificationHistory).where(inArray(verificationHistory.verificationId, ids)).orderBy(asc(verificationHistory.seq)),
+    stack.directDb
+      .select()
+      .from(verificationHistory)
+      .where(inArray(verificationHistory.verificationId, ids))
+      .orderBy(asc(verificationHistory.seq)),
     stack.directDb.select().from(webhookEvents).where(inArray(webhookEvents.verificationId, ids)),
   ]);
   return runs.map((run) => {
@@ -87,7 +100,15 @@ export async function runAllOrders(stack: Stack, options: { decideFirst?: 'appro
       providerStatus: row.providerStatus,
       history: history
         .filter((h) => h.verificationId === run.verificationId)
-        .map((h) => ({ seq: h.seq, source: h.source, eventId: h.eventId, from: h.fromStatus, to: h.toStatus, applied: h.applied, reason: h.reason })),
+        .map((h) => ({
+          seq: h.seq,
+          source: h.source,
+          eventId: h.eventId,
+          from: h.fromStatus,
+          to: h.toStatus,
+          applied: h.applied,
+          reason: h.reason,
+        })),
       outcomes: new Map(events.filter((e) => e.verificationId === run.verificationId).map((e) => [e.providerEventId, e.outcome])),
     };
   });
@@ -110,7 +131,16 @@ export interface OrderTally {
 
 export function tally(runs: OrderRun[]): OrderTally {
   const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
-  const result: OrderTally = { finals: new Map(), applied: 0, notApplied: 0, reasons: new Map(), lost: 0, duplicates: 0, exactShape: 0, outcomes: new Map() };
+  const result: OrderTally = {
+    finals: new Map(),
+    applied: 0,
+    notApplied: 0,
+    reasons: new Map(),
+    lost: 0,
+    duplicates: 0,
+    exactShape: 0,
+    outcomes: new Map(),
+  };
   for (const run of runs) {
     count(result.finals, `${run.status}/${run.providerStatus}`);
     const webhook = run.history.filter((h) => h.source === 'webhook');
@@ -123,7 +153,8 @@ export function tally(runs: OrderRun[]): OrderTally {
     }
     result.lost += run.sent.filter((e) => !webhook.some((h) => h.eventId === e.eventId)).length;
     result.duplicates += webhook.length - new Set(webhook.map((h) => h.eventId)).size;
-    if (run.history.length === LIFECYCLE.length + 1 && run.history[0]?.source === 'api' && webhook.length === LIFECYCLE.length) result.exactShape += 1;
+    if (run.history.length === LIFECYCLE.length + 1 && run.history[0]?.source === 'api' && webhook.length === LIFECYCLE.length)
+      result.exactShape += 1;
     for (const outcome of run.outcomes.values()) count(result.outcomes, outcome);
   }
   return result;
@@ -131,5 +162,5 @@ export function tally(runs: OrderRun[]): OrderTally {
 
 export function describeTally(s: OrderTally): string {
   const obj = (m: Map<string, number>) => JSON.stringify(Object.fromEntries(m));
-  return `sent=${(s.applied + s.notApplied)} applied=${s.applied} notApplied=${s.notApplied} reasons=${obj(s.reasons)} duplicates=${s.duplicates} lost=${s.lost} exactShape=${s.exactShape} finals=${obj(s.finals)} outcomes=${obj(s.outcomes)}`;
+  return `sent=${s.applied + s.notApplied} applied=${s.applied} notApplied=${s.notApplied} reasons=${obj(s.reasons)} duplicates=${s.duplicates} lost=${s.lost} exactShape=${s.exactShape} finals=${obj(s.finals)} outcomes=${obj(s.outcomes)}`;
 }

@@ -13,7 +13,10 @@ export async function writeExecutable(path: string, body: string): Promise<strin
  * A `go` that appends its arguments to $FAKE_GO_CALLS and, after a pause (so concurrent callers
  * overlap), writes each of `outputs` into $GOBIN the way `go install` does, or fails with `exitCode`.
  */
-export function fakeGo(path: string, { exitCode = 0, outputs = ['temporal'] }: { exitCode?: number; outputs?: string[] } = {}): Promise<string> {
+export function fakeGo(
+  path: string,
+  { exitCode = 0, outputs = ['temporal'] }: { exitCode?: number; outputs?: string[] } = {},
+): Promise<string> {
   return writeExecutable(
     path,
     `#!${process.execPath}

@@ -12,14 +12,17 @@ function isPostgresSocketRace(err: unknown): boolean {
 
 export function containPostgresSocketRace(): { readonly count: number } {
   globalThis.setImmediate = ((callback: (...args: unknown[]) => void, ...args: unknown[]) =>
-    realSetImmediate((...inner: unknown[]) => {
-      try {
-        callback(...inner);
-      } catch (err) {
-        if (!isPostgresSocketRace(err)) throw err;
-        contained += 1;
-      }
-    }, ...args)) as typeof setImmediate;
+    realSetImmediate(
+      (...inner: unknown[]) => {
+        try {
+          callback(...inner);
+        } catch (err) {
+          if (!isPostgresSocketRace(err)) throw err;
+          contained += 1;
+        }
+      },
+      ...args,
+    )) as typeof setImmediate;
   return {
     get count() {
       return contained;

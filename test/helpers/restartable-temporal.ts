@@ -23,7 +23,10 @@ export async function startRestartableTemporal(t: Pick<Test, 'teardown'>): Promi
 
 async function sharedCluster(t: Pick<Test, 'teardown'>): Promise<RestartableTemporal> {
   const control = process.env.TEMPORAL_TEST_CONTROL_URL;
-  if (!control) throw new Error('TEMPORAL_TEST_ADDRESS is set without TEMPORAL_TEST_CONTROL_URL: this test restarts the server, and only the runner that owns it can (npm run test:cluster).');
+  if (!control)
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is set without TEMPORAL_TEST_CONTROL_URL: this test restarts the server, and only the runner that owns it can (npm run test:cluster).',
+    );
   const temporal = await startTestTemporal(t);
   const command = async (action: 'stop' | 'start') => {
     const response = await fetch(`${control}/${action}`, { method: 'POST' });

@@ -3,7 +3,11 @@
 import type { Stack } from './stack.js';
 
 export async function injectFaults(stack: Stack, path: string, faults: unknown[]): Promise<void> {
-  const res = await fetch(`${stack.sandboxUrl}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path, faults }) });
+  const res = await fetch(`${stack.sandboxUrl}/_faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ path, faults }),
+  });
   if (res.status !== 201) throw new Error(`fault injection answered ${res.status}`);
   await res.text();
 }

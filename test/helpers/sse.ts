@@ -29,7 +29,12 @@ export function takeSseMessages(buffer: string): { messages: SseMessage[]; rest:
   while ((end = rest.indexOf('\n\n')) >= 0) {
     const block = rest.slice(0, end);
     rest = rest.slice(end + 2);
-    const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+    const fields = Object.fromEntries(
+      block
+        .split('\n')
+        .filter((l) => !l.startsWith(':'))
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+    );
     if (fields.event) messages.push({ event: fields.event, id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') });
   }
   return { messages, rest };
@@ -43,7 +48,15 @@ export function openStream(url: string, headers: Record<string, string>, headers
   return new Promise((resolve, reject) => {
     const silent = setTimeout(() => {
       req.destroy();
-      resolve({ status: 0, contentType: '', body: { error: `no response headers within ${headersTimeoutMs} ms` }, ended: Promise.resolve(), messages: [], next: () => Promise.reject(new Error('no response')), close: () => undefined });
+      resolve({
+        status: 0,
+        contentType: '',
+        body: { error: `no response headers within ${headersTimeoutMs} ms` },
+        ended: Promise.resolve(),
+        messages: [],
+        next: () => Promise.reject(new Error('no response')),
+        close: () => undefined,
+      });
     }, headersTimeoutMs);
     const req: ClientRequest = httpRequest(url, { headers }, (res: IncomingMessage) => {
       clearTimeout(silent);

@@ -36,7 +36,11 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds: once per test file (process). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   // The same failure converter as the workers' data converter: workflow errors are encrypted too.
-  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger: new DefaultLogger('ERROR') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    failureConverterPath: failureConverterPath(),
+    logger: new DefaultLogger('ERROR'),
+  });
   return bundle;
 }
 
@@ -86,7 +90,12 @@ export interface Stack {
   /** The providers API and worker use (capability overrides applied). */
   providers: ProviderRegistry;
   /** Authorized request helper against the in-process app. */
-  request(method: 'GET' | 'POST', url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  request(
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
 }
 
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -95,7 +104,12 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   const [temporal, testDb, apiPort] = await Promise.all([options.temporal ?? startTestTemporal(t), createTestDatabase(t), pickFreePort()]);
   const sandbox = await startSandbox({
     port: 0,
-    webhookTargets: { persona: options.sandboxWebhookTarget ?? `http://127.0.0.1:${apiPort}/webhooks/persona`, stripe: `http://127.0.0.1:${apiPort}/webhooks/stripe`, smileid: `http://127.0.0.1:${apiPort}/webhooks/smileid`, idmeta: `http://127.0.0.1:${apiPort}/webhooks/idmeta` },
+    webhookTargets: {
+      persona: options.sandboxWebhookTarget ?? `http://127.0.0.1:${apiPort}/webhooks/persona`,
+      stripe: `http://127.0.0.1:${apiPort}/webhooks/stripe`,
+      smileid: `http://127.0.0.1:${apiPort}/webhooks/smileid`,
+      idmeta: `http://127.0.0.1:${apiPort}/webhooks/idmeta`,
+    },
     secrets: { persona: PERSONA_SECRETS, stripe: STRIPE_SECRETS, smileid: SMILEID_SECRETS, idmeta: IDMETA_SECRETS },
     webhookRetryDelaysMs: [0, 200, 1000],
   });
@@ -208,7 +222,10 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   };
 }
 
-function withCapabilities(registry: ProviderRegistry, overrides: Partial<Record<ProviderName, Partial<ProviderCapabilities>>>): ProviderRegistry {
+function withCapabilities(
+  registry: ProviderRegistry,
+  overrides: Partial<Record<ProviderName, Partial<ProviderCapabilities>>>,
+): ProviderRegistry {
   return {
     ...registry,
     get(name) {
@@ -220,7 +237,11 @@ function withCapabilities(registry: ProviderRegistry, overrides: Partial<Record<
 }
 
 /** Polls `read` until `done` holds, at most `timeoutMs`; returns the last value. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, { timeoutMs = 20_000, intervalMs = 100 } = {}): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 20_000, intervalMs = 100 } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!done(value) && Date.now() < deadline) {

@@ -24,7 +24,11 @@ export async function startTestTemporal(t: Pick<Test, 'teardown'>): Promise<Test
 }
 
 /** A client for the server at `address`; its stop() (also at teardown) closes the connection, then runs `stopServer`. */
-export async function connectTestTemporal(t: Pick<Test, 'teardown'>, address: string, stopServer: () => Promise<void> = async () => {}): Promise<TestTemporal> {
+export async function connectTestTemporal(
+  t: Pick<Test, 'teardown'>,
+  address: string,
+  stopServer: () => Promise<void> = async () => {},
+): Promise<TestTemporal> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ address });

@@ -31,7 +31,10 @@ export interface WebhookReceiver {
   inFlight(): number;
 }
 
-export async function startWebhookReceiver(t: Pick<Test, 'teardown'>, answer: WebhookReceiver['answer'] = () => ({ status: 200 })): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  t: Pick<Test, 'teardown'>,
+  answer: WebhookReceiver['answer'] = () => ({ status: 200 }),
+): Promise<WebhookReceiver> {
   const attempts = new Map<string, number>();
   let inFlight = 0;
   const receiver: WebhookReceiver = {

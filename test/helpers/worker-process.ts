@@ -49,7 +49,9 @@ export async function startWorkerProcess(t: Pick<Test, 'teardown'>, env: Env, bu
 
   const lines = createInterface({ input: child.stdout! });
   const ready = once(lines, 'line');
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`worker process not ready in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`worker process not ready in ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS).unref(),
+  );
   const died = exited.then((how) => {
     throw new Error(`worker process exited before it was ready (${how}):\n${stderr.join('').slice(-2000)}`);
   });
@@ -76,7 +78,8 @@ async function main(): Promise<void> {
 
   const env = parseEnv(process.env);
   const bundlePath = process.env.WORKER_BUNDLE_PATH;
-  if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL || !bundlePath) throw new Error('TEMPORAL_ADDRESS, DATABASE_URL and WORKER_BUNDLE_PATH are required');
+  if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL || !bundlePath)
+    throw new Error('TEMPORAL_ADDRESS, DATABASE_URL and WORKER_BUNDLE_PATH are required');
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   installTemporalRuntime(logger);
   const database = await createDatabase({ url: env.DATABASE_URL });

@@ -40,12 +40,15 @@ function isPinned(image: string): boolean {
  * environment, as `docker compose config` would do it.
  */
 function interpolate(value: string, vars: Record<string, string>): string {
-  return value.replace(/\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g, (_match, name: string, op: string | undefined, arg: string | undefined) => {
-    const set = vars[name];
-    if (op?.endsWith('?') && !set) throw new Error(`compose would refuse to start: ${name}: ${arg}`);
-    if (set !== undefined && (set !== '' || !op?.startsWith(':'))) return set;
-    return op?.endsWith('-') ? (arg ?? '') : '';
-  });
+  return value.replace(
+    /\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g,
+    (_match, name: string, op: string | undefined, arg: string | undefined) => {
+      const set = vars[name];
+      if (op?.endsWith('?') && !set) throw new Error(`compose would refuse to start: ${name}: ${arg}`);
+      if (set !== undefined && (set !== '' || !op?.startsWith(':'))) return set;
+      return op?.endsWith('-') ? (arg ?? '') : '';
+    },
+  );
 }
 
 t.test('the file parses cleanly', async (t) => {
@@ -95,21 +98,43 @@ t.test('api and worker environment: every name is in config/env.ts, and it parse
     const environment = services[name]!.environment ?? {};
     const unknown = Object.keys(environment).filter((key) => !known.has(key));
     t.same(unknown, [], `${name}: no variable config/env.ts does not know (it would be ignored silently)`);
-    for (const required of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_CORS_ORIGINS']) t.ok(required in environment, `${name} sets ${required}`);
-    for (const provider of ['PERSONA_API_KEY', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'VERIFLOW_LINK_SECRET', 'SMILEID_PARTNER_ID', 'SMILEID_API_KEY', 'IDMETA_API_KEY', 'IDMETA_WEBHOOK_SECRET']) {
+    for (const required of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'PAYLOAD_ENCRYPTION_KEYS', 'CODEC_CORS_ORIGINS'])
+      t.ok(required in environment, `${name} sets ${required}`);
+    for (const provider of [
+      'PERSONA_API_KEY',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'VERIFLOW_LINK_SECRET',
+      'SMILEID_PARTNER_ID',
+      'SMILEID_API_KEY',
+      'IDMETA_API_KEY',
+      'IDMETA_WEBHOOK_SECRET',
+    ]) {
       t.ok(provider in environment, `${name} passes ${provider} through`);
     }
-    for (const optional of ['SMTP_URL', 'EMAIL_FROM']) if (known.has(optional)) t.ok(optional in environment, `${name} passes ${optional} through`);
-    const resolved = Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, interpolate(String(value ?? ''), secrets)]));
+    for (const optional of ['SMTP_URL', 'EMAIL_FROM'])
+      if (known.has(optional)) t.ok(optional in environment, `${name} passes ${optional} through`);
+    const resolved = Object.fromEntries(
+      Object.entries(environment).map(([key, value]) => [key, interpolate(String(value ?? ''), secrets)]),
+    );
     t.equal(resolved.NODE_ENV, 'production');
     const env = parseEnv(resolved);
     t.equal(env.PAYLOAD_ENCRYPTION_KEYS, secrets.PAYLOAD_ENCRYPTION_KEYS, `${name}: parses as production config`);
-    t.throws(() => interpolate(String(environment.PAYLOAD_ENCRYPTION_KEYS), {}), /PAYLOAD_ENCRYPTION_KEYS/, `${name}: compose refuses to start without encryption keys`);
+    t.throws(
+      () => interpolate(String(environment.PAYLOAD_ENCRYPTION_KEYS), {}),
+      /PAYLOAD_ENCRYPTION_KEYS/,
+      `${name}: compose refuses to start without encryption keys`,
+    );
   }
-  const worker = parseEnv(Object.fromEntries(Object.entries(services.worker!.environment!).map(([k, v]) => [k, interpolate(String(v ?? ''), secrets)])));
+  const worker = parseEnv(
+    Object.fromEntries(Object.entries(services.worker!.environment!).map(([k, v]) => [k, interpolate(String(v ?? ''), secrets)])),
+  );
   t.ok(worker.METRICS_PORT, 'the worker serves /metrics for its healthcheck');
   t.match(JSON.stringify(services.worker!.healthcheck!.test), `:${worker.METRICS_PORT}/metrics`);
-  t.ok(parseDuration(services.worker!.stop_grace_period ?? '10s') > parseDuration(worker.WORKER_SHUTDOWN_GRACE_TIME), 'docker waits longer than the worker drains before SIGKILL');
+  t.ok(
+    parseDuration(services.worker!.stop_grace_period ?? '10s') > parseDuration(worker.WORKER_SHUTDOWN_GRACE_TIME),
+    'docker waits longer than the worker drains before SIGKILL',
+  );
 });
 
 t.test('Web UI: payloads decrypted through the API codec endpoint, allowed by CORS', async (t) => {
@@ -117,7 +142,11 @@ t.test('Web UI: payloads decrypted through the API codec endpoint, allowed by CO
   const endpoint = interpolate(String(ui.environment?.TEMPORAL_CODEC_ENDPOINT ?? ''), {});
   t.equal(endpoint, 'http://localhost:3000/codec', 'the codec endpoint is the API as the browser reaches it');
   const api = services.api!;
-  t.equal(new URL(endpoint).origin, new URL(interpolate(String(api.environment?.PUBLIC_BASE_URL), {})).origin, 'same default as PUBLIC_BASE_URL');
+  t.equal(
+    new URL(endpoint).origin,
+    new URL(interpolate(String(api.environment?.PUBLIC_BASE_URL), {})).origin,
+    'same default as PUBLIC_BASE_URL',
+  );
   const uiPort = ui.ports?.[0]?.split(':').at(-2);
   const origins = interpolate(String(api.environment?.CODEC_CORS_ORIGINS), {}).split(',');
   t.ok(origins.includes(`http://localhost:${uiPort}`), `the API lets the UI origin (port ${uiPort}) call /codec`);
@@ -134,20 +163,38 @@ t.test('Temporal (frontend and Web UI) is reachable from this host only: it has 
 });
 
 t.test('Dockerfile: builds dist/ once, runtime has prod dependencies and dist only, ends non-root', async (t) => {
-  const lines = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = dockerfile
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const froms = lines.filter((l) => /^FROM\s/i.test(l));
   t.ok(froms.length >= 2, `multi-stage (${froms.length} stages)`);
   for (const from of froms) t.match(from, /^FROM node:24\./, `${from}: the Node LTS line the suite runs on`);
-  t.ok(lines.some((l) => /^RUN\s.*\bnpm ci\b.*--omit=dev/i.test(l)), 'npm ci --omit=dev');
-  t.notOk(lines.some((l) => /^RUN\s.*\bnpm (install|i)\b/i.test(l)), 'never npm install (the lockfile decides)');
-  t.ok(lines.some((l) => /^RUN\s+npm run build$/.test(l)), 'a build stage runs npm run build');
+  t.ok(
+    lines.some((l) => /^RUN\s.*\bnpm ci\b.*--omit=dev/i.test(l)),
+    'npm ci --omit=dev',
+  );
+  t.notOk(
+    lines.some((l) => /^RUN\s.*\bnpm (install|i)\b/i.test(l)),
+    'never npm install (the lockfile decides)',
+  );
+  t.ok(
+    lines.some((l) => /^RUN\s+npm run build$/.test(l)),
+    'a build stage runs npm run build',
+  );
   const lastFrom = lines.findLastIndex((l) => /^FROM\s/i.test(l));
   const runtime = lines.slice(lastFrom);
   const users = runtime.filter((l) => /^USER\s/i.test(l));
   const finalUser = users.at(-1)?.split(/\s+/)[1];
   t.ok(finalUser && !['root', '0', '0:0'].includes(finalUser), `the final stage runs as ${finalUser}`);
-  t.ok(runtime.some((l) => /^COPY\s+--from=\S+\s+\/app\/dist\s/i.test(l)), 'the runtime stage copies dist/ from the build');
-  t.notOk(runtime.some((l) => /^COPY\s+(?!--from)\S*\s*(api|workflows|worker\.ts)\b/.test(l)), 'no TypeScript sources in the runtime stage');
+  t.ok(
+    runtime.some((l) => /^COPY\s+--from=\S+\s+\/app\/dist\s/i.test(l)),
+    'the runtime stage copies dist/ from the build',
+  );
+  t.notOk(
+    runtime.some((l) => /^COPY\s+(?!--from)\S*\s*(api|workflows|worker\.ts)\b/.test(l)),
+    'no TypeScript sources in the runtime stage',
+  );
   t.match(runtime.at(-1), /^CMD \["node", "dist\/api\/server\.js"\]$/, 'starts the compiled API');
 
   // Everything api/server.ts and worker.ts import (transitively) must reach the build stage.

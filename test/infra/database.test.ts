@@ -9,7 +9,9 @@ import { tenants, verificationHistory, verifications, webhookEvents } from '../.
 import { createTestDatabase } from '../helpers/database.js';
 
 /** Every migration drizzle-kit generated, as its journal lists them. */
-const MIGRATION_COUNT = (JSON.parse(readFileSync(new URL('../../db/migrations/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] }).entries.length;
+const MIGRATION_COUNT = (
+  JSON.parse(readFileSync(new URL('../../db/migrations/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] }
+).entries.length;
 
 t.test('migrating again, even from several processes at once, changes nothing', async (t) => {
   const { url, db } = await createTestDatabase(t);

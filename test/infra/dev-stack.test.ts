@@ -59,7 +59,10 @@ t.test('a port already taken is one line naming the port and its setting', async
   const dev = spawnDev(t, env);
   const { code } = await dev.exited;
   t.equal(code, 1, 'npm run dev fails');
-  const lines = dev.output().split('\n').filter((line) => line.trim() !== '' && !line.startsWith('>'));
+  const lines = dev
+    .output()
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('>'));
   t.same(lines, [`Port ${env.PORT} is already in use (PORT): stop whatever holds it, or set PORT to another port.`], dev.output());
 });
 
@@ -71,21 +74,39 @@ t.test('npm run dev with custom secrets, a CLI tenant, Chromium, Ctrl-C and a re
 
   // The CLI finds the running server by itself: same environment, no DATABASE_URL.
   const cliEnv = { ...process.env, DATABASE_URL: '', PGLITE_DIR: env.PGLITE_DIR, LOG_LEVEL: 'silent' };
-  const created = JSON.parse((await run('npm', ['run', '--silent', 'tenants', '--', 'create', 'acme'], { env: cliEnv })).stdout) as { apiKey: string };
+  const created = JSON.parse((await run('npm', ['run', '--silent', 'tenants', '--', 'create', 'acme'], { env: cliEnv })).stdout) as {
+    apiKey: string;
+  };
   t.match(created.apiKey, /^vf_live_/);
 
-  const verification = await api(`${dev.apiUrl}/v1/verifications`, created.apiKey, { method: 'POST', body: { provider: 'persona', reference: 'dev-stack' }, prefer: 'wait=30' });
-  t.equal(verification.status, 201, 'the API accepts the key the CLI just printed, and the worker (ready before the banner) opened the session');
+  const verification = await api(`${dev.apiUrl}/v1/verifications`, created.apiKey, {
+    method: 'POST',
+    body: { provider: 'persona', reference: 'dev-stack' },
+    prefer: 'wait=30',
+  });
+  t.equal(
+    verification.status,
+    201,
+    'the API accepts the key the CLI just printed, and the worker (ready before the banner) opened the session',
+  );
 
   const browser = await launchBrowser(t);
   const page = await browser.newPage();
   await page.goto(String(verification.body.sessionUrl));
   await page.getByTestId('approve').click();
   await page.waitForLoadState();
-  const done = await eventually(() => api(`${dev.apiUrl}/v1/verifications/${verification.body.id}`, created.apiKey), (r) => r.body.status === 'approved', { timeoutMs: 60_000 });
+  const done = await eventually(
+    () => api(`${dev.apiUrl}/v1/verifications/${verification.body.id}`, created.apiKey),
+    (r) => r.body.status === 'approved',
+    { timeoutMs: 60_000 },
+  );
   t.equal(done.body.status, 'approved', 'the sandbox signed with the custom secret and the API accepted it');
 
-  const forged = await fetch(`${dev.apiUrl}/webhooks/persona`, { method: 'POST', headers: { 'content-type': 'application/json', 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=00` }, body: '{}' });
+  const forged = await fetch(`${dev.apiUrl}/webhooks/persona`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=00` },
+    body: '{}',
+  });
   t.equal(forged.status, 401);
   await forged.text();
   const [line] = await dev.waitFor(/✗ webhook rejected: persona 401: signature did not match PERSONA_WEBHOOK_SECRET.*/, 10_000);
@@ -94,7 +115,11 @@ t.test('npm run dev with custom secrets, a CLI tenant, Chromium, Ctrl-C and a re
   const sql = postgres(databaseUrl!, { max: 1, onnotice: () => {} });
   t.teardown(() => sql.end({ timeout: 1 }));
   const tenants = await sql<{ name: string }[]>`select name from tenants order by name`;
-  t.same(tenants.map((r) => r.name), ['acme', 'dev'], 'any Postgres client reads the same database');
+  t.same(
+    tenants.map((r) => r.name),
+    ['acme', 'dev'],
+    'any Postgres client reads the same database',
+  );
   await sql.end();
 
   const stopStarted = Date.now();

@@ -22,10 +22,15 @@ t.test('embedded database server', async (t) => {
     // Parse/Bind of two clients fail with "bind message supplies 1 parameters, but … requires 3".
     const queries = Array.from({ length: 60 }, (_, i) => {
       const client = clients[i % clients.length]!;
-      return i % 2 === 0 ? client.unsafe('select $1::int as a', [i]) : client.unsafe('select $1::int as a, $2::text as b, $3::bool as c', [i, 'x', true]);
+      return i % 2 === 0
+        ? client.unsafe('select $1::int as a', [i])
+        : client.unsafe('select $1::int as a, $2::text as b, $3::bool as c', [i, 'x', true]);
     });
     const rows = await Promise.all(queries);
-    t.same(rows.map((r) => (r[0] as unknown as { a: number }).a), Array.from({ length: 60 }, (_, i) => i));
+    t.same(
+      rows.map((r) => (r[0] as unknown as { a: number }).a),
+      Array.from({ length: 60 }, (_, i) => i),
+    );
   });
 
   t.test('a NOTIFY from one client reaches another client’s LISTEN', async (t) => {
@@ -33,7 +38,11 @@ t.test('embedded database server', async (t) => {
     const listening = await clients[0]!.listen('dev_stack_channel', (payload) => heard.push(payload));
     t.teardown(() => listening.unlisten());
     await clients[1]!.begin((tx) => tx`select pg_notify('dev_stack_channel', 'committed')`);
-    const got = await eventually(async () => [...heard], (h) => h.includes('committed'), { timeoutMs: 5_000 });
+    const got = await eventually(
+      async () => [...heard],
+      (h) => h.includes('committed'),
+      { timeoutMs: 5_000 },
+    );
     t.same(got, ['committed']);
   });
 

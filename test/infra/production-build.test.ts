@@ -32,7 +32,11 @@ function runNode(t: Test, script: string, env: NodeJS.ProcessEnv): Running {
   return { child, output: () => chunks.join('') };
 }
 
-async function runToEnd(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runToEnd(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [script, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -45,7 +49,11 @@ async function runToEnd(script: string, args: string[], env: NodeJS.ProcessEnv):
 t.test('the compiled API and worker run one verification end to end in production mode', async (t) => {
   const outDir = `.vf-scratch/build-${randomBytes(4).toString('hex')}`;
   t.teardown(() => rm(`${root}${outDir}`, { recursive: true, force: true }));
-  const build = await runToEnd(fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)), ['scripts/build.ts', '--out-dir', outDir], process.env);
+  const build = await runToEnd(
+    fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)),
+    ['scripts/build.ts', '--out-dir', outDir],
+    process.env,
+  );
   t.equal(build.code, 0, 'npm run build succeeds', build.code === 0 ? {} : { stderr: build.stderr.slice(-2000) });
   const dist = `${root}${outDir}`;
   for (const file of ['api/server.js', 'worker.js', 'workflow-bundle.js', 'scripts/tenants.js', 'db/migrations/meta/_journal.json']) {
@@ -86,14 +94,27 @@ t.test('the compiled API and worker run one verification end to end in productio
   const worker = runNode(t, `${dist}/worker.js`, env);
   const api = runNode(t, `${dist}/api/server.js`, env);
   const ready = await eventually(
-    () => fetch(`${apiUrl}/health/ready`).then((r) => r.status, () => 0),
+    () =>
+      fetch(`${apiUrl}/health/ready`).then(
+        (r) => r.status,
+        () => 0,
+      ),
     (status) => status === 200 || api.child.exitCode !== null || worker.child.exitCode !== null,
     { timeoutMs: READY_TIMEOUT_MS, intervalMs: 250 },
   );
-  t.equal(ready, 200, 'API ready with a polling worker', ready === 200 ? {} : { api: api.output().slice(-1500), worker: worker.output().slice(-1500) });
+  t.equal(
+    ready,
+    200,
+    'API ready with a polling worker',
+    ready === 200 ? {} : { api: api.output().slice(-1500), worker: worker.output().slice(-1500) },
+  );
 
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
-  const created = await fetch(`${apiUrl}/v1/verifications`, { method: 'POST', headers: { ...headers, prefer: 'wait=20' }, body: JSON.stringify({ provider: 'persona', reference: 'prod-build' }) });
+  const created = await fetch(`${apiUrl}/v1/verifications`, {
+    method: 'POST',
+    headers: { ...headers, prefer: 'wait=20' },
+    body: JSON.stringify({ provider: 'persona', reference: 'prod-build' }),
+  });
   const body = (await created.json()) as { id: string; sessionUrl: string };
   t.equal(created.status, 201, 'the session was created by the compiled worker');
   const inquiryId = new URL(body.sessionUrl).searchParams.get('inquiry-id')!;

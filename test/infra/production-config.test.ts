@@ -31,7 +31,11 @@ function refusal(env: Record<string, string>): string {
 
 t.test('a complete production configuration is accepted', async (t) => {
   t.equal(refusal(PRODUCTION), '(accepted)');
-  t.equal(refusal({ ...PRODUCTION, PERSONA_API_KEY: 'persona_live', PERSONA_WEBHOOK_SECRET: 'wbhsec_live' }), '(accepted)', 'a provider with both secrets');
+  t.equal(
+    refusal({ ...PRODUCTION, PERSONA_API_KEY: 'persona_live', PERSONA_WEBHOOK_SECRET: 'wbhsec_live' }),
+    '(accepted)',
+    'a provider with both secrets',
+  );
 });
 
 t.test('production without DATABASE_URL or PUBLIC_BASE_URL: one line naming the variable and what to set', async (t) => {
@@ -56,7 +60,11 @@ t.test('production with half a provider: the missing variable is named, whicheve
       [b, a],
     ] as const) {
       const message = refusal({ ...PRODUCTION, VERIFLOW_LINK_SECRET: 'a-long-random-link-secret', [set]: 'value' });
-      t.match(message, new RegExp(`^Invalid configuration: ${missing}: required in production when ${set} is set`), `${set} without ${missing}`);
+      t.match(
+        message,
+        new RegExp(`^Invalid configuration: ${missing}: required in production when ${set} is set`),
+        `${set} without ${missing}`,
+      );
       t.notMatch(message, /\n/, 'one line');
     }
   }
@@ -67,11 +75,17 @@ t.test('outside production the dev defaults still apply', async (t) => {
   t.equal(refusal({ NODE_ENV: 'test', PERSONA_API_KEY: 'only-a-key' }), '(accepted)');
 });
 
-const ENTRIES = { api: fileURLToPath(new URL('../../api/server.ts', import.meta.url)), worker: fileURLToPath(new URL('../../worker.ts', import.meta.url)) };
+const ENTRIES = {
+  api: fileURLToPath(new URL('../../api/server.ts', import.meta.url)),
+  worker: fileURLToPath(new URL('../../worker.ts', import.meta.url)),
+};
 
 function run(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
   // Only what the test gives: nothing from this shell's environment may complete the configuration.
-  const child = spawn(process.execPath, ['--import=tsx', entry], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import=tsx', entry], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -85,5 +99,9 @@ t.test('the API and worker entries exit 1 with that one line', async (t) => {
   t.match(api.stderr, /^Invalid configuration: DATABASE_URL: required in production [^\n]*\n$/, `API stderr: ${api.stderr.slice(0, 300)}`);
   const worker = await run(ENTRIES.worker, { ...PRODUCTION, IDMETA_API_KEY: 'idmeta_live' });
   t.equal(worker.code, 1, 'worker exit code');
-  t.match(worker.stderr, /^Invalid configuration: IDMETA_WEBHOOK_SECRET: required in production when IDMETA_API_KEY is set[^\n]*\n$/, `worker stderr: ${worker.stderr.slice(0, 300)}`);
+  t.match(
+    worker.stderr,
+    /^Invalid configuration: IDMETA_WEBHOOK_SECRET: required in production when IDMETA_API_KEY is set[^\n]*\n$/,
+    `worker stderr: ${worker.stderr.slice(0, 300)}`,
+  );
 });

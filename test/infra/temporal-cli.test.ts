@@ -57,14 +57,8 @@ t.test('the cached build is used when nothing else is configured', async (t) => 
 });
 
 t.test('the cache lives under XDG_CACHE_HOME, else ~/.cache', async (t) => {
-  t.equal(
-    temporalCliCachePath({ XDG_CACHE_HOME: '/xdg' }),
-    `/xdg/veriflow/temporal-cli/${TEMPORAL_CLI_VERSION}/temporal`,
-  );
-  t.equal(
-    temporalCliCachePath({ HOME: '/home/dev' }),
-    `/home/dev/.cache/veriflow/temporal-cli/${TEMPORAL_CLI_VERSION}/temporal`,
-  );
+  t.equal(temporalCliCachePath({ XDG_CACHE_HOME: '/xdg' }), `/xdg/veriflow/temporal-cli/${TEMPORAL_CLI_VERSION}/temporal`);
+  t.equal(temporalCliCachePath({ HOME: '/home/dev' }), `/home/dev/.cache/veriflow/temporal-cli/${TEMPORAL_CLI_VERSION}/temporal`);
 });
 
 t.test('without Go, PATH or cache the error says what to do', async (t) => {

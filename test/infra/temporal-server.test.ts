@@ -20,11 +20,16 @@ const quiet = { log: () => {} };
 const fake = (path: string) => writeExecutable(path, '#!/bin/sh\necho fake\n');
 
 t.test('the version built is the one docker-compose.yml runs', async (t) => {
-  const compose = parse(await readFile(join(import.meta.dirname, '../../docker-compose.yml'), 'utf8')) as { services: Record<string, { image?: string }> };
+  const compose = parse(await readFile(join(import.meta.dirname, '../../docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { image?: string }>;
+  };
   const temporalImages = Object.values(compose.services)
     .map((s) => s.image ?? '')
     .filter((image) => /^temporalio\/(auto-setup|server|admin-tools):/.test(image));
-  t.ok(temporalImages.some((image) => image.startsWith('temporalio/auto-setup:') || image.startsWith('temporalio/server:')), 'compose runs a Temporal server image');
+  t.ok(
+    temporalImages.some((image) => image.startsWith('temporalio/auto-setup:') || image.startsWith('temporalio/server:')),
+    'compose runs a Temporal server image',
+  );
   for (const image of temporalImages) t.equal(`v${image.split(':')[1]}`, TEMPORAL_SERVER_VERSION, image);
 });
 
@@ -73,7 +78,11 @@ t.test('without Go, PATH or cache the error says what to do', async (t) => {
 t.test('with Go on PATH, concurrent callers share one go install of both binaries', async (t) => {
   const dir = t.testdir();
   const calls = join(dir, 'go-calls.log');
-  const env = { PATH: dirname(await fakeGo(join(dir, 'bin', 'go'), { outputs: ['server', 'sql'] })), VERIFLOW_CACHE_DIR: join(dir, 'cache'), FAKE_GO_CALLS: calls };
+  const env = {
+    PATH: dirname(await fakeGo(join(dir, 'bin', 'go'), { outputs: ['server', 'sql'] })),
+    VERIFLOW_CACHE_DIR: join(dir, 'cache'),
+    FAKE_GO_CALLS: calls,
+  };
   const logs: string[] = [];
   const results = await Promise.all([1, 2, 3].map(() => resolveTemporalServer({ env, log: (line) => logs.push(line) })));
 
@@ -91,7 +100,11 @@ t.test('with Go on PATH, concurrent callers share one go install of both binarie
 
 t.test('a failed build leaves nothing that looks cached', async (t) => {
   const dir = t.testdir();
-  const env = { PATH: dirname(await fakeGo(join(dir, 'bin', 'go'), { exitCode: 3 })), VERIFLOW_CACHE_DIR: join(dir, 'cache'), FAKE_GO_CALLS: join(dir, 'go-calls.log') };
+  const env = {
+    PATH: dirname(await fakeGo(join(dir, 'bin', 'go'), { exitCode: 3 })),
+    VERIFLOW_CACHE_DIR: join(dir, 'cache'),
+    FAKE_GO_CALLS: join(dir, 'go-calls.log'),
+  };
   const error = await resolveTemporalServer({ env, ...quiet }).catch((error: unknown) => error);
   t.type(error, TemporalServerBuildError);
   t.match(error, { code: 'VF_TEMPORAL_SERVER_BUILD', message: /exited with 3/ });
@@ -102,8 +115,12 @@ t.test('`temporal-server.ts install` prints both paths', async (t) => {
   const dir = t.testdir();
   const server = await fake(join(dir, 'server'));
   const sqlTool = await fake(join(dir, 'sql'));
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', join(import.meta.dirname, '../../scripts/temporal-server.ts'), 'install'], {
-    env: { ...process.env, TEMPORAL_SERVER_PATH: server, TEMPORAL_SQL_TOOL_PATH: sqlTool },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import=tsx', join(import.meta.dirname, '../../scripts/temporal-server.ts'), 'install'],
+    {
+      env: { ...process.env, TEMPORAL_SERVER_PATH: server, TEMPORAL_SQL_TOOL_PATH: sqlTool },
+    },
+  );
   t.equal(stdout, `${server}\n${sqlTool}\n`);
 });

@@ -16,11 +16,29 @@ t.test('webhooks CLI', async (t) => {
   // Persona is configured, Stripe is not.
   const cli = (...args: string[]) =>
     run(process.execPath, ['--import=tsx', 'scripts/webhooks.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent', PERSONA_API_KEY: PERSONA_SECRETS.apiKey, PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '' },
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        LOG_LEVEL: 'silent',
+        PERSONA_API_KEY: PERSONA_SECRETS.apiKey,
+        PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret,
+        STRIPE_SECRET_KEY: '',
+        STRIPE_WEBHOOK_SECRET: '',
+      },
     });
-  const failing = (...args: string[]) => cli(...args).then(() => null, (err: { code: number; stdout: string; stderr: string }) => err);
+  const failing = (...args: string[]) =>
+    cli(...args).then(
+      () => null,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
 
-  const persona = personaEventBody({ name: 'inquiry.approved', status: 'approved', createdAt: new Date('2026-01-02T03:04:05Z'), inquiryId: 'inq_cli', referenceId: '00000000-0000-4000-8000-000000000001' });
+  const persona = personaEventBody({
+    name: 'inquiry.approved',
+    status: 'approved',
+    createdAt: new Date('2026-01-02T03:04:05Z'),
+    inquiryId: 'inq_cli',
+    referenceId: '00000000-0000-4000-8000-000000000001',
+  });
   const row = (over: Partial<NewWebhookEvent>): NewWebhookEvent => ({
     provider: 'persona',
     providerEventId: `evt_${Math.random().toString(16).slice(2)}`,
@@ -35,19 +53,34 @@ t.test('webhooks CLI', async (t) => {
     .insert(webhookEvents)
     .values([
       row({ event: { provider: 'persona', providerEventId: 'x', status: 'approved' } }),
-      row({ providerEventId: persona.eventId, event: null, errorMessage: 'Not delivered after 1 attempts: stored without a normalised event' }),
+      row({
+        providerEventId: persona.eventId,
+        event: null,
+        errorMessage: 'Not delivered after 1 attempts: stored without a normalised event',
+      }),
       row({ provider: 'stripe', event: null }),
       row({ outcome: 'applied', errorMessage: null, deliveryAttempts: 1 }),
     ])
     .returning();
 
-  const listed = (await cli('undeliverable')).stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; reason: string; attempts: number });
+  const listed = (await cli('undeliverable')).stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; reason: string; attempts: number });
   t.same(listed.map((r) => r.id).sort(), [withEvent!.id, legacy!.id, unconfigured!.id].sort(), 'lists the undeliverable rows only');
-  t.match(listed.find((r) => r.id === withEvent!.id), { attempts: 10, reason: /after 10 attempts: workflow execution already completed/ }, 'with attempts and reason');
+  t.match(
+    listed.find((r) => r.id === withEvent!.id),
+    { attempts: 10, reason: /after 10 attempts: workflow execution already completed/ },
+    'with attempts and reason',
+  );
 
   t.same(JSON.parse((await cli('redrive', withEvent!.id)).stdout), { redriven: [withEvent!.id], skipped: [] });
   const [requeued] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, withEvent!.id));
-  t.match(requeued, { outcome: 'received', deliveryAttempts: 0, errorMessage: null, nextSweepAt: null }, 'back in the sweeper queue with no attempts');
+  t.match(
+    requeued,
+    { outcome: 'received', deliveryAttempts: 0, errorMessage: null, nextSweepAt: null },
+    'back in the sweeper queue with no attempts',
+  );
 
   const notUndeliverable = await failing('redrive', delivered!.id);
   t.match(notUndeliverable, { code: 1 }, 'a row that is not undeliverable is refused');
@@ -57,10 +90,28 @@ t.test('webhooks CLI', async (t) => {
   t.match(all, { code: 1 }, 'exit 1 while something stays undeliverable');
   const result = JSON.parse(all!.stdout) as { redriven: string[]; skipped: { id: string; reason: string }[] };
   t.same(result.redriven, [legacy!.id], 'the row stored without an event is parsed and re-driven');
-  t.match(result.skipped, [{ id: unconfigured!.id, reason: /provider 'stripe' is not configured/ }], 'a provider no longer configured is named');
+  t.match(
+    result.skipped,
+    [{ id: unconfigured!.id, reason: /provider 'stripe' is not configured/ }],
+    'a provider no longer configured is named',
+  );
   const [parsed] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, legacy!.id));
-  t.match(parsed, { outcome: 'received', event: { provider: 'persona', providerEventId: persona.eventId, status: 'approved', webhookEventId: legacy!.id } }, 'its normalised event is stored');
-  t.same((await cli('undeliverable')).stdout.trim().split('\n').map((line) => JSON.parse(line).id), [unconfigured!.id], 'only the unconfigured one is left');
+  t.match(
+    parsed,
+    {
+      outcome: 'received',
+      event: { provider: 'persona', providerEventId: persona.eventId, status: 'approved', webhookEventId: legacy!.id },
+    },
+    'its normalised event is stored',
+  );
+  t.same(
+    (await cli('undeliverable')).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).id),
+    [unconfigured!.id],
+    'only the unconfigured one is left',
+  );
 
   t.match(await failing('frobnicate'), { code: 2, stderr: /usage: npm run webhooks/ });
 });

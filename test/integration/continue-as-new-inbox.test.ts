@@ -12,7 +12,10 @@ import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhook
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 /** An SMTP server that accepts connections but says nothing until released. */
-async function stallingSmtp(t: Pick<Test, 'teardown'>, target: { port: number }): Promise<{ url: string; held: () => number; release: () => void }> {
+async function stallingSmtp(
+  t: Pick<Test, 'teardown'>,
+  target: { port: number },
+): Promise<{ url: string; held: () => number; release: () => void }> {
   const held: Socket[] = [];
   let holding = true;
   const forward = (client: Socket) => {
@@ -39,7 +42,10 @@ async function stallingSmtp(t: Pick<Test, 'teardown'>, target: { port: number })
 }
 
 async function outcomeOf(stack: Stack, eventId: string): Promise<string | undefined> {
-  const [row] = await stack.directDb.select({ outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.providerEventId, eventId));
+  const [row] = await stack.directDb
+    .select({ outcome: webhookEvents.outcome })
+    .from(webhookEvents)
+    .where(eq(webhookEvents.providerEventId, eventId));
   return row?.outcome;
 }
 
@@ -52,31 +58,74 @@ t.test('continue-as-new while the link email stalls: a webhook signalled meanwhi
     capabilities: { persona: { fetchBeforeApply: false } },
     sandboxWebhookTarget: `http://127.0.0.1:${await pickFreePort()}/lost`,
   });
-  const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', applicant: { email: 'ada@example.com' }, notify: { email: true } }, { prefer: 'wait=15' });
+  const created = await stack.request(
+    'POST',
+    '/v1/verifications',
+    { provider: 'persona', applicant: { email: 'ada@example.com' }, notify: { email: true } },
+    { prefer: 'wait=15' },
+  );
   t.equal(created.status, 201);
   const id: string = created.body.id;
   const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
   const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(id));
   const firstRunId = (await handle.describe()).runId;
-  await eventually(async () => smtp.held(), (n) => n > 0);
+  await eventually(
+    async () => smtp.held(),
+    (n) => n > 0,
+  );
 
   // The second history entry: the run is now due to continue as new, and waits for the email.
   const base = Date.now() - 60_000;
   const started = personaEventBody({ name: 'inquiry.started', createdAt: new Date(base), inquiryId, referenceId: id, status: 'pending' });
   t.equal((await postPersonaWebhook(stack.apiUrl, started.body)).status, 200);
-  t.equal(await eventually(() => outcomeOf(stack, started.eventId), (o) => o === 'applied'), 'applied');
+  t.equal(
+    await eventually(
+      () => outcomeOf(stack, started.eventId),
+      (o) => o === 'applied',
+    ),
+    'applied',
+  );
 
-  const completed = personaEventBody({ name: 'inquiry.completed', createdAt: new Date(base + 1000), inquiryId, referenceId: id, status: 'completed' });
+  const completed = personaEventBody({
+    name: 'inquiry.completed',
+    createdAt: new Date(base + 1000),
+    inquiryId,
+    referenceId: id,
+    status: 'completed',
+  });
   t.equal((await postPersonaWebhook(stack.apiUrl, completed.body)).status, 200);
-  t.equal(await eventually(() => outcomeOf(stack, completed.eventId), (o) => o !== 'received'), 'delivered', 'signalled while the email stalls');
+  t.equal(
+    await eventually(
+      () => outcomeOf(stack, completed.eventId),
+      (o) => o !== 'received',
+    ),
+    'delivered',
+    'signalled while the email stalls',
+  );
   t.equal((await handle.describe()).runId, firstRunId, 'the first run is still waiting for the email');
 
   smtp.release();
-  await eventually(() => stack.database.db.select().from(emailDeliveries).where(eq(emailDeliveries.verificationId, id)), (rows) => rows[0]?.status === 'sent');
-  const continued = await eventually(() => handle.describe(), (d) => d.runId !== firstRunId);
+  await eventually(
+    () => stack.database.db.select().from(emailDeliveries).where(eq(emailDeliveries.verificationId, id)),
+    (rows) => rows[0]?.status === 'sent',
+  );
+  const continued = await eventually(
+    () => handle.describe(),
+    (d) => d.runId !== firstRunId,
+  );
   t.not(continued.runId, firstRunId, 'the workflow continued as new');
-  t.equal(await eventually(() => outcomeOf(stack, completed.eventId), (o) => o === 'applied'), 'applied', 'the next run applied the webhook');
-  const view = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.providerStatus === 'completed');
+  t.equal(
+    await eventually(
+      () => outcomeOf(stack, completed.eventId),
+      (o) => o === 'applied',
+    ),
+    'applied',
+    'the next run applied the webhook',
+  );
+  const view = await eventually(
+    () => stack.request('GET', `/v1/verifications/${id}`),
+    (r) => r.body.providerStatus === 'completed',
+  );
   t.equal(view.body.providerStatus, 'completed');
   t.equal(view.body.history.at(-1)?.eventId, completed.eventId);
 });

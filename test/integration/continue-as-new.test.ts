@@ -15,7 +15,8 @@ const CAN_AFTER = 4;
 
 async function sendAndWait(stack: Stack, body: string, eventId: string): Promise<string> {
   const response = await postPersonaWebhook(stack.apiUrl, body);
-  if (response.status !== 200 || response.body.duplicate !== false) throw new Error(`webhook answered ${response.status} ${JSON.stringify(response.body)}`);
+  if (response.status !== 200 || response.body.duplicate !== false)
+    throw new Error(`webhook answered ${response.status} ${JSON.stringify(response.body)}`);
   const [row] = await eventually(
     () => stack.directDb.select({ outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.providerEventId, eventId)),
     (rows) => rows[0] !== undefined && rows[0].outcome !== 'received' && rows[0].outcome !== 'delivered',
@@ -42,7 +43,13 @@ t.test('continue-as-new: state, dedupe window and history survive new runs', asy
   // Ten progress events, each newer than the last: each applies.
   for (let i = 1; i <= 10; i++) {
     const status = i % 2 ? 'pending' : 'completed';
-    const event = personaEventBody({ name: i % 2 ? 'inquiry.started' : 'inquiry.completed', createdAt: new Date(base + i * 1000), inquiryId, referenceId: id, status });
+    const event = personaEventBody({
+      name: i % 2 ? 'inquiry.started' : 'inquiry.completed',
+      createdAt: new Date(base + i * 1000),
+      inquiryId,
+      referenceId: id,
+      status,
+    });
     sent.push(event);
     outcomes.push(await sendAndWait(stack, event.body, event.eventId));
   }
@@ -54,32 +61,72 @@ t.test('continue-as-new: state, dedupe window and history survive new runs', asy
   const first = sent[0]!;
   const [firstRow] = await stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, first.eventId));
   const redelivered = firstRow!.event as unknown as ProviderEvent;
-  t.equal(await deliverEvent(deliveryDeps({ db: stack.database.db, temporal: stack.temporal.client, env: stack.env }), { webhookEventId: firstRow!.id, verificationId: id, event: redelivered }), 'delivered');
+  t.equal(
+    await deliverEvent(deliveryDeps({ db: stack.database.db, temporal: stack.temporal.client, env: stack.env }), {
+      webhookEventId: firstRow!.id,
+      verificationId: id,
+      event: redelivered,
+    }),
+    'delivered',
+  );
 
   // Older than the winner (event 10), newer than event 1: stale only if the winner's key survived continue-as-new.
-  const stale = personaEventBody({ name: 'inquiry.marked-for-review', createdAt: new Date(base + 5_500), inquiryId, referenceId: id, status: 'needs_review' });
+  const stale = personaEventBody({
+    name: 'inquiry.marked-for-review',
+    createdAt: new Date(base + 5_500),
+    inquiryId,
+    referenceId: id,
+    status: 'needs_review',
+  });
   const staleOutcome = await sendAndWait(stack, stale.body, stale.eventId);
   t.equal(staleOutcome, 'stale', 'an event older than the carried winner is stale');
 
-  const approved = personaEventBody({ name: 'inquiry.approved', createdAt: new Date(base + 11_000), inquiryId, referenceId: id, status: 'approved' });
+  const approved = personaEventBody({
+    name: 'inquiry.approved',
+    createdAt: new Date(base + 11_000),
+    inquiryId,
+    referenceId: id,
+    status: 'approved',
+  });
   t.equal(await sendAndWait(stack, approved.body, approved.eventId), 'applied');
 
-  const view = await eventually(() => handle.query(getStateQuery), (v) => v.status === 'approved' && v.pendingEvents === 0);
-  t.match(view, { status: 'approved', providerStatus: 'approved', events: 13 }, '1 api + 10 applied + 1 stale + 1 approved; the duplicate added nothing');
+  const view = await eventually(
+    () => handle.query(getStateQuery),
+    (v) => v.status === 'approved' && v.pendingEvents === 0,
+  );
+  t.match(
+    view,
+    { status: 'approved', providerStatus: 'approved', events: 13 },
+    '1 api + 10 applied + 1 stale + 1 approved; the duplicate added nothing',
+  );
 
-  const history = await stack.directDb.select().from(verificationHistory).where(eq(verificationHistory.verificationId, id)).orderBy(asc(verificationHistory.seq));
-  t.same(history.map((h) => h.seq), Array.from({ length: 13 }, (_, i) => i + 1), 'history seq is contiguous across runs');
+  const history = await stack.directDb
+    .select()
+    .from(verificationHistory)
+    .where(eq(verificationHistory.verificationId, id))
+    .orderBy(asc(verificationHistory.seq));
+  t.same(
+    history.map((h) => h.seq),
+    Array.from({ length: 13 }, (_, i) => i + 1),
+    'history seq is contiguous across runs',
+  );
   t.equal(history.filter((h) => h.eventId === first.eventId).length, 1, 'the redelivered event is recorded once');
-  t.match(history.find((h) => h.eventId === stale.eventId), { applied: false, reason: 'stale', fromStatus: 'in_progress', toStatus: 'in_progress' });
+  t.match(
+    history.find((h) => h.eventId === stale.eventId),
+    { applied: false, reason: 'stale', fromStatus: 'in_progress', toStatus: 'in_progress' },
+  );
   t.match(history.at(-1), { eventId: approved.eventId, applied: true, toStatus: 'approved' });
   const [firstAfter] = await stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, first.eventId));
   t.equal(firstAfter?.outcome, 'applied', 'the redelivery does not overwrite the first verdict');
 
   const runs: string[] = [];
-  for await (const execution of stack.temporal.client.workflow.list({ query: `WorkflowId = '${verificationWorkflowId(id)}'` })) runs.push(execution.runId);
+  for await (const execution of stack.temporal.client.workflow.list({ query: `WorkflowId = '${verificationWorkflowId(id)}'` }))
+    runs.push(execution.runId);
   const finalRunId = (await handle.describe()).runId;
   t.ok(runs.length >= 3, `the workflow ran ${runs.length} runs`);
   const row = await stack.request('GET', `/v1/verifications/${id}`);
   t.equal(row.body.status, 'approved');
-  t.comment(`sent=13 applied=${history.filter((h) => h.source === 'webhook' && h.applied).length} stale=${history.filter((h) => !h.applied).length} duplicates=1 historyEntries=${history.length} runs=${runs.length} firstRun=${firstRunId.slice(0, 8)} finalRun=${finalRunId.slice(0, 8)} duplicateOutcome=${firstAfter?.outcome}`);
+  t.comment(
+    `sent=13 applied=${history.filter((h) => h.source === 'webhook' && h.applied).length} stale=${history.filter((h) => !h.applied).length} duplicates=1 historyEntries=${history.length} runs=${runs.length} firstRun=${firstRunId.slice(0, 8)} finalRun=${finalRunId.slice(0, 8)} duplicateOutcome=${firstAfter?.outcome}`,
+  );
 });

@@ -16,7 +16,10 @@ const socketRaces = containPostgresSocketRace();
 t.test('database unreachable: webhooks 503, nothing stored; the retry after recovery is accepted', async (t) => {
   const pg = new URL(TEST_DATABASE_URL);
   const proxy = await startTcpProxy(t, { host: pg.hostname, port: Number(pg.port || 5432) });
-  const stack = await startStack(t, { databaseUrl: (url) => proxy.via(url), sandboxWebhookTarget: `http://127.0.0.1:${await pickFreePort()}/lost` });
+  const stack = await startStack(t, {
+    databaseUrl: (url) => proxy.via(url),
+    sandboxWebhookTarget: `http://127.0.0.1:${await pickFreePort()}/lost`,
+  });
 
   const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' }, { prefer: 'wait=15' });
   t.equal(created.status, 201);
@@ -48,7 +51,11 @@ t.test('database unreachable: webhooks 503, nothing stored; the retry after reco
   }
   t.ok(outageMs < 10_000, `503 answered promptly (${outageMs} ms)`);
   // A forged webhook needs no database to be refused.
-  const forged = await fetch(`${stack.apiUrl}/webhooks/persona`, { method: 'POST', headers: { 'content-type': 'application/json', 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` }, body: events[0]!.body });
+  const forged = await fetch(`${stack.apiUrl}/webhooks/persona`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
+    body: events[0]!.body,
+  });
   await forged.text();
   t.equal(forged.status, 401, 'bad signature is still 401 during the outage');
   const ready = await stack.app.inject({ method: 'GET', url: '/health/ready' });
@@ -64,7 +71,14 @@ t.test('database unreachable: webhooks 503, nothing stored; the retry after reco
   proxy.restore();
   // Persona retries each event (same body, fresh signature).
   const retried = await Promise.all(events.map((e) => postPersonaWebhook(stack.apiUrl, e.body)));
-  t.same(retried.map((r) => [r.status, r.body.duplicate]), [[200, false], [200, false]], 'the retries are accepted, as new');
+  t.same(
+    retried.map((r) => [r.status, r.body.duplicate]),
+    [
+      [200, false],
+      [200, false],
+    ],
+    'the retries are accepted, as new',
+  );
 
   const rows = await eventually(
     () => stack.directDb.select().from(webhookEvents).where(inArray(webhookEvents.providerEventId, eventIds)),
@@ -73,9 +87,14 @@ t.test('database unreachable: webhooks 503, nothing stored; the retry after reco
   t.equal(rows.length, 2, 'one row per event');
   const allRows = await stack.directDb.select().from(webhookEvents);
   t.equal(allRows.length, 2, 'no stray rows');
-  const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'approved');
+  const done = await eventually(
+    () => stack.request('GET', `/v1/verifications/${id}`),
+    (r) => r.body.status === 'approved',
+  );
   t.equal(done.body.status, 'approved');
   const webhookHistory = done.body.history.filter((h: { source: string }) => h.source === 'webhook');
   t.same(webhookHistory.map((h: { eventId: string }) => h.eventId).sort(), [...eventIds].sort(), 'each event recorded once');
-  t.comment(`sentDuringOutage=${during.length} answered503=${during.filter((r) => r.status === 503).length} storedDuring=${storedDuring.length} retried=${retried.length} accepted=${retried.filter((r) => r.status === 200 && !r.body.duplicate).length} rows=${rows.length} historyWebhookEntries=${webhookHistory.length} outageAnswerMs=${outageMs} status=${done.body.status} postgresSocketRacesContained=${socketRaces.count}`);
+  t.comment(
+    `sentDuringOutage=${during.length} answered503=${during.filter((r) => r.status === 503).length} storedDuring=${storedDuring.length} retried=${retried.length} accepted=${retried.filter((r) => r.status === 200 && !r.body.duplicate).length} rows=${rows.length} historyWebhookEntries=${webhookHistory.length} outageAnswerMs=${outageMs} status=${done.body.status} postgresSocketRacesContained=${socketRaces.count}`,
+  );
 });

@@ -24,7 +24,8 @@ async function decide(stack: Stack, sessionUrl: string, decision: string): Promi
 
 async function runsOf(stack: Stack, verificationId: string): Promise<string[]> {
   const runs: string[] = [];
-  for await (const execution of stack.temporal.client.workflow.list({ query: `WorkflowId = '${verificationWorkflowId(verificationId)}'` })) runs.push(execution.runId);
+  for await (const execution of stack.temporal.client.workflow.list({ query: `WorkflowId = '${verificationWorkflowId(verificationId)}'` }))
+    runs.push(execution.runId);
   return runs;
 }
 
@@ -35,7 +36,9 @@ function startAnswersTooLate(client: Client): Client {
       if (property === 'start') {
         return async (...args: Parameters<Client['workflow']['start']>) => {
           await target.start(...args);
-          throw new ServiceError('Failed to start Workflow', { cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), { code: 4 }) });
+          throw new ServiceError('Failed to start Workflow', {
+            cause: Object.assign(new Error('4 DEADLINE_EXCEEDED: Deadline exceeded'), { code: 4 }),
+          });
         };
       }
       const value: unknown = Reflect.get(target, property, target);
@@ -54,7 +57,12 @@ function startAnswersTooLate(client: Client): Client {
 t.test('idempotent create', async (t) => {
   const stack = await startStack(t, { env: { VERIFY_DECISION_WINDOW: '2s' } });
   const receiver = await startWebhookReceiver(t);
-  const endpoint = await stack.app.inject({ method: 'PUT', url: '/v1/webhook-endpoint', headers: { authorization: `Bearer ${TEST_API_KEY}` }, payload: { url: receiver.url } });
+  const endpoint = await stack.app.inject({
+    method: 'PUT',
+    url: '/v1/webhook-endpoint',
+    headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    payload: { url: receiver.url },
+  });
   if (endpoint.statusCode !== 201) throw new Error(`PUT /v1/webhook-endpoint answered ${endpoint.statusCode}`);
   receiver.secret = endpoint.json().secret;
 
@@ -66,13 +74,20 @@ t.test('idempotent create', async (t) => {
     const id: string = created.body.id;
     await decide(stack, created.body.sessionUrl, 'approved');
     const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(id));
-    const closed = await eventually(() => handle.describe(), (d) => d.status.name !== 'RUNNING', { timeoutMs: 20_000, intervalMs: 250 });
+    const closed = await eventually(
+      () => handle.describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     t.equal(closed.status.name, 'COMPLETED', 'the decision window closed the workflow');
     const deliveries = await eventually(
       () => stack.directDb.select().from(webhookDeliveries).where(eq(webhookDeliveries.verificationId, id)),
       (rows) => rows.length > 0 && rows.every((r) => r.status === 'succeeded'),
     );
-    const [historyBefore] = await stack.directDb.select({ n: count() }).from(verificationHistory).where(eq(verificationHistory.verificationId, id));
+    const [historyBefore] = await stack.directDb
+      .select({ n: count() })
+      .from(verificationHistory)
+      .where(eq(verificationHistory.verificationId, id));
     const receivedBefore = receiver.received.filter((w) => w.body.data.id === id).length;
 
     const replayed = await stack.request('POST', '/v1/verifications', body, headers);
@@ -83,7 +98,10 @@ t.test('idempotent create', async (t) => {
     t.match(latestRun, { runId: closed.runId, status: { name: 'COMPLETED' } }, 'the latest run is still the first, closed one');
     t.equal((await stack.request('GET', `/v1/verifications/${id}`)).body.status, 'approved', 'still approved');
     t.same(await runsOf(stack, id), [closed.runId], 'one run in Temporal');
-    const [historyAfter] = await stack.directDb.select({ n: count() }).from(verificationHistory).where(eq(verificationHistory.verificationId, id));
+    const [historyAfter] = await stack.directDb
+      .select({ n: count() })
+      .from(verificationHistory)
+      .where(eq(verificationHistory.verificationId, id));
     t.equal(historyAfter!.n, historyBefore!.n, 'no history row added or lost');
     const deliveriesAfter = await stack.directDb.select().from(webhookDeliveries).where(eq(webhookDeliveries.verificationId, id));
     t.same(deliveriesAfter.map((d) => d.id).sort(), deliveries.map((d) => d.id).sort(), 'no outbound event enqueued again');
@@ -101,13 +119,21 @@ t.test('idempotent create', async (t) => {
       defaultTemplates: { persona: 'itmpl_test' },
     });
     t.teardown(() => app.close());
-    const res = await app.inject({ method: 'POST', url: '/v1/verifications', headers: { authorization: `Bearer ${TEST_API_KEY}`, 'idempotency-key': 'late-start' }, payload: { provider: 'persona', reference: 'late-start' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'idempotency-key': 'late-start' },
+      payload: { provider: 'persona', reference: 'late-start' },
+    });
     const [row] = await stack.directDb.select().from(verifications).where(eq(verifications.idempotencyKey, 'late-start'));
     t.ok(row, 'the row is still there');
     t.equal(res.statusCode, 202, `the workflow runs, so the create succeeded: ${res.body}`);
     t.equal(res.json().id, row?.id);
     const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(row!.id));
-    const view = await eventually(() => stack.request('GET', `/v1/verifications/${row!.id}`), (r) => r.body.sessionUrl !== null);
+    const view = await eventually(
+      () => stack.request('GET', `/v1/verifications/${row!.id}`),
+      (r) => r.body.sessionUrl !== null,
+    );
     t.match(view.body, { status: 'created', providerRef: /^inq_/ }, 'the workflow found its row and opened the session');
     t.equal((await handle.describe()).status.name, 'RUNNING');
   });

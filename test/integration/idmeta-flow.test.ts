@@ -44,9 +44,17 @@ async function watch(stack: Stack, id: string, { timeoutMs = 30_000, until = (bo
   }
 }
 
-async function stepCounters(stack: Stack, providerRef: string): Promise<Record<string, { calls: number; failures: number; successes: number; executions: number }>> {
+async function stepCounters(
+  stack: Stack,
+  providerRef: string,
+): Promise<Record<string, { calls: number; failures: number; successes: number; executions: number }>> {
   const { body } = await sandbox(stack, 'GET', `/idmeta/admin/verifications/${providerRef}`);
-  return Object.fromEntries(body.steps.map((s: { key: string; calls: number; failures: number; successes: number; executions: number }) => [s.key, { calls: s.calls, failures: s.failures, successes: s.successes, executions: s.executions }]));
+  return Object.fromEntries(
+    body.steps.map((s: { key: string; calls: number; failures: number; successes: number; executions: number }) => [
+      s.key,
+      { calls: s.calls, failures: s.failures, successes: s.successes, executions: s.executions },
+    ]),
+  );
 }
 
 t.test('idmeta on the real stack', async (t) => {
@@ -70,7 +78,12 @@ t.test('idmeta on the real stack', async (t) => {
       active: true,
     });
     t.same(Object.keys(listed.body.data[0]).sort(), ['active', 'externalId', 'id', 'name', 'provider', 'steps']);
-    t.ok(listed.body.data.some((tpl: { steps: { key: string }[] }) => tpl.steps.length === 1 && tpl.steps[0]?.key === 'philippines/nbiclearance'), 'an NBI template');
+    t.ok(
+      listed.body.data.some(
+        (tpl: { steps: { key: string }[] }) => tpl.steps.length === 1 && tpl.steps[0]?.key === 'philippines/nbiclearance',
+      ),
+      'an NBI template',
+    );
     const unauthorized = await stack.app.inject({ method: 'GET', url: '/v1/templates' });
     t.equal(unauthorized.statusCode, 401);
     const notTemplated = await stack.request('POST', '/v1/templates/sync?provider=persona', undefined, operator);
@@ -103,12 +116,19 @@ t.test('idmeta on the real stack', async (t) => {
     await sandbox(stack, 'POST', '/idmeta/admin/chaos', { template_id: THREE_STEP_TEMPLATE, delay_ms: 400 });
     t.teardown(() => sandbox(stack, 'POST', '/idmeta/admin/chaos', { template_id: THREE_STEP_TEMPLATE, delay_ms: 0 }));
     const started = Date.now();
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE, reference: 'three-steps' }, { prefer: 'wait=10' });
+    const created = await stack.request(
+      'POST',
+      '/v1/verifications',
+      { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE, reference: 'three-steps' },
+      { prefer: 'wait=10' },
+    );
     t.equal(created.status, 201, 'Prefer: wait returns once the session exists');
     t.match(created.body, { provider: 'idmeta', sessionUrl: /\/idmeta\/verify\/[0-9a-f-]{36}$/ });
     const { final, seen } = await watch(stack, created.body.id);
     const elapsed = Date.now() - started;
-    t.comment(`three-step verification (400 ms per step at the provider) approved in ${elapsed} ms; progress seen: ${JSON.stringify(seen.map((p) => `${p.currentStep}/${p.totalSteps} ${p.percentage}% ${p.message}`))}`);
+    t.comment(
+      `three-step verification (400 ms per step at the provider) approved in ${elapsed} ms; progress seen: ${JSON.stringify(seen.map((p) => `${p.currentStep}/${p.totalSteps} ${p.percentage}% ${p.message}`))}`,
+    );
 
     t.equal(final.status, 'approved');
     t.equal(final.providerStatus, 'VERIFIED');
@@ -121,17 +141,31 @@ t.test('idmeta on the real stack', async (t) => {
     t.match(seen[0], { currentStep: 0, message: 'Starting Document verification' });
     t.ok(seen.some((p) => p.currentStep === 1 && p.message === 'Document verification completed'));
     t.ok(seen.some((p) => p.currentStep === 2 && p.message === 'Selfie and liveness completed'));
-    t.match(final.progress, { currentStep: 3, totalSteps: 3, percentage: 100, message: 'All steps completed; provider decision: VERIFIED' });
-    t.same(Object.keys(final.progress).sort(), ['currentStep', 'message', 'percentage', 'totalSteps'], 'only the contract’s progress fields');
+    t.match(final.progress, {
+      currentStep: 3,
+      totalSteps: 3,
+      percentage: 100,
+      message: 'All steps completed; provider decision: VERIFIED',
+    });
+    t.same(
+      Object.keys(final.progress).sort(),
+      ['currentStep', 'message', 'percentage', 'totalSteps'],
+      'only the contract’s progress fields',
+    );
     t.ok(elapsed < 30_000, 'multi-step under 30 s (seed 001)');
 
     const counters = await stepCounters(stack, final.providerRef);
-    for (const key of ['document', 'selfie', 'database_check']) t.match(counters[key], { calls: 1, executions: 1, successes: 1 }, `${key} called once`);
+    for (const key of ['document', 'selfie', 'database_check'])
+      t.match(counters[key], { calls: 1, executions: 1, successes: 1 }, `${key} called once`);
     const history = final.history.map((h: { source: string; to: string }) => `${h.source}:${h.to}`);
     t.equal(history[0], 'api:created');
     t.ok(history.includes('webhook:in_progress'), 'step webhooks confirmed through the API');
     // One transition into approved; a later confirmation of the same state may apply approved -> approved.
-    t.equal(final.history.filter((h: { applied: boolean; from: string; to: string }) => h.applied && h.to === 'approved' && h.from !== 'approved').length, 1);
+    t.equal(
+      final.history.filter((h: { applied: boolean; from: string; to: string }) => h.applied && h.to === 'approved' && h.from !== 'approved')
+        .length,
+      1,
+    );
   });
 
   await t.test('three steps without provider delays: end-to-end time', async (t) => {
@@ -151,42 +185,63 @@ t.test('idmeta on the real stack', async (t) => {
     const { final, seen } = await watch(stack, created.body.id);
     t.comment(`progress seen: ${JSON.stringify(seen.map((p) => `${p.currentStep}/${p.totalSteps} ${p.message}`))}`);
     t.equal(final.status, 'approved');
-    const retrying = seen.filter((p) => /^Provider service temporarily unavailable; retrying Selfie and liveness \(attempt \d\)$/.test(p.message));
+    const retrying = seen.filter((p) =>
+      /^Provider service temporarily unavailable; retrying Selfie and liveness \(attempt \d\)$/.test(p.message),
+    );
     t.ok(retrying.length >= 1, 'progress.message showed the retry');
-    t.ok(retrying.every((p) => p.currentStep === 1), 'still at step 1 of 3 while retrying');
+    t.ok(
+      retrying.every((p) => p.currentStep === 1),
+      'still at step 1 of 3 while retrying',
+    );
     const counters = await stepCounters(stack, final.providerRef);
     t.match(counters.selfie, { calls: 3, failures: 2, successes: 1, executions: 1 });
     t.match(counters.document, { calls: 1, executions: 1 }, 'the finished step was not repeated');
   });
 
-  await t.test('Prefer: wait while the provider is down: 503 provider_unavailable; the verification completes once it is back', async (t) => {
-    await sandbox(stack, 'POST', '/idmeta/admin/outage', { enabled: true });
-    t.teardown(() => sandbox(stack, 'POST', '/idmeta/admin/outage', { enabled: false }));
-    const down = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE }, { prefer: 'wait=3' });
-    t.equal(down.status, 503);
-    t.match(down.body, {
-      status: 503,
-      code: 'provider_unavailable',
-      detail: 'Provider service temporarily unavailable',
-      action: 'The verification keeps retrying in the background; poll GET /v1/verifications/:id or retry later.',
-    });
-    const location = String(down.headers.location);
-    t.match(location, /\/v1\/verifications\/[0-9a-f-]{36}$/, 'Location names the verification that keeps retrying');
-    const id = location.split('/').at(-1)!;
-    const during = await stack.request('GET', `/v1/verifications/${id}`);
-    t.match(during.body, { status: 'created', progress: { message: /^Provider service temporarily unavailable; retrying session creation/ } });
+  await t.test(
+    'Prefer: wait while the provider is down: 503 provider_unavailable; the verification completes once it is back',
+    async (t) => {
+      await sandbox(stack, 'POST', '/idmeta/admin/outage', { enabled: true });
+      t.teardown(() => sandbox(stack, 'POST', '/idmeta/admin/outage', { enabled: false }));
+      const down = await stack.request(
+        'POST',
+        '/v1/verifications',
+        { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE },
+        { prefer: 'wait=3' },
+      );
+      t.equal(down.status, 503);
+      t.match(down.body, {
+        status: 503,
+        code: 'provider_unavailable',
+        detail: 'Provider service temporarily unavailable',
+        action: 'The verification keeps retrying in the background; poll GET /v1/verifications/:id or retry later.',
+      });
+      const location = String(down.headers.location);
+      t.match(location, /\/v1\/verifications\/[0-9a-f-]{36}$/, 'Location names the verification that keeps retrying');
+      const id = location.split('/').at(-1)!;
+      const during = await stack.request('GET', `/v1/verifications/${id}`);
+      t.match(during.body, {
+        status: 'created',
+        progress: { message: /^Provider service temporarily unavailable; retrying session creation/ },
+      });
 
-    await sandbox(stack, 'POST', '/idmeta/admin/outage', { enabled: false });
-    const { final } = await watch(stack, id);
-    t.equal(final.status, 'approved', 'recovered without the client doing anything');
-    t.match(final.sessionUrl, /\/idmeta\/verify\//);
-  });
+      await sandbox(stack, 'POST', '/idmeta/admin/outage', { enabled: false });
+      const { final } = await watch(stack, id);
+      t.equal(final.status, 'approved', 'recovered without the client doing anything');
+      t.match(final.sessionUrl, /\/idmeta\/verify\//);
+    },
+  );
 
   await t.test('hosted page: a person chooses Review needed, the signed webhook moves the verification to needs_review', async (t) => {
     // Hold the second step so the person finishes the flow on the hosted page first.
     await sandbox(stack, 'POST', '/idmeta/admin/chaos', { template_id: THREE_STEP_TEMPLATE, step: 'selfie', failures: 1000 });
     t.teardown(() => sandbox(stack, 'POST', '/idmeta/admin/chaos', { template_id: THREE_STEP_TEMPLATE, step: 'selfie', failures: 0 }));
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE }, { prefer: 'wait=10' });
+    const created = await stack.request(
+      'POST',
+      '/v1/verifications',
+      { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE },
+      { prefer: 'wait=10' },
+    );
     const page = await fetch(created.body.sessionUrl);
     t.match(await page.text(), /Complete step/);
     await eventually(
@@ -201,7 +256,9 @@ t.test('idmeta on the real stack', async (t) => {
       body: new URLSearchParams({ action: 'decide', outcome: 'review_needed' }).toString(),
     });
     t.equal(decided.status, 200);
-    const { final } = await watch(stack, created.body.id, { until: (body) => body.status === 'needs_review' && body.progress?.currentStep === 3 });
+    const { final } = await watch(stack, created.body.id, {
+      until: (body) => body.status === 'needs_review' && body.progress?.currentStep === 3,
+    });
     t.equal(final.status, 'needs_review');
     t.equal(final.providerStatus, 'REVIEW_NEEDED');
     const counters = await stepCounters(stack, providerRef);
@@ -210,7 +267,11 @@ t.test('idmeta on the real stack', async (t) => {
   });
 
   await t.test('verify-by-id: NBI clearance answered within 15 s with the result; the PII stays out of workflow history', async (t) => {
-    const body = { verificationType: 'philippines_nbi_clearance', idNumber: 'NBI-123456789', userData: { firstName: 'Juan', lastName: 'Dela Cruz', dateOfBirth: '1990-01-01' } };
+    const body = {
+      verificationType: 'philippines_nbi_clearance',
+      idNumber: 'NBI-123456789',
+      userData: { firstName: 'Juan', lastName: 'Dela Cruz', dateOfBirth: '1990-01-01' },
+    };
     const started = Date.now();
     const res = await stack.request('POST', '/v1/verifications/verify-by-id', body);
     t.comment(`verify-by-id (NBI) answered ${res.status} in ${Date.now() - started} ms`);
@@ -220,27 +281,60 @@ t.test('idmeta on the real stack', async (t) => {
       status: 'approved',
       providerStatus: 'VERIFIED',
       progress: { currentStep: 1, totalSteps: 1, percentage: 100 },
-      result: { decision: 'approved', document: { type: 'nbi_clearance', idClass: 'philippines/nbiclearance', number: 'NBI-123456789', firstName: 'JUAN', lastName: 'DELA CRUZ', issuingAuthority: 'NBI', country: 'PH' } },
+      result: {
+        decision: 'approved',
+        document: {
+          type: 'nbi_clearance',
+          idClass: 'philippines/nbiclearance',
+          number: 'NBI-123456789',
+          firstName: 'JUAN',
+          lastName: 'DELA CRUZ',
+          issuingAuthority: 'NBI',
+          country: 'PH',
+        },
+      },
       metadata: { verificationType: 'philippines_nbi_clearance' },
     });
     t.match(res.headers.location, res.body.id);
     const [row] = await stack.database.db.select().from(verifications).where(eq(verifications.id, res.body.id));
-    const [nbiTemplate] = await stack.database.db.select().from(providerTemplates).where(eq(providerTemplates.externalId, row!.templateId!));
-    t.same(nbiTemplate?.steps.map((s) => s.key), ['philippines/nbiclearance'], 'a template whose only step is the ID check');
-    t.same(row?.applicant, { firstName: 'Juan', lastName: 'Dela Cruz', dateOfBirth: '1990-01-01', idNumber: 'NBI-123456789' }, 'kept in the row for the step activity');
+    const [nbiTemplate] = await stack.database.db
+      .select()
+      .from(providerTemplates)
+      .where(eq(providerTemplates.externalId, row!.templateId!));
+    t.same(
+      nbiTemplate?.steps.map((s) => s.key),
+      ['philippines/nbiclearance'],
+      'a template whose only step is the ID check',
+    );
+    t.same(
+      row?.applicant,
+      { firstName: 'Juan', lastName: 'Dela Cruz', dateOfBirth: '1990-01-01', idNumber: 'NBI-123456789' },
+      'kept in the row for the step activity',
+    );
 
     const history = JSON.stringify(await stack.temporal.client.workflow.getHandle(`verification-${res.body.id}`).fetchHistory());
     for (const pii of ['NBI-123456789', '1990-01-01', 'Dela Cruz']) t.notOk(history.includes(pii), `${pii} is not in workflow history`);
 
-    const notFound = await stack.request('POST', '/v1/verifications/verify-by-id', { ...body, verificationType: 'philippines_prc', idNumber: 'PRC-NOTFOUND-1' });
+    const notFound = await stack.request('POST', '/v1/verifications/verify-by-id', {
+      ...body,
+      verificationType: 'philippines_prc',
+      idNumber: 'PRC-NOTFOUND-1',
+    });
     t.equal(notFound.status, 201);
     t.match(notFound.body, { status: 'declined', providerStatus: 'REJECTED', result: { decision: 'declined' } }, 'no PRC record: rejected');
     const expired = await stack.request('POST', '/v1/verifications/verify-by-id', { ...body, idNumber: 'NBI-EXPIRED-2' });
-    t.match(expired, { status: 201, body: { status: 'needs_review', providerStatus: 'REVIEW_NEEDED', result: null } }, 'an expired clearance needs a person');
+    t.match(
+      expired,
+      { status: 201, body: { status: 'needs_review', providerStatus: 'REVIEW_NEEDED', result: null } },
+      'an expired clearance needs a person',
+    );
 
     const invalid = await stack.request('POST', '/v1/verifications/verify-by-id', { ...body, verificationType: 'passport' });
     t.match(invalid, { status: 400, body: { code: 'validation_failed' } });
-    const noDob = await stack.request('POST', '/v1/verifications/verify-by-id', { ...body, userData: { firstName: 'Juan', lastName: 'Dela Cruz' } });
+    const noDob = await stack.request('POST', '/v1/verifications/verify-by-id', {
+      ...body,
+      userData: { firstName: 'Juan', lastName: 'Dela Cruz' },
+    });
     t.match(noDob, { status: 400, body: { code: 'validation_failed', detail: /dateOfBirth/ } });
   });
 
@@ -249,12 +343,18 @@ t.test('idmeta on the real stack', async (t) => {
     await sandbox(stack, 'POST', '/idmeta/admin/templates', { count: 100 });
     const started = Date.now();
     const synced = await stack.request('POST', '/v1/templates/sync?provider=idmeta', undefined, operator);
-    t.comment(`POST /v1/templates/sync with 100 templates (2 pages of 50): durationMs=${synced.body.durationMs}, round trip ${Date.now() - started} ms`);
+    t.comment(
+      `POST /v1/templates/sync with 100 templates (2 pages of 50): durationMs=${synced.body.durationMs}, round trip ${Date.now() - started} ms`,
+    );
     t.match(synced, { status: 200, body: { synced: 100, deactivated: 0 } });
     const all = await stack.request('GET', '/v1/templates?provider=idmeta&active=true');
     t.equal(all.body.data.length, 100);
     t.equal(new Set(all.body.data.map((tpl: { externalId: string }) => tpl.externalId)).size, 100, 'no duplicates across pages');
-    t.same(all.body.data.slice(0, 3).map((tpl: { externalId: string }) => tpl.externalId), ['306', '170', '171'], 'provider order kept');
+    t.same(
+      all.body.data.slice(0, 3).map((tpl: { externalId: string }) => tpl.externalId),
+      ['306', '170', '171'],
+      'provider order kept',
+    );
 
     await sandbox(stack, 'POST', '/idmeta/admin/templates', { count: 5 });
     const shrunk = await stack.request('POST', '/v1/templates/sync', undefined, operator);
@@ -264,12 +364,18 @@ t.test('idmeta on the real stack', async (t) => {
     const inactive = await stack.request('GET', '/v1/templates?provider=idmeta&active=false');
     t.equal(inactive.body.data.length, 95, 'kept, inactive');
     const gone = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: '1050' });
-    t.match(gone, { status: 400, body: { code: 'template_not_found', detail: 'Template 1050 not found' } }, 'an inactive template cannot start a verification');
+    t.match(
+      gone,
+      { status: 400, body: { code: 'template_not_found', detail: 'Template 1050 not found' } },
+      'an inactive template cannot start a verification',
+    );
 
     await sandbox(stack, 'POST', '/idmeta/admin/templates', { count: 100 });
     const cliStarted = Date.now();
     const cli = await runCli(stack);
-    t.comment(`npm run provider:sync-templates (100 templates) took ${Date.now() - cliStarted} ms including tsx start-up; said:\n${cli.stdout.trim()}`);
+    t.comment(
+      `npm run provider:sync-templates (100 templates) took ${Date.now() - cliStarted} ms including tsx start-up; said:\n${cli.stdout.trim()}`,
+    );
     t.equal(cli.code, 0, cli.stderr);
     t.match(cli.stdout, /page 1\/2: 50\/100 templates/);
     t.match(cli.stdout, /page 2\/2: 100\/100 templates/);
@@ -294,7 +400,11 @@ t.test('idmeta on the real stack', async (t) => {
     const described = await handle.describe();
     t.match(described.spec.intervals, [{ every: 24 * 60 * 60 * 1000 }]);
     t.match(described.action, { type: 'startWorkflow', workflowType: 'templateSync', taskQueue, args: [{ providers: ['idmeta'] }] });
-    t.equal(await ensureTemplateSyncSchedule(stack.temporal.client, taskQueue, { providers: [] }), 'skipped', 'no template providers: no schedule');
+    t.equal(
+      await ensureTemplateSyncSchedule(stack.temporal.client, taskQueue, { providers: [] }),
+      'skipped',
+      'no template providers: no schedule',
+    );
   });
 });
 
@@ -331,19 +441,34 @@ t.test('idmeta: the worker is killed between steps; a new worker resumes without
   t.comment(`sandbox counters: ${JSON.stringify(counters)}`);
   // Which attempt of each activity finally ran: an attempt above the sandbox's count was lost with the killed worker.
   const events = (await stack.temporal.client.workflow.getHandle(`verification-${id}`).fetchHistory()).events ?? [];
-  const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]));
-  const attempts = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => `${scheduled.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId))}#${e.activityTaskStartedEventAttributes!.attempt}`);
+  const scheduled = new Map(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]),
+  );
+  const attempts = events
+    .filter((e) => e.activityTaskStartedEventAttributes)
+    .map(
+      (e) =>
+        `${scheduled.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId))}#${e.activityTaskStartedEventAttributes!.attempt}`,
+    );
   t.comment(`activity attempts: ${attempts.join(', ')}`);
   // What the resume waits for: a workflow task the killed worker held times out on Temporal's clock (10 s); an
   // activity attempt it held, after its 30 s start-to-close (retries do not show in history).
-  t.comment(`workflow tasks held by the killed worker and timed out: ${events.filter((e) => e.workflowTaskTimedOutEventAttributes).length}`);
+  t.comment(
+    `workflow tasks held by the killed worker and timed out: ${events.filter((e) => e.workflowTaskTimedOutEventAttributes).length}`,
+  );
   const ms = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
   const byId = new Map(events.map((e) => [String(e.eventId), e]));
   const slow = events
     .filter((e) => e.activityTaskCompletedEventAttributes)
     .map((e) => {
       const scheduledEvent = byId.get(String(e.activityTaskCompletedEventAttributes!.scheduledEventId))!;
-      return { name: scheduled.get(String(scheduledEvent.eventId)), scheduledAt: ms(scheduledEvent) - killedAt, took: ms(e) - ms(scheduledEvent) };
+      return {
+        name: scheduled.get(String(scheduledEvent.eventId)),
+        scheduledAt: ms(scheduledEvent) - killedAt,
+        took: ms(e) - ms(scheduledEvent),
+      };
     })
     .filter((a) => a.took > 5000);
   t.comment(`activities that took over 5 s (a lost attempt waits for its start-to-close timeout): ${JSON.stringify(slow)}`);

@@ -46,7 +46,11 @@ t.test('operator controls', async (t) => {
 
     // Once the decision window has passed, the workflow is closed: still a 409, never a 503.
     const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(id));
-    const closed = await eventually(() => handle.describe(), (d) => d.status.name !== 'RUNNING', { timeoutMs: 20_000, intervalMs: 250 });
+    const closed = await eventually(
+      () => handle.describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     t.equal(closed.status.name, 'COMPLETED');
     const afterClose = await stack.request('POST', `/v1/verifications/${id}/cancel`, {});
     t.equal(afterClose.status, 409, `cancel after close: ${JSON.stringify(afterClose.body)}`);
@@ -61,10 +65,16 @@ t.test('operator controls', async (t) => {
   t.test('review a declined verification: approved, source operator; a newer provider decision does not undo it', async (t) => {
     const { id, inquiryId } = await create(stack);
     await decide(stack, inquiryId, 'declined');
-    const declined = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'declined');
+    const declined = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => r.body.status === 'declined',
+    );
     t.equal(declined.body.status, 'declined');
 
-    const reviewed = await stack.request('POST', `/v1/verifications/${id}/review`, { decision: 'approved', reason: 'document re-checked by hand' });
+    const reviewed = await stack.request('POST', `/v1/verifications/${id}/review`, {
+      decision: 'approved',
+      reason: 'document re-checked by hand',
+    });
     t.equal(reviewed.status, 200);
     t.equal(reviewed.body.status, 'approved');
     t.match(reviewed.body.history.at(-1), { source: 'operator', from: 'declined', to: 'approved', applied: true });
@@ -97,7 +107,11 @@ t.test('operator controls', async (t) => {
     // No worker for a moment: the decision's webhooks and then the cancel queue up in Temporal,
     // and the next worker gets them in one workflow task, in arrival order.
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await eventually(async () => workers.map((w) => w.getState()), (states) => states.every((s) => s === 'STOPPED'), { timeoutMs: 15_000 });
+    await eventually(
+      async () => workers.map((w) => w.getState()),
+      (states) => states.every((s) => s === 'STOPPED'),
+      { timeoutMs: 15_000 },
+    );
     await decide(stack, inquiryId, 'approved');
     await eventually(
       () => stack.directDb.select({ outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.verificationId, id)),
@@ -109,14 +123,19 @@ t.test('operator controls', async (t) => {
     const canceled = await cancel;
     t.equal(canceled.status, 409, `cancel after the approval arrived: ${canceled.status} ${canceled.body.status ?? canceled.body.code}`);
     t.match(canceled.body, { code: 'verification_terminal' });
-    const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'approved');
+    const done = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => r.body.status === 'approved',
+    );
     t.equal(done.body.status, 'approved', 'the decision that arrived first stands');
     t.equal(done.body.history.filter((h: { source: string }) => h.source === 'operator').length, 0, 'the rejected cancel recorded nothing');
     counts.conflicts += 1;
   });
 
   t.test('summary', async (t) => {
-    t.comment(`canceled=${counts.canceled} conflicts409=${counts.conflicts} reviews=${counts.reviews} badRequests400=${counts.badRequests}`);
+    t.comment(
+      `canceled=${counts.canceled} conflicts409=${counts.conflicts} reviews=${counts.reviews} badRequests400=${counts.badRequests}`,
+    );
     t.pass();
   });
 });

@@ -19,7 +19,11 @@ t.test('fetch-before-apply, inquiry decided first: every order of 5 events ends 
   t.equal(s.duplicates, 0, 'no event recorded twice');
   // Webhooks that reach the workflow together share one provider read: they tie on its time and
   // the losers of the tiebreak are `superseded` (by the same answer) rather than `stale`.
-  t.same([...s.reasons.keys()].filter((r) => r !== 'stale' && r !== 'superseded'), [], 'an event not applied is stale or superseded by the same read');
+  t.same(
+    [...s.reasons.keys()].filter((r) => r !== 'stale' && r !== 'superseded'),
+    [],
+    'an event not applied is stale or superseded by the same read',
+  );
   t.equal((s.outcomes.get('applied') ?? 0) + (s.outcomes.get('stale') ?? 0), 600, 'every stored event has a verdict');
   t.comment(`orders=120 ${describeTally(s)} ms=${Date.now() - started}`);
 });

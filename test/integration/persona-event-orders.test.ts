@@ -13,13 +13,21 @@ t.test('fetch-before-apply, inquiry undecided: every order of 5 events reaches t
   const runs = await runAllOrders(stack);
   const s = tally(runs);
   t.equal(runs.length, 120);
-  t.same(Object.fromEntries(s.finals), { 'created/created': 120 }, 'one final state: the provider says created, whatever the webhooks claimed');
+  t.same(
+    Object.fromEntries(s.finals),
+    { 'created/created': 120 },
+    'one final state: the provider says created, whatever the webhooks claimed',
+  );
   t.equal(s.lost, 0, 'no event lost');
   t.equal(s.duplicates, 0, 'no event recorded twice');
   t.equal(s.exactShape, 120, 'history: its own entry + 5 webhook entries');
   // Webhooks that reach the workflow together share one provider read: they tie on its time and
   // the losers of the tiebreak are `superseded` (by the same answer) rather than `stale`.
-  t.same([...s.reasons.keys()].filter((r) => r !== 'stale' && r !== 'superseded'), [], 'an event not applied is stale or superseded by the same read');
+  t.same(
+    [...s.reasons.keys()].filter((r) => r !== 'stale' && r !== 'superseded'),
+    [],
+    'an event not applied is stale or superseded by the same read',
+  );
   t.equal((s.outcomes.get('applied') ?? 0) + (s.outcomes.get('stale') ?? 0), 600, 'every stored event has a verdict');
   t.comment(`orders=120 ${describeTally(s)} ms=${Date.now() - started}`);
 });

@@ -17,7 +17,12 @@ t.test('persona: create, approve in the hosted flow, GET shows approved with doc
   const stack = await startStack(t);
   const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: 'user-42' }, { prefer: 'wait=15' });
   t.equal(created.status, 201, 'Prefer: wait returns the session');
-  t.match(created.body, { status: /created|pending|in_progress/, provider: 'persona', reference: 'user-42', sessionUrl: /^http:\/\/127\.0\.0\.1:\d+\/persona\/verify\?/ });
+  t.match(created.body, {
+    status: /created|pending|in_progress/,
+    provider: 'persona',
+    reference: 'user-42',
+    sessionUrl: /^http:\/\/127\.0\.0\.1:\d+\/persona\/verify\?/,
+  });
   t.match(created.headers['x-correlation-id'], /.+/);
   const id: string = created.body.id;
 
@@ -46,14 +51,32 @@ t.test('persona: create, approve in the hosted flow, GET shows approved with doc
   // The row is written by a local activity inside the workflow task; the upsert commits when that
   // task completes, and visibility follows: wait for it rather than race it.
   const handle = stack.temporal.client.workflow.getHandle(`verification-${id}`);
-  const description = await eventually(() => handle.describe(), (d) => d.searchAttributes.VerificationStatus?.[0] === 'approved');
+  const description = await eventually(
+    () => handle.describe(),
+    (d) => d.searchAttributes.VerificationStatus?.[0] === 'approved',
+  );
   t.equal(description.searchAttributes.VerificationStatus?.[0], 'approved', 'status search attribute upserted');
 });
 
 t.test('persona: a webhook with a bad signature is 401 and stores nothing; a repeat is a duplicate', async (t) => {
   const stack = await startStack(t, { worker: false });
-  const body = JSON.stringify({ data: { type: 'event', id: 'evt_forged', attributes: { name: 'inquiry.approved', 'created-at': new Date().toISOString(), payload: { data: { type: 'inquiry', id: 'inq_x', attributes: { status: 'approved' } } } } } });
-  const forged = await stack.app.inject({ method: 'POST', url: '/webhooks/persona', headers: { 'content-type': 'application/json', 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` }, payload: body });
+  const body = JSON.stringify({
+    data: {
+      type: 'event',
+      id: 'evt_forged',
+      attributes: {
+        name: 'inquiry.approved',
+        'created-at': new Date().toISOString(),
+        payload: { data: { type: 'inquiry', id: 'inq_x', attributes: { status: 'approved' } } },
+      },
+    },
+  });
+  const forged = await stack.app.inject({
+    method: 'POST',
+    url: '/webhooks/persona',
+    headers: { 'content-type': 'application/json', 'persona-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` },
+    payload: body,
+  });
   t.equal(forged.statusCode, 401);
   t.equal(forged.headers['content-type'], 'application/problem+json; charset=utf-8');
   t.match(forged.json(), { status: 401, code: 'invalid_signature' });

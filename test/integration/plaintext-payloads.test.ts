@@ -37,26 +37,43 @@ t.test('a production worker does not apply a plaintext update', async (t) => {
     await running;
   });
 
-  const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: 'plaintext-1' }, { prefer: 'wait=15' });
+  const created = await stack.request(
+    'POST',
+    '/v1/verifications',
+    { provider: 'persona', reference: 'plaintext-1' },
+    { prefer: 'wait=15' },
+  );
   t.equal(created.status, 201, 'encrypted traffic from the API works');
   const id: string = created.body.id;
-  const handle = new Client({ connection: stack.temporal.client.connection, namespace: 'default' }).workflow.getHandle(`verification-${id}`);
+  const handle = new Client({ connection: stack.temporal.client.connection, namespace: 'default' }).workflow.getHandle(
+    `verification-${id}`,
+  );
 
   // No data converter: the update's argument travels as plain JSON.
-  const forged = handle.executeUpdate(reviewUpdate, { args: [{ decision: 'approved', reason: 'forged past the API' }] }).catch((err: unknown) => err);
+  const forged = handle
+    .executeUpdate(reviewUpdate, { args: [{ decision: 'approved', reason: 'forged past the API' }] })
+    .catch((err: unknown) => err);
   const history = await eventually(
     () => handle.fetchHistory(),
-    (h) => (h.events ?? []).some((e) => e.workflowTaskFailedEventAttributes) || (h.events ?? []).some((e) => e.workflowExecutionUpdateCompletedEventAttributes),
+    (h) =>
+      (h.events ?? []).some((e) => e.workflowTaskFailedEventAttributes) ||
+      (h.events ?? []).some((e) => e.workflowExecutionUpdateCompletedEventAttributes),
     { timeoutMs: 20_000 },
   );
   t.ok(
     (history.events ?? []).some((e) => e.workflowTaskFailedEventAttributes),
     'the workflow task that carried the plaintext update failed',
   );
-  t.notOk((history.events ?? []).some((e) => e.workflowExecutionUpdateCompletedEventAttributes), 'the update was never completed');
+  t.notOk(
+    (history.events ?? []).some((e) => e.workflowExecutionUpdateCompletedEventAttributes),
+    'the update was never completed',
+  );
   const view = await stack.request('GET', `/v1/verifications/${id}`);
   t.not(view.body.status, 'approved', `the verification stays ${view.body.status}`);
-  t.notOk(view.body.history.some((h: { source: string }) => h.source === 'operator'), 'no operator decision recorded');
+  t.notOk(
+    view.body.history.some((h: { source: string }) => h.source === 'operator'),
+    'no operator decision recorded',
+  );
   // Ends the pending update call (it would wait for the refused update forever).
   await handle.terminate('test over');
   await forged;

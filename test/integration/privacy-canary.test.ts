@@ -32,7 +32,11 @@ const canary = {
 /** The marker as it would appear raw (any case) or base64-encoded at any of the three alignments. */
 function needles(): string[] {
   const raw = MARK.toLowerCase();
-  const base64 = [0, 1, 2].map((pad) => Buffer.from('x'.repeat(pad) + MARK).toString('base64').slice(Math.ceil((pad * 4) / 3) + 1, -2));
+  const base64 = [0, 1, 2].map((pad) =>
+    Buffer.from('x'.repeat(pad) + MARK)
+      .toString('base64')
+      .slice(Math.ceil((pad * 4) / 3) + 1, -2),
+  );
   return [raw, ...base64];
 }
 
@@ -55,7 +59,8 @@ function payloadsIn(value: unknown, path = '', found: { path: string; payload: P
     return found;
   }
   const record = value as Record<string, unknown>;
-  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object') found.push({ path, payload: record as Payload });
+  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object')
+    found.push({ path, payload: record as Payload });
   for (const [key, child] of Object.entries(record)) payloadsIn(child, `${path}.${key}`, found);
   return found;
 }
@@ -74,7 +79,13 @@ function personaEvent(input: { inquiryId: string; verificationId: string; status
           data: {
             type: 'inquiry',
             id: input.inquiryId,
-            attributes: { status: input.status, 'reference-id': input.verificationId, 'name-first': canary.first, 'name-last': canary.last, 'email-address': canary.email },
+            attributes: {
+              status: input.status,
+              'reference-id': input.verificationId,
+              'name-first': canary.first,
+              'name-last': canary.last,
+              'email-address': canary.email,
+            },
           },
           included: input.withDocument
             ? [
@@ -116,24 +127,51 @@ function capturingLogger() {
 t.test('privacy canary: failed stores and failed provider calls are logged without their data', async (t) => {
   const { logLines, logger } = capturingLogger();
   const db = await createTestDatabase(t);
-  const app = await buildTestApp(t, db, { PERSONA_API_KEY: PERSONA_SECRETS.apiKey, PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret }, logger);
+  const app = await buildTestApp(
+    t,
+    db,
+    { PERSONA_API_KEY: PERSONA_SECRETS.apiKey, PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret },
+    logger,
+  );
 
   // Every insert into webhook_events now fails in Postgres: drizzle's DrizzleQueryError carries
   // each bound value (the whole payload) and Postgres's own error the failing row.
   await db.db.execute(sql`alter table webhook_events add constraint privacy_canary_refuses check (false) not valid`);
-  const body = personaEvent({ inquiryId: 'inq_canary', verificationId: '00000000-0000-4000-8000-000000000000', status: 'approved', name: 'inquiry.approved', withDocument: true });
-  const stored = await app.inject({ method: 'POST', url: '/webhooks/persona', headers: { 'content-type': 'application/json', 'persona-signature': signPersona(body) }, payload: body });
+  const body = personaEvent({
+    inquiryId: 'inq_canary',
+    verificationId: '00000000-0000-4000-8000-000000000000',
+    status: 'approved',
+    name: 'inquiry.approved',
+    withDocument: true,
+  });
+  const stored = await app.inject({
+    method: 'POST',
+    url: '/webhooks/persona',
+    headers: { 'content-type': 'application/json', 'persona-signature': signPersona(body) },
+    payload: body,
+  });
   t.equal(stored.statusCode, 503, 'the store failed');
   t.equal(countHits(stored.body), 0, 'no canary in the 503 body');
-  const storeFailure = logLines.map((line) => JSON.parse(line) as { msg?: string; err?: { type?: string; message?: string } }).find((e) => e.msg === 'webhook could not be stored');
-  t.match(storeFailure?.err, { type: 'DrizzleQueryError', message: /insert into "webhook_events"/ }, 'positive control: the failed insert is logged, with its query');
+  const storeFailure = logLines
+    .map((line) => JSON.parse(line) as { msg?: string; err?: { type?: string; message?: string } })
+    .find((e) => e.msg === 'webhook could not be stored');
+  t.match(
+    storeFailure?.err,
+    { type: 'DrizzleQueryError', message: /insert into "webhook_events"/ },
+    'positive control: the failed insert is logged, with its query',
+  );
 
   // A provider call carrying an applicant's personal data (an IDmeta ID check) that cannot connect.
   const closedPort = await pickFreePort();
   const idmeta = createIdmetaClient({ apiUrl: `http://127.0.0.1:${closedPort}`, apiKey: 'idmeta_key' });
   const step = { key: 'philippines/prc', name: 'PRC licence check' };
   const applicant = { firstName: canary.first, lastName: canary.last, dateOfBirth: '1990-01-01', idNumber: canary.document };
-  const callFailure = await idmeta.runStep({ providerRef: '1234', templateId: '306', step, stepIndex: 0, idempotencyKey: 'step-0', applicant }).then(() => null, (err: unknown) => err);
+  const callFailure = await idmeta
+    .runStep({ providerRef: '1234', templateId: '306', step, stepIndex: 0, idempotencyKey: 'step-0', applicant })
+    .then(
+      () => null,
+      (err: unknown) => err,
+    );
   t.ok(callFailure instanceof Error, 'the provider call failed');
   logger.error({ err: callFailure }, 'provider step failed');
 
@@ -151,14 +189,23 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
     const response = await stack.app.inject({
       method,
       url,
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, 'x-correlation-id': `canary-${what}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${TEST_API_KEY}`,
+        'x-correlation-id': `canary-${what}`,
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
     });
     if (response.statusCode >= 400) errorBodies.push({ what, status: response.statusCode, body: response.body });
     return { status: response.statusCode, body: response.body ? response.json() : null };
   };
   const webhook = async (what: string, body: string, signature = signPersona(body)) => {
-    const response = await fetch(`${stack.apiUrl}/webhooks/persona`, { method: 'POST', headers: { 'content-type': 'application/json', 'persona-signature': signature }, body });
+    const response = await fetch(`${stack.apiUrl}/webhooks/persona`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'persona-signature': signature },
+      body,
+    });
     const text = await response.text();
     if (response.status >= 400) errorBodies.push({ what, status: response.status, body: text });
     return { status: response.status, body: text ? JSON.parse(text) : null };
@@ -166,13 +213,22 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
   const applicant = { firstName: canary.first, lastName: canary.last, email: canary.email, country: 'SE' };
 
   // 1. Persona through the sandbox, the applicant in the create body, personal data in metadata too.
-  const created = await call('create', 'POST', '/v1/verifications', { provider: 'persona', reference: 'crm-1001', applicant, metadata: { note: `call ${canary.first} back` } }, { prefer: 'wait=15' });
+  const created = await call(
+    'create',
+    'POST',
+    '/v1/verifications',
+    { provider: 'persona', reference: 'crm-1001', applicant, metadata: { note: `call ${canary.first} back` } },
+    { prefer: 'wait=15' },
+  );
   t.equal(created.status, 201, 'session created');
   const id: string = created.body.id;
   const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
 
   // 2. A forged-but-signed webhook whose government ID carries the canary document number.
-  const forged = await webhook('webhook-document', personaEvent({ inquiryId, verificationId: id, status: 'completed', name: 'inquiry.completed', withDocument: true }));
+  const forged = await webhook(
+    'webhook-document',
+    personaEvent({ inquiryId, verificationId: id, status: 'completed', name: 'inquiry.completed', withDocument: true }),
+  );
   t.equal(forged.status, 200);
   const stored = await eventually(
     () => stack.directDb.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, id)),
@@ -185,44 +241,92 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
   );
 
   // 3. Operator review with personal data in the free-text reason (an update argument: Temporal history).
-  const reviewed = await call('review', 'POST', `/v1/verifications/${id}/review`, { decision: 'approved', reason: `${canary.first} ${canary.last} confirmed by phone` });
+  const reviewed = await call('review', 'POST', `/v1/verifications/${id}/review`, {
+    decision: 'approved',
+    reason: `${canary.first} ${canary.last} confirmed by phone`,
+  });
   t.equal(reviewed.status, 200);
   t.equal(reviewed.body.status, 'approved');
 
   // 4. Errors, each with the canary in what the client sent.
-  const badDecision = await call('review-bad-decision', 'POST', `/v1/verifications/${id}/review`, { decision: 'maybe', reason: `ask ${canary.email}` });
+  const badDecision = await call('review-bad-decision', 'POST', `/v1/verifications/${id}/review`, {
+    decision: 'maybe',
+    reason: `ask ${canary.email}`,
+  });
   t.equal(badDecision.status, 400);
-  const extraField = await call('review-extra-field', 'POST', `/v1/verifications/${id}/review`, { decision: 'approved', reason: 'ok', note: canary.first });
+  const extraField = await call('review-extra-field', 'POST', `/v1/verifications/${id}/review`, {
+    decision: 'approved',
+    reason: 'ok',
+    note: canary.first,
+  });
   t.equal(extraField.status, 400);
-  const cancelTerminal = await call('cancel-terminal', 'POST', `/v1/verifications/${id}/cancel`, { reason: `${canary.first} asked to stop` });
+  const cancelTerminal = await call('cancel-terminal', 'POST', `/v1/verifications/${id}/cancel`, {
+    reason: `${canary.first} asked to stop`,
+  });
   t.equal(cancelTerminal.status, 409, 'cancel on a decided verification');
-  const badEmail = await call('create-bad-email', 'POST', '/v1/verifications', { provider: 'persona', applicant: { ...applicant, email: `${canary.first} at example` } });
+  const badEmail = await call('create-bad-email', 'POST', '/v1/verifications', {
+    provider: 'persona',
+    applicant: { ...applicant, email: `${canary.first} at example` },
+  });
   t.equal(badEmail.status, 400);
-  const tooLong = await call('create-too-long', 'POST', '/v1/verifications', { provider: 'persona', applicant: { ...applicant, lastName: canary.last.repeat(20) } });
+  const tooLong = await call('create-too-long', 'POST', '/v1/verifications', {
+    provider: 'persona',
+    applicant: { ...applicant, lastName: canary.last.repeat(20) },
+  });
   t.equal(tooLong.status, 400);
-  const unknownField = await call('create-unknown-field', 'POST', '/v1/verifications', { provider: 'persona', applicant: { ...applicant, passport: canary.document } });
+  const unknownField = await call('create-unknown-field', 'POST', '/v1/verifications', {
+    provider: 'persona',
+    applicant: { ...applicant, passport: canary.document },
+  });
   t.equal(unknownField.status, 400);
-  const malformed = await call('create-malformed-json', 'POST', '/v1/verifications', `{"provider":"persona","applicant":{"firstName": ${canary.first}}}`);
+  const malformed = await call(
+    'create-malformed-json',
+    'POST',
+    '/v1/verifications',
+    `{"provider":"persona","applicant":{"firstName": ${canary.first}}}`,
+  );
   t.equal(malformed.status, 400, 'JSON.parse quotes the bad text; the problem must not');
-  const badSignature = await webhook('webhook-bad-signature', personaEvent({ inquiryId, verificationId: id, status: 'approved', name: 'inquiry.approved', withDocument: true }), `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`);
+  const badSignature = await webhook(
+    'webhook-bad-signature',
+    personaEvent({ inquiryId, verificationId: id, status: 'approved', name: 'inquiry.approved', withDocument: true }),
+    `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`,
+  );
   t.equal(badSignature.status, 401);
   const notJson = `{"data": ${canary.first}}`;
   const malformedWebhook = await webhook('webhook-malformed', notJson);
   t.equal(malformedWebhook.status, 400);
-  const unmatched = await webhook('webhook-unmatched', personaEvent({ inquiryId: 'inq_unknown', verificationId: '00000000-0000-4000-8000-000000000000', status: 'approved', name: 'inquiry.approved', withDocument: true }));
+  const unmatched = await webhook(
+    'webhook-unmatched',
+    personaEvent({
+      inquiryId: 'inq_unknown',
+      verificationId: '00000000-0000-4000-8000-000000000000',
+      status: 'approved',
+      name: 'inquiry.approved',
+      withDocument: true,
+    }),
+  );
   t.equal(unmatched.status, 200, 'unknown reference: stored as unmatched');
 
   // 5. A second verification, canceled with personal data in the reason (workflow state and activity input).
   const second = await call('create-2', 'POST', '/v1/verifications', { provider: 'persona', applicant }, { prefer: 'wait=15' });
   t.equal(second.status, 201);
-  const canceled = await call('cancel', 'POST', `/v1/verifications/${second.body.id}/cancel`, { reason: `${canary.first} withdrew consent` });
+  const canceled = await call('cancel', 'POST', `/v1/verifications/${second.body.id}/cancel`, {
+    reason: `${canary.first} withdrew consent`,
+  });
   t.equal(canceled.status, 200);
   t.equal(canceled.body.status, 'canceled');
   // 6. A provider that refuses the session (HTTP 422): the activity failure lands in the history.
-  const fault = await fetch(`${stack.sandboxUrl}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '^/api/v1/inquiries$', faults: [{ status: 422 }] }) });
+  const fault = await fetch(`${stack.sandboxUrl}/_faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ path: '^/api/v1/inquiries$', faults: [{ status: 422 }] }),
+  });
   t.equal(fault.status, 201);
   const third = await call('create-3', 'POST', '/v1/verifications', { provider: 'persona', applicant });
-  const rejected = await eventually(() => call('get-3', 'GET', `/v1/verifications/${third.body.id}`), (r) => r.body.status === 'error');
+  const rejected = await eventually(
+    () => call('get-3', 'GET', `/v1/verifications/${third.body.id}`),
+    (r) => r.body.status === 'error',
+  );
   t.equal(rejected.body.status, 'error', 'the provider refused: verification in error');
   t.equal(errorBodies.length, 9, 'nine error bodies collected');
 
@@ -244,7 +348,9 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
   for (const execution of executions) {
     visibilityHits += countHits(Buffer.from(proto.temporal.api.workflow.v1.WorkflowExecutionInfo.encode(execution.raw).finish()));
     const described = await stack.temporal.client.workflow.getHandle(execution.workflowId, execution.runId).describe();
-    visibilityHits += countHits(Buffer.from(proto.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.encode(described.raw).finish()));
+    visibilityHits += countHits(
+      Buffer.from(proto.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.encode(described.raw).finish()),
+    );
     const history = await stack.temporal.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
     const bytes = Buffer.from(proto.temporal.api.history.v1.History.encode(history).finish());
     historyBytes += bytes.length;
@@ -274,7 +380,9 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
   const errorHits = errorBodies.reduce((sum, e) => sum + countHits(e.body), 0);
 
   t.comment(`canary ${MARK}`);
-  t.comment(`Temporal: ${executions.length} runs, ${historyBytes} history bytes, ${payloadCount} payloads (${encryptedPayloads} encrypted), ${failures.length} failure(s) -> ${historyHits} hits; search attributes + memo -> ${visibilityHits} hits`);
+  t.comment(
+    `Temporal: ${executions.length} runs, ${historyBytes} history bytes, ${payloadCount} payloads (${encryptedPayloads} encrypted), ${failures.length} failure(s) -> ${historyHits} hits; search attributes + memo -> ${visibilityHits} hits`,
+  );
   t.comment(`decrypted with the worker's keys (positive control) -> ${decodedHits} hits`);
   t.comment(`logs: ${logLines.length} JSON lines -> ${logHits} hits`);
   t.comment(`error bodies: ${errorBodies.length} (${errorBodies.map((e) => `${e.what}:${e.status}`).join(', ')}) -> ${errorHits} hits`);
@@ -286,10 +394,17 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
   // personal data can be there (the canary count above covers them too); everything else,
   // local activity results included, must be ciphertext.
   const sdkMarkerPayload = /\.markerRecordedEventAttributes\.details\.(patch-data|data)\.payloads\[\]$/;
-  t.same([...unencryptedPaths].filter((path) => !sdkMarkerPayload.test(path)), [], 'every payload in every history (search attributes and SDK marker payloads aside) is encrypted');
+  t.same(
+    [...unencryptedPaths].filter((path) => !sdkMarkerPayload.test(path)),
+    [],
+    'every payload in every history (search attributes and SDK marker payloads aside) is encrypted',
+  );
   t.ok(decodedHits > 0, 'positive control: the canary is in those histories, encrypted (review reason, cancel reason)');
   t.ok(failures.length > 0, `${failures.length} activity failure(s) in the histories`);
-  t.ok(failures.every((f) => f.message === 'Encoded failure' && !f.stackTrace), 'failure messages and stack traces are not stored in clear text');
+  t.ok(
+    failures.every((f) => f.message === 'Encoded failure' && !f.stackTrace),
+    'failure messages and stack traces are not stored in clear text',
+  );
   t.match(failureText, /persona request failed with HTTP 422/, 'positive control: the real message is in the encrypted attributes');
   t.equal(logHits, 0, 'no canary in any log line');
   t.equal(errorHits, 0, 'no canary in any error body');
@@ -298,10 +413,26 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
 
   // The logs are still useful: correlation ids everywhere they belong.
   const entries = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  t.ok(entries.some((e) => e.correlationId === 'canary-create' && e.msg === 'incoming request'), 'API request logs carry the correlation id');
-  t.ok(entries.some((e) => e.msg === 'provider session created' && e.verificationId === id), 'activities log with verificationId');
+  t.ok(
+    entries.some((e) => e.correlationId === 'canary-create' && e.msg === 'incoming request'),
+    'API request logs carry the correlation id',
+  );
+  t.ok(
+    entries.some((e) => e.msg === 'provider session created' && e.verificationId === id),
+    'activities log with verificationId',
+  );
   const workflowLine = entries.find((e) => e.msg === 'verification status changed' && e.verificationId === id);
-  t.match(workflowLine, { workflowId: `verification-${id}`, runId: /.+/, workflowType: 'verification', component: 'temporal' }, 'workflow log carries workflowId and runId');
-  t.notOk(entries.some((e) => 'body' in e || (typeof e.req === 'object' && e.req !== null && 'body' in e.req)), 'no request body is logged');
-  t.notOk(entries.some((e) => typeof (e.req as { url?: string } | undefined)?.url === 'string' && (e.req as { url: string }).url.includes('?')), 'no query strings in request logs');
+  t.match(
+    workflowLine,
+    { workflowId: `verification-${id}`, runId: /.+/, workflowType: 'verification', component: 'temporal' },
+    'workflow log carries workflowId and runId',
+  );
+  t.notOk(
+    entries.some((e) => 'body' in e || (typeof e.req === 'object' && e.req !== null && 'body' in e.req)),
+    'no request body is logged',
+  );
+  t.notOk(
+    entries.some((e) => typeof (e.req as { url?: string } | undefined)?.url === 'string' && (e.req as { url: string }).url.includes('?')),
+    'no query strings in request logs',
+  );
 });

@@ -17,7 +17,8 @@ t.test('the read-lag recheck survives a later event', async (t) => {
   const id: string = created.body.id;
   const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
   const get = () => stack.request('GET', `/v1/verifications/${id}`);
-  const recorded = (eventId: string) => eventually(get, (r) => r.body.history.some((h: { eventId: string | null }) => h.eventId === eventId));
+  const recorded = (eventId: string) =>
+    eventually(get, (r) => r.body.history.some((h: { eventId: string | null }) => h.eventId === eventId));
 
   // 1. `approved` announced while the inquiry still reads `created`: a recheck is due in 4 s.
   const announced = personaEventBody({ name: 'inquiry.approved', createdAt: new Date(), inquiryId, referenceId: id, status: 'approved' });
@@ -26,12 +27,22 @@ t.test('the read-lag recheck survives a later event', async (t) => {
   t.equal(afterAnnounce.body.status, 'created', 'applied as the read said: not approved yet');
 
   // 2. Any later event (here an older one, judged stale without a read) arrives before the recheck.
-  const older = personaEventBody({ name: 'inquiry.started', createdAt: new Date(Date.now() - 60_000), inquiryId, referenceId: id, status: 'pending' });
+  const older = personaEventBody({
+    name: 'inquiry.started',
+    createdAt: new Date(Date.now() - 60_000),
+    inquiryId,
+    referenceId: id,
+    status: 'pending',
+  });
   t.equal((await postPersonaWebhook(stack.apiUrl, older.body)).status, 200);
   await recorded(older.eventId);
 
   // 3. The decision reaches the read API; its webhooks are lost.
-  const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString() });
+  const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString(),
+  });
   await decided.text();
   t.equal(decided.status, 200);
 

@@ -5,7 +5,13 @@ import t from 'tap';
 import { LIFECYCLE, runAllOrders } from '../helpers/event-orders.js';
 import { startStack } from '../helpers/stack.js';
 
-const UNIFIED: Record<string, string> = { created: 'created', pending: 'in_progress', completed: 'in_progress', needs_review: 'needs_review', approved: 'approved' };
+const UNIFIED: Record<string, string> = {
+  created: 'created',
+  pending: 'in_progress',
+  completed: 'in_progress',
+  needs_review: 'needs_review',
+  approved: 'approved',
+};
 
 t.test('reducer only (fetchBeforeApply: false): 120 orders end in the time-sorted outcome; late arrivals are stale', async (t) => {
   const stack = await startStack(t, { capabilities: { persona: { fetchBeforeApply: false } } });
@@ -45,14 +51,19 @@ t.test('reducer only (fetchBeforeApply: false): 120 orders end in the time-sorte
     }
     if (!ok) {
       wrong += 1;
-      if (wrong <= 3) t.comment(`unexpected: ${JSON.stringify({ status: run.status, sent: run.sent.map((e) => e.step), history: run.history, outcomes: [...run.outcomes] })}`);
+      if (wrong <= 3)
+        t.comment(
+          `unexpected: ${JSON.stringify({ status: run.status, sent: run.sent.map((e) => e.step), history: run.history, outcomes: [...run.outcomes] })}`,
+        );
     }
   }
-  t.equal(wrong, 0, 'every order ends approved with the oracle\'s applied/stale verdicts');
+  t.equal(wrong, 0, "every order ends approved with the oracle's applied/stale verdicts");
   t.equal(lost, 0, 'no event lost');
   t.equal(duplicates, 0, 'no event recorded twice');
   t.equal(otherReasons, 0, 'every ignored event is stale');
   // Applied events are the left-to-right maxima: 120 * H(5) = 274 when arrival order = sent order.
   t.equal(applied + stale, 600);
-  t.comment(`orders=${runs.length} sent=600 applied=${applied} stale=${stale} otherReasons=${otherReasons} duplicates=${duplicates} lost=${lost} arrivedAsSent=${arrivedAsSent}/120 wrong=${wrong} ms=${Date.now() - started}`);
+  t.comment(
+    `orders=${runs.length} sent=600 applied=${applied} stale=${stale} otherReasons=${otherReasons} duplicates=${duplicates} lost=${lost} arrivedAsSent=${arrivedAsSent}/120 wrong=${wrong} ms=${Date.now() - started}`,
+  );
 });

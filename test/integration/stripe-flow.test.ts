@@ -36,13 +36,22 @@ async function onboarding(accountId: string, action: string): Promise<number> {
 }
 
 const read = (id: string) => stack.request('GET', `/v1/verifications/${id}`);
-const until = (id: string, done: (body: any) => boolean) => eventually(() => read(id), (r) => done(r.body));
+const until = (id: string, done: (body: any) => boolean) =>
+  eventually(
+    () => read(id),
+    (r) => done(r.body),
+  );
 
 /** Posts an event to our webhook endpoint the way Stripe would, signed with the official package. */
 function deliver(event: object, signature?: string) {
   const payload = JSON.stringify(event);
   const header = signature ?? Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRETS.webhookSecret });
-  return stack.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': header }, payload });
+  return stack.app.inject({
+    method: 'POST',
+    url: '/webhooks/stripe',
+    headers: { 'content-type': 'application/json', 'stripe-signature': header },
+    payload,
+  });
 }
 
 function accountUpdated(input: { eventId: string; created: number; accountId: string; verificationId?: string; account: object }) {
@@ -52,7 +61,15 @@ function accountUpdated(input: { eventId: string; created: number; accountId: st
     account: input.accountId,
     api_version: '2026-10-28.endive',
     created: input.created,
-    data: { object: { id: input.accountId, object: 'account', metadata: input.verificationId ? { verification_id: input.verificationId } : {}, ...input.account }, previous_attributes: {} },
+    data: {
+      object: {
+        id: input.accountId,
+        object: 'account',
+        metadata: input.verificationId ? { verification_id: input.verificationId } : {},
+        ...input.account,
+      },
+      previous_attributes: {},
+    },
     livemode: false,
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
@@ -64,17 +81,30 @@ const PENDING_ACCOUNT = {
   charges_enabled: false,
   payouts_enabled: false,
   details_submitted: true,
-  requirements: { currently_due: [], past_due: [], pending_verification: ['individual.id_number'], disabled_reason: 'requirements.pending_verification' },
+  requirements: {
+    currently_due: [],
+    past_due: [],
+    pending_verification: ['individual.id_number'],
+    disabled_reason: 'requirements.pending_verification',
+  },
 };
 
 t.test('seed 003: create, submit, verify, a stale pending, re-verification, rejection; the workflow stays open', async (t) => {
   const { created, id, accountId } = await createStripeVerification('consultant-7');
   t.equal(created.status, 201, 'Prefer: wait returns the session');
-  t.match(created.body, { provider: 'stripe', reference: 'consultant-7', sessionUrl: new RegExp(`^${stack.sandboxUrl}/stripe/onboarding/acct_`) });
+  t.match(created.body, {
+    provider: 'stripe',
+    reference: 'consultant-7',
+    sessionUrl: new RegExp(`^${stack.sandboxUrl}/stripe/onboarding/acct_`),
+  });
   t.match(accountId, /^acct_1/);
   t.match(created.body.sessionUrl, accountId, 'the session URL is the account the workflow created');
   const initiated = await until(id, (b) => b.status !== 'created');
-  t.match(initiated.body, { status: 'pending', providerStatus: 'initiated', expiresAt: null, result: null }, 'a new account is initiated: pending for the client');
+  t.match(
+    initiated.body,
+    { status: 'pending', providerStatus: 'initiated', expiresAt: null, result: null },
+    'a new account is initiated: pending for the client',
+  );
 
   const page = await fetch(created.body.sessionUrl);
   t.equal(page.status, 200, 'the onboarding link opens the hosted flow');
@@ -92,30 +122,65 @@ t.test('seed 003: create, submit, verify, a stale pending, re-verification, reje
 
   // An older `pending` delivered after `active` (Stripe retried it late). Built and signed here.
   const staleId = 'evt_1StalePendingEvent0000001';
-  const stale = await deliver(accountUpdated({ eventId: staleId, created: Math.floor(Date.now() / 1000) - 600, accountId, verificationId: id, account: PENDING_ACCOUNT }));
+  const stale = await deliver(
+    accountUpdated({
+      eventId: staleId,
+      created: Math.floor(Date.now() / 1000) - 600,
+      accountId,
+      verificationId: id,
+      account: PENDING_ACCOUNT,
+    }),
+  );
   t.equal(stale.statusCode, 200);
   t.same(stale.json(), { received: true, duplicate: false });
   const afterStale = await until(id, (b) => b.history.some((h: HistoryItem) => h.eventId === staleId));
   const staleEntry = afterStale.body.history.find((h: HistoryItem) => h.eventId === staleId);
-  t.match(staleEntry, { source: 'webhook', from: 'approved', to: 'approved', applied: false, reason: 'stale' }, 'the stale pending changed nothing and is recorded as stale');
+  t.match(
+    staleEntry,
+    { source: 'webhook', from: 'approved', to: 'approved', applied: false, reason: 'stale' },
+    'the stale pending changed nothing and is recorded as stale',
+  );
   t.match(afterStale.body, { status: 'approved', providerStatus: 'active' });
 
-  const again = await deliver(accountUpdated({ eventId: staleId, created: Math.floor(Date.now() / 1000) - 600, accountId, verificationId: id, account: PENDING_ACCOUNT }));
+  const again = await deliver(
+    accountUpdated({
+      eventId: staleId,
+      created: Math.floor(Date.now() / 1000) - 600,
+      accountId,
+      verificationId: id,
+      account: PENDING_ACCOUNT,
+    }),
+  );
   t.same(again.json(), { received: true, duplicate: true }, 'the same event id again is a duplicate');
 
   t.equal(await onboarding(accountId, 'reverify'), 200);
   const reverifying = await until(id, (b) => b.status === 'in_progress');
-  t.match(reverifying.body, { status: 'in_progress', providerStatus: 'pending', result: null }, 'a newer active -> pending re-verification applies');
+  t.match(
+    reverifying.body,
+    { status: 'in_progress', providerStatus: 'pending', result: null },
+    'a newer active -> pending re-verification applies',
+  );
   t.match(reverifying.body.history.at(-1), { from: 'approved', to: 'in_progress', applied: true });
 
   t.equal(await onboarding(accountId, 'reject'), 200);
   const rejected = await until(id, (b) => b.status === 'declined');
-  t.match(rejected.body, { status: 'declined', providerStatus: 'failed', result: { decision: 'declined', reasons: ['rejected.fraud'] } }, 'declined with the reason');
+  t.match(
+    rejected.body,
+    { status: 'declined', providerStatus: 'failed', result: { decision: 'declined', reasons: ['rejected.fraud'] } },
+    'declined with the reason',
+  );
   t.equal((await handle.describe()).status.name, 'RUNNING', 'still open after declined');
 
-  const events = await stack.directDb.select({ providerEventId: webhookEvents.providerEventId, outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.verificationId, id));
+  const events = await stack.directDb
+    .select({ providerEventId: webhookEvents.providerEventId, outcome: webhookEvents.outcome })
+    .from(webhookEvents)
+    .where(eq(webhookEvents.verificationId, id));
   t.equal(events.length, 5, 'submit, verify, stale, reverify, reject stored once each');
-  t.same(events.filter((e) => e.outcome !== 'applied').map((e) => [e.providerEventId, e.outcome]), [[staleId, 'stale']], 'every event reached the workflow; only the older pending was stale');
+  t.same(
+    events.filter((e) => e.outcome !== 'applied').map((e) => [e.providerEventId, e.outcome]),
+    [[staleId, 'stale']],
+    'every event reached the workflow; only the older pending was stale',
+  );
   const sources = rejected.body.history.map((h: HistoryItem) => h.source);
   t.equal(sources[0], 'api');
   t.equal(sources.filter((s: string) => s === 'webhook').length, 5);
@@ -140,27 +205,56 @@ t.test('account.application.deauthorized revokes an approval: declined with reas
   };
   t.same((await deliver(deauthorized)).json(), { received: true, duplicate: false });
   const revoked = await until(id, (b) => b.status !== 'approved');
-  t.match(revoked.body, { status: 'declined', providerStatus: 'deauthorized', result: { decision: 'declined', reasons: ['deauthorized'] } });
+  t.match(revoked.body, {
+    status: 'declined',
+    providerStatus: 'deauthorized',
+    result: { decision: 'declined', reasons: ['deauthorized'] },
+  });
   t.match(revoked.body.history.at(-1), { source: 'webhook', eventId: deauthorized.id, from: 'approved', to: 'declined', applied: true });
   const [row] = await stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, deauthorized.id));
   t.match(row, { verificationId: id, outcome: 'applied' }, 'stored and applied, no longer ignored');
 
   // The account itself still reads active (Stripe keeps it; we lost access): a newer
   // account.updated is read and recorded, but cannot undo the revocation.
-  const later = accountUpdated({ eventId: 'evt_1AfterDeauthorization00001', created: Math.floor(Date.now() / 1000) + 1, accountId, verificationId: id, account: { charges_enabled: true, payouts_enabled: true, details_submitted: true, requirements: { currently_due: [], past_due: [], pending_verification: [] } } });
+  const later = accountUpdated({
+    eventId: 'evt_1AfterDeauthorization00001',
+    created: Math.floor(Date.now() / 1000) + 1,
+    accountId,
+    verificationId: id,
+    account: {
+      charges_enabled: true,
+      payouts_enabled: true,
+      details_submitted: true,
+      requirements: { currently_due: [], past_due: [], pending_verification: [] },
+    },
+  });
   t.same((await deliver(later)).json(), { received: true, duplicate: false });
   const after = await until(id, (b) => b.history.some((h: HistoryItem) => h.eventId === later.id));
-  t.match(after.body.history.find((h: HistoryItem) => h.eventId === later.id), { from: 'declined', to: 'declined', applied: false });
+  t.match(
+    after.body.history.find((h: HistoryItem) => h.eventId === later.id),
+    { from: 'declined', to: 'declined', applied: false },
+  );
   t.equal(after.body.status, 'declined', 'still declined');
 });
 
 t.test('an unknown account is stored as unmatched and answered 200; a repeat is a duplicate', async (t) => {
-  const event = accountUpdated({ eventId: 'evt_1UnknownAccount000000001', created: Math.floor(Date.now() / 1000), accountId: 'acct_1NotOursAtAll', account: PENDING_ACCOUNT });
+  const event = accountUpdated({
+    eventId: 'evt_1UnknownAccount000000001',
+    created: Math.floor(Date.now() / 1000),
+    accountId: 'acct_1NotOursAtAll',
+    account: PENDING_ACCOUNT,
+  });
   const first = await deliver(event);
   t.equal(first.statusCode, 200);
   t.same(first.json(), { received: true, duplicate: false });
   const [row] = await stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, 'evt_1UnknownAccount000000001'));
-  t.match(row, { provider: 'stripe', outcome: 'unmatched', verificationId: null, providerRef: 'acct_1NotOursAtAll', eventType: 'account.updated' });
+  t.match(row, {
+    provider: 'stripe',
+    outcome: 'unmatched',
+    verificationId: null,
+    providerRef: 'acct_1NotOursAtAll',
+    eventType: 'account.updated',
+  });
   t.same((await deliver(event)).json(), { received: true, duplicate: true });
 });
 
@@ -172,7 +266,10 @@ t.test('other event types for our account are stored and ignored', async (t) => 
     object: 'event',
     account: accountId,
     created: Math.floor(Date.now() / 1000),
-    data: { object: { id: 'transfers', object: 'capability', account: accountId, status: 'pending' }, previous_attributes: { status: 'inactive' } },
+    data: {
+      object: { id: 'transfers', object: 'capability', account: accountId, status: 'pending' },
+      previous_attributes: { status: 'inactive' },
+    },
     type: 'capability.updated',
   };
   t.same((await deliver(capability)).json(), { received: true, duplicate: false });
@@ -182,12 +279,31 @@ t.test('other event types for our account are stored and ignored', async (t) => 
 });
 
 t.test('an invalid signature is 401 and stores nothing', async (t) => {
-  const event = accountUpdated({ eventId: 'evt_1Forged00000000000000001', created: Math.floor(Date.now() / 1000), accountId: 'acct_1Forged', account: PENDING_ACCOUNT });
+  const event = accountUpdated({
+    eventId: 'evt_1Forged00000000000000001',
+    created: Math.floor(Date.now() / 1000),
+    accountId: 'acct_1Forged',
+    account: PENDING_ACCOUNT,
+  });
   const payload = JSON.stringify(event);
   const cases: [string, string][] = [
     ['wrong secret', Stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_not_ours' })],
-    ['too old', Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRETS.webhookSecret, timestamp: Math.floor(Date.now() / 1000) - 400 })],
-    ['too far ahead', Stripe.webhooks.generateTestHeaderString({ payload, secret: STRIPE_SECRETS.webhookSecret, timestamp: Math.floor(Date.now() / 1000) + 400 })],
+    [
+      'too old',
+      Stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: STRIPE_SECRETS.webhookSecret,
+        timestamp: Math.floor(Date.now() / 1000) - 400,
+      }),
+    ],
+    [
+      'too far ahead',
+      Stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: STRIPE_SECRETS.webhookSecret,
+        timestamp: Math.floor(Date.now() / 1000) + 400,
+      }),
+    ],
     ['garbage', 'garbage'],
   ];
   for (const [name, header] of cases) {
@@ -196,7 +312,12 @@ t.test('an invalid signature is 401 and stores nothing', async (t) => {
     t.equal(forged.headers['content-type'], 'application/problem+json; charset=utf-8');
     t.match(forged.json(), { status: 401, code: 'invalid_signature', detail: /Stripe-Signature/ }, name);
   }
-  const missing = await stack.app.inject({ method: 'POST', url: '/webhooks/stripe', headers: { 'content-type': 'application/json' }, payload });
+  const missing = await stack.app.inject({
+    method: 'POST',
+    url: '/webhooks/stripe',
+    headers: { 'content-type': 'application/json' },
+    payload,
+  });
   t.equal(missing.statusCode, 401, 'no header');
   const rows = await stack.directDb.select().from(webhookEvents).where(eq(webhookEvents.providerEventId, 'evt_1Forged00000000000000001'));
   t.equal(rows.length, 0, 'nothing stored');
@@ -258,15 +379,22 @@ t.test('refresh links expire, belong to the account they were issued for, and st
   await revisit.text();
   const issued = new URL(revisit.headers.get('location')!);
   const expires = Number(issued.searchParams.get('expires'));
-  t.ok(expires * 1000 > Date.now() && expires * 1000 <= Date.now() + STRIPE_REFRESH_LINK_TTL_MS, `the link carries its expiry (${issued.searchParams.get('expires')})`);
+  t.ok(
+    expires * 1000 > Date.now() && expires * 1000 <= Date.now() + STRIPE_REFRESH_LINK_TTL_MS,
+    `the link carries its expiry (${issued.searchParams.get('expires')})`,
+  );
   t.equal(issued.searchParams.get('account'), accountId, 'and the account it was issued for');
 
   const get = (url: string) => stack.app.inject({ method: 'GET', url: url.replace(stack.apiUrl, '') });
   const secret = linkSecret(stack.env);
-  const expired = await get(stripeRefreshUrl(stack.apiUrl, secret, { verificationId: id, accountId, expiresAt: new Date(Date.now() - 1000) }));
+  const expired = await get(
+    stripeRefreshUrl(stack.apiUrl, secret, { verificationId: id, accountId, expiresAt: new Date(Date.now() - 1000) }),
+  );
   t.equal(expired.statusCode, 410, 'a correctly signed but expired link');
   t.match(expired.json(), { code: 'link_expired', detail: /expired/ });
-  const otherAccount = await get(stripeRefreshUrl(stack.apiUrl, secret, { verificationId: id, accountId: 'acct_1NotThisOne', expiresAt: new Date(Date.now() + 60_000) }));
+  const otherAccount = await get(
+    stripeRefreshUrl(stack.apiUrl, secret, { verificationId: id, accountId: 'acct_1NotThisOne', expiresAt: new Date(Date.now() + 60_000) }),
+  );
   t.equal(otherAccount.statusCode, 404, 'a link issued for another account of the verification');
   const tampered = new URL(issued);
   tampered.searchParams.set('expires', String(expires + 86_400));

@@ -26,13 +26,23 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
   });
 
   const decisions = ['approved', 'declined', 'approved', 'needs_review'];
-  const created = await inBatches(Array.from({ length: VERIFICATIONS }, (_, i) => i), VERIFICATIONS, async (i) => {
-    const response = await stack.request('POST', '/v1/verifications', { provider: 'persona' }, { prefer: 'wait=15' });
-    if (response.status !== 201) throw new Error(`create answered ${response.status}`);
-    return { id: response.body.id as string, inquiryId: new URL(response.body.sessionUrl).searchParams.get('inquiry-id')!, decision: decisions[i]! };
-  });
+  const created = await inBatches(
+    Array.from({ length: VERIFICATIONS }, (_, i) => i),
+    VERIFICATIONS,
+    async (i) => {
+      const response = await stack.request('POST', '/v1/verifications', { provider: 'persona' }, { prefer: 'wait=15' });
+      if (response.status !== 201) throw new Error(`create answered ${response.status}`);
+      return {
+        id: response.body.id as string,
+        inquiryId: new URL(response.body.sessionUrl).searchParams.get('inquiry-id')!,
+        decision: decisions[i]!,
+      };
+    },
+  );
   const ids = created.map((v) => v.id);
-  const runIdsBefore = await Promise.all(ids.map(async (id) => (await stack.temporal.client.workflow.getHandle(verificationWorkflowId(id)).describe()).runId));
+  const runIdsBefore = await Promise.all(
+    ids.map(async (id) => (await stack.temporal.client.workflow.getHandle(verificationWorkflowId(id)).describe()).runId),
+  );
 
   await temporal.stopServer();
   const outageStarted = Date.now();
@@ -48,7 +58,12 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
     await decided.text();
     const base = Date.now();
     const out = [];
-    for (const [i, [name, status]] of ([['inquiry.completed', 'completed'], [v.decision === 'needs_review' ? 'inquiry.marked-for-review' : `inquiry.${v.decision}`, v.decision]] as const).entries()) {
+    for (const [i, [name, status]] of (
+      [
+        ['inquiry.completed', 'completed'],
+        [v.decision === 'needs_review' ? 'inquiry.marked-for-review' : `inquiry.${v.decision}`, v.decision],
+      ] as const
+    ).entries()) {
       const event = personaEventBody({ name, createdAt: new Date(base + i), inquiryId: v.inquiryId, referenceId: v.id, status });
       sent.push({ verificationId: v.id, eventId: event.eventId });
       out.push(await postPersonaWebhook(stack.apiUrl, event.body));
@@ -56,14 +71,21 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
     return out;
   });
   const flat = responses.flat();
-  t.ok(flat.every((r) => r.status === 200 && r.body.duplicate === false), 'every webhook answered 200 while Temporal is down');
+  t.ok(
+    flat.every((r) => r.status === 200 && r.body.duplicate === false),
+    'every webhook answered 200 while Temporal is down',
+  );
 
   // Creating a verification needs Temporal: 503, and nothing half-created.
   const rowsBefore = (await stack.directDb.select({ id: verifications.id }).from(verifications)).length;
   const refused = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
   t.equal(refused.status, 503);
   t.match(refused.body, { code: 'temporal_unavailable' });
-  t.equal((await stack.directDb.select({ id: verifications.id }).from(verifications)).length, rowsBefore, 'no verification row left behind');
+  t.equal(
+    (await stack.directDb.select({ id: verifications.id }).from(verifications)).length,
+    rowsBefore,
+    'no verification row left behind',
+  );
 
   // Stored, and not deliverable: the intake's own signal and the sweeper's attempts fail.
   const eventIds = sent.map((s) => s.eventId);
@@ -73,7 +95,10 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
     { timeoutMs: 20_000, intervalMs: 250 },
   );
   t.equal(stuck.length, sent.length, 'every event stored');
-  t.ok(stuck.every((r) => r.outcome === 'received' && r.deliveredAt === null), 'none delivered while Temporal is down');
+  t.ok(
+    stuck.every((r) => r.outcome === 'received' && r.deliveredAt === null),
+    'none delivered while Temporal is down',
+  );
   const outageMs = Date.now() - outageStarted;
 
   await temporal.startServer();
@@ -84,8 +109,14 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
     { timeoutMs: 40_000, intervalMs: 250 },
   );
   const recoveredMs = Date.now() - restartedAt;
-  t.ok(rows.every((r) => r.outcome === 'applied' || r.outcome === 'stale'), `every event has a verdict: ${rows.map((r) => r.outcome).join(',')}`);
-  t.ok(rows.every((r) => r.deliveredAt !== null), 'every event marked delivered');
+  t.ok(
+    rows.every((r) => r.outcome === 'applied' || r.outcome === 'stale'),
+    `every event has a verdict: ${rows.map((r) => r.outcome).join(',')}`,
+  );
+  t.ok(
+    rows.every((r) => r.deliveredAt !== null),
+    'every event marked delivered',
+  );
 
   const final = await eventually(
     () => stack.directDb.select().from(verifications).where(inArray(verifications.id, ids)),
@@ -105,7 +136,9 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
     const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(id));
     t.equal((await handle.describe()).runId, runIdsBefore[i], 'the workflow run survived the restart');
     const wfHistory = await handle.fetchHistory();
-    const inputs = (wfHistory.events ?? []).flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.input!.payloads![0]!] : []));
+    const inputs = (wfHistory.events ?? []).flatMap((e) =>
+      e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.input!.payloads![0]!] : [],
+    );
     // Payloads are encrypted (runtime/codec.ts): decode, then read the JSON.
     const decoded = await getPayloadCodec().decode(inputs);
     const signalled = decoded.map((p) => defaultPayloadConverter.fromPayload<ProviderEvent>(p).providerEventId);
@@ -118,5 +151,7 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
   t.equal(signals - signalledTwice, sent.length, 'every stored event signalled');
   t.equal(recordedTwice, 0, 'no event recorded twice');
   t.equal(lost, 0, 'no event lost');
-  t.comment(`sentDuringOutage=${sent.length} answered200=${flat.filter((r) => r.status === 200).length} signals=${signals} signalledTwice=${signalledTwice} applied=${rows.filter((r) => r.outcome === 'applied').length} stale=${rows.filter((r) => r.outcome === 'stale').length} recordedTwice=${recordedTwice} lost=${lost} outageMs=${outageMs} recoveredAfterRestartMs=${recoveredMs} ms=${Date.now() - started}`);
+  t.comment(
+    `sentDuringOutage=${sent.length} answered200=${flat.filter((r) => r.status === 200).length} signals=${signals} signalledTwice=${signalledTwice} applied=${rows.filter((r) => r.outcome === 'applied').length} stale=${rows.filter((r) => r.outcome === 'stale').length} recordedTwice=${recordedTwice} lost=${lost} outageMs=${outageMs} recoveredAfterRestartMs=${recoveredMs} ms=${Date.now() - started}`,
+  );
 });

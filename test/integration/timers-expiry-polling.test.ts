@@ -31,7 +31,11 @@ t.test('timers', async (t) => {
 
   t.test('a session nobody completes: fallback polls, then at the TTL a final poll and expired', async (t) => {
     const { id, createdAt } = await create(stack);
-    const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'expired', { timeoutMs: 20_000, intervalMs: 200 });
+    const done = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => r.body.status === 'expired',
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
     const elapsed = Date.now() - createdAt;
     t.equal(done.body.status, 'expired');
     const history: { source: string; to: string; from: string; applied: boolean; at: string }[] = done.body.history;
@@ -47,13 +51,18 @@ t.test('timers', async (t) => {
     // Provider reads run as local activities: their marker's bookkeeping names the activity type.
     const reads = (workflowHistory.events ?? []).filter((e) => {
       const marker = e.markerRecordedEventAttributes;
-      if (marker?.markerName !== 'core_local_activity') return e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchProviderState';
+      if (marker?.markerName !== 'core_local_activity')
+        return e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchProviderState';
       const data = marker.details?.data?.payloads?.[0]?.data;
       return data ? /"activity_type":"fetchProviderState"/.test(Buffer.from(data).toString('utf8')) : false;
     }).length;
     t.ok(reads >= 2, `fallback polls before expiry too (${reads} provider reads in the workflow history)`);
     const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(id));
-    const closed = await eventually(() => handle.describe(), (d) => d.status.name !== 'RUNNING', { timeoutMs: 15_000, intervalMs: 250 });
+    const closed = await eventually(
+      () => handle.describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
     t.equal(closed.status.name, 'COMPLETED', 'the workflow ends after the decision window');
     t.comment(`expiry: history=${sources.join('>')} polls=${polls} expiredAfterMs=${elapsed}`);
   });
@@ -61,7 +70,11 @@ t.test('timers', async (t) => {
   t.test('a session in review at expiry does not expire: polling goes on until the provider decides', async (t) => {
     const { id, inquiryId } = await create(stack);
     await decideInSandbox(stack, inquiryId, 'needs_review');
-    const inReview = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'needs_review', { timeoutMs: 20_000, intervalMs: 200 });
+    const inReview = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => r.body.status === 'needs_review',
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
     t.equal(inReview.body.status, 'needs_review', 'the fallback poll found the manual review');
     const expiresAt = Date.parse(inReview.body.expiresAt);
     // The condition is time itself: watch every status the verification shows until well past its expiry.
@@ -78,15 +91,27 @@ t.test('timers', async (t) => {
     t.equal(past.body.history.filter((h: { source: string }) => h.source === 'timer').length, 0, 'no expiry recorded');
 
     await decideInSandbox(stack, inquiryId, 'approved');
-    const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'approved', { timeoutMs: 20_000, intervalMs: 200 });
-    t.equal(done.body.status, 'approved', 'the reviewer\'s decision, after the session expiry');
-    t.match(done.body.history.at(-1), { source: 'poll', from: 'needs_review', to: 'approved', applied: true }, 'found by the polling that went on past the expiry');
+    const done = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => r.body.status === 'approved',
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    t.equal(done.body.status, 'approved', "the reviewer's decision, after the session expiry");
+    t.match(
+      done.body.history.at(-1),
+      { source: 'poll', from: 'needs_review', to: 'approved', applied: true },
+      'found by the polling that went on past the expiry',
+    );
   });
 
   t.test('a lost webhook: the fallback poll finds the decision (source poll)', async (t) => {
     const { id, inquiryId, createdAt } = await create(stack);
     await decideInSandbox(stack, inquiryId, 'approved');
-    const done = await eventually(() => stack.request('GET', `/v1/verifications/${id}`), (r) => r.body.status === 'approved', { timeoutMs: 20_000, intervalMs: 200 });
+    const done = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => r.body.status === 'approved',
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
     const elapsed = Date.now() - createdAt;
     t.equal(done.body.status, 'approved');
     const history: { source: string; to: string; applied: boolean; at: string }[] = done.body.history;
@@ -95,9 +120,15 @@ t.test('timers', async (t) => {
     t.ok(Date.parse(recovery!.at) < Date.parse(done.body.expiresAt), 'by the fallback poll, before the session expiry');
     t.equal(history.filter((h) => h.source === 'webhook').length, 0, 'no webhook arrived');
     t.equal(history.filter((h) => h.source === 'timer').length, 0, 'never expired');
-    t.match(done.body.result, { decision: 'approved', document: { type: 'national_id', number: /.+/ } }, 'the polled inquiry\'s document is saved');
+    t.match(
+      done.body.result,
+      { decision: 'approved', document: { type: 'national_id', number: /.+/ } },
+      "the polled inquiry's document is saved",
+    );
     const webhooks = await stack.directDb.select().from(webhookEvents);
     t.equal(webhooks.length, 0, 'the lost webhooks never reached us');
-    t.comment(`lost webhook: history=${history.map((h) => `${h.source}:${h.to}`).join('>')} recoveredAfterMs=${Date.parse(recovery!.at) - createdAt} observedAfterMs=${elapsed}`);
+    t.comment(
+      `lost webhook: history=${history.map((h) => `${h.source}:${h.to}`).join('>')} recoveredAfterMs=${Date.parse(recovery!.at) - createdAt} observedAfterMs=${elapsed}`,
+    );
   });
 });

@@ -27,7 +27,13 @@ t.test('100 concurrent deliveries of one webhook: one stored, one transition, 99
   await decided.text();
   t.equal(decided.status, 200);
 
-  const { eventId, body } = personaEventBody({ name: 'inquiry.approved', createdAt: new Date(), inquiryId, referenceId: id, status: 'approved' });
+  const { eventId, body } = personaEventBody({
+    name: 'inquiry.approved',
+    createdAt: new Date(),
+    inquiryId,
+    referenceId: id,
+    status: 'approved',
+  });
   const responses = await Promise.all(Array.from({ length: DELIVERIES }, () => postPersonaWebhook(stack.apiUrl, body)));
   const ok = responses.filter((r) => r.status === 200);
   const accepted = ok.filter((r) => r.body.duplicate === false).length;
@@ -58,5 +64,7 @@ t.test('100 concurrent deliveries of one webhook: one stored, one transition, 99
   t.match(forEvent[0], { source: 'webhook', fromStatus: 'created', toStatus: 'approved', applied: true });
   const transitions = history.filter((h) => h.applied && h.fromStatus !== h.toStatus);
   t.equal(transitions.length, 1, 'exactly one transition recorded');
-  t.comment(`sent=${DELIVERIES} accepted=${accepted} duplicates=${duplicates} rows=${rows.length} historyEntries=${forEvent.length} transitions=${transitions.length} outcome=${rows[0]?.outcome}`);
+  t.comment(
+    `sent=${DELIVERIES} accepted=${accepted} duplicates=${duplicates} rows=${rows.length} historyEntries=${forEvent.length} transitions=${transitions.length} outcome=${rows[0]?.outcome}`,
+  );
 });

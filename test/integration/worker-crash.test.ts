@@ -28,11 +28,24 @@ t.test('worker SIGKILLed mid-run: another worker completes every verification, n
   const first = await startWorkerProcess(t, stack.env, bundlePath);
 
   const decisionFor = (i: number) => (i % 3 === 0 ? 'declined' : i % 3 === 1 ? 'approved' : 'needs_review');
-  const early = await inBatches(Array.from({ length: BEFORE_KILL }, (_, i) => i), 5, async (i) => {
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `early-${i}` }, { prefer: 'wait=20' });
-    if (created.status !== 201) throw new Error(`create answered ${created.status}`);
-    return { id: created.body.id as string, inquiryId: new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!, decision: decisionFor(i) };
-  });
+  const early = await inBatches(
+    Array.from({ length: BEFORE_KILL }, (_, i) => i),
+    5,
+    async (i) => {
+      const created = await stack.request(
+        'POST',
+        '/v1/verifications',
+        { provider: 'persona', reference: `early-${i}` },
+        { prefer: 'wait=20' },
+      );
+      if (created.status !== 201) throw new Error(`create answered ${created.status}`);
+      return {
+        id: created.body.id as string,
+        inquiryId: new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!,
+        decision: decisionFor(i),
+      };
+    },
+  );
 
   // Decide all in the sandbox: 2 webhooks each (completed, decision), each fetch-then-record in the workflow.
   await Promise.all(early.map((v) => decide(stack, v.inquiryId, v.decision)));
@@ -48,16 +61,29 @@ t.test('worker SIGKILLed mid-run: another worker completes every verification, n
   t.equal(killedHow, 'SIGKILL');
 
   // While no worker runs: new verifications are accepted (their workflows wait for a worker).
-  const late = await inBatches(Array.from({ length: DURING_OUTAGE }, (_, i) => i), 5, async (i) => {
-    const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `late-${i}` });
-    if (created.status !== 202) throw new Error(`create answered ${created.status}`);
-    return { id: created.body.id as string, decision: decisionFor(i + 1) };
-  });
+  const late = await inBatches(
+    Array.from({ length: DURING_OUTAGE }, (_, i) => i),
+    5,
+    async (i) => {
+      const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `late-${i}` });
+      if (created.status !== 202) throw new Error(`create answered ${created.status}`);
+      return { id: created.body.id as string, decision: decisionFor(i + 1) };
+    },
+  );
 
   const second = await startWorkerProcess(t, stack.env, bundlePath);
   const allIds = [...ids, ...late.map((v) => v.id)];
   const withSessions = await eventually(
-    () => stack.directDb.select().from(verifications).where(inArray(verifications.id, late.map((v) => v.id))),
+    () =>
+      stack.directDb
+        .select()
+        .from(verifications)
+        .where(
+          inArray(
+            verifications.id,
+            late.map((v) => v.id),
+          ),
+        ),
     (rows) => rows.every((r) => r.sessionUrl !== null),
     { timeoutMs: 45_000, intervalMs: 200 },
   );
@@ -74,7 +100,11 @@ t.test('worker SIGKILLed mid-run: another worker completes every verification, n
     (rows) => rows.length === allIds.length * 2 && rows.every((r) => r.outcome === 'applied' || r.outcome === 'stale'),
     { timeoutMs: 20_000, intervalMs: 250 },
   );
-  const history = await stack.directDb.select().from(verificationHistory).where(inArray(verificationHistory.verificationId, allIds)).orderBy(asc(verificationHistory.seq));
+  const history = await stack.directDb
+    .select()
+    .from(verificationHistory)
+    .where(inArray(verificationHistory.verificationId, allIds))
+    .orderBy(asc(verificationHistory.seq));
 
   const wrongStatus = finalRows.filter((r) => r.status !== expected.get(r.id)).length;
   let lost = 0;
@@ -98,5 +128,7 @@ t.test('worker SIGKILLed mid-run: another worker completes every verification, n
   t.equal(inquiries.size, allIds.length, 'one provider session per verification');
   t.ok(second.child.exitCode === null, 'the second worker is still running');
   const applied = history.filter((h) => h.source === 'webhook' && h.applied).length;
-  t.comment(`verifications=${allIds.length} webhooks=${events.length} judgedAtKill=${judgedAtKill}/${BEFORE_KILL * 2} applied=${applied} notApplied=${history.filter((h) => h.source === 'webhook' && !h.applied).length} lost=${lost} doubled=${doubled} wrongStatus=${wrongStatus} ms=${Date.now() - started}`);
+  t.comment(
+    `verifications=${allIds.length} webhooks=${events.length} judgedAtKill=${judgedAtKill}/${BEFORE_KILL * 2} applied=${applied} notApplied=${history.filter((h) => h.source === 'webhook' && !h.applied).length} lost=${lost} doubled=${doubled} wrongStatus=${wrongStatus} ms=${Date.now() - started}`,
+  );
 });

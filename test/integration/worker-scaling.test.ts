@@ -54,7 +54,11 @@ function slowSessions(base: ProviderRegistry, delayMs: number, stats: CallStats)
 }
 
 async function stopped(worker: Worker): Promise<number> {
-  await eventually(async () => worker.getState(), (state) => state === 'STOPPED', { timeoutMs: 30_000, intervalMs: 20 });
+  await eventually(
+    async () => worker.getState(),
+    (state) => state === 'STOPPED',
+    { timeoutMs: 30_000, intervalMs: 20 },
+  );
   return Date.now();
 }
 
@@ -63,9 +67,12 @@ async function sessionActivity(stack: Stack, verificationId: string) {
   const events = history.events ?? [];
   const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createProviderSession');
   const byScheduled = (e: (typeof events)[number]) =>
-    [e.activityTaskStartedEventAttributes, e.activityTaskCompletedEventAttributes, e.activityTaskFailedEventAttributes, e.activityTaskTimedOutEventAttributes].some(
-      (a) => a?.scheduledEventId != null && String(a.scheduledEventId) === String(scheduled?.eventId),
-    );
+    [
+      e.activityTaskStartedEventAttributes,
+      e.activityTaskCompletedEventAttributes,
+      e.activityTaskFailedEventAttributes,
+      e.activityTaskTimedOutEventAttributes,
+    ].some((a) => a?.scheduledEventId != null && String(a.scheduledEventId) === String(scheduled?.eventId));
   const related = events.filter(byScheduled);
   return {
     started: related.find((e) => e.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes ?? null,
@@ -91,12 +98,21 @@ t.test('worker scaling and graceful shutdown', async (t) => {
   t.test('two workers on one task queue share the load, each within WORKER_MAX_CONCURRENT_ACTIVITIES', async (t) => {
     const stats = { a: newStats(), b: newStats() };
     const workers = await Promise.all(
-      (['a', 'b'] as const).map((name) => stack.startWorker({ identity: `scaling-worker-${name}`, providers: slowSessions(stack.providers, 150, stats[name]) })),
+      (['a', 'b'] as const).map((name) =>
+        stack.startWorker({ identity: `scaling-worker-${name}`, providers: slowSessions(stack.providers, 150, stats[name]) }),
+      ),
     );
     const began = Date.now();
-    const ids = await inBatches(Array.from({ length: 20 }, (_, i) => i), 10, () => create());
+    const ids = await inBatches(
+      Array.from({ length: 20 }, (_, i) => i),
+      10,
+      () => create(),
+    );
     const done = await Promise.all(ids.map(sessionCreated));
-    t.ok(done.every((r) => r.body.providerRef?.startsWith('inq_')), 'all 20 sessions created');
+    t.ok(
+      done.every((r) => r.body.providerRef?.startsWith('inq_')),
+      'all 20 sessions created',
+    );
     const elapsed = Date.now() - began;
 
     const byIdentity: Record<string, number> = {};
@@ -104,10 +120,16 @@ t.test('worker scaling and graceful shutdown', async (t) => {
       const { started } = await sessionActivity(stack, id);
       byIdentity[started?.identity ?? '?'] = (byIdentity[started?.identity ?? '?'] ?? 0) + 1;
     }
-    t.comment(`createSession calls: worker a ${stats.a.calls}, worker b ${stats.b.calls} (max in flight ${stats.a.maxInFlight} / ${stats.b.maxInFlight}); history identities ${JSON.stringify(byIdentity)}; ${elapsed} ms`);
+    t.comment(
+      `createSession calls: worker a ${stats.a.calls}, worker b ${stats.b.calls} (max in flight ${stats.a.maxInFlight} / ${stats.b.maxInFlight}); history identities ${JSON.stringify(byIdentity)}; ${elapsed} ms`,
+    );
     t.equal(stats.a.calls + stats.b.calls, 20, 'each session created once');
     t.ok(stats.a.calls > 0 && stats.b.calls > 0, 'both workers ran provider calls');
-    t.equal((byIdentity['scaling-worker-a'] ?? 0) + (byIdentity['scaling-worker-b'] ?? 0), 20, 'the history names the worker that ran each one');
+    t.equal(
+      (byIdentity['scaling-worker-a'] ?? 0) + (byIdentity['scaling-worker-b'] ?? 0),
+      20,
+      'the history names the worker that ran each one',
+    );
     t.ok(byIdentity['scaling-worker-a']! > 0 && byIdentity['scaling-worker-b']! > 0, 'Temporal saw both workers run them');
     t.ok(stats.a.maxInFlight <= 2 && stats.b.maxInFlight <= 2, 'WORKER_MAX_CONCURRENT_ACTIVITIES=2 holds per worker');
 
@@ -119,7 +141,11 @@ t.test('worker scaling and graceful shutdown', async (t) => {
     const stats = newStats();
     const worker = await stack.startWorker({ identity: 'draining-worker', providers: slowSessions(stack.providers, 2500, stats) });
     const id = await create();
-    await eventually(async () => stats.started, (s) => s !== null, { timeoutMs: 20_000, intervalMs: 20 });
+    await eventually(
+      async () => stats.started,
+      (s) => s !== null,
+      { timeoutMs: 20_000, intervalMs: 20 },
+    );
     const shutdownAt = Date.now();
     worker.shutdown();
     const stoppedAt = await stopped(worker);
@@ -132,25 +158,38 @@ t.test('worker scaling and graceful shutdown', async (t) => {
     t.match(activity.started, { identity: 'draining-worker', attempt: 1 }, 'first attempt, by the worker that drained');
     const row = await stack.request('GET', `/v1/verifications/${id}`);
     t.match(row.body.providerRef, /^inq_/, 'the session the activity created is saved');
-    t.comment(`shutdown requested ${stats.finished! - shutdownAt} ms before the call finished; worker stopped ${stoppedAt - stats.finished!} ms after`);
+    t.comment(
+      `shutdown requested ${stats.finished! - shutdownAt} ms before the call finished; worker stopped ${stoppedAt - stats.finished!} ms after`,
+    );
   });
 
-  t.test('contrast, grace 0 (the SDK default): the in-flight call is cancelled at once, and a retry on another worker recovers it', async (t) => {
-    const stats = newStats();
-    const worker = await stack.startWorker({ identity: 'impatient-worker', providers: slowSessions(stack.providers, 5000, stats), tuning: { shutdownGraceTimeMs: 0 } });
-    const id = await create();
-    await eventually(async () => stats.started, (s) => s !== null, { timeoutMs: 20_000, intervalMs: 20 });
-    const shutdownAt = Date.now();
-    worker.shutdown();
-    const stoppedAt = await stopped(worker);
-    t.ok(stats.aborted, 'the provider call was cancelled (WORKER_SHUTDOWN)');
-    t.equal(stats.finished, null);
-    t.ok(stoppedAt - shutdownAt < 4000, `stopped after ${stoppedAt - shutdownAt} ms, without waiting for the call`);
-    await stack.startWorker({ identity: 'rescue-worker' });
-    const done = await sessionCreated(id);
-    t.match(done.body.providerRef, /^inq_/, 'Temporal retried the activity on the next worker');
-    const activity = await sessionActivity(stack, id);
-    t.match(activity.started, { identity: 'rescue-worker' });
-    t.ok(Number(activity.started?.attempt) >= 2, 'a retry, not the first attempt');
-  });
+  t.test(
+    'contrast, grace 0 (the SDK default): the in-flight call is cancelled at once, and a retry on another worker recovers it',
+    async (t) => {
+      const stats = newStats();
+      const worker = await stack.startWorker({
+        identity: 'impatient-worker',
+        providers: slowSessions(stack.providers, 5000, stats),
+        tuning: { shutdownGraceTimeMs: 0 },
+      });
+      const id = await create();
+      await eventually(
+        async () => stats.started,
+        (s) => s !== null,
+        { timeoutMs: 20_000, intervalMs: 20 },
+      );
+      const shutdownAt = Date.now();
+      worker.shutdown();
+      const stoppedAt = await stopped(worker);
+      t.ok(stats.aborted, 'the provider call was cancelled (WORKER_SHUTDOWN)');
+      t.equal(stats.finished, null);
+      t.ok(stoppedAt - shutdownAt < 4000, `stopped after ${stoppedAt - shutdownAt} ms, without waiting for the call`);
+      await stack.startWorker({ identity: 'rescue-worker' });
+      const done = await sessionCreated(id);
+      t.match(done.body.providerRef, /^inq_/, 'Temporal retried the activity on the next worker');
+      const activity = await sessionActivity(stack, id);
+      t.match(activity.started, { identity: 'rescue-worker' });
+      t.ok(Number(activity.started?.attempt) >= 2, 'a retry, not the first attempt');
+    },
+  );
 });

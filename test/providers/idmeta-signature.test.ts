@@ -11,7 +11,13 @@ const body = JSON.stringify({
   event_id: 'evt_1',
   event: 'verification.finalized',
   created_at: '2025-07-28T09:01:47.000000Z',
-  verification: { id: '78e22030-2bd4-44a3-b3b6-7c203278afc6', template_id: 306, status: 2, status_message: 'REVIEW_NEEDED', metadata: { veriflow_verification_id: '3F1C2B9E-8D4A-4C1E-9F2B-7A6D5E4C3B21' } },
+  verification: {
+    id: '78e22030-2bd4-44a3-b3b6-7c203278afc6',
+    template_id: 306,
+    status: 2,
+    status_message: 'REVIEW_NEEDED',
+    metadata: { veriflow_verification_id: '3F1C2B9E-8D4A-4C1E-9F2B-7A6D5E4C3B21' },
+  },
 });
 // Computed independently of the code under test.
 const expected = createHmac('sha256', secret).update(body).digest('hex');
@@ -39,16 +45,34 @@ t.test('rejects missing, malformed, wrong and body-mismatched signatures', async
     [expected, Buffer.from(body + ' '), /does not match/],
   ];
   for (const [header, raw, message] of cases) {
-    t.throws(() => verifyIdmetaSignature({ rawBody: raw, header, secret }), { name: 'WebhookSignatureError', message }, `${header?.slice(0, 10) ?? 'no header'}`);
+    t.throws(
+      () => verifyIdmetaSignature({ rawBody: raw, header, secret }),
+      { name: 'WebhookSignatureError', message },
+      `${header?.slice(0, 10) ?? 'no header'}`,
+    );
   }
-  t.throws(() => verifyIdmetaSignature({ rawBody: body, header: expected, secret: '' }), /No IDmeta webhook secret/, 'an empty secret verifies nothing');
+  t.throws(
+    () => verifyIdmetaSignature({ rawBody: body, header: expected, secret: '' }),
+    /No IDmeta webhook secret/,
+    'an empty secret verifies nothing',
+  );
 });
 
 t.test('the adapter reads the X-IDmeta-Signature header case-insensitively', async (t) => {
   const adapter = createIdmetaAdapter({ apiUrl: 'http://127.0.0.1:9', apiKey: 'k', webhookSecret: [secret] });
   t.doesNotThrow(() => adapter.verifyWebhook({ rawBody: Buffer.from(body), headers: { 'X-IDmeta-Signature': expected } }));
-  t.throws(() => adapter.verifyWebhook({ rawBody: Buffer.from(body), headers: { 'x-idmeta-signature': '0'.repeat(64) } }), WebhookSignatureError);
-  t.match(adapter.capabilities, { fetchBeforeApply: true, bodySigned: true, polling: true, reverification: false, sessionExpiry: false, longLived: false });
+  t.throws(
+    () => adapter.verifyWebhook({ rawBody: Buffer.from(body), headers: { 'x-idmeta-signature': '0'.repeat(64) } }),
+    WebhookSignatureError,
+  );
+  t.match(adapter.capabilities, {
+    fetchBeforeApply: true,
+    bodySigned: true,
+    polling: true,
+    reverification: false,
+    sessionExpiry: false,
+    longLived: false,
+  });
   t.ok(adapter.steps, 'a multi-step adapter');
 });
 
@@ -64,8 +88,21 @@ t.test('webhook bodies normalize to our verification id, the IDmeta ref and the 
     reasons: [],
     document: null,
   });
-  const unknownStatus = parseIdmetaWebhook(Buffer.from(JSON.stringify({ event_id: 'evt_2', event: 'x', created_at: '2025-07-28 09:01:32', verification: { id: 'v1', status: 77, metadata: '{"veriflow_verification_id":"not-a-uuid"}' } })));
-  t.match(unknownStatus, { occurredAt: '2025-07-28T09:01:32.000Z', verificationId: null, providerRef: 'v1', status: null, providerStatus: null }, 'an unknown status signals nothing; a non-uuid reference matches nothing');
+  const unknownStatus = parseIdmetaWebhook(
+    Buffer.from(
+      JSON.stringify({
+        event_id: 'evt_2',
+        event: 'x',
+        created_at: '2025-07-28 09:01:32',
+        verification: { id: 'v1', status: 77, metadata: '{"veriflow_verification_id":"not-a-uuid"}' },
+      }),
+    ),
+  );
+  t.match(
+    unknownStatus,
+    { occurredAt: '2025-07-28T09:01:32.000Z', verificationId: null, providerRef: 'v1', status: null, providerStatus: null },
+    'an unknown status signals nothing; a non-uuid reference matches nothing',
+  );
   for (const [raw, message] of [
     ['{', /not a JSON object/],
     ['{"event":"x","created_at":"2025-01-01T00:00:00Z","verification":{"id":"v"}}', /no event_id/],

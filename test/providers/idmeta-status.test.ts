@@ -1,5 +1,11 @@
 import t from 'tap';
-import { IDMETA_STATUS, mapIdmetaStatus, overallIdmetaStatus, readIdmetaRequestStatus, readIdmetaStatusCode } from '../../providers/idmeta/status.js';
+import {
+  IDMETA_STATUS,
+  mapIdmetaStatus,
+  overallIdmetaStatus,
+  readIdmetaRequestStatus,
+  readIdmetaStatusCode,
+} from '../../providers/idmeta/status.js';
 
 t.test('every IDmeta status maps to the unified status providers.md gives', async (t) => {
   const table: [number, string, string][] = [

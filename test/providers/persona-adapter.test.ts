@@ -15,17 +15,21 @@ const signature = (secret: string) =>
 t.test('the adapter verifies then parses a Persona webhook', async (tt) => {
   const adapter = createPersonaAdapter(config);
   tt.equal(adapter.name, 'persona');
-  tt.same(adapter.capabilities, { fetchBeforeApply: true, bodySigned: true, polling: true, reverification: false, sessionExpiry: true, longLived: false });
+  tt.same(adapter.capabilities, {
+    fetchBeforeApply: true,
+    bodySigned: true,
+    polling: true,
+    reverification: false,
+    sessionExpiry: true,
+    longLived: false,
+  });
   tt.doesNotThrow(() => adapter.verifyWebhook({ rawBody, headers: { 'persona-signature': signature('whsec_a') } }, now));
   tt.doesNotThrow(
     () => adapter.verifyWebhook({ rawBody, headers: { 'Persona-Signature': signature('whsec_a') } }, now),
     'header names are case-insensitive',
   );
   tt.throws(() => adapter.verifyWebhook({ rawBody, headers: {} }, now), /missing/);
-  tt.throws(
-    () => adapter.verifyWebhook({ rawBody, headers: { 'persona-signature': signature('whsec_b') } }, now),
-    WebhookSignatureError,
-  );
+  tt.throws(() => adapter.verifyWebhook({ rawBody, headers: { 'persona-signature': signature('whsec_b') } }, now), WebhookSignatureError);
   tt.equal(adapter.parseWebhook(rawBody).status, 'approved');
 });
 

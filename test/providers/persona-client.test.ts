@@ -97,7 +97,9 @@ t.test('fetchInquiry maps status and document from included', async (tt) => {
 
 t.test('fetchInquiry maps failed to declined with reason failed', async (tt) => {
   const persona = await personaDouble(tt);
-  persona.reply(json(200, { data: { type: 'inquiry', id: 'inq_f', attributes: { status: 'failed', 'failed-at': '2025-03-14T11:00:00Z' } } }));
+  persona.reply(
+    json(200, { data: { type: 'inquiry', id: 'inq_f', attributes: { status: 'failed', 'failed-at': '2025-03-14T11:00:00Z' } } }),
+  );
   const client = createPersonaClient(config(persona.apiUrl), { dispatcher: persona.dispatcher });
   tt.match(await client.fetchInquiry('inq_f'), { providerStatus: 'failed', status: 'declined', reasons: ['failed'], document: null });
 });

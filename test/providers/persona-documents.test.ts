@@ -97,7 +97,12 @@ t.test('address joins the parts present, skipping blanks', async (tt) => {
       {
         type: 'verification/government-id',
         id: 'ver_1',
-        attributes: { 'address-street-1': '600 Example Ave', 'address-street-2': '  ', 'address-city': 'Springfield', 'address-postal-code': 94109 },
+        attributes: {
+          'address-street-1': '600 Example Ave',
+          'address-street-2': '  ',
+          'address-city': 'Springfield',
+          'address-postal-code': 94109,
+        },
       },
     ],
   });

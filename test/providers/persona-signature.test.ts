@@ -32,15 +32,23 @@ function rejects(tt: TestContext, input: Parameters<typeof verifyPersonaSignatur
 }
 
 t.test('accepts a valid signature', async (tt) => {
-  tt.doesNotThrow(() =>
-    verifyPersonaSignature({ rawBody: body, header: header(nowSeconds, sign(secret, nowSeconds, body)), secret, now }),
-  );
+  tt.doesNotThrow(() => verifyPersonaSignature({ rawBody: body, header: header(nowSeconds, sign(secret, nowSeconds, body)), secret, now }));
 });
 
 t.test('rejects a wrong secret and a tampered body', async (tt) => {
-  rejects(tt, { rawBody: body, header: header(nowSeconds, sign('other', nowSeconds, body)), secret, now }, /does not match/, 'wrong secret');
+  rejects(
+    tt,
+    { rawBody: body, header: header(nowSeconds, sign('other', nowSeconds, body)), secret, now },
+    /does not match/,
+    'wrong secret',
+  );
   const tampered = Buffer.from(body.toString().replace('approved', 'declined'));
-  rejects(tt, { rawBody: tampered, header: header(nowSeconds, sign(secret, nowSeconds, body)), secret, now }, /does not match/, 'tampered body');
+  rejects(
+    tt,
+    { rawBody: tampered, header: header(nowSeconds, sign(secret, nowSeconds, body)), secret, now },
+    /does not match/,
+    'tampered body',
+  );
 });
 
 t.test('enforces the 300 s tolerance both ways', async (tt) => {
@@ -129,27 +137,20 @@ t.test('property: signed within tolerance verifies; any one-byte change fails', 
   );
 
   fc.assert(
-    fc.property(
-      secretArb,
-      bodyArb,
-      skewArb,
-      fc.nat(),
-      fc.integer({ min: 1, max: 255 }),
-      (propSecret, bytes, skew, position, delta) => {
-        const rawBody = Buffer.from(bytes);
-        const signedAt = nowSeconds + skew;
-        const signature = header(signedAt, sign(propSecret, signedAt, rawBody));
-        const changed = Buffer.from(rawBody);
-        const index = position % changed.length;
-        changed[index] = ((changed[index] ?? 0) + delta) % 256;
-        try {
-          verifyPersonaSignature({ rawBody: changed, header: signature, secret: propSecret, now });
-          return false;
-        } catch (error) {
-          return error instanceof WebhookSignatureError;
-        }
-      },
-    ),
+    fc.property(secretArb, bodyArb, skewArb, fc.nat(), fc.integer({ min: 1, max: 255 }), (propSecret, bytes, skew, position, delta) => {
+      const rawBody = Buffer.from(bytes);
+      const signedAt = nowSeconds + skew;
+      const signature = header(signedAt, sign(propSecret, signedAt, rawBody));
+      const changed = Buffer.from(rawBody);
+      const index = position % changed.length;
+      changed[index] = ((changed[index] ?? 0) + delta) % 256;
+      try {
+        verifyPersonaSignature({ rawBody: changed, header: signature, secret: propSecret, now });
+        return false;
+      } catch (error) {
+        return error instanceof WebhookSignatureError;
+      }
+    }),
   );
   tt.pass('properties hold');
 });

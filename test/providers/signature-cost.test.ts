@@ -36,7 +36,10 @@ t.test('Persona: one HMAC per distinct timestamp per secret', async (t) => {
   t.ok(forgedSame.error instanceof WebhookSignatureError);
   t.equal(forgedSame.hmacs, 2, `8 sets, one timestamp, two secrets: 2 HMACs (${forgedSame.hmacs})`);
 
-  const twoTimes = [...Array.from({ length: 7 }, (_, i) => `t=${nowSeconds - (i % 2)},v1=${forged}`), `t=${nowSeconds - 1},v1=${personaSign('secret_two', nowSeconds - 1)}`].join(' ');
+  const twoTimes = [
+    ...Array.from({ length: 7 }, (_, i) => `t=${nowSeconds - (i % 2)},v1=${forged}`),
+    `t=${nowSeconds - 1},v1=${personaSign('secret_two', nowSeconds - 1)}`,
+  ].join(' ');
   const valid = countHmacs(() => verifyPersonaSignature({ rawBody: body, header: twoTimes, secret: secrets, now }));
   t.equal(valid.error, null, 'the valid set among forged ones is found');
   t.ok(valid.hmacs <= 4, `two timestamps, two secrets: at most 4 HMACs (${valid.hmacs})`);

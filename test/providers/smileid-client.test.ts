@@ -94,7 +94,11 @@ t.test('createLink: linkTtlMs shortens the link to the session TTL, never beyond
     const client = createSmileIdClient({ ...config(smile.apiUrl), linkTtlMs }, { dispatcher: smile.dispatcher, now: () => now });
     const session = await client.createLink({ verificationId, templateId: null, idempotencyKey: 'k' });
     tt.equal(Date.parse(session.expiresAt ?? '') - now.getTime(), expected, `linkTtlMs ${linkTtlMs}`);
-    tt.equal(Date.parse(JSON.parse(smile.requests.at(-1)?.body ?? '{}').expires_at) - now.getTime(), expected, 'and the link is created so');
+    tt.equal(
+      Date.parse(JSON.parse(smile.requests.at(-1)?.body ?? '{}').expires_at) - now.getTime(),
+      expected,
+      'and the link is created so',
+    );
   }
 });
 
@@ -114,11 +118,25 @@ t.test('fetchJobStatus posts the SDK body and maps the confirmed result code', a
 
   const state = await client.fetchJobStatus(verificationId);
 
-  tt.same(state, { providerRef: verificationId, providerStatus: '1013', status: 'declined', updatedAt: null, reasons: ['id_not_verified'], document: null });
+  tt.same(state, {
+    providerRef: verificationId,
+    providerStatus: '1013',
+    status: 'declined',
+    updatedAt: null,
+    reasons: ['id_not_verified'],
+    document: null,
+  });
   const [sent] = smile.requests;
   tt.equal(sent?.url, '/v1/job_status');
   const body = JSON.parse(sent?.body ?? '{}');
-  tt.match(body, { partner_id: partnerId, user_id: verificationId, job_id: verificationId, history: false, image_links: false, timestamp: now.toISOString() });
+  tt.match(body, {
+    partner_id: partnerId,
+    user_id: verificationId,
+    job_id: verificationId,
+    history: false,
+    image_links: false,
+    timestamp: now.toISOString(),
+  });
   tt.ok(new Signature(partnerId, apiKey).confirm_signature(body.timestamp, body.signature));
 });
 
@@ -147,7 +165,11 @@ t.test('fetchJobStatus: a response we cannot trust is a non-retryable failure', 
     [json(200, { ...jobStatus({ ResultCode: '1012' }), signature: undefined }), /signature that does not match/, 'unsigned'],
     [json(200, jobStatus({ ResultCode: '1012', PartnerParams: { job_id: 'another-job' } })), /for job another-job/, 'about another job'],
     [json(200, [1, 2]), /without a JSON object/, 'not an object'],
-    [(res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'), /answered 404/, 'an HTML 404 (wrong URL), not "no job yet"'],
+    [
+      (res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'),
+      /answered 404/,
+      'an HTML 404 (wrong URL), not "no job yet"',
+    ],
   ];
   for (const [reply, message, what] of cases) {
     smile.reply(reply);

@@ -1,5 +1,11 @@
 import t from 'tap';
-import { mapSmileIdResult, normalizeSmileIdCode, readSmileIdResult, SMILEID_RESULT_CODES, SMILEID_V3_STATUSES } from '../../providers/smileid/result-codes.js';
+import {
+  mapSmileIdResult,
+  normalizeSmileIdCode,
+  readSmileIdResult,
+  SMILEID_RESULT_CODES,
+  SMILEID_V3_STATUSES,
+} from '../../providers/smileid/result-codes.js';
 
 // providers.md, SmileID section: every listed code and its unified status.
 const TABLE: [code: string, status: string][] = [
@@ -30,9 +36,17 @@ t.test('every result code and v3 status in providers.md maps as documented; prov
     const mapped = mapSmileIdResult(code);
     t.equal(mapped.status, status, `${code} -> ${status}`);
     t.equal(mapped.providerStatus, code, `${code} is kept as providerStatus`);
-    t.equal(mapped.reasons.length === 0, status === 'approved' || status === 'in_progress' || status === 'pending', `${code}: reasons only when not approved`);
+    t.equal(
+      mapped.reasons.length === 0,
+      status === 'approved' || status === 'in_progress' || status === 'pending',
+      `${code}: reasons only when not approved`,
+    );
   }
-  t.equal(Object.keys(SMILEID_RESULT_CODES).length + Object.keys(SMILEID_V3_STATUSES).length, TABLE.length, 'the table has nothing undocumented');
+  t.equal(
+    Object.keys(SMILEID_RESULT_CODES).length + Object.keys(SMILEID_V3_STATUSES).length,
+    TABLE.length,
+    'the table has nothing undocumented',
+  );
   t.same(mapSmileIdResult('0907').reasons, ['possible_spoof']);
   t.same(mapSmileIdResult('1015').reasons, ['no_job_result']);
   t.same(mapSmileIdResult('0814').reasons, ['provisional_under_review']);

@@ -18,7 +18,11 @@ function sdkSigned(timestamp: string, partner = partnerId, key = apiKey) {
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 
 function rejects(t: TestContext, input: Partial<Parameters<typeof verifySmileIdSignature>[0]>, message: RegExp, what: string) {
-  t.throws(() => verifySmileIdSignature({ partnerId, apiKey, now, timestamp: undefined, signature: undefined, ...input }), WebhookSignatureError, what);
+  t.throws(
+    () => verifySmileIdSignature({ partnerId, apiKey, now, timestamp: undefined, signature: undefined, ...input }),
+    WebhookSignatureError,
+    what,
+  );
   try {
     verifySmileIdSignature({ partnerId, apiKey, now, timestamp: undefined, signature: undefined, ...input });
   } catch (error) {
@@ -31,7 +35,10 @@ t.test('a signature made by smile-identity-core is accepted, within ±300 s eith
   t.doesNotThrow(() => verifySmileIdSignature({ partnerId, apiKey, now, ...sdkSigned(at(0)) }));
   t.doesNotThrow(() => verifySmileIdSignature({ partnerId, apiKey, now, ...sdkSigned(at(-299)) }), '299 s old');
   t.doesNotThrow(() => verifySmileIdSignature({ partnerId, apiKey, now, ...sdkSigned(at(299)) }), '299 s ahead');
-  t.doesNotThrow(() => verifySmileIdSignature({ partnerId, apiKey, now, ...sdkSigned('2025-03-14T10:00:00+00:00') }), 'an offset form is signed as sent');
+  t.doesNotThrow(
+    () => verifySmileIdSignature({ partnerId, apiKey, now, ...sdkSigned('2025-03-14T10:00:00+00:00') }),
+    'an offset form is signed as sent',
+  );
   // Our own request signing is the SDK's too.
   const request = signSmileIdRequest(partnerId, apiKey, now);
   t.equal(request.timestamp, now.toISOString());
@@ -46,7 +53,12 @@ t.test('wrong key, wrong partner and tampered signatures are rejected', async (t
   const flipped = good.signature.slice(0, middle) + (good.signature[middle] === 'A' ? 'B' : 'A') + good.signature.slice(middle + 1);
   rejects(t, { timestamp: good.timestamp, signature: flipped }, /does not match/, 'one character changed');
   rejects(t, { timestamp: at(1), signature: good.signature }, /does not match/, 'the signature of another timestamp');
-  rejects(t, { timestamp: good.timestamp, signature: Buffer.from('x'.repeat(32)).toString('base64') }, /does not match/, 'a random 32-byte value');
+  rejects(
+    t,
+    { timestamp: good.timestamp, signature: Buffer.from('x'.repeat(32)).toString('base64') },
+    /does not match/,
+    'a random 32-byte value',
+  );
 });
 
 t.test('spellings the SDK would also accept for the same MAC are rejected: one signature, one string', async (t) => {
@@ -73,7 +85,12 @@ t.test('missing or malformed fields are rejected', async (t) => {
   rejects(t, { timestamp: good.timestamp, signature: '' }, /no signature/, 'empty signature');
   rejects(t, { timestamp: now.getTime(), signature: good.signature }, /not an ISO 8601/, 'a unix time instead of ISO text');
   rejects(t, { timestamp: 'yesterday', signature: good.signature }, /not an ISO 8601/, 'not a date');
-  rejects(t, { timestamp: '2025-02-30T10:00:00.000Z', signature: good.signature }, /does not match|not an ISO|old|future/, 'an impossible date');
+  rejects(
+    t,
+    { timestamp: '2025-02-30T10:00:00.000Z', signature: good.signature },
+    /does not match|not an ISO|old|future/,
+    'an impossible date',
+  );
   rejects(t, { timestamp: good.timestamp, signature: 12345 }, /not a base64/, 'a number as signature');
   rejects(t, { timestamp: good.timestamp, signature: 'not base64 at all' }, /not a base64/, 'not base64');
   t.throws(() => verifySmileIdSignature({ partnerId: '', apiKey, now, ...good }), /No SmileID partner id or API key/);
@@ -86,7 +103,10 @@ t.test('timestamps too old or too far in the future are rejected before the HMAC
   rejects(t, sdkSigned('2020-01-01T00:00:00.000Z'), /old/, 'years old');
   // Even with the wrong key the message is about time: a replay learns nothing about the MAC.
   rejects(t, sdkSigned(at(-3600), partnerId, 'wrong'), /old/, 'old and wrong');
-  t.doesNotThrow(() => verifySmileIdSignature({ partnerId, apiKey, now, toleranceSeconds: 4000, ...sdkSigned(at(-3600)) }), 'tolerance is configurable');
+  t.doesNotThrow(
+    () => verifySmileIdSignature({ partnerId, apiKey, now, toleranceSeconds: 4000, ...sdkSigned(at(-3600)) }),
+    'tolerance is configurable',
+  );
 });
 
 t.test('confirmSmileIdSignature: the SDK check without a time limit, never throwing', async (t) => {
@@ -101,7 +121,10 @@ t.test('verifySmileIdCallback reads timestamp and signature from the JSON body',
   const body = JSON.stringify({ ResultCode: '1012', PartnerParams: { job_id: 'x' }, ...sdkSigned(at(-5)) });
   t.doesNotThrow(() => verifySmileIdCallback({ rawBody: Buffer.from(body), partnerId, apiKey, now }));
   t.throws(() => verifySmileIdCallback({ rawBody: Buffer.from(body), partnerId, apiKey: 'wrong', now }), WebhookSignatureError);
-  t.throws(() => verifySmileIdCallback({ rawBody: Buffer.from(JSON.stringify({ ResultCode: '1012' })), partnerId, apiKey, now }), /SmileID callback has no timestamp/);
+  t.throws(
+    () => verifySmileIdCallback({ rawBody: Buffer.from(JSON.stringify({ ResultCode: '1012' })), partnerId, apiKey, now }),
+    /SmileID callback has no timestamp/,
+  );
   t.throws(() => verifySmileIdCallback({ rawBody: Buffer.from('{not json'), partnerId, apiKey, now }), MalformedWebhookError);
   t.throws(() => verifySmileIdCallback({ rawBody: Buffer.from('[1,2]'), partnerId, apiKey, now }), MalformedWebhookError);
 });

@@ -48,8 +48,16 @@ t.test('the event id: same callback same id, a new decision or a re-signed retry
   t.equal(parseSmileIdWebhook(raw(callback({ ConfidenceValue: '99' }))).providerEventId, first, 'fields outside the key do not matter');
   t.not(parseSmileIdWebhook(raw(callback({ ResultCode: '1013' }))).providerEventId, first, 'another result');
   t.not(parseSmileIdWebhook(raw(callback({ timestamp: '2025-03-14T10:00:05.000Z' }))).providerEventId, first, 'another time');
-  t.equal(parseSmileIdWebhook(raw(callback({ timestamp: '2025-03-14T11:00:00+01:00' }))).providerEventId, first, 'the same instant spelled differently');
-  t.equal(parseSmileIdWebhook(raw(callback({ SmileJobID: undefined }))).providerEventId, `job_id=${verificationId}:1012:${timestamp}`, 'no SmileJobID: the partner job id stands in');
+  t.equal(
+    parseSmileIdWebhook(raw(callback({ timestamp: '2025-03-14T11:00:00+01:00' }))).providerEventId,
+    first,
+    'the same instant spelled differently',
+  );
+  t.equal(
+    parseSmileIdWebhook(raw(callback({ SmileJobID: undefined }))).providerEventId,
+    `job_id=${verificationId}:1012:${timestamp}`,
+    'no SmileJobID: the partner job id stands in',
+  );
 });
 
 t.test('routing: only a UUID job_id is taken for our verification id', async (t) => {
@@ -64,8 +72,16 @@ t.test('routing: only a UUID job_id is taken for our verification id', async (t)
 });
 
 t.test('statuses: codes through the table, v3 status as fallback, nothing to act on without either', async (t) => {
-  t.match(parseSmileIdWebhook(raw(callback({ ResultCode: '0814' }))), { providerStatus: '0814', status: 'needs_review', reasons: ['provisional_under_review'] });
-  t.match(parseSmileIdWebhook(raw(callback({ ResultCode: '4242' }))), { providerStatus: '4242', status: 'needs_review', reasons: ['unknown_result_code'] });
+  t.match(parseSmileIdWebhook(raw(callback({ ResultCode: '0814' }))), {
+    providerStatus: '0814',
+    status: 'needs_review',
+    reasons: ['provisional_under_review'],
+  });
+  t.match(parseSmileIdWebhook(raw(callback({ ResultCode: '4242' }))), {
+    providerStatus: '4242',
+    status: 'needs_review',
+    reasons: ['unknown_result_code'],
+  });
   t.match(parseSmileIdWebhook(raw(callback({ ResultCode: undefined, status: 'block' }))), { providerStatus: 'block', status: 'declined' });
   t.match(parseSmileIdWebhook(raw(callback({ ResultCode: undefined }))), { providerStatus: null, status: null, reasons: [] });
 });
@@ -75,24 +91,52 @@ t.test('malformed callbacks', async (t) => {
   t.throws(() => parseSmileIdWebhook(Buffer.from('"a string"')), MalformedWebhookError);
   t.throws(() => parseSmileIdWebhook(raw(callback({ timestamp: undefined }))), /no valid timestamp/);
   t.throws(() => parseSmileIdWebhook(raw(callback({ timestamp: 'last tuesday' }))), /no valid timestamp/);
-  t.throws(() => parseSmileIdWebhook(raw(callback({ SmileJobID: undefined, PartnerParams: {} }))), /neither SmileJobID nor PartnerParams.job_id/);
+  t.throws(
+    () => parseSmileIdWebhook(raw(callback({ SmileJobID: undefined, PartnerParams: {} }))),
+    /neither SmileJobID nor PartnerParams.job_id/,
+  );
 });
 
 t.test('the adapter: capabilities, and the signature check on the body (headers play no part)', async (t) => {
-  const adapter = createSmileIdAdapter({ apiUrl: 'http://127.0.0.1:9', partnerId, apiKey, callbackUrl: 'http://127.0.0.1:3000/webhooks/smileid' });
+  const adapter = createSmileIdAdapter({
+    apiUrl: 'http://127.0.0.1:9',
+    partnerId,
+    apiKey,
+    callbackUrl: 'http://127.0.0.1:3000/webhooks/smileid',
+  });
   t.equal(adapter.name, 'smileid');
-  t.same(adapter.capabilities, { fetchBeforeApply: true, bodySigned: false, polling: true, reverification: false, sessionExpiry: true, longLived: false });
+  t.same(adapter.capabilities, {
+    fetchBeforeApply: true,
+    bodySigned: false,
+    polling: true,
+    reverification: false,
+    sessionExpiry: true,
+    longLived: false,
+  });
   const now = new Date(Date.parse(timestamp) + 10_000);
   t.doesNotThrow(() => adapter.verifyWebhook({ rawBody: raw(callback()), headers: {} }, now));
   t.throws(() => adapter.verifyWebhook({ rawBody: raw(callback({ signature: 'AAAA' })), headers: {} }, now), WebhookSignatureError);
-  t.throws(() => adapter.verifyWebhook({ rawBody: raw(callback()), headers: {} }, new Date(Date.parse(timestamp) + 301_000)), WebhookSignatureError);
+  t.throws(
+    () => adapter.verifyWebhook({ rawBody: raw(callback()), headers: {} }, new Date(Date.parse(timestamp) + 301_000)),
+    WebhookSignatureError,
+  );
   t.equal(adapter.parseWebhook(raw(callback())).status, 'approved');
 });
 
 t.test('env wiring: SMILEID_* configure the adapter; the callback URL follows PUBLIC_BASE_URL; the link TTL the session TTL', async (t) => {
   t.equal(providerConfigFromEnv(parseEnv({ NODE_ENV: 'test' })).smileid, undefined, 'no credentials, no smileid');
-  t.equal(providerConfigFromEnv(parseEnv({ NODE_ENV: 'test', SMILEID_PARTNER_ID: '0421' })).smileid, undefined, 'a partner id alone is not enough');
-  const env = parseEnv({ NODE_ENV: 'test', SMILEID_PARTNER_ID: '0421', SMILEID_API_KEY: 'k', PUBLIC_BASE_URL: 'https://vf.example/', VERIFY_SESSION_TTL: '2h' });
+  t.equal(
+    providerConfigFromEnv(parseEnv({ NODE_ENV: 'test', SMILEID_PARTNER_ID: '0421' })).smileid,
+    undefined,
+    'a partner id alone is not enough',
+  );
+  const env = parseEnv({
+    NODE_ENV: 'test',
+    SMILEID_PARTNER_ID: '0421',
+    SMILEID_API_KEY: 'k',
+    PUBLIC_BASE_URL: 'https://vf.example/',
+    VERIFY_SESSION_TTL: '2h',
+  });
   t.equal(env.SMILEID_API_URL, 'https://api.smileidentity.com', 'production API by default');
   t.same(providerConfigFromEnv(env).smileid, {
     apiUrl: 'https://api.smileidentity.com',

@@ -22,7 +22,12 @@ const newAccount = {
   payouts_enabled: false,
   details_submitted: false,
   metadata: { verification_id: verificationId },
-  requirements: { currently_due: ['business_type'], past_due: ['business_type'], pending_verification: [], disabled_reason: 'requirements.past_due' },
+  requirements: {
+    currently_due: ['business_type'],
+    past_due: ['business_type'],
+    pending_verification: [],
+    disabled_reason: 'requirements.past_due',
+  },
 };
 
 async function rejection(promise: Promise<unknown>): Promise<ProviderRequestError> {
@@ -40,7 +45,14 @@ t.test('createAccount posts a form-encoded Express account with our id in metada
   stripe.reply(json(200, newAccount));
   const client = createStripeClient(config(stripe.apiUrl), { dispatcher: stripe.dispatcher, now: () => now });
   const account = await client.createAccount({ verificationId, idempotencyKey: `veriflow-session-${verificationId}` });
-  tt.same(account, { accountId: 'acct_1New', verificationId, state: 'initiated', status: 'pending', reasons: [], disabledReason: 'requirements.past_due' });
+  tt.same(account, {
+    accountId: 'acct_1New',
+    verificationId,
+    state: 'initiated',
+    status: 'pending',
+    reasons: [],
+    disabledReason: 'requirements.past_due',
+  });
 
   const [sent] = stripe.requests;
   tt.equal(sent?.method, 'POST');
@@ -61,7 +73,14 @@ t.test('createAccount posts a form-encoded Express account with our id in metada
 
 t.test('createAccountLink asks for onboarding with our refresh and return URLs', async (tt) => {
   const stripe = await stripeDouble(tt);
-  stripe.reply(json(200, { object: 'account_link', created: 1741946400, expires_at: 1741946700, url: 'https://connect.stripe.com/setup/e/acct_1New/abc' }));
+  stripe.reply(
+    json(200, {
+      object: 'account_link',
+      created: 1741946400,
+      expires_at: 1741946700,
+      url: 'https://connect.stripe.com/setup/e/acct_1New/abc',
+    }),
+  );
   const client = createStripeClient(config(`${stripe.apiUrl}/`), { dispatcher: stripe.dispatcher });
   const link = await client.createAccountLink({ accountId: 'acct_1New', verificationId });
   tt.same(link, { url: 'https://connect.stripe.com/setup/e/acct_1New/abc', expiresAt: new Date(1741946700 * 1000).toISOString() });
@@ -85,7 +104,14 @@ t.test('createAccountLink asks for onboarding with our refresh and return URLs',
 
 t.test('retrieveAccount GETs the account without a body and derives its state', async (tt) => {
   const stripe = await stripeDouble(tt);
-  stripe.reply(json(200, { ...newAccount, charges_enabled: true, payouts_enabled: true, requirements: { currently_due: [], past_due: [], pending_verification: [], disabled_reason: null } }));
+  stripe.reply(
+    json(200, {
+      ...newAccount,
+      charges_enabled: true,
+      payouts_enabled: true,
+      requirements: { currently_due: [], past_due: [], pending_verification: [], disabled_reason: null },
+    }),
+  );
   const client = createStripeClient(config(stripe.apiUrl), { dispatcher: stripe.dispatcher });
   const account = await client.retrieveAccount('acct_1New/../x');
   tt.match(account, { accountId: 'acct_1New', state: 'active', status: 'approved' });
@@ -106,13 +132,23 @@ t.test('errors: 429 with Retry-After and 503 retry, 400 does not; Stripe-Should-
   const client = createStripeClient(config(stripe.apiUrl), { dispatcher: stripe.dispatcher, now: () => now });
   const call = () => client.createAccount({ verificationId, idempotencyKey: 'k' });
 
-  stripe.reply(json(429, { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests hit the API too quickly.' } }, { 'retry-after': '2' }));
+  stripe.reply(
+    json(
+      429,
+      { error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests hit the API too quickly.' } },
+      { 'retry-after': '2' },
+    ),
+  );
   const limited = await rejection(call());
   tt.same(limited.details, { provider: 'stripe', status: 429, retryable: true, retryAfterMs: 2000 });
   tt.match(limited.message, /^Stripe POST \/v1\/accounts answered 429: rate_limit: Too many requests/);
   tt.equal(limited.code, 'VF_PROVIDER_REQUEST');
 
-  stripe.reply(json(400, { error: { type: 'invalid_request_error', code: 'parameter_missing', param: 'type', message: 'Missing required param: type.' } }));
+  stripe.reply(
+    json(400, {
+      error: { type: 'invalid_request_error', code: 'parameter_missing', param: 'type', message: 'Missing required param: type.' },
+    }),
+  );
   const bad = await rejection(call());
   tt.same(bad.details, { provider: 'stripe', status: 400, retryable: false, retryAfterMs: null });
   tt.match(bad.message, /400: parameter_missing: Missing required param: type\./);
@@ -126,7 +162,9 @@ t.test('errors: 429 with Retry-After and 503 retry, 400 does not; Stripe-Should-
   stripe.reply(json(408, {}));
   tt.equal((await rejection(call())).details.retryable, true, '408');
 
-  stripe.reply(json(409, { error: { type: 'idempotency_error', message: 'Keys for idempotent requests…' } }, { 'stripe-should-retry': 'true' }));
+  stripe.reply(
+    json(409, { error: { type: 'idempotency_error', message: 'Keys for idempotent requests…' } }, { 'stripe-should-retry': 'true' }),
+  );
   tt.equal((await rejection(call())).details.retryable, true, 'Stripe says a 409 lock conflict may be retried');
   stripe.reply(json(500, { error: { type: 'api_error', message: 'x' } }, { 'stripe-should-retry': 'false' }));
   tt.equal((await rejection(call())).details.retryable, false, 'Stripe says this 500 must not be retried');
@@ -153,10 +191,12 @@ t.test('the default API URL is api.stripe.com', async (tt) => {
   const { apiUrl: _unused, ...withoutUrl } = config('');
   // Nothing is sent: a refused custom dispatcher proves the origin without touching the network.
   const seen: string[] = [];
-  const dispatcher = new Agent({ connect: (options, callback) => {
-    seen.push(`${options.protocol}//${options.hostname}`);
-    callback(new Error('offline'), null);
-  } });
+  const dispatcher = new Agent({
+    connect: (options, callback) => {
+      seen.push(`${options.protocol}//${options.hostname}`);
+      callback(new Error('offline'), null);
+    },
+  });
   tt.teardown(() => dispatcher.close());
   const client = createStripeClient(withoutUrl, { dispatcher });
   await rejection(client.retrieveAccount('acct_1'));
@@ -165,7 +205,16 @@ t.test('the default API URL is api.stripe.com', async (tt) => {
 
 t.test('form encoding and Retry-After parsing', async (tt) => {
   tt.equal(
-    encodeStripeForm({ a: 'x y', b: true, c: 3, n: null, u: undefined, nested: { deep: { k: 'v' } }, list: ['p', 'q'], objects: [{ k: 1 }] }),
+    encodeStripeForm({
+      a: 'x y',
+      b: true,
+      c: 3,
+      n: null,
+      u: undefined,
+      nested: { deep: { k: 'v' } },
+      list: ['p', 'q'],
+      objects: [{ k: 1 }],
+    }),
     'a=x+y&b=true&c=3&nested%5Bdeep%5D%5Bk%5D=v&list%5B0%5D=p&list%5B1%5D=q&objects%5B0%5D%5Bk%5D=1',
   );
   tt.equal(encodeStripeForm({}), '');

@@ -6,7 +6,15 @@ import { verifyStripeSignature, type VerifyStripeSignatureInput } from '../../pr
 
 // Headers come from the official package's test helper, never from the code under test.
 const secret = 'whsec_test_5cb1f1e7a2d94b0c';
-const body = Buffer.from(JSON.stringify({ id: 'evt_1Test', object: 'event', type: 'account.updated', created: 1741946712, data: { object: { id: 'acct_1Test', object: 'account' } } }));
+const body = Buffer.from(
+  JSON.stringify({
+    id: 'evt_1Test',
+    object: 'event',
+    type: 'account.updated',
+    created: 1741946712,
+    data: { object: { id: 'acct_1Test', object: 'account' } },
+  }),
+);
 const now = new Date('2025-03-14T10:05:12Z');
 const nowSeconds = Math.floor(now.getTime() / 1000);
 const signed = (timestamp: number, signingSecret = secret, payload: Buffer | string = body) =>
@@ -31,10 +39,15 @@ function rejects(tt: TestContext, input: VerifyStripeSignatureInput, pattern: Re
 
 t.test('accepts a header made by stripe.webhooks.generateTestHeaderString', async (tt) => {
   tt.doesNotThrow(() => verifyStripeSignature({ rawBody: body, header: signed(nowSeconds), secret, now }));
-  tt.doesNotThrow(() => verifyStripeSignature({ rawBody: body.toString('utf8'), header: signed(nowSeconds), secret, now }), 'string bodies too');
+  tt.doesNotThrow(
+    () => verifyStripeSignature({ rawBody: body.toString('utf8'), header: signed(nowSeconds), secret, now }),
+    'string bodies too',
+  );
   // Stripe may send several v1 signatures (its own rotation): any one matching is enough.
   const valid = signed(nowSeconds).split('v1=')[1]!;
-  tt.doesNotThrow(() => verifyStripeSignature({ rawBody: body, header: `t=${nowSeconds},v1=${'0'.repeat(64)},v1=${valid},v0=ignored`, secret, now }));
+  tt.doesNotThrow(() =>
+    verifyStripeSignature({ rawBody: body, header: `t=${nowSeconds},v1=${'0'.repeat(64)},v1=${valid},v0=ignored`, secret, now }),
+  );
 });
 
 t.test('rejects a wrong secret and a tampered body', async (tt) => {

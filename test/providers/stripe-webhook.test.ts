@@ -52,17 +52,47 @@ t.test('account.updated normalizes to the derived state, routed by metadata and 
 });
 
 t.test('a rejected account is declined with the disabled reason', async (tt) => {
-  const rejected = account({ charges_enabled: false, payouts_enabled: false, requirements: { disabled_reason: 'rejected.fraud', currently_due: [], past_due: [], pending_verification: [] } });
+  const rejected = account({
+    charges_enabled: false,
+    payouts_enabled: false,
+    requirements: { disabled_reason: 'rejected.fraud', currently_due: [], past_due: [], pending_verification: [] },
+  });
   tt.match(parseStripeWebhook(event({}, rejected)), { providerStatus: 'failed', status: 'declined', reasons: ['rejected.fraud'] });
 });
 
 t.test('each seed 003 state arrives with its unified status', async (tt) => {
   const cases: [Record<string, unknown>, string, string][] = [
-    [{ charges_enabled: false, payouts_enabled: false, details_submitted: false, requirements: { currently_due: ['business_type'], disabled_reason: 'requirements.past_due' } }, 'initiated', 'pending'],
-    [{ charges_enabled: false, payouts_enabled: false, requirements: { pending_verification: ['individual.id_number'], disabled_reason: 'requirements.pending_verification' } }, 'pending', 'in_progress'],
-    [{ charges_enabled: false, payouts_enabled: false, requirements: { currently_due: ['individual.verification.document'], disabled_reason: 'requirements.past_due' } }, 'restricted', 'pending'],
+    [
+      {
+        charges_enabled: false,
+        payouts_enabled: false,
+        details_submitted: false,
+        requirements: { currently_due: ['business_type'], disabled_reason: 'requirements.past_due' },
+      },
+      'initiated',
+      'pending',
+    ],
+    [
+      {
+        charges_enabled: false,
+        payouts_enabled: false,
+        requirements: { pending_verification: ['individual.id_number'], disabled_reason: 'requirements.pending_verification' },
+      },
+      'pending',
+      'in_progress',
+    ],
+    [
+      {
+        charges_enabled: false,
+        payouts_enabled: false,
+        requirements: { currently_due: ['individual.verification.document'], disabled_reason: 'requirements.past_due' },
+      },
+      'restricted',
+      'pending',
+    ],
   ];
-  for (const [changes, providerStatus, status] of cases) tt.match(parseStripeWebhook(event({}, account(changes))), { providerStatus, status });
+  for (const [changes, providerStatus, status] of cases)
+    tt.match(parseStripeWebhook(event({}, account(changes))), { providerStatus, status });
 });
 
 t.test('metadata that is not our uuid is not taken for a verification id', async (tt) => {
@@ -75,7 +105,12 @@ t.test('metadata that is not our uuid is not taken for a verification id', async
 });
 
 t.test('other event types are stored and ignored: no status, still routed to the account', async (tt) => {
-  const capability = parseStripeWebhook(event({ id: 'evt_1Cap', type: 'capability.updated' }, { id: 'card_payments', object: 'capability', account: 'acct_1Consultant', status: 'active' }));
+  const capability = parseStripeWebhook(
+    event(
+      { id: 'evt_1Cap', type: 'capability.updated' },
+      { id: 'card_payments', object: 'capability', account: 'acct_1Consultant', status: 'active' },
+    ),
+  );
   tt.same(capability, {
     providerEventId: 'evt_1Cap',
     eventType: 'capability.updated',
@@ -87,7 +122,9 @@ t.test('other event types are stored and ignored: no status, still routed to the
     reasons: [],
     document: null,
   });
-  const platform = parseStripeWebhook(event({ id: 'evt_1Charge', type: 'charge.succeeded', account: undefined }, { id: 'ch_1', object: 'charge' }));
+  const platform = parseStripeWebhook(
+    event({ id: 'evt_1Charge', type: 'charge.succeeded', account: undefined }, { id: 'ch_1', object: 'charge' }),
+  );
   tt.match(platform, { providerRef: null, status: null }, 'a platform event names no account');
   const accountObject = parseStripeWebhook(event({ id: 'evt_1Authorized', type: 'account.application.authorized', account: undefined }));
   tt.match(accountObject, { providerRef: 'acct_1Consultant', status: null }, 'an Account object names its own id');
@@ -95,15 +132,20 @@ t.test('other event types are stored and ignored: no status, still routed to the
 
 t.test('account.application.deauthorized revokes: declined with reason deauthorized, the event itself is the fact', async (tt) => {
   const application = { id: 'ca_1Platform', object: 'application', name: 'veriflow' };
-  tt.match(parseStripeWebhook(event({ id: 'evt_1Deauth', type: 'account.application.deauthorized', account: 'acct_1Consultant' }, application)), {
-    providerEventId: 'evt_1Deauth',
-    providerRef: 'acct_1Consultant',
-    providerStatus: 'deauthorized',
-    status: 'declined',
-    reasons: ['deauthorized'],
-    revokes: true,
-  });
-  const unrouted = parseStripeWebhook(event({ id: 'evt_1DeauthNoAccount', type: 'account.application.deauthorized', account: undefined }, application));
+  tt.match(
+    parseStripeWebhook(event({ id: 'evt_1Deauth', type: 'account.application.deauthorized', account: 'acct_1Consultant' }, application)),
+    {
+      providerEventId: 'evt_1Deauth',
+      providerRef: 'acct_1Consultant',
+      providerStatus: 'deauthorized',
+      status: 'declined',
+      reasons: ['deauthorized'],
+      revokes: true,
+    },
+  );
+  const unrouted = parseStripeWebhook(
+    event({ id: 'evt_1DeauthNoAccount', type: 'account.application.deauthorized', account: undefined }, application),
+  );
   tt.match(unrouted, { providerRef: null, status: null }, 'without an account it names nothing of ours');
 });
 

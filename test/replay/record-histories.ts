@@ -17,49 +17,91 @@ export const HISTORIES_DIR = new URL('../fixtures/histories/', import.meta.url);
 function scope(): { t: Test; close(): Promise<void> } {
   const teardowns: (() => unknown)[] = [];
   const t = { teardown: (fn: () => unknown) => teardowns.push(fn) } as unknown as Test;
-  return { t, close: async () => { for (const fn of teardowns.reverse()) await fn(); } };
+  return {
+    t,
+    close: async () => {
+      for (const fn of teardowns.reverse()) await fn();
+    },
+  };
 }
 
 const FAST = { VERIFY_DECISION_WINDOW: '1s', VERIFY_FALLBACK_POLL_AFTER: '1h', VERIFY_SESSION_TTL: '1h' };
 
 async function decide(stack: Stack, sessionUrl: string, decision: string): Promise<void> {
   const inquiryId = new URL(sessionUrl).searchParams.get('inquiry-id')!;
-  const res = await fetch(`${stack.sandboxUrl}/persona/verify`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ 'inquiry-id': inquiryId, decision }) });
+  const res = await fetch(`${stack.sandboxUrl}/persona/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision }),
+  });
   await res.text();
 }
 
 async function create(stack: Stack): Promise<{ id: string; sessionUrl: string; handle: WorkflowHandle }> {
   const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' }, { prefer: 'wait=15' });
   if (created.status !== 201) throw new Error(`create answered ${created.status}`);
-  return { id: created.body.id, sessionUrl: created.body.sessionUrl, handle: stack.temporal.client.workflow.getHandle(verificationWorkflowId(created.body.id)) };
+  return {
+    id: created.body.id,
+    sessionUrl: created.body.sessionUrl,
+    handle: stack.temporal.client.workflow.getHandle(verificationWorkflowId(created.body.id)),
+  };
 }
 
 async function closedHistory(handle: WorkflowHandle, runId?: string): Promise<string> {
   const run = runId ? handle.client.getHandle(handle.workflowId, runId) : handle;
-  await eventually(() => run.describe(), (d) => d.status.name !== 'RUNNING', { timeoutMs: 30_000 });
+  await eventually(
+    () => run.describe(),
+    (d) => d.status.name !== 'RUNNING',
+    { timeoutMs: 30_000 },
+  );
   return historyToJSON(await run.fetchHistory());
 }
 
 type Scenario = (stack: Stack) => Promise<Record<string, string>>;
 
 const scenarios: Record<string, { env?: Record<string, string>; lostWebhooks?: boolean; run: Scenario }> = {
-  approve: { run: async (stack) => { const v = await create(stack); await decide(stack, v.sessionUrl, 'approved'); return { approve: await closedHistory(v.handle) }; } },
-  decline: { run: async (stack) => { const v = await create(stack); await decide(stack, v.sessionUrl, 'declined'); return { decline: await closedHistory(v.handle) }; } },
+  approve: {
+    run: async (stack) => {
+      const v = await create(stack);
+      await decide(stack, v.sessionUrl, 'approved');
+      return { approve: await closedHistory(v.handle) };
+    },
+  },
+  decline: {
+    run: async (stack) => {
+      const v = await create(stack);
+      await decide(stack, v.sessionUrl, 'declined');
+      return { decline: await closedHistory(v.handle) };
+    },
+  },
   review: {
     run: async (stack) => {
       const v = await create(stack);
       await decide(stack, v.sessionUrl, 'needs_review');
-      await eventually(() => stack.request('GET', `/v1/verifications/${v.id}`), (r) => r.body.status === 'needs_review');
+      await eventually(
+        () => stack.request('GET', `/v1/verifications/${v.id}`),
+        (r) => r.body.status === 'needs_review',
+      );
       await stack.request('POST', `/v1/verifications/${v.id}/review`, { decision: 'approved', reason: 'documents checked by hand' });
       return { review: await closedHistory(v.handle) };
     },
   },
-  cancel: { run: async (stack) => { const v = await create(stack); await stack.request('POST', `/v1/verifications/${v.id}/cancel`, { reason: 'user left' }); return { cancel: await closedHistory(v.handle) }; } },
+  cancel: {
+    run: async (stack) => {
+      const v = await create(stack);
+      await stack.request('POST', `/v1/verifications/${v.id}/cancel`, { reason: 'user left' });
+      return { cancel: await closedHistory(v.handle) };
+    },
+  },
   expiry: { env: { VERIFY_SESSION_TTL: '2s' }, run: async (stack) => ({ expiry: await closedHistory((await create(stack)).handle) }) },
   'poll-recovery': {
     env: { VERIFY_FALLBACK_POLL_AFTER: '2s', VERIFY_POLL_INTERVAL: '1s' },
     lostWebhooks: true,
-    run: async (stack) => { const v = await create(stack); await decide(stack, v.sessionUrl, 'approved'); return { 'poll-recovery': await closedHistory(v.handle) }; },
+    run: async (stack) => {
+      const v = await create(stack);
+      await decide(stack, v.sessionUrl, 'approved');
+      return { 'poll-recovery': await closedHistory(v.handle) };
+    },
   },
   'continue-as-new': {
     env: { VERIFY_CONTINUE_AS_NEW_AFTER: '3' },
@@ -68,11 +110,22 @@ const scenarios: Record<string, { env?: Record<string, string>; lostWebhooks?: b
       const firstRun = (await v.handle.describe()).runId;
       const inquiryId = new URL(v.sessionUrl).searchParams.get('inquiry-id')!;
       const base = Date.now() - 60_000;
-      for (const [i, [name, status]] of [['inquiry.started', 'pending'], ['inquiry.completed', 'completed'], ['inquiry.marked-for-review', 'needs_review'], ['inquiry.approved', 'approved']].entries()) {
-        await postPersonaWebhook(stack.apiUrl, personaEventBody({ name: name!, status: status!, createdAt: new Date(base + i * 1000), inquiryId, referenceId: v.id }).body);
+      for (const [i, [name, status]] of [
+        ['inquiry.started', 'pending'],
+        ['inquiry.completed', 'completed'],
+        ['inquiry.marked-for-review', 'needs_review'],
+        ['inquiry.approved', 'approved'],
+      ].entries()) {
+        await postPersonaWebhook(
+          stack.apiUrl,
+          personaEventBody({ name: name!, status: status!, createdAt: new Date(base + i * 1000), inquiryId, referenceId: v.id }).body,
+        );
       }
       await decide(stack, v.sessionUrl, 'approved');
-      return { 'continue-as-new-first-run': await closedHistory(v.handle, firstRun), 'continue-as-new-last-run': await closedHistory(v.handle) };
+      return {
+        'continue-as-new-first-run': await closedHistory(v.handle, firstRun),
+        'continue-as-new-last-run': await closedHistory(v.handle),
+      };
     },
   },
 };

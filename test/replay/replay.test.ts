@@ -12,10 +12,18 @@ const dir = new URL('../fixtures/histories/', import.meta.url);
 t.test('recorded workflow histories replay deterministically', async (t) => {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
   t.ok(files.length >= 16, `${files.length} recorded histories (current code and the v1- ones from before local activities)`);
-  const histories = await Promise.all(files.map(async (file) => ({ workflowId: file.replace(/\.json$/, ''), history: JSON.parse(await readFile(new URL(file, dir), 'utf8')) })));
+  const histories = await Promise.all(
+    files.map(async (file) => ({
+      workflowId: file.replace(/\.json$/, ''),
+      history: JSON.parse(await readFile(new URL(file, dir), 'utf8')),
+    })),
+  );
   const replayed: string[] = [];
   // Histories recorded since payload encryption are ciphertext: replay decrypts with the dev key ring.
-  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle(), dataConverter: getDataConverter() }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: await workflowBundle(), dataConverter: getDataConverter() },
+    histories,
+  )) {
     t.equal(result.error, undefined, `${result.workflowId} replays`, result.error ? { error: String(result.error) } : {});
     replayed.push(result.workflowId);
   }

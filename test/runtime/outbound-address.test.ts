@@ -6,11 +6,22 @@ import fc from 'fast-check';
 import t from 'tap';
 import { request } from 'undici';
 import { parseEnv } from '../../config/env.js';
-import { addressRefusal, classifyAddress, hostRefusal, outboundPolicyFromEnv, schemeRefusal, type OutboundPolicy } from '../../runtime/outbound-address.js';
+import {
+  addressRefusal,
+  classifyAddress,
+  hostRefusal,
+  outboundPolicyFromEnv,
+  schemeRefusal,
+  type OutboundPolicy,
+} from '../../runtime/outbound-address.js';
 import { createOutboundAgent, OutboundAddressRefusedError } from '../../runtime/outbound-agent.js';
 
 const STRICT: OutboundPolicy = { httpsOnly: false, allowLoopback: false, allowedHosts: [] };
-const EVERYTHING_ALLOWED: OutboundPolicy = { httpsOnly: false, allowLoopback: true, allowedHosts: ['hooks.internal', '169.254.169.254', '0.0.0.0', '224.0.0.1'] };
+const EVERYTHING_ALLOWED: OutboundPolicy = {
+  httpsOnly: false,
+  allowLoopback: true,
+  allowedHosts: ['hooks.internal', '169.254.169.254', '0.0.0.0', '224.0.0.1'],
+};
 
 const octet = fc.integer({ min: 0, max: 255 });
 const ipv4In = (a: number, b?: fc.Arbitrary<number>) => fc.tuple(b ?? octet, octet, octet).map(([x, y, z]) => `${a}.${x}.${y}.${z}`);
@@ -76,7 +87,10 @@ t.test('property: link-local (metadata), unspecified and multicast are refused w
   fc.assert(
     fc.property(never, fc.boolean(), (address, asMapped) => {
       const forms = asMapped && !address.includes(':') ? mapped(address) : [address];
-      return forms.every((form) => addressRefusal(form, form, EVERYTHING_ALLOWED) !== null && addressRefusal('hooks.internal', form, EVERYTHING_ALLOWED) !== null);
+      return forms.every(
+        (form) =>
+          addressRefusal(form, form, EVERYTHING_ALLOWED) !== null && addressRefusal('hooks.internal', form, EVERYTHING_ALLOWED) !== null,
+      );
     }),
     { numRuns: 2000 },
   );
@@ -84,7 +98,12 @@ t.test('property: link-local (metadata), unspecified and multicast are refused w
 });
 
 t.test('property: private ranges only for allow-listed hosts; loopback only with OUTBOUND_ALLOW_LOOPBACK', async (t) => {
-  const privateV4 = fc.oneof(ipv4In(10), ipv4In(172, fc.integer({ min: 16, max: 31 })), ipv4In(192, fc.constant(168)), ipv4In(100, fc.integer({ min: 64, max: 127 })));
+  const privateV4 = fc.oneof(
+    ipv4In(10),
+    ipv4In(172, fc.integer({ min: 16, max: 31 })),
+    ipv4In(192, fc.constant(168)),
+    ipv4In(100, fc.integer({ min: 64, max: 127 })),
+  );
   const ula = fc.tuple(fc.integer({ min: 0xfc00, max: 0xfdff }), hexWord).map(([a, b]) => `${a.toString(16)}::${b}`);
   fc.assert(
     fc.property(fc.oneof(privateV4, ula), fc.constantFrom('hooks.internal', 'HOOKS.internal'), (address, host) => {
@@ -99,15 +118,31 @@ t.test('property: private ranges only for allow-listed hosts; loopback only with
     { numRuns: 1000 },
   );
   fc.assert(
-    fc.property(ipv4In(127), (address) => addressRefusal(address, address, STRICT) !== null && addressRefusal(address, address, { ...STRICT, allowLoopback: true }) === null),
+    fc.property(
+      ipv4In(127),
+      (address) =>
+        addressRefusal(address, address, STRICT) !== null && addressRefusal(address, address, { ...STRICT, allowLoopback: true }) === null,
+    ),
     { numRuns: 500 },
   );
   t.equal(addressRefusal('::1', '::1', { ...STRICT, allowLoopback: true }), null, '::1 with loopback allowed');
-  t.not(addressRefusal('hooks.internal', '127.0.0.1', { ...STRICT, allowedHosts: ['hooks.internal'] }), null, 'the host list does not open loopback');
+  t.not(
+    addressRefusal('hooks.internal', '127.0.0.1', { ...STRICT, allowedHosts: ['hooks.internal'] }),
+    null,
+    'the host list does not open loopback',
+  );
 });
 
 t.test('schemeRefusal and hostRefusal on URLs; the policy from the environment', async (t) => {
-  const production = outboundPolicyFromEnv(parseEnv({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}`, DATABASE_URL: 'postgres://db/vf', PUBLIC_BASE_URL: 'https://vf.example', OUTBOUND_ALLOWED_HOSTS: ' Hooks.Internal , other.internal' }));
+  const production = outboundPolicyFromEnv(
+    parseEnv({
+      NODE_ENV: 'production',
+      PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}`,
+      DATABASE_URL: 'postgres://db/vf',
+      PUBLIC_BASE_URL: 'https://vf.example',
+      OUTBOUND_ALLOWED_HOSTS: ' Hooks.Internal , other.internal',
+    }),
+  );
   t.same(production, { httpsOnly: true, allowLoopback: false, allowedHosts: ['hooks.internal', 'other.internal'] });
   t.equal(schemeRefusal(new URL('http://client.example/hooks'), production), 'must use https');
   t.equal(schemeRefusal(new URL('https://client.example/hooks'), production), null);
@@ -132,19 +167,44 @@ t.test('the outbound agent checks the address it dials', async (t) => {
   const strict = createOutboundAgent(STRICT);
   t.teardown(() => strict.close());
   await t.rejects(request(`http://127.0.0.1:${port}/`, { dispatcher: strict }), OutboundAddressRefusedError, 'a literal loopback address');
-  await t.rejects(request(`http://[::ffff:127.0.0.1]:${port}/`, { dispatcher: strict }), OutboundAddressRefusedError, 'IPv4-mapped loopback');
+  await t.rejects(
+    request(`http://[::ffff:127.0.0.1]:${port}/`, { dispatcher: strict }),
+    OutboundAddressRefusedError,
+    'IPv4-mapped loopback',
+  );
   // A public-looking name whose DNS answer is loopback (rebinding): refused after resolution.
   const rebinding = createOutboundAgent(STRICT, { resolve: (_host, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
   t.teardown(() => rebinding.close());
-  await t.rejects(request(`http://hooks.client.example:${port}/`, { dispatcher: rebinding }), OutboundAddressRefusedError, 'a name resolving to loopback');
-  const mixed = createOutboundAgent(STRICT, { resolve: (_host, callback) => callback(null, [{ address: '93.184.215.14', family: 4 }, { address: '169.254.169.254', family: 4 }]) });
+  await t.rejects(
+    request(`http://hooks.client.example:${port}/`, { dispatcher: rebinding }),
+    OutboundAddressRefusedError,
+    'a name resolving to loopback',
+  );
+  const mixed = createOutboundAgent(STRICT, {
+    resolve: (_host, callback) =>
+      callback(null, [
+        { address: '93.184.215.14', family: 4 },
+        { address: '169.254.169.254', family: 4 },
+      ]),
+  });
   t.teardown(() => mixed.close());
-  await t.rejects(request('http://hooks.client.example/', { dispatcher: mixed }), OutboundAddressRefusedError, 'one refused address among public ones');
+  await t.rejects(
+    request('http://hooks.client.example/', { dispatcher: mixed }),
+    OutboundAddressRefusedError,
+    'one refused address among public ones',
+  );
   t.equal(connections, 0, 'no connection was made');
 
-  const loopback = createOutboundAgent({ ...STRICT, allowLoopback: true }, { resolve: (_host, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) });
+  const loopback = createOutboundAgent(
+    { ...STRICT, allowLoopback: true },
+    { resolve: (_host, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]) },
+  );
   t.teardown(() => loopback.close());
   t.equal((await request(`http://127.0.0.1:${port}/`, { dispatcher: loopback })).statusCode, 204, 'loopback allowed by the setting');
-  t.equal((await request(`http://hooks.dev.example:${port}/`, { dispatcher: loopback })).statusCode, 204, 'a name resolving to an allowed address');
+  t.equal(
+    (await request(`http://hooks.dev.example:${port}/`, { dispatcher: loopback })).statusCode,
+    204,
+    'a name resolving to an allowed address',
+  );
   t.equal(connections, 2);
 });

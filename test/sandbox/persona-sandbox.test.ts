@@ -229,8 +229,15 @@ t.test('failed deliveries are retried on the schedule, re-signed, and bounded', 
   const attemptsOf = (name: string) => receiver.received.filter((delivery) => eventOf(delivery).attributes.name === name);
   for (const name of ['inquiry.completed', 'inquiry.approved']) {
     const attempts = attemptsOf(name);
-    tt.same(attempts.map((delivery) => delivery.headers['persona-webhook-attempts-made']), ['1', '2', '3'], `${name} attempts`);
-    tt.same(attempts.map((delivery) => delivery.headers['persona-webhook-attempts-left']), ['2', '1', '0']);
+    tt.same(
+      attempts.map((delivery) => delivery.headers['persona-webhook-attempts-made']),
+      ['1', '2', '3'],
+      `${name} attempts`,
+    );
+    tt.same(
+      attempts.map((delivery) => delivery.headers['persona-webhook-attempts-left']),
+      ['2', '1', '0'],
+    );
     tt.equal(new Set(attempts.map((delivery) => eventOf(delivery).id)).size, 1, 'same event id on every attempt');
     tt.ok(attempts.every(signatureIsValid), 'every attempt is signed');
   }

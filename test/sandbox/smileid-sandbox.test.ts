@@ -74,13 +74,21 @@ function linkRequest(overrides: Record<string, unknown> = {}) {
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, body: text === '' ? null : JSON.parse(text) };
 }
 
 async function decide(linkUrl: string, decision: string): Promise<{ status: number; html: string }> {
-  const response = await fetch(linkUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ decision }).toString() });
+  const response = await fetch(linkUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ decision }).toString(),
+  });
   return { status: response.status, html: await response.text() };
 }
 
@@ -96,10 +104,16 @@ t.test("the sandbox's own signing code agrees with smile-identity-core", async (
 t.test('smile_links: signed requests create a link; unsigned, wrongly signed or incomplete ones are refused', async (t) => {
   const sandbox = await sandboxFor(t);
   const url = `${sandbox.url}/v1/smile_links`;
-  t.same(await post(url, linkRequest(signed('wrong key'))), { status: 401, body: { code: '2205', error: "You're not authorized to do that" } });
+  t.same(await post(url, linkRequest(signed('wrong key'))), {
+    status: 401,
+    body: { code: '2205', error: "You're not authorized to do that" },
+  });
   t.equal((await post(url, linkRequest(signed(secrets.apiKey, '9999')))).status, 401, 'another partner');
   t.equal((await post(url, linkRequest({ signature: undefined }))).status, 401, 'unsigned');
-  t.same(await post(url, linkRequest({ partner_params: { job_id: verificationId } })), { status: 400, body: { code: '2213', error: 'A required parameter is missing' } });
+  t.same(await post(url, linkRequest({ partner_params: { job_id: verificationId } })), {
+    status: 400,
+    body: { code: '2213', error: 'A required parameter is missing' },
+  });
   t.equal((await post(url, linkRequest({ id_types: [] }))).status, 400, 'no id types');
   t.equal((await post(url, linkRequest({ expires_at: 'someday' }))).status, 400, 'bad expires_at');
   t.equal((await post(url, '{not json')).status, 400, 'not JSON');
@@ -116,13 +130,23 @@ t.test('the link page: plain HTML with stable test ids; job_status knows no job 
   const page = await fetch(link.link);
   t.equal(page.status, 200);
   const html = await page.text();
-  for (const id of ['approve', 'reject', 'needs-review', 'error', 'job-id', 'ref-id', 'expires-at']) t.match(html, `data-testid="${id}"`, id);
+  for (const id of ['approve', 'reject', 'needs-review', 'error', 'job-id', 'ref-id', 'expires-at'])
+    t.match(html, `data-testid="${id}"`, id);
   t.match(html, verificationId);
   t.notMatch(html, /<script|src=|href="https?:/, 'no scripts, no external assets');
 
-  const status = await post(`${sandbox.url}/v1/job_status`, { ...signed(), user_id: verificationId, job_id: verificationId, history: false, image_links: false });
+  const status = await post(`${sandbox.url}/v1/job_status`, {
+    ...signed(),
+    user_id: verificationId,
+    job_id: verificationId,
+    history: false,
+    image_links: false,
+  });
   t.equal(status.status, 404, 'no job yet');
-  t.equal((await post(`${sandbox.url}/v1/job_status`, { ...signed('wrong'), user_id: verificationId, job_id: verificationId })).status, 401);
+  t.equal(
+    (await post(`${sandbox.url}/v1/job_status`, { ...signed('wrong'), user_id: verificationId, job_id: verificationId })).status,
+    401,
+  );
   t.equal((await post(`${sandbox.url}/v1/job_status`, { ...signed() })).status, 400, 'job_id and user_id are required');
   t.equal((await fetch(`${sandbox.url}/smileid/link/nope`)).status, 404);
   t.match(await (await fetch(`${sandbox.url}/smileid`)).text(), link.ref_id, 'the links index lists it');
@@ -140,15 +164,32 @@ t.test('Approve: a signed callback to the link callback_url that our verifier ac
 
   const rawBody = receiver.received[0]!.rawBody;
   const callback = JSON.parse(rawBody.toString('utf8'));
-  t.match(callback, { ResultCode: '1012', SmileJobID: /^\d{10}$/, PartnerParams: { job_id: verificationId, user_id: verificationId, job_type: 1 } });
+  t.match(callback, {
+    ResultCode: '1012',
+    SmileJobID: /^\d{10}$/,
+    PartnerParams: { job_id: verificationId, user_id: verificationId, job_type: 1 },
+  });
   t.ok(new Signature(secrets.partnerId, secrets.apiKey).confirm_signature(callback.timestamp, callback.signature), 'the SDK confirms it');
   t.doesNotThrow(() => verifySmileIdCallback({ rawBody, partnerId: secrets.partnerId, apiKey: secrets.apiKey }), 'our verifier accepts it');
   t.match(parseSmileIdWebhook(rawBody), { verificationId, providerRef: verificationId, providerStatus: '1012', status: 'approved' });
 
-  const status = await post(`${sandbox.url}/v1/job_status`, { ...signed(), user_id: verificationId, job_id: verificationId, history: false, image_links: false });
+  const status = await post(`${sandbox.url}/v1/job_status`, {
+    ...signed(),
+    user_id: verificationId,
+    job_id: verificationId,
+    history: false,
+    image_links: false,
+  });
   t.equal(status.status, 200);
-  t.match(status.body, { job_complete: true, job_success: true, result: { ResultCode: '1012', SmileJobID: callback.SmileJobID, PartnerParams: { job_id: verificationId } } });
-  t.ok(new Signature(secrets.partnerId, secrets.apiKey).confirm_signature(status.body.timestamp, status.body.signature), 'the response is signed');
+  t.match(status.body, {
+    job_complete: true,
+    job_success: true,
+    result: { ResultCode: '1012', SmileJobID: callback.SmileJobID, PartnerParams: { job_id: verificationId } },
+  });
+  t.ok(
+    new Signature(secrets.partnerId, secrets.apiKey).confirm_signature(status.body.timestamp, status.body.signature),
+    'the response is signed',
+  );
 
   // A reviewer changes it: same SmileJobID, new result, new callback.
   await decide(link.link, 'reject');
@@ -205,7 +246,10 @@ t.test('without a callback_url the configured target gets the callback', async (
 t.test('an expired link says so and decides nothing', async (t) => {
   const receiver = await callbackReceiver(t);
   const sandbox = await sandboxFor(t);
-  const { body: link } = await post(`${sandbox.url}/v1/smile_links`, linkRequest({ callback_url: receiver.url, expires_at: new Date(Date.now() + 200).toISOString() }));
+  const { body: link } = await post(
+    `${sandbox.url}/v1/smile_links`,
+    linkRequest({ callback_url: receiver.url, expires_at: new Date(Date.now() + 200).toISOString() }),
+  );
   t.equal((await fetch(link.link)).status, 200, 'valid at first');
   await new Promise((resolve) => setTimeout(resolve, 250));
   const page = await fetch(link.link);
@@ -216,7 +260,11 @@ t.test('an expired link says so and decides nothing', async (t) => {
   t.match(attempt.html, 'This link has expired');
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.equal(receiver.received.length, 0, 'no callback');
-  t.equal((await post(`${sandbox.url}/v1/job_status`, { ...signed(), user_id: verificationId, job_id: verificationId })).status, 404, 'no job');
+  t.equal(
+    (await post(`${sandbox.url}/v1/job_status`, { ...signed(), user_id: verificationId, job_id: verificationId })).status,
+    404,
+    'no job',
+  );
 });
 
 t.test('a sandbox started without SmileID secrets simulates no SmileID', async (t) => {

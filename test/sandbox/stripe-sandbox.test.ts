@@ -75,7 +75,11 @@ async function act(sandboxUrl: string, accountId: string, action: string): Promi
 
 /** A delivered webhook, checked by our verifier, as our parser reads it plus the raw event. */
 function read(delivery: Received) {
-  verifyStripeSignature({ rawBody: delivery.rawBody, header: delivery.headers['stripe-signature'] as string, secret: secrets.webhookSecret });
+  verifyStripeSignature({
+    rawBody: delivery.rawBody,
+    header: delivery.headers['stripe-signature'] as string,
+    secret: secrets.webhookSecret,
+  });
   return { parsed: parseStripeWebhook(delivery.rawBody), event: JSON.parse(delivery.rawBody.toString('utf8')) };
 }
 
@@ -85,10 +89,18 @@ t.test('our client creates an account and a link; the link opens the hosted onbo
   const client = createStripeClient(apiConfig(sandbox.url));
 
   const account = await client.createAccount({ verificationId, idempotencyKey: 'idem-1' });
-  tt.match(account, { accountId: /^acct_1[A-Za-z0-9]{15}$/, verificationId, state: 'initiated', status: 'pending', disabledReason: 'requirements.past_due' });
+  tt.match(account, {
+    accountId: /^acct_1[A-Za-z0-9]{15}$/,
+    verificationId,
+    state: 'initiated',
+    status: 'pending',
+    disabledReason: 'requirements.past_due',
+  });
   tt.equal((await client.retrieveAccount(account.accountId)).state, 'initiated');
 
-  const raw = await fetch(`${sandbox.url}/v1/accounts/${account.accountId}`, { headers: { authorization: `Bearer ${secrets.secretKey}`, 'stripe-version': '2024-06-20' } });
+  const raw = await fetch(`${sandbox.url}/v1/accounts/${account.accountId}`, {
+    headers: { authorization: `Bearer ${secrets.secretKey}`, 'stripe-version': '2024-06-20' },
+  });
   tt.equal(raw.headers.get('stripe-version'), '2024-06-20', 'the requested version is echoed');
   tt.match(raw.headers.get('request-id'), /^req_/);
   tt.match(await raw.json(), {
@@ -110,7 +122,8 @@ t.test('our client creates an account and a link; the link opens the hosted onbo
   const first = await fetch(link.url, { redirect: 'manual' });
   tt.equal(first.status, 200);
   const html = await first.text();
-  for (const testId of ['account-id', 'account-phase', 'submit-details', 'verify', 'reject', 'require-info', 'reverify']) tt.match(html, `data-testid="${testId}"`, testId);
+  for (const testId of ['account-id', 'account-phase', 'submit-details', 'verify', 'reject', 'require-info', 'reverify'])
+    tt.match(html, `data-testid="${testId}"`, testId);
   tt.notMatch(html, /<script|https?:\/\/(?!platform\.invalid)[^"]*\.(css|js)/, 'no scripts, no external assets');
 
   const again = await fetch(link.url, { redirect: 'manual' });
@@ -135,20 +148,36 @@ t.test('the adapter opens sessions on the sandbox and refreshes their links', as
   const sandbox = await sandboxFor(tt, receiver.url);
   const adapter = createStripeAdapter({ ...apiConfig(sandbox.url), webhookSecret: secrets.webhookSecret });
   const session = await adapter.createSession({ verificationId, templateId: null, idempotencyKey: 'vf-1' });
-  tt.match(session, { providerRef: /^acct_/, sessionUrl: /\/stripe\/onboarding\/acct_/, expiresAt: null, providerStatus: 'initiated', status: 'pending' });
+  tt.match(session, {
+    providerRef: /^acct_/,
+    sessionUrl: /\/stripe\/onboarding\/acct_/,
+    expiresAt: null,
+    providerStatus: 'initiated',
+    status: 'pending',
+  });
   const again = await adapter.createSession({ verificationId, templateId: null, idempotencyKey: 'vf-1' });
   tt.equal(again.providerRef, session.providerRef, 'a retried create finds the same account');
   tt.not(again.sessionUrl, session.sessionUrl, 'with a new link');
   const refreshed = await adapter.refreshSession!(session.providerRef, verificationId);
   tt.not(refreshed.sessionUrl, session.sessionUrl);
-  tt.match(await adapter.fetchState(session.providerRef), { providerRef: session.providerRef, providerStatus: 'initiated', status: 'pending', reasons: [], document: null });
+  tt.match(await adapter.fetchState(session.providerRef), {
+    providerRef: session.providerRef,
+    providerStatus: 'initiated',
+    status: 'pending',
+    reasons: [],
+    document: null,
+  });
 });
 
-t.test('the API checks the key, honours idempotency keys and answers in Stripe\'s error shape', async (tt) => {
+t.test("the API checks the key, honours idempotency keys and answers in Stripe's error shape", async (tt) => {
   const receiver = await webhookReceiver(tt);
   const sandbox = await sandboxFor(tt, receiver.url);
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${sandbox.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${secrets.secretKey}`, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+    fetch(`${sandbox.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.secretKey}`, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body,
+    });
 
   const first = await post('/v1/accounts', 'type=express&metadata[verification_id]=a', { 'idempotency-key': 'k1' });
   const created = (await first.json()) as { id: string };
@@ -184,11 +213,15 @@ t.test('the API checks the key, honours idempotency keys and answers in Stripe\'
   const noKey = await fetch(`${sandbox.url}/v1/accounts/${created.id}`);
   tt.equal(noKey.status, 401);
   await noKey.text();
-  const basic = await fetch(`${sandbox.url}/v1/accounts/${created.id}`, { headers: { authorization: `Basic ${Buffer.from(`${secrets.secretKey}:`).toString('base64')}` } });
+  const basic = await fetch(`${sandbox.url}/v1/accounts/${created.id}`, {
+    headers: { authorization: `Basic ${Buffer.from(`${secrets.secretKey}:`).toString('base64')}` },
+  });
   tt.equal(basic.status, 200, 'the key as the Basic-auth user, like Stripe');
   await basic.text();
 
-  const missing = await createStripeClient(apiConfig(sandbox.url)).retrieveAccount('acct_1Missing').catch((e: unknown) => e);
+  const missing = await createStripeClient(apiConfig(sandbox.url))
+    .retrieveAccount('acct_1Missing')
+    .catch((e: unknown) => e);
   tt.match((missing as ProviderRequestError).details, { status: 404, retryable: false });
   tt.match((missing as Error).message, /resource_missing: No such account/);
 });
@@ -216,21 +249,35 @@ t.test('each onboarding button changes the account and sends one signed account.
     tt.equal(delivery.headers['content-type'], 'application/json; charset=utf-8');
     tt.match(delivery.headers['user-agent'], /^Stripe\/1\.0/);
     const { parsed } = read(delivery);
-    tt.match(parsed, { eventType: 'account.updated', verificationId, providerRef: accountId, providerStatus, status }, `${action}: ${providerStatus}`);
+    tt.match(
+      parsed,
+      { eventType: 'account.updated', verificationId, providerRef: accountId, providerStatus, status },
+      `${action}: ${providerStatus}`,
+    );
     tt.equal((await client.retrieveAccount(accountId)).state, providerStatus, `${action}: the API agrees with the webhook`);
   }
 
   const events = receiver.received.map((delivery) => read(delivery).event);
   tt.equal(new Set(events.map((event) => event.id)).size, events.length, 'a fresh event id each time');
   for (const event of events) tt.match(event.id, /^evt_1[A-Za-z0-9]{23}$/);
-  tt.ok(events.every((event, i) => i === 0 || event.created > events[i - 1].created), 'created strictly increases');
+  tt.ok(
+    events.every((event, i) => i === 0 || event.created > events[i - 1].created),
+    'created strictly increases',
+  );
   tt.match(events[0], { object: 'event', account: accountId, livemode: false, type: 'account.updated' });
-  tt.same(events[1].data.previous_attributes, {
-    capabilities: { card_payments: 'pending', transfers: 'pending' },
-    charges_enabled: false,
-    payouts_enabled: false,
-    requirements: { disabled_reason: 'requirements.pending_verification', pending_verification: ['individual.id_number', 'individual.verification.document'] },
-  }, 'verify: the old values of what changed');
+  tt.same(
+    events[1].data.previous_attributes,
+    {
+      capabilities: { card_payments: 'pending', transfers: 'pending' },
+      charges_enabled: false,
+      payouts_enabled: false,
+      requirements: {
+        disabled_reason: 'requirements.pending_verification',
+        pending_verification: ['individual.id_number', 'individual.verification.document'],
+      },
+    },
+    'verify: the old values of what changed',
+  );
   tt.match(events.at(-1).data.object.requirements, { disabled_reason: 'rejected.fraud' });
   tt.same(read(receiver.received.at(-1)!).parsed.reasons, ['rejected.fraud']);
 });

@@ -11,23 +11,59 @@ const T0 = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function sent(eventId: string, atMs: number, status: VerificationStatus): ReducerEvent {
-  return { source: 'webhook', eventId, occurredAt: iso(atMs), status, providerStatus: status, reasons: [], webhookEventId: `row-${eventId}` };
+  return {
+    source: 'webhook',
+    eventId,
+    occurredAt: iso(atMs),
+    status,
+    providerStatus: status,
+    reasons: [],
+    webhookEventId: `row-${eventId}`,
+  };
 }
 
-t.test('a read applies in the webhook\'s name, stamped on the provider\'s clock; an announced decision the read does not show is rechecked', async (t) => {
-  const read = readEvent('webhook', { status: 'in_progress', providerStatus: 'pending', reasons: [], fetchedAt: iso(T0 + 99_000) }, T0 + 10_000);
-  t.same(read, { source: 'webhook', eventId: null, occurredAt: iso(T0 + 10_000), readAt: iso(T0 + 99_000), status: 'in_progress', providerStatus: 'pending', reasons: [] });
-  const judged = judgeWebhook(sent('evt_1', T0 + 10_000, 'approved'), read, true);
-  t.match(judged, { event: { eventId: 'evt_1', webhookEventId: 'row-evt_1', status: 'in_progress', occurredAt: iso(T0 + 10_000), readAt: iso(T0 + 99_000) }, recheck: 'read_lag' });
-  t.equal(judgeWebhook(sent('evt_2', T0, 'in_progress'), read, true).recheck, null, 'nothing announced that the read lacks');
-});
+t.test(
+  "a read applies in the webhook's name, stamped on the provider's clock; an announced decision the read does not show is rechecked",
+  async (t) => {
+    const read = readEvent(
+      'webhook',
+      { status: 'in_progress', providerStatus: 'pending', reasons: [], fetchedAt: iso(T0 + 99_000) },
+      T0 + 10_000,
+    );
+    t.same(read, {
+      source: 'webhook',
+      eventId: null,
+      occurredAt: iso(T0 + 10_000),
+      readAt: iso(T0 + 99_000),
+      status: 'in_progress',
+      providerStatus: 'pending',
+      reasons: [],
+    });
+    const judged = judgeWebhook(sent('evt_1', T0 + 10_000, 'approved'), read, true);
+    t.match(judged, {
+      event: {
+        eventId: 'evt_1',
+        webhookEventId: 'row-evt_1',
+        status: 'in_progress',
+        occurredAt: iso(T0 + 10_000),
+        readAt: iso(T0 + 99_000),
+      },
+      recheck: 'read_lag',
+    });
+    t.equal(judgeWebhook(sent('evt_2', T0, 'in_progress'), read, true).recheck, null, 'nothing announced that the read lacks');
+  },
+);
 
 t.test('when the read fails: a signed body applies as sent, an unsigned one is unconfirmed; both are rechecked', async (t) => {
   const approved = sent('evt_1', T0, 'approved');
   t.same(judgeWebhook(approved, 'read_failed', true), { event: approved, recheck: 'read_failed' });
   t.same(judgeWebhook(approved, 'read_failed', false), { event: { ...approved, unconfirmed: true }, recheck: 'unconfirmed' });
   t.same(judgeWebhook(approved, 'not_read', true), { event: approved, recheck: null }, 'a signed revocation is the fact itself');
-  t.same(judgeWebhook(approved, 'not_read', false), { event: { ...approved, unconfirmed: true }, recheck: 'unconfirmed' }, 'an unsigned body is never applied unread');
+  t.same(
+    judgeWebhook(approved, 'not_read', false),
+    { event: { ...approved, unconfirmed: true }, recheck: 'unconfirmed' },
+    'an unsigned body is never applied unread',
+  );
 });
 
 // ---- clock skew ---------------------------------------------------------------------------
@@ -35,10 +71,15 @@ t.test('when the read fails: a signed body applies as sent, an unsigned one is u
 // clock; we stamp reads on ours, `skewMs` ahead of (or behind) the provider's. Webhooks arrive
 // in any order; each read of the account either answers its state now or fails.
 
-type Step = { kind: 'change'; status: VerificationStatus; gapMs: number } | { kind: 'deliver'; pick: number; readOk: boolean; gapMs: number };
+type Step =
+  { kind: 'change'; status: VerificationStatus; gapMs: number } | { kind: 'deliver'; pick: number; readOk: boolean; gapMs: number };
 
 const arbStep: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ kind: fc.constant('change' as const), status: fc.constantFrom<VerificationStatus>('pending', 'in_progress', 'approved', 'declined'), gapMs: fc.integer({ min: 1, max: 3_000 }) }),
+  fc.record({
+    kind: fc.constant('change' as const),
+    status: fc.constantFrom<VerificationStatus>('pending', 'in_progress', 'approved', 'declined'),
+    gapMs: fc.integer({ min: 1, max: 3_000 }),
+  }),
   fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat(), readOk: fc.boolean(), gapMs: fc.integer({ min: 1, max: 3_000 }) }),
 );
 
@@ -59,7 +100,11 @@ class Workflow {
     this.state = applyEvent(this.state, event, stripe).state;
   }
   read(source: 'webhook' | 'poll', provider: Provider): ReducerEvent {
-    return readEvent(source, { status: provider.truth, providerStatus: provider.truth, reasons: [], fetchedAt: iso(provider.real + this.skewMs) }, this.newestProviderEventAt);
+    return readEvent(
+      source,
+      { status: provider.truth, providerStatus: provider.truth, reasons: [], fetchedAt: iso(provider.real + this.skewMs) },
+      this.newestProviderEventAt,
+    );
   }
   webhook(event: ReducerEvent, readOk: boolean, provider: Provider): void {
     const sentAt = Date.parse(event.occurredAt);
@@ -70,7 +115,11 @@ class Workflow {
 }
 
 /** Runs the steps; `check` sees the workflow after every delivery. Returns the provider and the workflow at the end. */
-function simulate(steps: Step[], skewMs: number, check: (workflow: Workflow, delivered: Provider['undelivered'][number], provider: Provider) => boolean): { ok: boolean; provider: Provider; workflow: Workflow } {
+function simulate(
+  steps: Step[],
+  skewMs: number,
+  check: (workflow: Workflow, delivered: Provider['undelivered'][number], provider: Provider) => boolean,
+): { ok: boolean; provider: Provider; workflow: Workflow } {
   const provider: Provider = { real: T0, truth: 'pending', undelivered: [] };
   const workflow = new Workflow(skewMs);
   let newestSent = 0;
@@ -95,35 +144,52 @@ function simulate(steps: Step[], skewMs: number, check: (workflow: Workflow, del
 
 function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns: number): void {
   const details = fc.check(property, { numRuns });
-  t.notOk(details.failed, `holds for ${details.numRuns} runs`, details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {});
+  t.notOk(
+    details.failed,
+    `holds for ${details.numRuns} runs`,
+    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
+  );
 }
 
 const arbSkew = fc.integer({ min: -10_000, max: 10_000 });
 
-t.test('property (clock skew): the provider\'s newest event, newer on its clock than every event before it, is never judged stale against an earlier read', async (t) => {
-  assertProperty(
-    t,
-    fc.property(fc.array(arbStep, { minLength: 1, maxLength: 16 }), arbSkew, (steps, skewMs) =>
-      simulate(steps, skewMs, (workflow, delivered) => workflow.state.status === delivered.status).ok,
-    ),
-    1000,
-  );
-});
+t.test(
+  "property (clock skew): the provider's newest event, newer on its clock than every event before it, is never judged stale against an earlier read",
+  async (t) => {
+    assertProperty(
+      t,
+      fc.property(
+        fc.array(arbStep, { minLength: 1, maxLength: 16 }),
+        arbSkew,
+        (steps, skewMs) => simulate(steps, skewMs, (workflow, delivered) => workflow.state.status === delivered.status).ok,
+      ),
+      1000,
+    );
+  },
+);
 
-t.test('property (clock skew): once every webhook is in, one successful read ends in the provider\'s state, whatever the skew and whichever reads failed', async (t) => {
-  assertProperty(
-    t,
-    fc.property(fc.array(arbStep, { minLength: 1, maxLength: 16 }), arbSkew, fc.array(fc.boolean(), { maxLength: 16 }), (steps, skewMs, lateReads) => {
-      const { provider, workflow } = simulate(steps, skewMs, () => true);
-      // Deliveries still owed, in the order left, then the recheck (or fallback poll) that answers.
-      for (const [i, pending] of [...provider.undelivered].entries()) {
-        provider.real += 500;
-        workflow.webhook(sent(pending.id, pending.at, pending.status), lateReads[i] ?? false, provider);
-      }
-      provider.real += 1_000;
-      workflow.apply(workflow.read('poll', provider));
-      return workflow.state.status === provider.truth;
-    }),
-    1000,
-  );
-});
+t.test(
+  "property (clock skew): once every webhook is in, one successful read ends in the provider's state, whatever the skew and whichever reads failed",
+  async (t) => {
+    assertProperty(
+      t,
+      fc.property(
+        fc.array(arbStep, { minLength: 1, maxLength: 16 }),
+        arbSkew,
+        fc.array(fc.boolean(), { maxLength: 16 }),
+        (steps, skewMs, lateReads) => {
+          const { provider, workflow } = simulate(steps, skewMs, () => true);
+          // Deliveries still owed, in the order left, then the recheck (or fallback poll) that answers.
+          for (const [i, pending] of [...provider.undelivered].entries()) {
+            provider.real += 500;
+            workflow.webhook(sent(pending.id, pending.at, pending.status), lateReads[i] ?? false, provider);
+          }
+          provider.real += 1_000;
+          workflow.apply(workflow.read('poll', provider));
+          return workflow.state.status === provider.truth;
+        },
+      ),
+      1000,
+    );
+  },
+);

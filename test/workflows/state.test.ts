@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { isTerminalStatus, VERIFICATION_STATUSES, type VerificationStatus } from '../../domain/verification.js';
-import { applyEvent, atSessionExpiry, initialState, type ReducerEvent, type ReducerPolicy, type VerificationState } from '../../workflows/state.js';
+import {
+  applyEvent,
+  atSessionExpiry,
+  initialState,
+  type ReducerEvent,
+  type ReducerPolicy,
+  type VerificationState,
+} from '../../workflows/state.js';
 
 const persona: ReducerPolicy = { reverification: false, dedupeWindow: 2000 };
 const stripe: ReducerPolicy = { reverification: true, dedupeWindow: 2000 };
@@ -75,15 +82,36 @@ t.test('a duplicate event id changes nothing and records nothing', async (t) => 
 });
 
 t.test('our session-created record never makes a provider event stale, whatever the clocks say', async (t) => {
-  const created: ReducerEvent = { source: 'api', eventId: null, occurredAt: at(50), status: 'created', providerStatus: 'created', reasons: [] };
+  const created: ReducerEvent = {
+    source: 'api',
+    eventId: null,
+    occurredAt: at(50),
+    status: 'created',
+    providerStatus: 'created',
+    reasons: [],
+  };
   const { state } = run([created, webhook('evt_1', 10, 'in_progress', 'pending')], persona);
   t.equal(state.status, 'in_progress');
 });
 
 t.test('a provider decision outranks our own expiry; an operator outranks everything', async (t) => {
-  const expired: ReducerEvent = { source: 'timer', eventId: null, occurredAt: at(30), status: 'expired', providerStatus: null, reasons: ['session_expired'] };
+  const expired: ReducerEvent = {
+    source: 'timer',
+    eventId: null,
+    occurredAt: at(30),
+    status: 'expired',
+    providerStatus: null,
+    reasons: ['session_expired'],
+  };
   t.equal(run([expired, webhook('evt_1', 20, 'approved')], persona).state.status, 'approved');
-  const review: ReducerEvent = { source: 'operator', eventId: null, occurredAt: at(5), status: 'declined', providerStatus: null, reasons: ['operator_review'] };
+  const review: ReducerEvent = {
+    source: 'operator',
+    eventId: null,
+    occurredAt: at(5),
+    status: 'declined',
+    providerStatus: null,
+    reasons: ['operator_review'],
+  };
   const { state, entries } = run([review, webhook('evt_2', 40, 'approved')], persona);
   t.equal(state.status, 'declined');
   t.match(entries[1], { applied: false, reason: 'operator_decided' });
@@ -91,15 +119,27 @@ t.test('a provider decision outranks our own expiry; an operator outranks everyt
 
 t.test('stored payloads are mined for documents; losing events only fill gaps', async (t) => {
   const first = applyEvent(initialState(), { ...webhook('evt_2', 20, 'approved'), webhookEventId: 'row-2' }, persona);
-  t.same(first.effects.find((e) => e.type === 'storeDocument'), { type: 'storeDocument', webhookEventId: 'row-2', eventId: 'evt_2', onlyIfMissing: false });
+  t.same(
+    first.effects.find((e) => e.type === 'storeDocument'),
+    { type: 'storeDocument', webhookEventId: 'row-2', eventId: 'evt_2', onlyIfMissing: false },
+  );
   const stale = applyEvent(first.state, { ...webhook('evt_1', 10, 'in_progress'), webhookEventId: 'row-1' }, persona);
-  t.same(stale.effects.find((e) => e.type === 'storeDocument'), { type: 'storeDocument', webhookEventId: 'row-1', eventId: 'evt_1', onlyIfMissing: true });
-  t.notOk(stale.effects.some((e) => e.type === 'statusChanged'), 'a stale event never notifies');
+  t.same(
+    stale.effects.find((e) => e.type === 'storeDocument'),
+    { type: 'storeDocument', webhookEventId: 'row-1', eventId: 'evt_1', onlyIfMissing: true },
+  );
+  t.notOk(
+    stale.effects.some((e) => e.type === 'statusChanged'),
+    'a stale event never notifies',
+  );
 });
 
 t.test('the dedupe window is bounded and keeps the newest ids', async (t) => {
   const small: ReducerPolicy = { reverification: false, dedupeWindow: 3 };
-  const { state } = run([1, 2, 3, 4, 5].map((n) => webhook(`evt_${n}`, n, 'in_progress')), small);
+  const { state } = run(
+    [1, 2, 3, 4, 5].map((n) => webhook(`evt_${n}`, n, 'in_progress')),
+    small,
+  );
   t.same(state.seenEventIds, ['evt_3', 'evt_4', 'evt_5']);
 });
 
@@ -110,7 +150,20 @@ const arbEvent = fc.record({
   source: fc.constantFrom('webhook', 'poll', 'timer', 'operator', 'api') as fc.Arbitrary<ReducerEvent['source']>,
   second: fc.integer({ min: 0, max: 30 }),
   status: fc.constantFrom(...VERIFICATION_STATUSES),
-  providerStatus: fc.constantFrom('created', 'pending', 'completed', 'approved', 'declined', 'failed', 'active', 'restricted', '1012', '1013', '0814', 'REVIEW_NEEDED'),
+  providerStatus: fc.constantFrom(
+    'created',
+    'pending',
+    'completed',
+    'approved',
+    'declined',
+    'failed',
+    'active',
+    'restricted',
+    '1012',
+    '1013',
+    '0814',
+    'REVIEW_NEEDED',
+  ),
 });
 
 /** Distinct events (unique ids), then a multiset with duplicates, then a shuffle of it. */
@@ -125,14 +178,24 @@ const arbScenario = fc
       providerStatus: e.providerStatus,
       reasons: [e.providerStatus],
     }));
-    const withDuplicates = fc.array(fc.integer({ min: 0, max: events.length - 1 }), { maxLength: 8 }).map((extra) => [...events, ...extra.filter((i) => events[i]!.eventId !== null).map((i) => events[i]!)]);
-    return fc.tuple(fc.constant(events), withDuplicates.chain((all) => fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length })), fc.boolean());
+    const withDuplicates = fc
+      .array(fc.integer({ min: 0, max: events.length - 1 }), { maxLength: 8 })
+      .map((extra) => [...events, ...extra.filter((i) => events[i]!.eventId !== null).map((i) => events[i]!)]);
+    return fc.tuple(
+      fc.constant(events),
+      withDuplicates.chain((all) => fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length })),
+      fc.boolean(),
+    );
   });
 
 /** One assertion per property; on failure the message carries fast-check's shrunk counterexample. */
 function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns: number): void {
   const details = fc.check(property, { numRuns });
-  t.notOk(details.failed, `holds for ${details.numRuns} runs`, details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {});
+  t.notOk(
+    details.failed,
+    `holds for ${details.numRuns} runs`,
+    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
+  );
 }
 
 function timeSorted(events: ReducerEvent[]): ReducerEvent[] {
@@ -174,14 +237,26 @@ t.test('property: an event that is not applied never changes the status', async 
 t.test('property: after an operator decision, no provider event changes the status', async (t) => {
   assertProperty(
     t,
-    fc.property(arbScenario, fc.constantFrom('approved', 'declined') as fc.Arbitrary<VerificationStatus>, fc.integer({ min: 0, max: 40 }), ([, shuffled, reverification], decision, second) => {
-      const policy = { reverification, dedupeWindow: 2000 };
-      const providerEvents = shuffled.filter((e) => e.source !== 'operator');
-      const half = Math.floor(providerEvents.length / 2);
-      const review: ReducerEvent = { source: 'operator', eventId: null, occurredAt: at(second), status: decision, providerStatus: null, reasons: ['operator_review'] };
-      const { state } = run([...providerEvents.slice(0, half), review, ...providerEvents.slice(half)], policy);
-      return state.status === decision;
-    }),
+    fc.property(
+      arbScenario,
+      fc.constantFrom('approved', 'declined') as fc.Arbitrary<VerificationStatus>,
+      fc.integer({ min: 0, max: 40 }),
+      ([, shuffled, reverification], decision, second) => {
+        const policy = { reverification, dedupeWindow: 2000 };
+        const providerEvents = shuffled.filter((e) => e.source !== 'operator');
+        const half = Math.floor(providerEvents.length / 2);
+        const review: ReducerEvent = {
+          source: 'operator',
+          eventId: null,
+          occurredAt: at(second),
+          status: decision,
+          providerStatus: null,
+          reasons: ['operator_review'],
+        };
+        const { state } = run([...providerEvents.slice(0, half), review, ...providerEvents.slice(half)], policy);
+        return state.status === decision;
+      },
+    ),
     300,
   );
 });
@@ -211,25 +286,66 @@ t.test('an unconfirmed body is recorded as unconfirmed: never applied, nothing t
   const first = run([webhook('evt_1', 10, 'pending')], persona).state;
   const result = applyEvent(first, { ...webhook('evt_2', 20, 'approved'), unconfirmed: true, webhookEventId: 'row-2' }, persona);
   t.equal(result.state.status, 'pending');
-  t.same(result.effects, [{ type: 'record', entry: { seq: 2, at: at(20), source: 'webhook', eventId: 'evt_2', from: 'pending', to: 'pending', applied: false, reason: 'unconfirmed' } }], 'no document, no status change');
+  t.same(
+    result.effects,
+    [
+      {
+        type: 'record',
+        entry: {
+          seq: 2,
+          at: at(20),
+          source: 'webhook',
+          eventId: 'evt_2',
+          from: 'pending',
+          to: 'pending',
+          applied: false,
+          reason: 'unconfirmed',
+        },
+      },
+    ],
+    'no document, no status change',
+  );
   t.ok(result.state.seenEventIds.includes('evt_2'), 'remembered for dedupe');
 });
 
-t.test('a revocation outranks a later read even where re-verification is normal; history shows a read at the time we made it', async (t) => {
-  const approved = run([webhook('evt_1', 10, 'approved', 'active')], stripe).state;
-  const revoked = run([{ ...webhook('evt_2', 20, 'declined', 'deauthorized'), revokes: true }], stripe, approved);
-  t.equal(revoked.state.status, 'declined');
-  const read: ReducerEvent = { source: 'poll', eventId: null, occurredAt: at(30), readAt: at(45), status: 'approved', providerStatus: 'active', reasons: [] };
-  const after = run([read], stripe, revoked.state);
-  t.equal(after.state.status, 'declined');
-  t.match(after.entries[0], { applied: false, reason: 'terminal', at: at(45) });
-});
+t.test(
+  'a revocation outranks a later read even where re-verification is normal; history shows a read at the time we made it',
+  async (t) => {
+    const approved = run([webhook('evt_1', 10, 'approved', 'active')], stripe).state;
+    const revoked = run([{ ...webhook('evt_2', 20, 'declined', 'deauthorized'), revokes: true }], stripe, approved);
+    t.equal(revoked.state.status, 'declined');
+    const read: ReducerEvent = {
+      source: 'poll',
+      eventId: null,
+      occurredAt: at(30),
+      readAt: at(45),
+      status: 'approved',
+      providerStatus: 'active',
+      reasons: [],
+    };
+    const after = run([read], stripe, revoked.state);
+    t.equal(after.state.status, 'declined');
+    t.match(after.entries[0], { applied: false, reason: 'terminal', at: at(45) });
+  },
+);
 
 t.test('at equal provider times a read beats the events it had seen; reads order by when we made them', async (t) => {
-  const read = (readSecond: number, status: VerificationStatus): ReducerEvent => ({ source: 'poll', eventId: null, occurredAt: at(10), readAt: at(readSecond), status, providerStatus: status, reasons: [] });
+  const read = (readSecond: number, status: VerificationStatus): ReducerEvent => ({
+    source: 'poll',
+    eventId: null,
+    occurredAt: at(10),
+    readAt: at(readSecond),
+    status,
+    providerStatus: status,
+    reasons: [],
+  });
   t.equal(run([read(50, 'in_progress'), webhook('evt_1', 10, 'approved')], stripe).state.status, 'in_progress');
   t.equal(run([read(51, 'approved'), read(50, 'in_progress')], stripe).state.status, 'approved');
-  t.equal(run([read(50, 'in_progress'), webhook('evt_2', 11, 'approved')], stripe).state.status, 'approved', 'an event newer than anything the read had seen wins');
+  t.equal(
+    run([read(50, 'in_progress'), webhook('evt_2', 11, 'approved')], stripe).state.status,
+    'approved',
+    'an event newer than anything the read had seen wins',
+  );
 });
 
 t.test('session expiry: only created and pending expire; a session in progress or in review waits for the provider', async (t) => {
@@ -243,27 +359,56 @@ t.test('session expiry: only created and pending expire; a session in progress o
     t.same(atSessionExpiry(state, null, now, persona), [], status);
   }
   const pending = run([webhook('evt_1', 10, 'pending')], persona).state;
-  const review: ReducerEvent = { source: 'poll', eventId: null, occurredAt: at(10), readAt: at(99), status: 'needs_review', providerStatus: 'needs_review', reasons: [] };
+  const review: ReducerEvent = {
+    source: 'poll',
+    eventId: null,
+    occurredAt: at(10),
+    readAt: at(99),
+    status: 'needs_review',
+    providerStatus: 'needs_review',
+    reasons: [],
+  };
   t.same(atSessionExpiry(pending, review, now, persona), [review], 'the final read finds a review: no expiry');
 });
 
-t.test('property: at session expiry our timer expires only a session left created or pending by the final read; one in progress or in review stays as the provider has it', async (t) => {
-  const arbFinalRead = fc.option(fc.record({ status: fc.constantFrom(...VERIFICATION_STATUSES), second: fc.integer({ min: 0, max: 40 }) }), { nil: null });
-  assertProperty(
-    t,
-    fc.property(arbScenario, arbFinalRead, ([, shuffled, reverification], finalRead) => {
-      const policy = { reverification, dedupeWindow: 2000 };
-      // Expiry runs only while the verification is open; operators only ever decide.
-      const { state } = run(shuffled.filter((e) => e.source !== 'timer' && e.source !== 'operator'), policy);
-      if (isTerminalStatus(state.status)) return true;
-      const read: ReducerEvent | null = finalRead && { source: 'poll', eventId: null, occurredAt: at(finalRead.second), readAt: at(60), status: finalRead.status, providerStatus: finalRead.status, reasons: [] };
-      const events = atSessionExpiry(state, read, at(100), policy);
-      const afterRead = read ? applyEvent(state, read, policy).state.status : state.status;
-      const expires = events.some((e) => e.source === 'timer');
-      const after = run(events, policy, state).state.status;
-      const inReview = afterRead === 'in_progress' || afterRead === 'needs_review';
-      return expires === (afterRead === 'created' || afterRead === 'pending') && (expires ? after === 'expired' : after === afterRead) && !(inReview && after === 'expired');
-    }),
-    500,
-  );
-});
+t.test(
+  'property: at session expiry our timer expires only a session left created or pending by the final read; one in progress or in review stays as the provider has it',
+  async (t) => {
+    const arbFinalRead = fc.option(
+      fc.record({ status: fc.constantFrom(...VERIFICATION_STATUSES), second: fc.integer({ min: 0, max: 40 }) }),
+      { nil: null },
+    );
+    assertProperty(
+      t,
+      fc.property(arbScenario, arbFinalRead, ([, shuffled, reverification], finalRead) => {
+        const policy = { reverification, dedupeWindow: 2000 };
+        // Expiry runs only while the verification is open; operators only ever decide.
+        const { state } = run(
+          shuffled.filter((e) => e.source !== 'timer' && e.source !== 'operator'),
+          policy,
+        );
+        if (isTerminalStatus(state.status)) return true;
+        const read: ReducerEvent | null = finalRead && {
+          source: 'poll',
+          eventId: null,
+          occurredAt: at(finalRead.second),
+          readAt: at(60),
+          status: finalRead.status,
+          providerStatus: finalRead.status,
+          reasons: [],
+        };
+        const events = atSessionExpiry(state, read, at(100), policy);
+        const afterRead = read ? applyEvent(state, read, policy).state.status : state.status;
+        const expires = events.some((e) => e.source === 'timer');
+        const after = run(events, policy, state).state.status;
+        const inReview = afterRead === 'in_progress' || afterRead === 'needs_review';
+        return (
+          expires === (afterRead === 'created' || afterRead === 'pending') &&
+          (expires ? after === 'expired' : after === afterRead) &&
+          !(inReview && after === 'expired')
+        );
+      }),
+      500,
+    );
+  },
+);
