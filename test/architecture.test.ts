@@ -42,6 +42,12 @@ t.test('the boundary rules catch what they promise to', async (t) => {
       "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n",
       /never calls activity/,
     ],
+    // typescript-eslint's recommended rules apply to product code too.
+    [
+      'api/probe.ts',
+      'const unused = 1;\nexport const x: any = unused;\nconst dead = 2;\n',
+      /'dead' is assigned a value but never used[\s\S]*Unexpected any|Unexpected any[\s\S]*'dead' is assigned/,
+    ],
   ];
   for (const [file, source, expected] of cases) {
     const [result] = await eslint.lintText(source, { filePath: file });

@@ -32,12 +32,7 @@ async function tenantApi(stack: Stack, name: string) {
 }
 
 /** Creates a Persona verification and waits for its first delivery to settle as `status`. */
-async function firstDelivery(
-  stack: Stack,
-  call: Awaited<ReturnType<typeof tenantApi>>['call'],
-  reference: string,
-  until: (d: any) => boolean,
-) {
+async function firstDelivery(call: Awaited<ReturnType<typeof tenantApi>>['call'], reference: string, until: (d: any) => boolean) {
   const created = await call('POST', '/v1/verifications', { provider: 'persona', reference });
   if (created.status !== 202) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
   const list = await eventually(
@@ -91,7 +86,7 @@ t.test('outbound webhook SSRF', async (t) => {
     );
     const { call } = await tenantApi(stack, 'ssrf-body');
     t.equal((await call('PUT', '/v1/webhook-endpoint', { url })).status, 201);
-    const failed = await firstDelivery(stack, call, 'ssrf-body-1', (d) => d.status === 'dead');
+    const failed = await firstDelivery(call, 'ssrf-body-1', (d) => d.status === 'dead');
     t.equal(failed.lastStatusCode, 500);
     t.notMatch(failed.lastError, /hunter2|internal-admin/, 'no body text');
     t.equal(failed.lastError, 'HTTP 500');
@@ -101,7 +96,7 @@ t.test('outbound webhook SSRF', async (t) => {
     const closedUrl = await listen(t, closed);
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     t.equal((await call('PUT', '/v1/webhook-endpoint', { url: closedUrl })).status, 200);
-    const refused = await firstDelivery(stack, call, 'ssrf-body-2', (d) => d.status === 'dead');
+    const refused = await firstDelivery(call, 'ssrf-body-2', (d) => d.status === 'dead');
     t.equal(refused.lastStatusCode, null);
     t.notMatch(refused.lastError, /ECONNREFUSED|127\.0\.0\.1/, 'no socket error');
     t.equal(refused.lastError, 'Could not connect to the endpoint');
@@ -129,7 +124,7 @@ t.test('outbound webhook SSRF', async (t) => {
     );
     const { call } = await tenantApi(stack, 'ssrf-large');
     t.equal((await call('PUT', '/v1/webhook-endpoint', { url })).status, 201);
-    const delivered = await firstDelivery(stack, call, 'ssrf-large-1', (d) => d.status !== 'pending');
+    const delivered = await firstDelivery(call, 'ssrf-large-1', (d) => d.status !== 'pending');
     t.match(delivered, { status: 'succeeded', lastStatusCode: 200 }, 'a 2xx status is success whatever follows');
     t.notOk(finished, 'the receiver could not finish sending');
     t.ok(sent < total / 4, `the receiver got ${Math.round(sent / 1024 / 1024)} MiB out of 64 before the connection closed`);
@@ -147,7 +142,7 @@ t.test('outbound webhook SSRF', async (t) => {
     );
     const { call } = await tenantApi(stack, 'ssrf-redirect');
     t.equal((await call('PUT', '/v1/webhook-endpoint', { url })).status, 201);
-    const failed = await firstDelivery(stack, call, 'ssrf-redirect-1', (d) => d.status === 'dead');
+    const failed = await firstDelivery(call, 'ssrf-redirect-1', (d) => d.status === 'dead');
     t.equal(failed.lastStatusCode, 307);
     t.equal(followed, 0, 'the redirect target saw nothing');
   });
@@ -159,7 +154,7 @@ t.test('outbound webhook SSRF', async (t) => {
       .update(webhookEndpoints)
       .set({ url: 'http://169.254.169.254/latest/meta-data/' })
       .where(eq(webhookEndpoints.tenantId, tenantId));
-    const refused = await firstDelivery(stack, call, 'ssrf-stored-1', (d) => d.status === 'dead');
+    const refused = await firstDelivery(call, 'ssrf-stored-1', (d) => d.status === 'dead');
     t.match(refused, {
       status: 'dead',
       lastStatusCode: null,

@@ -68,7 +68,7 @@ t.test('two APIs and two workers on one queue, a worker SIGKILLed, both sweepers
     })),
   );
   // Every third decision event is stored as an API that crashed before signalling leaves it: only the sweepers deliver it.
-  const sweptOnly = events.filter((e, i) => i % 6 === 5);
+  const sweptOnly = events.filter((_, i) => i % 6 === 5);
   await stack.directDb.insert(webhookEvents).values(
     // As intake stores them: the raw payload and the normalised event the sweeper signals.
     sweptOnly.map((e) => {

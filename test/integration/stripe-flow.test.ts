@@ -351,7 +351,10 @@ t.test('an expired or used onboarding link comes back through our refresh route 
   const token = refreshUrl.searchParams.get('token')!;
   const variant = (changes: Record<string, string | null>) => {
     const url = new URL(refreshUrl);
-    for (const [key, value] of Object.entries(changes)) value === null ? url.searchParams.delete(key) : url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) url.searchParams.delete(key);
+      else url.searchParams.set(key, value);
+    }
     return stack.app.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
   };
   const bad = await variant({ token: `${token.slice(0, -2)}xx` });

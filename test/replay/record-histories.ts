@@ -131,7 +131,7 @@ const scenarios: Record<string, { env?: Record<string, string>; lostWebhooks?: b
 };
 
 async function main(): Promise<void> {
-  for (const [name, scenario] of Object.entries(scenarios)) {
+  for (const scenario of Object.values(scenarios)) {
     const { t, close } = scope();
     try {
       const stack = await startStack(t, {

@@ -78,7 +78,7 @@ t.test('templates: Bearer auth, pagination the client follows, plans as steps', 
 });
 
 t.test('a three-step verification through the adapter: create, steps (idempotent), finalize, signed webhooks', async (t) => {
-  const { api, adapter, received } = await setup(t);
+  const { adapter, received } = await setup(t);
   const session = await adapter.createSession({ verificationId, templateId: '306', idempotencyKey: 'session-1' });
   t.match(session, { providerRef: /^[0-9a-f-]{36}$/, sessionUrl: /\/idmeta\/verify\//, providerStatus: 'EMPTY', status: 'created' });
   t.equal(
