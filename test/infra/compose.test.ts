@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import t from 'tap';
 import { parseDocument } from 'yaml';
 import { parseDuration } from '../../config/duration.js';
@@ -292,7 +293,7 @@ t.test('the registration command against a real Temporal: idempotent, and loud w
   const [temporal, cli] = await Promise.all([startTestTemporal(t), resolveTemporalCli()]);
   // A namespace of its own: the test server already has these attributes in `default`.
   const namespace = `compose-${randomBytes(4).toString('hex')}`;
-  await temporal.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+  await temporal.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   const known = await eventually(
     () =>
       temporal.connection.operatorService.listSearchAttributes({ namespace }).then(
