@@ -113,6 +113,24 @@ t.test('every expression: balanced brackets, ranges that are durations, selector
   for (const { where, expr } of queries) t.doesNotThrow(() => selectorsOf(expr), where);
 });
 
+t.test('the checks themselves catch what promtool would, and a missing label value', async (t) => {
+  t.same(selectorsOf('histogram_quantile(0.99, sum by (le) (rate(a_bucket{x=~"p|q"}[5m]))) > 2.5'), [
+    { metric: 'a_bucket', matchers: [{ label: 'x', op: '=~', value: 'p|q' }] },
+  ]);
+  t.same(
+    selectorsOf('sum(rate(a[$__rate_interval])) / on (job) group_left b:c:d offset 5m').map((s) => s.metric),
+    ['a', 'b:c:d'],
+  );
+  t.throws(() => selectorsOf('sum(rate(a[5m])'), /unbalanced/);
+  t.throws(() => selectorsOf('rate(a[5q])'), /not a duration/);
+  t.throws(() => selectorsOf('{__name__="a"}'), /without a metric name/);
+  t.notOk(isPrometheusDuration('5 minutes'));
+  const samples = [{ name: 'a_bucket', labels: { x: 'p', le: '+Inf' }, value: 0 }];
+  t.same(missingSeries(selectorsOf('a_bucket{x=~"p|q"}')[0]!, samples), ['a_bucket{x="q"}'], 'each alternative needs its own series');
+  t.same(missingSeries(selectorsOf('a_bucket{x="p"}')[0]!, samples), []);
+  t.same(missingSeries(selectorsOf('a_count')[0]!, samples).length, 1);
+});
+
 /** The alert that selects `metric`, so the checks below do not depend on alert names. */
 function alertOn(metric: string) {
   const uses = (expr: string): boolean =>
