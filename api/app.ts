@@ -21,9 +21,10 @@ import { verifyByIdRoutes } from './routes/verify-by-id.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
 import { buildValidator } from './validation.js';
-import { createMetrics } from '../runtime/metrics.js';
+import { createMetrics, observeTaskQueuePollers } from '../runtime/metrics.js';
 import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
+import { countTaskQueuePollers } from './services/task-queue-pollers.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';
 const BODY_LIMIT = 1024 * 1024;
@@ -36,6 +37,8 @@ function correlationId(header: string | string[] | undefined): string {
 
 export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   const deps = { ...appDeps, metrics: appDeps.metrics ?? createMetrics() };
+  // Worker absence is alerted on from the API's side: a dead worker serves no metrics of its own.
+  observeTaskQueuePollers(deps.metrics.registry, () => countTaskQueuePollers(deps.temporal, deps.env));
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; naming the base type keeps plugin types default.
     loggerInstance: deps.logger as FastifyBaseLogger,

@@ -1,12 +1,24 @@
 // Prometheus metrics (prom-client). One registry per process: the API serves it at /metrics;
 // a standalone worker serves it on METRICS_PORT. Label values are bounded vocabularies
-// (provider, outcome, status), never ids.
+// (provider, outcome, status), never ids. Every known label value starts at zero, so the
+// shipped alerts (ops/prometheus/rules) see their series from the first scrape, not only after
+// the first failure.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PROVIDER_NAMES, VERIFICATION_STATUSES } from '../domain/verification.js';
+
+/** What veriflow_webhooks_received_total counts: the API's answer, then (worker) the workflow's decision. */
+export const WEBHOOK_OUTCOMES = {
+  answered: ['stored', 'ignored', 'unmatched', 'duplicate', 'invalid', 'malformed', 'unavailable', 'failed'],
+  decided: ['applied', 'stale', 'duplicate', 'unconfirmed'],
+} as const;
+
+/** What the sweeper's signal attempts end as (api/services/event-delivery.ts DeliveryOutcome). */
+export const REDELIVERY_OUTCOMES = ['delivered', 'late', 'failed', 'undeliverable', 'unavailable'] as const;
 
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'veriflow_' });
   const registers = [registry];
-  return {
+  const metrics = {
     registry,
     webhooksReceived: new Counter({
       name: 'veriflow_webhooks_received_total',
@@ -51,6 +63,33 @@ export function createMetrics(registry = new Registry()) {
       registers,
     }),
   };
+  for (const provider of PROVIDER_NAMES) {
+    for (const outcome of new Set([...WEBHOOK_OUTCOMES.answered, ...WEBHOOK_OUTCOMES.decided]))
+      metrics.webhooksReceived.inc({ provider, outcome }, 0);
+    for (const status of VERIFICATION_STATUSES) metrics.transitions.inc({ provider, status }, 0);
+    metrics.webhookAckSeconds.zero({ provider });
+    metrics.webhooksUndeliverable.inc({ provider }, 0);
+  }
+  for (const outcome of REDELIVERY_OUTCOMES) metrics.sweeperRedelivered.inc({ outcome }, 0);
+  return metrics;
+}
+
+/**
+ * The API's view of the workers: how many poll its task queue, asked of Temporal at each scrape
+ * (as /health/ready does). 0 too when Temporal cannot be asked: either way no verification
+ * advances. Registered once per registry.
+ */
+export function observeTaskQueuePollers(registry: Registry, countPollers: () => Promise<number>): void {
+  const name = 'veriflow_task_queue_pollers';
+  if (registry.getSingleMetric(name)) return;
+  new Gauge({
+    name,
+    help: 'Workers polling the task queue (Temporal DescribeTaskQueue; pollers seen in the last few minutes), 0 when Temporal cannot be asked.',
+    registers: [registry],
+    async collect() {
+      this.set(await countPollers().catch(() => 0));
+    },
+  });
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

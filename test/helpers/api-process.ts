@@ -34,7 +34,7 @@ export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overr
             () => 0,
           ),
     (status) => status === 200 || status === -1,
-    { timeoutMs: 30_000, intervalMs: 200 },
+    { timeoutMs: 90_000, intervalMs: 200 },
   );
   if (live !== 200)
     throw new Error(

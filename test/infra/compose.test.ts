@@ -1,13 +1,21 @@
 // No Docker engine runs on our machines, so docker-compose.yml and the Dockerfile are checked
 // here instead: services, pinned images, healthchecks, an environment that config/env.ts accepts
 // in production, the Web UI's codec wiring, and a multi-stage, non-root image with prod deps only.
+// The search-attribute registration step is also run, as compose would, against a real Temporal.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import t from 'tap';
 import { parseDocument } from 'yaml';
 import { parseDuration } from '../../config/duration.js';
 import { EnvSchema, parseEnv } from '../../config/env.js';
+import { resolveTemporalCli } from '../../scripts/lib/temporal-cli.js';
+import { VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.js';
+import { eventually } from '../helpers/stack.js';
+import { startTestTemporal } from '../helpers/temporal.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -16,12 +24,14 @@ const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 interface Service {
   image?: string;
   build?: unknown;
+  entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string | number | boolean | null>;
   healthcheck?: { test?: unknown; interval?: string; retries?: number };
   depends_on?: string[] | Record<string, { condition?: string }>;
   ports?: string[];
   stop_grace_period?: string;
+  restart?: string;
 }
 
 const document = parseDocument(composeText, { merge: true });
@@ -215,8 +225,95 @@ t.test('Dockerfile: builds dist/ once, runtime has prod dependencies and dist on
       if (existsSync(target)) visit(target);
     }
   };
-  for (const entry of ['api/server.ts', 'worker.ts', 'scripts/build.ts', 'scripts/tenants.ts']) visit(join(ROOT, entry));
+  // What tsconfig.build.json compiles into dist/ (the API, the worker and the operator CLIs), and the build script.
+  const buildFiles = (
+    JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { files: string[] }
+  ).files;
+  for (const cli of ['scripts/tenants.ts', 'scripts/webhooks.ts'])
+    t.ok(buildFiles.includes(cli), `the image has the ${cli} operator CLI (dist/)`);
+  for (const entry of [...buildFiles, 'scripts/build.ts']) visit(join(ROOT, entry));
   const needed = new Set([...seen].map((file) => relative(ROOT, file).split('/')[0]!));
   const missing = [...needed].filter((entry) => !copied.has(entry));
   t.same(missing, [], `the build stage has every source the entries import (${[...needed].sort().join(', ')})`);
+});
+
+/** The registration step's argv as the container runs it: entrypoint, then command. */
+const registration = [...(services['temporal-admin']?.entrypoint ?? []), ...(services['temporal-admin']?.command ?? [])];
+
+function flagValues(argv: string[], flag: string): string[] {
+  return argv.flatMap((arg, i) => (arg === flag && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
+}
+
+function withFlag(argv: string[], flag: string, value: string): string[] {
+  return argv.map((arg, i) => (argv[i - 1] === flag ? value : arg));
+}
+
+t.test('search attributes: registered before the API and worker start, and a failed registration stops them', async (t) => {
+  const admin = services['temporal-admin'];
+  t.ok(admin, 'a one-shot service registers the search attributes');
+  t.notMatch(composeText, /\|\|\s*(true|:|exit 0)\b/, 'no command in the file swallows its own failure (`|| true`)');
+  t.equal(registration[0], 'temporal', 'the CLI is the entrypoint: no shell between its exit code and compose');
+  t.same(registration.slice(1, 4), ['operator', 'search-attribute', 'create']);
+  const names = flagValues(registration, '--name');
+  const types = flagValues(registration, '--type');
+  t.same(
+    Object.fromEntries(names.map((name, i) => [name, types[i]])),
+    VERIFICATION_SEARCH_ATTRIBUTES,
+    'the attributes and types the workflows use (as the dev server and the cluster register them)',
+  );
+  t.equal(names.length, types.length, 'one --type per --name');
+  const apiEnv = services.api!.environment!;
+  t.same(flagValues(registration, '--namespace'), [apiEnv.TEMPORAL_NAMESPACE], 'the namespace the API and worker use');
+  t.same(flagValues(registration, '--address'), [apiEnv.TEMPORAL_ADDRESS], 'the frontend the API and worker use');
+  t.equal(admin?.restart, 'no', 'runs once per `up`');
+  t.equal((admin?.depends_on as Record<string, { condition?: string }>)?.temporal?.condition, 'service_healthy');
+  t.match(
+    JSON.stringify(services.temporal!.healthcheck!.test),
+    /"namespace","describe",.*"default"/,
+    'temporal is healthy only once auto-setup has created the namespace the attributes go into',
+  );
+  for (const name of ['api', 'worker']) {
+    const deps = services[name]!.depends_on as Record<string, { condition?: string }>;
+    t.equal(deps['temporal-admin']?.condition, 'service_completed_successfully', `${name} starts only after the registration succeeded`);
+  }
+});
+
+function runCli(path: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+t.test('the registration command against a real Temporal: idempotent, and loud when it cannot register', async (t) => {
+  const [temporal, cli] = await Promise.all([startTestTemporal(t), resolveTemporalCli()]);
+  // A namespace of its own: the test server already has these attributes in `default`.
+  const namespace = `compose-${randomBytes(4).toString('hex')}`;
+  await temporal.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+  const known = await eventually(
+    () =>
+      temporal.connection.operatorService.listSearchAttributes({ namespace }).then(
+        () => true,
+        () => false,
+      ),
+    (ok) => ok,
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+  t.ok(known, `namespace ${namespace} is served`);
+  const argv = withFlag(withFlag(registration.slice(1), '--address', temporal.address), '--namespace', namespace);
+
+  const first = await runCli(cli.path, argv);
+  t.equal(first.code, 0, 'first run registers', { output: first.output });
+  const registered = (await temporal.connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+  for (const name of Object.keys(VERIFICATION_SEARCH_ATTRIBUTES)) t.ok(name in registered, `${name} is registered`);
+  const again = await runCli(cli.path, argv);
+  t.equal(again.code, 0, 'a second `up` (attributes already there) succeeds too', { output: again.output });
+
+  const missing = await runCli(cli.path, withFlag(argv, '--namespace', `${namespace}-missing`));
+  t.not(missing.code, 0, 'an unknown namespace fails the step (api and worker would not start)');
+  t.match(missing.output, /not found/i, 'and says why');
 });
