@@ -3,6 +3,8 @@
 // at run time against the OpenAPI document the API serves (test/helpers/contract-client.ts) and
 // at compile time against the generated types. A schema that says something the API does not
 // send, or a status the document does not list, fails here.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { createTenant } from '../../api/services/tenants.js';
 import { contractClient } from '../helpers/contract-client.js';
@@ -160,6 +162,18 @@ t.test('the typed client against the real API', async (t) => {
     t.match(retried.error, { code: 'delivery_succeeded' });
     const unknown = await tenant.POST('/v1/webhook-deliveries/{id}/retry', { params: { path: { id: UNKNOWN_ID } } });
     t.equal(unknown.response.status, 404);
+  });
+
+  t.test("the README's client example runs against the real API as written", async (t) => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'clients/typescript/examples/start-verification.ts'],
+      {
+        env: { ...process.env, VERIFLOW_URL: stack.apiUrl, VERIFLOW_API_KEY: TEST_API_KEY },
+        timeout: 120_000,
+      },
+    );
+    t.match(stdout, /^send the applicant to http\S+\n[a-z_]+ undecided\n\d+ pending\n$/);
   });
 
   t.test('every response matched the document', async (t) => {
