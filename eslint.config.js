@@ -146,6 +146,16 @@ export default tseslint.config(
     },
   },
   {
+    // The typed client is a package of its own: its generated types and openapi-fetch, nothing of the server.
+    files: ['clients/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../../*', '../../../*'], message: 'clients/ imports only its own files and openapi-fetch.' }] },
+      ],
+    },
+  },
+  {
     files: ['sandbox/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -93,6 +93,9 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
+    // Shared schemas keep their $id as the component name (`Problem`, not `def-0`): the typed
+    // client (clients/typescript) exposes these names.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Before the routes: it attaches to each route as it is registered (only /v1/* is limited).

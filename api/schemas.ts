@@ -25,7 +25,15 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
-export const problemResponses = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, Type.Ref(ProblemSchema)]));
+// Documented under the media type they are sent as (api/problem.ts), so a typed client and the
+// document agree with the wire; fastify picks this serializer by the reply's content type.
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: 'Problem details', content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } } },
+    ]),
+  );
 
 export const CreateVerificationBody = Type.Object(
   {
@@ -180,6 +188,12 @@ export const HealthBody = Type.Object({
   ),
 });
 
+export const DEFAULT_PAGE_SIZE = 20;
+// Optional for the client (documented as such); validation fills in the default.
+const PageSize = Type.Optional(
+  Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE, description: `Page size; ${DEFAULT_PAGE_SIZE} when omitted` }),
+);
+
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(StatusSchema),
@@ -187,7 +201,7 @@ export const ListQuery = Type.Object(
     reference: Type.Optional(Type.String({ maxLength: 255 })),
     createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
     createdBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    limit: PageSize,
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor from the previous page' })),
   },
   { additionalProperties: false },
@@ -292,7 +306,7 @@ export const WebhookDeliveryListQuery = Type.Object(
   {
     status: Type.Optional(literals(WEBHOOK_DELIVERY_STATUS_VALUES)),
     verificationId: Type.Optional(Type.String({ format: 'uuid' })),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    limit: PageSize,
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor from the previous page' })),
   },
   { additionalProperties: false },

@@ -2,6 +2,7 @@
 import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { verifications, type Verification } from '../../db/schema/index.js';
+import { DEFAULT_PAGE_SIZE } from '../schemas.js';
 import { afterCursor, encodeCursor } from './keyset-cursor.js';
 
 export interface ListFilters {
@@ -10,7 +11,7 @@ export interface ListFilters {
   reference?: string;
   createdAfter?: string;
   createdBefore?: string;
-  limit: number;
+  limit?: number;
   cursor?: string;
 }
 
@@ -28,12 +29,13 @@ export async function listVerifications(
   if (filters.cursor) {
     conditions.push(afterCursor(verifications, filters.cursor));
   }
+  const limit = filters.limit ?? DEFAULT_PAGE_SIZE;
   const rows = await db
     .select()
     .from(verifications)
     .where(and(...conditions))
     .orderBy(desc(verifications.createdAt), desc(verifications.id))
-    .limit(filters.limit + 1);
-  const page = rows.slice(0, filters.limit);
-  return { rows: page, nextCursor: rows.length > filters.limit ? encodeCursor(page.at(-1)!) : null };
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return { rows: page, nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!) : null };
 }

@@ -16,7 +16,7 @@ import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, webhookDeliveryWorkflowId } from '..
 import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../runtime/outbound-address.js';
 import type { AppDeps } from '../deps.js';
 import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.js';
-import type { WebhookDeliveryListQuery, WebhookDeliverySchema, WebhookEndpointSchema } from '../schemas.js';
+import { DEFAULT_PAGE_SIZE, type WebhookDeliveryListQuery, type WebhookDeliverySchema, type WebhookEndpointSchema } from '../schemas.js';
 import { afterCursor, encodeCursor } from './keyset-cursor.js';
 import { startDeliveryRun } from './outbound-sweeper.js';
 import { TEMPORAL_CALL_DEADLINE_MS } from './start-workflow.js';
@@ -107,14 +107,15 @@ export async function listDeliveries(
   if (query.cursor) {
     conditions.push(afterCursor(webhookDeliveries, query.cursor));
   }
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const rows = await db
     .select()
     .from(webhookDeliveries)
     .where(and(...conditions))
     .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
-    .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  return { data: page.map(toDeliveryJson), nextCursor: rows.length > query.limit ? encodeCursor(page.at(-1)!) : null };
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return { data: page.map(toDeliveryJson), nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!) : null };
 }
 
 /**

@@ -41,7 +41,7 @@ export interface OrderRun {
   outcomes: Map<string, string>;
 }
 
-async function decideInSandbox(sandboxUrl: string, inquiryId: string, decision: string): Promise<void> {
+export async function decideInSandbox(sandboxUrl: string, inquiryId: string, decision: string): Promise<void> {
   const response = await fetch(`${sandboxUrl}/persona/verify`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
