@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { unstorableTextPath } from '../db/storable-json.js';
 import type { AppDeps } from './deps.js';
-import { BadRequestError } from './errors.js';
+import { badRequest } from './errors.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
 import { codecRoutes } from './routes/codec.js';
@@ -69,7 +69,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
       const field = err ? null : unstorableTextPath(value);
       if (field === null) return done(err, value);
       done(
-        new BadRequestError({
+        badRequest({
           code: 'unstorable_text',
           detail: `Field '${field}' contains a NUL (\\u0000) or an unpaired UTF-16 surrogate (like \\ud83d without its pair)`,
           action: 'Send well-formed Unicode text: complete surrogate pairs, no NUL characters.',

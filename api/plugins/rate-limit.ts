@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fas
 import { parseDuration } from '../../config/duration.js';
 import type { Env } from '../../config/env.js';
 import { AddressFailures } from './address-failures.js';
-import { RateLimitedError } from '../errors.js';
+import { rateLimited } from '../errors.js';
 import { presentedKey } from './auth.js';
 
 const LIMITED_PREFIX = '/v1/';
@@ -43,7 +43,7 @@ export async function registerRateLimit(app: FastifyInstance, env: LimitEnv): Pr
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_request, context) =>
-      new RateLimitedError({
+      rateLimited({
         detail: `Rate limit exceeded: ${context.max} requests per ${windowLabel(windowMs)} for this API key`,
         action: `Wait ${retryAfterSeconds(context.ttl)} s (Retry-After), then retry; spread requests out or ask for a higher limit.`,
       }),
@@ -61,7 +61,7 @@ function limitInvalidKeysPerAddress(app: FastifyInstance, max: number, windowMs:
     const waitMs = failures.blockedFor(request.ip, max);
     if (waitMs === 0) return;
     reply.header('retry-after', String(retryAfterSeconds(waitMs)));
-    throw new RateLimitedError({
+    throw rateLimited({
       detail: `Too many requests with invalid API keys from this address: ${max} per ${windowLabel(windowMs)}`,
       action: `Wait ${retryAfterSeconds(waitMs)} s (Retry-After), then retry with a valid key ('Authorization: Bearer <api key>').`,
     });
@@ -83,7 +83,7 @@ export function perAddressRateLimit(
       allowList: () => false,
       keyGenerator: (request: FastifyRequest) => `ip:${request.ip}`,
       errorResponseBuilder: (_request: FastifyRequest, context: { max: number; ttl: number }) =>
-        new RateLimitedError({
+        rateLimited({
           detail: `Too many requests from this address: ${context.max} per ${windowLabel(windowMs)}`,
           action: `Wait ${retryAfterSeconds(context.ttl)} s (Retry-After), then reload the page.`,
         }),

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isTerminalStatus } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
-import { NotFoundError, RateLimitedError } from '../errors.js';
+import { notFound, rateLimited } from '../errors.js';
 import { apiKeyAuth } from '../plugins/auth.js';
 import { VerificationParams, problemResponses, type VerificationBody } from '../schemas.js';
 import type { ChangeFeed } from '../services/change-feed.js';
@@ -57,7 +57,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
       // Taken before anything is awaited, so concurrent requests cannot all slip under the cap.
       const opened = openPerTenant.get(tenantId) ?? 0;
       if (opened >= maxPerTenant) {
-        throw new RateLimitedError({
+        throw rateLimited({
           code: 'too_many_streams',
           detail: `This tenant already has ${maxPerTenant} live streams open`,
           action:
@@ -68,7 +68,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
       let unsubscribe: () => void;
       let onChange = () => {};
       try {
-        if (!(await findVerification(db, tenantId, id))) throw new NotFoundError({ detail: `Verification ${id} not found` });
+        if (!(await findVerification(db, tenantId, id))) throw notFound({ detail: `Verification ${id} not found` });
         // Subscribed before the response starts: a failure is still a plain 503, with nothing to clean up.
         unsubscribe = await feed.subscribe(id, () => onChange());
       } catch (err) {

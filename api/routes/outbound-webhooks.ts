@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../deps.js';
-import { NotFoundError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
 import { apiKeyAuth } from '../plugins/auth.js';
 import {
@@ -61,8 +61,7 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
     },
     async (request) => {
       const endpoint = await findEndpoint(db, request.tenant.id);
-      if (!endpoint)
-        throw new NotFoundError({ detail: 'No webhook endpoint is set', action: 'Set one with PUT /v1/webhook-endpoint { url }.' });
+      if (!endpoint) throw notFound({ detail: 'No webhook endpoint is set', action: 'Set one with PUT /v1/webhook-endpoint { url }.' });
       return toEndpointJson(endpoint);
     },
   );

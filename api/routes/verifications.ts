@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { publicBaseUrl } from '../../config/env.js';
 import type { AppDeps } from '../deps.js';
-import { NotFoundError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { apiKeyAuth } from '../plugins/auth.js';
 import {
   CancelBody,
@@ -38,7 +38,7 @@ export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed
   const requireVerification = async (tenantId: string, id: string) => {
     const row = await findVerification(db, tenantId, id);
     if (!row)
-      throw new NotFoundError({
+      throw notFound({
         detail: `Verification ${id} not found`,
         action: 'Check the id; verifications are visible only to the tenant that created them.',
       });
