@@ -72,8 +72,8 @@ export interface VerificationWorkerOptions extends ActivityDeps {
   taskQueue: string;
   /** Pre-bundled workflow code (tests bundle once per file); else bundled from source. */
   workflowBundle?: WorkflowBundleWithSourceMap;
-  /** The encrypting data converter shared with the clients; the process's own (getDataConverter) when omitted. */
-  dataConverter?: DataConverter;
+  /** The encrypting data converter shared with the clients (getDataConverter). */
+  dataConverter: DataConverter;
   /** Concurrency and shutdown grace (workerTuningFromEnv); the SDK's defaults for what is omitted. */
   tuning?: Partial<WorkerTuning>;
   /** Shown in workflow histories (ActivityTaskStarted) and the Web UI's pollers list; the SDK's pid@host when omitted. */
@@ -97,7 +97,7 @@ export function createVerificationWorker({
     // A pre-built bundle must have been bundled with the same failureConverterPath (see test/helpers/stack.ts).
     ...(workflowBundle ? { workflowBundle } : workflowCode()),
     activities: createActivities(deps),
-    dataConverter: dataConverter ?? getDataConverter(),
+    dataConverter,
     ...(identity ? { identity } : {}),
     ...(tuning.maxConcurrentActivityTaskExecutions === undefined
       ? {}

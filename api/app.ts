@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { unstorableTextPath } from '../db/storable-json.js';
 import type { AppDeps } from './deps.js';
+import { rateLimitsFromEnv } from '../config/env.js';
 import { badRequest } from './errors.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
@@ -93,7 +94,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Before the routes: it attaches to each route as it is registered (only /v1/* is limited).
-  await registerRateLimit(app, deps.env);
+  await registerRateLimit(app, rateLimitsFromEnv(deps.env));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { deps });

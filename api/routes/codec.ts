@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { commaList } from '../../config/env.js';
 import { getPayloadCodec, payloadFromJson, payloadToJson, PayloadDecryptionError } from '../../runtime/codec.js';
 import type { AppDeps } from '../deps.js';
 import { forbidden, unauthorized, unprocessable } from '../errors.js';
@@ -35,8 +36,8 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   const { env } = deps;
   const codec = getPayloadCodec(env);
   const origins = new Set(
-    env.CODEC_CORS_ORIGINS.split(',')
-      .map((o) => o.trim().replace(/\/+$/, ''))
+    commaList(env.CODEC_CORS_ORIGINS)
+      .map((o) => o.replace(/\/+$/, ''))
       .filter(Boolean),
   );
   const expected = env.CODEC_AUTH_TOKEN ? sha256(env.CODEC_AUTH_TOKEN) : null;

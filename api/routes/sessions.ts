@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { and, eq } from 'drizzle-orm';
-import { linkSecret } from '../../config/env.js';
+import { linkSecret, rateLimitsFromEnv } from '../../config/env.js';
 import { verifications } from '../../db/schema/index.js';
 import { ProviderRequestError } from '../../providers/errors.js';
 import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.js';
@@ -41,7 +41,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     STRIPE_REFRESH_PATH,
     {
       // Unauthenticated and a Stripe call per hit: limited per client address.
-      config: perAddressRateLimit(deps.env),
+      config: perAddressRateLimit(rateLimitsFromEnv(deps.env)),
       schema: {
         summary: 'Continue Stripe onboarding with a fresh account link',
         description:
