@@ -9,6 +9,8 @@ import { unstorableTextPath } from '../db/storable-json.js';
 import type { AppDeps } from './deps.js';
 import { rateLimitsFromEnv } from '../config/env.js';
 import { badRequest } from './errors.js';
+import { apiKeyAuth } from './plugins/auth.js';
+import { operatorAuth } from './plugins/operator-auth.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
 import { codecRoutes } from './routes/codec.js';
@@ -16,7 +18,7 @@ import { eventRoutes } from './routes/events.js';
 import { outboundWebhookRoutes } from './routes/outbound-webhooks.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
-import { templateRoutes } from './routes/templates.js';
+import { operatorTemplateRoutes, tenantTemplateRoutes } from './routes/templates.js';
 import { verificationRoutes } from './routes/verifications.js';
 import { verifyByIdRoutes } from './routes/verify-by-id.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -104,10 +106,19 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(webhookRoutes, { deps, background });
   await app.register(sessionRoutes, { deps });
-  await app.register(verificationRoutes, { deps, feed });
-  await app.register(verifyByIdRoutes, { deps, feed });
-  await app.register(templateRoutes, { deps });
-  await app.register(eventRoutes, { deps, feed });
-  await app.register(outboundWebhookRoutes, { deps });
+  // A tenant's /v1 routes: the API key is checked once, by the hook of this scope.
+  await app.register(async (tenantApi) => {
+    await tenantApi.register(apiKeyAuth, { db: deps.database.db });
+    await tenantApi.register(verificationRoutes, { deps, feed });
+    await tenantApi.register(verifyByIdRoutes, { deps, feed });
+    await tenantApi.register(tenantTemplateRoutes, { deps });
+    await tenantApi.register(eventRoutes, { deps, feed });
+    await tenantApi.register(outboundWebhookRoutes, { deps });
+  });
+  // Operator routes act for the whole platform: OPERATOR_TOKEN, never a tenant's key.
+  await app.register(async (operatorApi) => {
+    await operatorApi.register(operatorAuth, { token: deps.env.OPERATOR_TOKEN });
+    await operatorApi.register(operatorTemplateRoutes, { deps });
+  });
   return app;
 }

@@ -6,7 +6,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isTerminalStatus } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
 import { notFound, rateLimited } from '../errors.js';
-import { apiKeyAuth } from '../plugins/auth.js';
 import { VerificationParams, problemResponses, type VerificationBody } from '../schemas.js';
 import type { ChangeFeed } from '../services/change-feed.js';
 import { findVerification, loadVerificationBody } from '../services/verification-view.js';
@@ -24,7 +23,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
 ) => {
   const { db } = deps.database;
   const maxPerTenant = deps.env.EVENTS_MAX_STREAMS_PER_TENANT;
-  await app.register(apiKeyAuth, { db });
   // Open streams would hold the server open forever: end them first when it closes.
   const open = new Set<() => void>();
   app.addHook('preClose', async () => open.forEach((finish) => finish()));

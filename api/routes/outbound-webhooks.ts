@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
-import { apiKeyAuth } from '../plugins/auth.js';
 import {
   WebhookDeliveryListQuery,
   WebhookDeliveryListSchema,
@@ -26,7 +25,6 @@ const EVENTS_DESCRIPTION =
 export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
   const outbound = outboundPolicyFromEnv(deps.env);
-  await app.register(apiKeyAuth, { db });
 
   app.put(
     '/v1/webhook-endpoint',

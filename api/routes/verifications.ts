@@ -3,7 +3,6 @@ import { Type } from '@sinclair/typebox';
 import { publicBaseUrl } from '../../config/env.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { apiKeyAuth } from '../plugins/auth.js';
 import {
   CancelBody,
   CreateVerificationBody,
@@ -33,7 +32,6 @@ function preferredWaitMs(header: string | undefined): number {
 export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed }> = async (app, { deps, feed }) => {
   const { db } = deps.database;
   const baseUrl = publicBaseUrl(deps.env);
-  await app.register(apiKeyAuth, { db });
 
   const requireVerification = async (tenantId: string, id: string) => {
     const row = await findVerification(db, tenantId, id);
