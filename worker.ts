@@ -6,11 +6,12 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { InvalidConfigError, parseEnv, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
+import { InvalidConfigError, parseEnv, shutdownDeadlineMs, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { getDataConverter } from './runtime/codec.js';
+import { exitGracefullyOnSignal } from './runtime/graceful-exit.js';
 import { createLogger } from './runtime/logger.js';
 import { mailerFromEnv } from './runtime/mailer.js';
 import { createMetrics, type Metrics } from './runtime/metrics.js';
@@ -164,11 +165,14 @@ async function main(): Promise<void> {
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
   // Started by `npm run dev` (fork): it prints its banner only once the worker polls.
   process.send?.('ready');
-  // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have drained.
-  await worker.run();
-  await connection.close();
-  await database.close();
-  metricsServer?.close();
+  // The SDK stops the worker on SIGINT/SIGTERM; run() resolves once in-flight tasks have drained.
+  const stopped = worker.run().then(async () => {
+    await connection.close();
+    await database.close();
+    metricsServer?.close();
+  });
+  exitGracefullyOnSignal({ deadlineMs: shutdownDeadlineMs(env), logger }, () => stopped);
+  await stopped;
 }
 
 /** A standalone worker has no HTTP API, so its metrics get a minimal server of their own. */

@@ -177,6 +177,10 @@ export const EnvSchema = Type.Object({
     Type.Integer({ minimum: 0, description: 'Sticky workflow cache size; unset: the SDK sizes it from the heap' }),
   ),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
+  SHUTDOWN_DEADLINE: Duration(
+    '40s',
+    'After SIGTERM/SIGINT the API and the worker exit by this deadline even if draining is not done (keep it above WORKER_SHUTDOWN_GRACE_TIME and below the orchestrator kill timeout); a second signal exits at once',
+  ),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -311,6 +315,11 @@ export function commaList(text: string | undefined): string[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+}
+
+/** SHUTDOWN_DEADLINE in ms: how long API and worker may take to close after a signal. */
+export function shutdownDeadlineMs(env: Pick<Env, 'SHUTDOWN_DEADLINE'>): number {
+  return parseDuration(env.SHUTDOWN_DEADLINE);
 }
 
 export function publicBaseUrl(env: Env): string {
