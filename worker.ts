@@ -6,11 +6,12 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { InvalidConfigError, parseEnv, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
+import { InvalidConfigError, parseEnv, shutdownDeadlineMs, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { getDataConverter } from './runtime/codec.js';
+import { exitGracefullyOnSignal } from './runtime/graceful-exit.js';
 import { createLogger } from './runtime/logger.js';
 import { mailerFromEnv } from './runtime/mailer.js';
 import { createMetrics, type Metrics } from './runtime/metrics.js';
@@ -72,8 +73,8 @@ export interface VerificationWorkerOptions extends ActivityDeps {
   taskQueue: string;
   /** Pre-bundled workflow code (tests bundle once per file); else bundled from source. */
   workflowBundle?: WorkflowBundleWithSourceMap;
-  /** The encrypting data converter shared with the clients; the process's own (getDataConverter) when omitted. */
-  dataConverter?: DataConverter;
+  /** The encrypting data converter shared with the clients (getDataConverter). */
+  dataConverter: DataConverter;
   /** Concurrency and shutdown grace (workerTuningFromEnv); the SDK's defaults for what is omitted. */
   tuning?: Partial<WorkerTuning>;
   /** Shown in workflow histories (ActivityTaskStarted) and the Web UI's pollers list; the SDK's pid@host when omitted. */
@@ -97,7 +98,7 @@ export function createVerificationWorker({
     // A pre-built bundle must have been bundled with the same failureConverterPath (see test/helpers/stack.ts).
     ...(workflowBundle ? { workflowBundle } : workflowCode()),
     activities: createActivities(deps),
-    dataConverter: dataConverter ?? getDataConverter(),
+    dataConverter,
     ...(identity ? { identity } : {}),
     ...(tuning.maxConcurrentActivityTaskExecutions === undefined
       ? {}
@@ -164,11 +165,14 @@ async function main(): Promise<void> {
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
   // Started by `npm run dev` (fork): it prints its banner only once the worker polls.
   process.send?.('ready');
-  // Worker.run resolves after SIGINT/SIGTERM once in-flight tasks have drained.
-  await worker.run();
-  await connection.close();
-  await database.close();
-  metricsServer?.close();
+  // The SDK stops the worker on SIGINT/SIGTERM; run() resolves once in-flight tasks have drained.
+  const stopped = worker.run().then(async () => {
+    await connection.close();
+    await database.close();
+    metricsServer?.close();
+  });
+  exitGracefullyOnSignal({ deadlineMs: shutdownDeadlineMs(env), logger }, () => stopped);
+  await stopped;
 }
 
 /** A standalone worker has no HTTP API, so its metrics get a minimal server of their own. */

@@ -7,7 +7,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { unstorableTextPath } from '../db/storable-json.js';
 import type { AppDeps } from './deps.js';
-import { BadRequestError } from './errors.js';
+import { rateLimitsFromEnv } from '../config/env.js';
+import { badRequest } from './errors.js';
+import { apiKeyAuth } from './plugins/auth.js';
+import { operatorAuth } from './plugins/operator-auth.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
 import { codecRoutes } from './routes/codec.js';
@@ -15,7 +18,7 @@ import { eventRoutes } from './routes/events.js';
 import { outboundWebhookRoutes } from './routes/outbound-webhooks.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
-import { templateRoutes } from './routes/templates.js';
+import { operatorTemplateRoutes, tenantTemplateRoutes } from './routes/templates.js';
 import { verificationRoutes } from './routes/verifications.js';
 import { verifyByIdRoutes } from './routes/verify-by-id.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -72,7 +75,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
       const field = err ? null : unstorableTextPath(value);
       if (field === null) return done(err, value);
       done(
-        new BadRequestError({
+        badRequest({
           code: 'unstorable_text',
           detail: `Field '${field}' contains a NUL (\\u0000) or an unpaired UTF-16 surrogate (like \\ud83d without its pair)`,
           action: 'Send well-formed Unicode text: complete surrogate pairs, no NUL characters.',
@@ -99,7 +102,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // Before the routes: it attaches to each route as it is registered (only /v1/* is limited).
-  await registerRateLimit(app, deps.env);
+  await registerRateLimit(app, rateLimitsFromEnv(deps.env));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { deps });
@@ -109,10 +112,19 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(webhookRoutes, { deps, background });
   await app.register(sessionRoutes, { deps });
-  await app.register(verificationRoutes, { deps, feed });
-  await app.register(verifyByIdRoutes, { deps, feed });
-  await app.register(templateRoutes, { deps });
-  await app.register(eventRoutes, { deps, feed });
-  await app.register(outboundWebhookRoutes, { deps });
+  // A tenant's /v1 routes: the API key is checked once, by the hook of this scope.
+  await app.register(async (tenantApi) => {
+    await tenantApi.register(apiKeyAuth, { db: deps.database.db });
+    await tenantApi.register(verificationRoutes, { deps, feed });
+    await tenantApi.register(verifyByIdRoutes, { deps, feed });
+    await tenantApi.register(tenantTemplateRoutes, { deps });
+    await tenantApi.register(eventRoutes, { deps, feed });
+    await tenantApi.register(outboundWebhookRoutes, { deps });
+  });
+  // Operator routes act for the whole platform: OPERATOR_TOKEN, never a tenant's key.
+  await app.register(async (operatorApi) => {
+    await operatorApi.register(operatorAuth, { token: deps.env.OPERATOR_TOKEN });
+    await operatorApi.register(operatorTemplateRoutes, { deps });
+  });
   return app;
 }

@@ -1,116 +1,46 @@
-// Every failure the API answers with, as a class with a stable `code`. The central error
-// handler turns them into RFC 9457 problem details; nothing else builds error bodies.
+// Every failure the API answers with is one `ApiError` with a stable `code`, built by the small
+// factories below (one per HTTP status). The central error handler turns them into RFC 9457
+// problem details; nothing else builds error bodies.
 
 export interface ProblemOptions {
   detail: string;
   action?: string;
 }
 
-export abstract class ApiError extends Error {
-  abstract readonly status: number;
-  abstract readonly code: string;
-  abstract readonly title: string;
+type WithCode = ProblemOptions & { code: string };
+type WithOptionalCode = ProblemOptions & { code?: string };
+
+export class ApiError extends Error {
   readonly action: string | undefined;
-  constructor({ detail, action }: ProblemOptions) {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly code: string,
+    { detail, action }: ProblemOptions,
+  ) {
     super(detail);
     this.action = action;
   }
 }
 
-export class BadRequestError extends ApiError {
-  readonly status = 400;
-  readonly code: string;
-  readonly title = 'Bad request';
-  constructor(options: ProblemOptions & { code?: string }) {
-    super(options);
-    this.code = options.code ?? 'bad_request';
-  }
-}
+export const badRequest = ({ code = 'bad_request', ...options }: WithOptionalCode) => new ApiError(400, 'Bad request', code, options);
 
-export class UnauthorizedError extends ApiError {
-  readonly status = 401;
-  readonly code: string;
-  readonly title = 'Unauthorized';
-  constructor(options: ProblemOptions & { code?: string }) {
-    super(options);
-    this.code = options.code ?? 'unauthorized';
-  }
-}
+export const unauthorized = ({ code = 'unauthorized', ...options }: WithOptionalCode) => new ApiError(401, 'Unauthorized', code, options);
 
-export class NotFoundError extends ApiError {
-  readonly status = 404;
-  readonly code = 'not_found';
-  readonly title = 'Not found';
-}
+export const forbidden = ({ code, ...options }: WithCode) => new ApiError(403, 'Forbidden', code, options);
 
-export class ConflictError extends ApiError {
-  readonly status = 409;
-  readonly code: string;
-  readonly title = 'Conflict';
-  constructor(options: ProblemOptions & { code?: string }) {
-    super(options);
-    this.code = options.code ?? 'conflict';
-  }
-}
+export const notFound = (options: ProblemOptions) => new ApiError(404, 'Not found', 'not_found', options);
 
-export class IdempotencyMismatchError extends ApiError {
-  readonly status = 422;
-  readonly code = 'idempotency_key_reused';
-  readonly title = 'Idempotency key reused with a different request';
-}
+export const conflict = ({ code = 'conflict', ...options }: WithOptionalCode) => new ApiError(409, 'Conflict', code, options);
 
-export class ServiceUnavailableError extends ApiError {
-  readonly status = 503;
-  readonly code: string;
-  readonly title = 'Service unavailable';
-  constructor(options: ProblemOptions & { code: string }) {
-    super(options);
-    this.code = options.code;
-  }
-}
+export const gone = ({ code, ...options }: WithCode) => new ApiError(410, 'Gone', code, options);
 
-export class ForbiddenError extends ApiError {
-  readonly status = 403;
-  readonly code: string;
-  readonly title = 'Forbidden';
-  constructor(options: ProblemOptions & { code: string }) {
-    super(options);
-    this.code = options.code;
-  }
-}
+export const idempotencyMismatch = (options: ProblemOptions) =>
+  new ApiError(422, 'Idempotency key reused with a different request', 'idempotency_key_reused', options);
 
-export class UnprocessableError extends ApiError {
-  readonly status = 422;
-  readonly code: string;
-  readonly title = 'Unprocessable content';
-  constructor(options: ProblemOptions & { code: string }) {
-    super(options);
-    this.code = options.code;
-  }
-}
+export const unprocessable = ({ code, ...options }: WithCode) => new ApiError(422, 'Unprocessable content', code, options);
 
-export class RateLimitedError extends ApiError {
-  readonly status = 429;
-  readonly code: string;
-  readonly title = 'Too many requests';
-  constructor(options: ProblemOptions & { code?: string }) {
-    super(options);
-    this.code = options.code ?? 'rate_limited';
-  }
-}
+export const rateLimited = ({ code = 'rate_limited', ...options }: WithOptionalCode) =>
+  new ApiError(429, 'Too many requests', code, options);
 
-export class MethodNotAllowedError extends ApiError {
-  readonly status = 405;
-  readonly code = 'method_not_allowed';
-  readonly title = 'Method not allowed';
-}
-
-export class GoneError extends ApiError {
-  readonly status = 410;
-  readonly code: string;
-  readonly title = 'Gone';
-  constructor(options: ProblemOptions & { code: string }) {
-    super(options);
-    this.code = options.code;
-  }
-}
+export const serviceUnavailable = ({ code, ...options }: WithCode) => new ApiError(503, 'Service unavailable', code, options);

@@ -1,9 +1,10 @@
 // Production API entry: connects to Postgres and an existing Temporal cluster, listens, and
 // closes gracefully (in-flight requests and background deliveries finish first).
 import { fileURLToPath } from 'node:url';
-import { InvalidConfigError, parseEnv, timersFromEnv } from '../config/env.js';
+import { InvalidConfigError, parseEnv, shutdownDeadlineMs, timersFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { exitGracefullyOnSignal } from '../runtime/graceful-exit.js';
 import { createLogger } from '../runtime/logger.js';
 import { providersFromEnv } from '../runtime/providers.js';
 import { createMetrics } from '../runtime/metrics.js';
@@ -36,16 +37,13 @@ async function main(): Promise<void> {
   });
   const stopSweeper = startSweeper({ db: database.db, temporal, logger, metrics, env });
   await app.listen({ host: env.HOST, port: env.PORT });
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+  exitGracefullyOnSignal({ deadlineMs: shutdownDeadlineMs(env), logger }, async () => {
+    // app.close stops accepting and waits for in-flight requests and background deliveries.
     await stopSweeper();
     await app.close();
     await temporal.connection.close();
     await database.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

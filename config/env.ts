@@ -177,6 +177,10 @@ export const EnvSchema = Type.Object({
     Type.Integer({ minimum: 0, description: 'Sticky workflow cache size; unset: the SDK sizes it from the heap' }),
   ),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
+  SHUTDOWN_DEADLINE: Duration(
+    '40s',
+    'After SIGTERM/SIGINT the API and the worker exit by this deadline even if draining is not done (keep it above WORKER_SHUTDOWN_GRACE_TIME and below the orchestrator kill timeout); a second signal exits at once',
+  ),
 });
 export type Env = Static<typeof EnvSchema>;
 
@@ -267,6 +271,57 @@ export function timersFromEnv(env: Env): VerificationTimersConfig {
   };
 }
 
+/** Rate limits on the API (RATE_LIMIT_*), the window in ms. */
+export interface RateLimits {
+  perKeyMax: number;
+  invalidKeyMax: number;
+  sessionLinkMax: number;
+  windowMs: number;
+}
+
+export function rateLimitsFromEnv(
+  env: Pick<Env, 'RATE_LIMIT_MAX' | 'RATE_LIMIT_INVALID_KEY_MAX' | 'RATE_LIMIT_SESSION_LINK_MAX' | 'RATE_LIMIT_WINDOW'>,
+): RateLimits {
+  return {
+    perKeyMax: env.RATE_LIMIT_MAX,
+    invalidKeyMax: env.RATE_LIMIT_INVALID_KEY_MAX,
+    sessionLinkMax: env.RATE_LIMIT_SESSION_LINK_MAX,
+    windowMs: parseDuration(env.RATE_LIMIT_WINDOW),
+  };
+}
+
+/** The sweepers' clocks (SWEEPER_*, OUTBOUND_SWEEP_AFTER, OUTBOUND_RETRY_SCHEDULE) in ms. */
+export interface SweeperSettings {
+  intervalMs: number;
+  maxAttempts: number;
+  outboundSweepAfterMs: number;
+  outboundRetryScheduleMs: number[];
+}
+
+export function sweeperFromEnv(
+  env: Pick<Env, 'SWEEPER_INTERVAL' | 'SWEEPER_MAX_ATTEMPTS' | 'OUTBOUND_SWEEP_AFTER' | 'OUTBOUND_RETRY_SCHEDULE'>,
+): SweeperSettings {
+  return {
+    intervalMs: parseDuration(env.SWEEPER_INTERVAL),
+    maxAttempts: env.SWEEPER_MAX_ATTEMPTS,
+    outboundSweepAfterMs: parseDuration(env.OUTBOUND_SWEEP_AFTER),
+    outboundRetryScheduleMs: parseDurationList(env.OUTBOUND_RETRY_SCHEDULE),
+  };
+}
+
+/** A comma-separated setting as its trimmed, non-empty entries (secrets during rotation, origins, hosts). */
+export function commaList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
+/** SHUTDOWN_DEADLINE in ms: how long API and worker may take to close after a signal. */
+export function shutdownDeadlineMs(env: Pick<Env, 'SHUTDOWN_DEADLINE'>): number {
+  return parseDuration(env.SHUTDOWN_DEADLINE);
+}
+
 export function publicBaseUrl(env: Env): string {
   return env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`;
 }
@@ -294,21 +349,17 @@ const DEV_PAYLOAD_KEY: PayloadKey = { id: 'dev', key: Buffer.from('veriflow-dev-
  * only when keys are configured), so local histories stay readable after keys are set.
  */
 export function payloadKeyRing(env: Pick<Env, 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'>): PayloadKey[] {
-  const configured = (env.PAYLOAD_ENCRYPTION_KEYS ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .map((entry): PayloadKey => {
-      const colon = entry.indexOf(':');
-      const id = entry.slice(0, colon);
-      const key = Buffer.from(entry.slice(colon + 1), 'base64');
-      // Never echo the key material: name the key id only.
-      if (colon < 1 || key.length !== 32)
-        throw new InvalidConfigError(
-          `Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key '${id}' must be base64 of exactly 32 bytes (openssl rand -base64 32)`,
-        );
-      return { id, key };
-    });
+  const configured = commaList(env.PAYLOAD_ENCRYPTION_KEYS).map((entry): PayloadKey => {
+    const colon = entry.indexOf(':');
+    const id = entry.slice(0, colon);
+    const key = Buffer.from(entry.slice(colon + 1), 'base64');
+    // Never echo the key material: name the key id only.
+    if (colon < 1 || key.length !== 32)
+      throw new InvalidConfigError(
+        `Invalid configuration:\n  PAYLOAD_ENCRYPTION_KEYS: key '${id}' must be base64 of exactly 32 bytes (openssl rand -base64 32)`,
+      );
+    return { id, key };
+  });
   const ids = configured.map((k) => k.id);
   const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
   if (duplicate !== undefined)

@@ -124,20 +124,12 @@ const keyConfigurationOf = (env: KeyEnv) => `${env.NODE_ENV}\u0000${env.PAYLOAD_
 
 const converters = new Map<string, DataConverter & { payloadCodecs: [EncryptionCodec] }>();
 
-function keyEnvFromProcess(): KeyEnv {
-  const nodeEnv = process.env.NODE_ENV;
-  return {
-    NODE_ENV: nodeEnv === 'production' || nodeEnv === 'test' ? nodeEnv : 'development',
-    PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS || undefined,
-  };
-}
-
 /**
  * The one data converter of this process, shared by the worker (`Worker.create`), every client
  * (API, scripts, tests) and the codec endpoint: the encrypting codec and the failure converter
  * that routes error messages through it. Memoised per key configuration.
  */
-export function getDataConverter(env: KeyEnv = keyEnvFromProcess()): DataConverter & { payloadCodecs: [EncryptionCodec] } {
+export function getDataConverter(env: KeyEnv): DataConverter & { payloadCodecs: [EncryptionCodec] } {
   const cacheKey = keyConfigurationOf(env);
   let converter = converters.get(cacheKey);
   if (!converter) {
@@ -157,7 +149,7 @@ const displayCodecs = new Map<string, EncryptionCodec>();
  * as stored (SDK bookkeeping such as local activity markers is never encrypted). Refusing them is
  * the worker's job; the UI only displays.
  */
-export function getPayloadCodec(env: KeyEnv = keyEnvFromProcess()): EncryptionCodec {
+export function getPayloadCodec(env: KeyEnv): EncryptionCodec {
   const cacheKey = keyConfigurationOf(env);
   let codec = displayCodecs.get(cacheKey);
   if (!codec) {

@@ -2,7 +2,7 @@
 // the worker would POST into our own network (databases, admin ports, the cloud metadata service)
 // on the tenant's behalf. The same rules run when the URL is set and on every address dialled.
 import { BlockList, isIP } from 'node:net';
-import type { Env } from '../config/env.js';
+import { commaList, type Env } from '../config/env.js';
 
 /** Where an address points. Only `public` is reachable without a setting. */
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link_local' | 'unspecified' | 'multicast' | 'reserved';
@@ -154,9 +154,6 @@ export function outboundPolicyFromEnv(env: Pick<Env, 'NODE_ENV' | 'OUTBOUND_ALLO
   return {
     httpsOnly: env.NODE_ENV === 'production',
     allowLoopback: env.OUTBOUND_ALLOW_LOOPBACK,
-    allowedHosts: (env.OUTBOUND_ALLOWED_HOSTS ?? '')
-      .split(',')
-      .map((host) => host.trim().toLowerCase())
-      .filter(Boolean),
+    allowedHosts: commaList(env.OUTBOUND_ALLOWED_HOSTS).map((host) => host.toLowerCase()),
   };
 }

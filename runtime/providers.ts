@@ -1,5 +1,4 @@
-import { parseDuration } from '../config/duration.js';
-import { linkSecret, publicBaseUrl, type Env } from '../config/env.js';
+import { commaList, linkSecret, publicBaseUrl, timersFromEnv, type Env } from '../config/env.js';
 import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryConfig } from '../providers/index.js';
 import { STRIPE_REFRESH_LINK_TTL_MS, stripeRefreshUrl, stripeReturnUrl } from '../providers/stripe/refresh-link.js';
 
@@ -11,9 +10,7 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
       apiUrl: env.PERSONA_API_URL,
       apiKey: env.PERSONA_API_KEY,
       templateId: env.PERSONA_TEMPLATE_ID ?? 'itmpl_default',
-      webhookSecret: env.PERSONA_WEBHOOK_SECRET.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      webhookSecret: commaList(env.PERSONA_WEBHOOK_SECRET),
     };
   }
   if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
@@ -22,9 +19,7 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
     config.stripe = {
       apiUrl: env.STRIPE_API_URL,
       secretKey: env.STRIPE_SECRET_KEY,
-      webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      webhookSecret: commaList(env.STRIPE_WEBHOOK_SECRET),
       refreshUrl: (verificationId, accountId) =>
         stripeRefreshUrl(baseUrl, secret, { verificationId, accountId, expiresAt: new Date(Date.now() + STRIPE_REFRESH_LINK_TTL_MS) }),
       returnUrl: (verificationId) => stripeReturnUrl(baseUrl, verificationId),
@@ -37,16 +32,14 @@ export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {
       apiKey: env.SMILEID_API_KEY,
       callbackUrl: `${publicBaseUrl(env).replace(/\/+$/, '')}/webhooks/smileid`,
       // A link must not outlive its verification (the client caps it at SmileID's 24 h of seed 002).
-      linkTtlMs: parseDuration(env.VERIFY_SESSION_TTL),
+      linkTtlMs: timersFromEnv(env).sessionTtlMs,
     };
   }
   if (env.IDMETA_API_KEY && env.IDMETA_WEBHOOK_SECRET) {
     config.idmeta = {
       apiUrl: env.IDMETA_API_URL,
       apiKey: env.IDMETA_API_KEY,
-      webhookSecret: env.IDMETA_WEBHOOK_SECRET.split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
+      webhookSecret: commaList(env.IDMETA_WEBHOOK_SECRET),
     };
   }
   return config;

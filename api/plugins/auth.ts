@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../../db/client.js';
-import { UnauthorizedError } from '../errors.js';
+import { unauthorized } from '../errors.js';
 import { tenantForApiKey, type Tenant } from '../services/tenants.js';
 
 declare module 'fastify' {
@@ -26,7 +26,7 @@ export const apiKeyAuth = fp<{ db: Database }>(async (app, { db }) => {
   app.addHook('onRequest', async (request) => {
     const key = presentedKey(request);
     if (!key) {
-      throw new UnauthorizedError({
+      throw unauthorized({
         code: 'missing_api_key',
         detail: 'No API key was sent',
         action: "Send 'Authorization: Bearer <api key>'.",
@@ -34,7 +34,7 @@ export const apiKeyAuth = fp<{ db: Database }>(async (app, { db }) => {
     }
     const tenant = await tenantForApiKey(db, key);
     if (!tenant) {
-      throw new UnauthorizedError({
+      throw unauthorized({
         code: 'invalid_api_key',
         detail: 'The API key is not valid',
         action: 'Check the key, or create one with `npm run tenants -- create <name>`.',

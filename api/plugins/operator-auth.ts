@@ -2,7 +2,7 @@
 // (a provider-wide template sync with the platform's credentials), not for one tenant.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import { forbidden, unauthorized } from '../errors.js';
 import { presentedKey } from './auth.js';
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
@@ -17,7 +17,7 @@ export const operatorAuth = fp<{ token: string | undefined }>(async (app, { toke
   const expected = token ? digest(token) : null;
   app.addHook('onRequest', async (request) => {
     if (expected === null) {
-      throw new ForbiddenError({
+      throw forbidden({
         code: 'operator_token_not_configured',
         detail: 'This is an operator action and no operator token is configured',
         action:
@@ -25,7 +25,7 @@ export const operatorAuth = fp<{ token: string | undefined }>(async (app, { toke
       });
     }
     if (!tokenMatches(presentedKey(request), expected)) {
-      throw new UnauthorizedError({
+      throw unauthorized({
         code: 'invalid_operator_token',
         detail: 'This route needs the operator token',
         action: 'Send `Authorization: Bearer <OPERATOR_TOKEN>`; tenant API keys cannot run operator actions.',

@@ -10,10 +10,9 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import { parseDuration } from '../../config/duration.js';
-import type { Env } from '../../config/env.js';
+import type { RateLimits } from '../../config/env.js';
 import { AddressFailures } from './address-failures.js';
-import { RateLimitedError } from '../errors.js';
+import { rateLimited } from '../errors.js';
 import { presentedKey } from './auth.js';
 
 const LIMITED_PREFIX = '/v1/';
@@ -24,17 +23,14 @@ function limitKey(request: FastifyRequest): string {
   return key ? `key:${createHash('sha256').update(key).digest('hex')}` : `ip:${request.ip}`;
 }
 
-type LimitEnv = Pick<Env, 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW' | 'RATE_LIMIT_INVALID_KEY_MAX'>;
-
 const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 const isLimited = (request: FastifyRequest) => (request.routeOptions.url ?? request.url).startsWith(LIMITED_PREFIX);
 
-export async function registerRateLimit(app: FastifyInstance, env: LimitEnv): Promise<void> {
-  const windowMs = parseDuration(env.RATE_LIMIT_WINDOW);
-  limitInvalidKeysPerAddress(app, env.RATE_LIMIT_INVALID_KEY_MAX, windowMs);
+export async function registerRateLimit(app: FastifyInstance, { perKeyMax, invalidKeyMax, windowMs }: RateLimits): Promise<void> {
+  limitInvalidKeysPerAddress(app, invalidKeyMax, windowMs);
   await app.register(rateLimit, {
     global: true,
-    max: env.RATE_LIMIT_MAX,
+    max: perKeyMax,
     timeWindow: windowMs,
     // Route-level onRequest hooks run after the auth hook: a request without a valid key is a 401 first.
     hook: 'onRequest',
@@ -43,7 +39,7 @@ export async function registerRateLimit(app: FastifyInstance, env: LimitEnv): Pr
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },
     errorResponseBuilder: (_request, context) =>
-      new RateLimitedError({
+      rateLimited({
         detail: `Rate limit exceeded: ${context.max} requests per ${windowLabel(windowMs)} for this API key`,
         action: `Wait ${retryAfterSeconds(context.ttl)} s (Retry-After), then retry; spread requests out or ask for a higher limit.`,
       }),
@@ -61,7 +57,7 @@ function limitInvalidKeysPerAddress(app: FastifyInstance, max: number, windowMs:
     const waitMs = failures.blockedFor(request.ip, max);
     if (waitMs === 0) return;
     reply.header('retry-after', String(retryAfterSeconds(waitMs)));
-    throw new RateLimitedError({
+    throw rateLimited({
       detail: `Too many requests with invalid API keys from this address: ${max} per ${windowLabel(windowMs)}`,
       action: `Wait ${retryAfterSeconds(waitMs)} s (Retry-After), then retry with a valid key ('Authorization: Bearer <api key>').`,
     });
@@ -72,18 +68,15 @@ function limitInvalidKeysPerAddress(app: FastifyInstance, max: number, windowMs:
 }
 
 /** Route config for a public route (no API key): RATE_LIMIT_SESSION_LINK_MAX per client address per window. */
-export function perAddressRateLimit(
-  env: Pick<Env, 'RATE_LIMIT_SESSION_LINK_MAX' | 'RATE_LIMIT_WINDOW'>,
-): NonNullable<RouteShorthandOptions['config']> {
-  const windowMs = parseDuration(env.RATE_LIMIT_WINDOW);
+export function perAddressRateLimit({ sessionLinkMax, windowMs }: RateLimits): NonNullable<RouteShorthandOptions['config']> {
   return {
     rateLimit: {
-      max: env.RATE_LIMIT_SESSION_LINK_MAX,
+      max: sessionLinkMax,
       timeWindow: windowMs,
       allowList: () => false,
       keyGenerator: (request: FastifyRequest) => `ip:${request.ip}`,
       errorResponseBuilder: (_request: FastifyRequest, context: { max: number; ttl: number }) =>
-        new RateLimitedError({
+        rateLimited({
           detail: `Too many requests from this address: ${context.max} per ${windowLabel(windowMs)}`,
           action: `Wait ${retryAfterSeconds(context.ttl)} s (Retry-After), then reload the page.`,
         }),

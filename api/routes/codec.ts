@@ -6,9 +6,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { commaList } from '../../config/env.js';
 import { getPayloadCodec, payloadFromJson, payloadToJson, PayloadDecryptionError } from '../../runtime/codec.js';
 import type { AppDeps } from '../deps.js';
-import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../errors.js';
+import { forbidden, unauthorized, unprocessable } from '../errors.js';
 import { problemResponses } from '../schemas.js';
 
 /** Histories carry payloads up to Temporal's 2 MiB limit, a third larger as base64, several per call. */
@@ -35,8 +36,8 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   const { env } = deps;
   const codec = getPayloadCodec(env);
   const origins = new Set(
-    env.CODEC_CORS_ORIGINS.split(',')
-      .map((o) => o.trim().replace(/\/+$/, ''))
+    commaList(env.CODEC_CORS_ORIGINS)
+      .map((o) => o.replace(/\/+$/, ''))
       .filter(Boolean),
   );
   const expected = env.CODEC_AUTH_TOKEN ? sha256(env.CODEC_AUTH_TOKEN) : null;
@@ -57,7 +58,7 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
   const authorize = async (request: FastifyRequest): Promise<void> => {
     if (openForDevelopment) return;
     if (expected === null) {
-      throw new ForbiddenError({
+      throw forbidden({
         code: 'codec_disabled',
         detail: 'The codec endpoint is disabled: CODEC_AUTH_TOKEN is not set',
         action: 'Set CODEC_AUTH_TOKEN on the API and send it as `Authorization: Bearer <token>` (temporal CLI: --codec-auth).',
@@ -65,7 +66,7 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     if (!match || !timingSafeEqual(sha256(match[1]!), expected)) {
-      throw new UnauthorizedError({
+      throw unauthorized({
         code: match ? 'invalid_codec_token' : 'missing_codec_token',
         detail: match ? 'The codec token is not valid' : 'No codec token was sent',
         action: 'Send `Authorization: Bearer <CODEC_AUTH_TOKEN>`.',
@@ -80,7 +81,7 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
     async (request: FastifyRequest, reply: FastifyReply) => {
       const origin = request.headers.origin;
       if (!origin || !origins.has(origin)) {
-        throw new ForbiddenError({
+        throw forbidden({
           code: 'origin_not_allowed',
           detail: `Origin ${origin ?? '(none)'} may not call the codec endpoint`,
           action: 'Add the Web UI origin to CODEC_CORS_ORIGINS.',
@@ -123,7 +124,7 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (
           return { payloads: result.map(payloadToJson) };
         } catch (err) {
           if (!(err instanceof PayloadDecryptionError)) throw err;
-          throw new UnprocessableError({
+          throw unprocessable({
             code: 'payload_undecryptable',
             detail: err.message,
             action: 'Add the key named in detail to PAYLOAD_ENCRYPTION_KEYS (any position after the first).',

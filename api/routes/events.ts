@@ -5,8 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { isTerminalStatus } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
-import { NotFoundError, RateLimitedError } from '../errors.js';
-import { apiKeyAuth } from '../plugins/auth.js';
+import { notFound, rateLimited } from '../errors.js';
 import { VerificationParams, problemResponses, type VerificationBody } from '../schemas.js';
 import type { ChangeFeed } from '../services/change-feed.js';
 import { findVerification, loadVerificationBody } from '../services/verification-view.js';
@@ -24,7 +23,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
 ) => {
   const { db } = deps.database;
   const maxPerTenant = deps.env.EVENTS_MAX_STREAMS_PER_TENANT;
-  await app.register(apiKeyAuth, { db });
   // Open streams would hold the server open forever: end them first when it closes.
   const open = new Set<() => void>();
   app.addHook('preClose', async () => open.forEach((finish) => finish()));
@@ -57,7 +55,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
       // Taken before anything is awaited, so concurrent requests cannot all slip under the cap.
       const opened = openPerTenant.get(tenantId) ?? 0;
       if (opened >= maxPerTenant) {
-        throw new RateLimitedError({
+        throw rateLimited({
           code: 'too_many_streams',
           detail: `This tenant already has ${maxPerTenant} live streams open`,
           action:
@@ -68,7 +66,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: Chang
       let unsubscribe: () => void;
       let onChange = () => {};
       try {
-        if (!(await findVerification(db, tenantId, id))) throw new NotFoundError({ detail: `Verification ${id} not found` });
+        if (!(await findVerification(db, tenantId, id))) throw notFound({ detail: `Verification ${id} not found` });
         // Subscribed before the response starts: a failure is still a plain 503, with nothing to clean up.
         unsubscribe = await feed.subscribe(id, () => onChange());
       } catch (err) {

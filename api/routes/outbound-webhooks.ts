@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDeps } from '../deps.js';
-import { NotFoundError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
-import { apiKeyAuth } from '../plugins/auth.js';
 import {
   WebhookDeliveryListQuery,
   WebhookDeliveryListSchema,
@@ -26,7 +25,6 @@ const EVENTS_DESCRIPTION =
 export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
   const outbound = outboundPolicyFromEnv(deps.env);
-  await app.register(apiKeyAuth, { db });
 
   app.put(
     '/v1/webhook-endpoint',
@@ -61,8 +59,7 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
     },
     async (request) => {
       const endpoint = await findEndpoint(db, request.tenant.id);
-      if (!endpoint)
-        throw new NotFoundError({ detail: 'No webhook endpoint is set', action: 'Set one with PUT /v1/webhook-endpoint { url }.' });
+      if (!endpoint) throw notFound({ detail: 'No webhook endpoint is set', action: 'Set one with PUT /v1/webhook-endpoint { url }.' });
       return toEndpointJson(endpoint);
     },
   );

@@ -4,13 +4,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { and, eq } from 'drizzle-orm';
-import { linkSecret } from '../../config/env.js';
+import { linkSecret, rateLimitsFromEnv } from '../../config/env.js';
 import { verifications } from '../../db/schema/index.js';
 import { ProviderRequestError } from '../../providers/errors.js';
 import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.js';
 import { STRIPE_REFRESH_PATH, STRIPE_RETURN_PATH, isValidStripeRefreshToken } from '../../providers/stripe/refresh-link.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError, GoneError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { conflict, gone, notFound, serviceUnavailable } from '../errors.js';
 import { perAddressRateLimit } from '../plugins/rate-limit.js';
 import { problemResponses } from '../schemas.js';
 
@@ -27,8 +27,8 @@ const RefreshQuery = Type.Object({
 
 const ReturnQuery = Type.Object({ verification: Type.Optional(Type.String({ maxLength: 64 })) });
 
-const notFound = () =>
-  new NotFoundError({
+const invalidLink = () =>
+  notFound({
     detail: 'This onboarding link is not valid',
     action: 'Ask the service that sent you here for a new onboarding link.',
   });
@@ -41,7 +41,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     STRIPE_REFRESH_PATH,
     {
       // Unauthenticated and a Stripe call per hit: limited per client address.
-      config: perAddressRateLimit(deps.env),
+      config: perAddressRateLimit(rateLimitsFromEnv(deps.env)),
       schema: {
         summary: 'Continue Stripe onboarding with a fresh account link',
         description:
@@ -61,9 +61,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
     async (request, reply) => {
       const { verification: verificationId, account: accountId, expires, token } = request.query;
       // Checked before the lookup: an invalid token learns nothing about which ids exist.
-      if (!isValidStripeRefreshToken(secret, { verificationId, accountId, expiresAt: new Date(expires * 1000) }, token)) throw notFound();
+      if (!isValidStripeRefreshToken(secret, { verificationId, accountId, expiresAt: new Date(expires * 1000) }, token))
+        throw invalidLink();
       if (expires * 1000 <= Date.now()) {
-        throw new GoneError({
+        throw gone({
           code: 'link_expired',
           detail: 'This onboarding link has expired',
           action: 'Ask the service that sent you here for a new onboarding link.',
@@ -74,19 +75,19 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
         .from(verifications)
         .where(and(eq(verifications.id, verificationId.toLowerCase()), eq(verifications.provider, 'stripe')))
         .limit(1);
-      if (!row || !deps.providers.has('stripe')) throw notFound();
+      if (!row || !deps.providers.has('stripe')) throw invalidLink();
       const adapter = deps.providers.get('stripe');
       if (row.providerRef === null || adapter.refreshSession === undefined) {
-        throw new ConflictError({
+        throw conflict({
           code: 'session_not_ready',
           detail: 'The Stripe account for this verification is still being created',
           action: 'Reload this page in a few seconds.',
         });
       }
       // The link belongs to the account it was issued for, not to whatever the verification holds now.
-      if (row.providerRef !== accountId) throw notFound();
+      if (row.providerRef !== accountId) throw invalidLink();
       if (isTerminalStatus(row.status as VerificationStatus)) {
-        throw new ConflictError({
+        throw conflict({
           code: 'verification_finished',
           detail: `This verification is already ${row.status}; no new onboarding link is issued`,
           action: 'Nothing more to do here; ask the service that sent you here if you think this is wrong.',
@@ -98,7 +99,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
       } catch (err) {
         if (!(err instanceof ProviderRequestError)) throw err;
         request.log.warn({ err, verificationId: row.id }, 'stripe account link could not be created');
-        throw new ServiceUnavailableError({
+        throw serviceUnavailable({
           code: 'provider_unavailable',
           detail: 'Stripe could not create a new onboarding link',
           action: 'Reload this page in a minute.',

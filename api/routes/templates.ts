@@ -5,14 +5,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { TemplateSyncSummary } from '../../db/template-sync.js';
 import type { ProviderName } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
-import { apiKeyAuth } from '../plugins/auth.js';
-import { operatorAuth } from '../plugins/operator-auth.js';
 import { TemplateListQuery, TemplateListSchema, TemplateSyncQuery, TemplateSyncSummarySchema, problemResponses } from '../schemas.js';
 import { listCachedTemplates, syncTemplates } from '../services/templates.js';
 
-const tenantTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  await app.register(apiKeyAuth, { db: deps.database.db });
-
+/** A tenant's: registered inside the API-key scope. */
+export const tenantTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   app.get(
     '/v1/templates',
     {
@@ -42,8 +39,8 @@ const tenantTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async
   );
 };
 
-const operatorTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  await app.register(operatorAuth, { token: deps.env.OPERATOR_TOKEN });
+/** An operator's: registered inside the operator-token scope. */
+export const operatorTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   // Concurrent requests for the same sync share one run (in this process) instead of each listing the provider.
   const running = new Map<string, Promise<TemplateSyncSummary>>();
 
@@ -71,9 +68,4 @@ const operatorTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = asy
       return run;
     },
   );
-};
-
-export const templateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
-  await app.register(tenantTemplateRoutes, { deps });
-  await app.register(operatorTemplateRoutes, { deps });
 };

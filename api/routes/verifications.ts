@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { publicBaseUrl } from '../../config/env.js';
 import type { AppDeps } from '../deps.js';
-import { NotFoundError } from '../errors.js';
-import { apiKeyAuth } from '../plugins/auth.js';
+import { notFound } from '../errors.js';
 import {
   CancelBody,
   CreateVerificationBody,
@@ -33,12 +32,11 @@ function preferredWaitMs(header: string | undefined): number {
 export const verificationRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: ChangeFeed }> = async (app, { deps, feed }) => {
   const { db } = deps.database;
   const baseUrl = publicBaseUrl(deps.env);
-  await app.register(apiKeyAuth, { db });
 
   const requireVerification = async (tenantId: string, id: string) => {
     const row = await findVerification(db, tenantId, id);
     if (!row)
-      throw new NotFoundError({
+      throw notFound({
         detail: `Verification ${id} not found`,
         action: 'Check the id; verifications are visible only to the tenant that created them.',
       });

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { publicBaseUrl } from '../../config/env.js';
 import type { AppDeps } from '../deps.js';
-import { apiKeyAuth } from '../plugins/auth.js';
 import { CreatedVerification, VerificationSchema, VerifyByIdBody, problemResponses } from '../schemas.js';
 import { loadVerificationBody, toCreatedVerification } from '../services/verification-view.js';
 import { createIdCheck } from '../services/verify-by-id.js';
@@ -17,7 +16,6 @@ export const verifyByIdRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; feed: 
   { deps, feed, waitMs = VERIFY_BY_ID_WAIT_MS },
 ) => {
   const baseUrl = publicBaseUrl(deps.env);
-  await app.register(apiKeyAuth, { db: deps.database.db });
 
   app.post(
     '/v1/verifications/verify-by-id',

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { ProviderName } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
-import { ApiError, NotFoundError } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
 import { ProviderNameSchema, WebhookAck, problemResponses } from '../schemas.js';
 import type { BackgroundTasks } from '../services/background.js';
 import { deliverEvent, deliveryDeps } from '../services/event-delivery.js';
@@ -43,7 +43,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; backgroun
       const stopTimer = metrics.webhookAckSeconds.startTimer({ provider });
       reply.raw.once('finish', () => stopTimer());
       if (!deps.providers.has(provider))
-        throw new NotFoundError({
+        throw notFound({
           detail: `Provider '${provider}' is not configured`,
           action: 'Set the provider credentials in the environment.',
         });

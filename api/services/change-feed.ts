@@ -3,7 +3,7 @@
 // from the writer's memory. The reads a notice triggers share a small connection budget.
 import { VERIFICATION_CHANGED_CHANNEL } from '../../db/change-notice.js';
 import type { DatabaseHandle } from '../../db/client.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { serviceUnavailable } from '../errors.js';
 import { ConnectionBudget } from './connection-budget.js';
 
 type Listener = () => void;
@@ -26,7 +26,7 @@ export class ChangeFeed {
       await this.listen();
     } catch (err) {
       throw Object.assign(
-        new ServiceUnavailableError({
+        serviceUnavailable({
           code: 'live_updates_unavailable',
           detail: 'Live updates are unavailable: the database cannot be reached',
           action: 'Retry in a few seconds; GET /v1/verifications/:id answers meanwhile.',

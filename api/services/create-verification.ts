@@ -7,7 +7,7 @@ import { verifications, type Verification, type VerificationApplicant } from '..
 import { isProviderName, type ProviderName } from '../../domain/verification.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { behaviourOf, type AppDeps } from '../deps.js';
-import { BadRequestError, ForbiddenError, IdempotencyMismatchError } from '../errors.js';
+import { badRequest, forbidden, idempotencyMismatch } from '../errors.js';
 import type { CreateVerificationBody } from '../schemas.js';
 import { startVerificationWorkflow } from './start-workflow.js';
 import { resolveTemplateId } from './templates.js';
@@ -40,7 +40,7 @@ function requestHash(body: CreateVerificationBody): string {
 /** A tenant restricted to some providers may not start verifications on others (403, naming the provider). */
 export function requireAllowedProvider(allowedProviders: readonly string[] | null, provider: ProviderName): void {
   if (allowedProviders === null || allowedProviders.includes(provider)) return;
-  throw new ForbiddenError({
+  throw forbidden({
     code: 'provider_not_allowed',
     detail: `This tenant may not use provider '${provider}'`,
     action:
@@ -53,7 +53,7 @@ export function requireAllowedProvider(allowedProviders: readonly string[] | nul
 function resolveProvider(deps: AppDeps, name: string, allowedProviders: readonly string[] | null): ProviderName {
   if (isProviderName(name)) requireAllowedProvider(allowedProviders, name);
   if (!isProviderName(name) || !deps.providers.has(name)) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'unknown_provider',
       detail: `Provider '${name}' is not available`,
       action: `Use one of: ${['persona', 'stripe', 'smileid', 'idmeta'].filter((p) => deps.providers.has(p)).join(', ')}.`,
@@ -65,14 +65,14 @@ function resolveProvider(deps: AppDeps, name: string, allowedProviders: readonly
 /** `notify.email` needs an address to send to and a way to send (SMTP_URL): refuse now rather than fail later. */
 function requireEmailable(deps: AppDeps, body: CreateVerificationBody): void {
   if (!body.applicant?.email) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'applicant_email_required',
       detail: 'notify.email needs applicant.email to send the link to',
       action: 'Add applicant.email, or leave out notify.email.',
     });
   }
   if (!deps.env.SMTP_URL) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'email_not_configured',
       detail: 'Email is not configured on this server (SMTP_URL is not set)',
       action: 'Leave out notify.email and send the sessionUrl yourself, or ask the operator to configure SMTP_URL.',
@@ -137,7 +137,7 @@ async function findByIdempotencyKey(deps: AppDeps, tenantId: string, key: string
 
 async function replay(deps: AppDeps, row: Verification, hash: string): Promise<Verification> {
   if (row.requestHash !== hash) {
-    throw new IdempotencyMismatchError({
+    throw idempotencyMismatch({
       detail: 'This Idempotency-Key was already used with a different request body',
       action: 'Use a new Idempotency-Key for a different request, or resend the original body.',
     });

@@ -6,8 +6,7 @@
 // as `undeliverable` so it never holds up the rows behind it.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { parseDuration } from '../../config/duration.js';
-import type { Env } from '../../config/env.js';
+import { sweeperFromEnv } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import { verifications, webhookEvents, type WebhookEvent } from '../../db/schema/index.js';
 import { isTerminalStatus, type ProviderEvent, type VerificationStatus } from '../../domain/verification.js';
@@ -41,13 +40,14 @@ export function deliveryDeps({
   db: Database;
   temporal: Client;
   metrics?: Metrics | undefined;
-  env: Pick<Env, 'SWEEPER_INTERVAL' | 'SWEEPER_MAX_ATTEMPTS'>;
+  env: Parameters<typeof sweeperFromEnv>[0];
 }): DeliveryDeps {
+  const { maxAttempts, intervalMs } = sweeperFromEnv(env);
   return {
     db,
     temporal,
-    maxAttempts: env.SWEEPER_MAX_ATTEMPTS,
-    retryAfterMs: parseDuration(env.SWEEPER_INTERVAL),
+    maxAttempts,
+    retryAfterMs: intervalMs,
     ...(metrics ? { metrics } : {}),
   };
 }

@@ -3,7 +3,7 @@
 // 400 here, never a failed uuid or timestamp cast in the database.
 import { and, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { BadRequestError } from '../errors.js';
+import { badRequest } from '../errors.js';
 
 interface CursorRow {
   createdAt: Date;
@@ -22,7 +22,7 @@ function decodeCursor(cursor: string): CursorRow {
   const [at = '', id = ''] = parts;
   const createdAt = new Date(at);
   if (parts.length !== 2 || !ISO_INSTANT.test(at) || Number.isNaN(createdAt.getTime()) || !UUID.test(id)) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'invalid_cursor',
       detail: `Cursor '${cursor}' is not one this API issued`,
       action: 'Pass nextCursor from the previous page unchanged.',
@@ -31,7 +31,7 @@ function decodeCursor(cursor: string): CursorRow {
   return { createdAt, id };
 }
 
-/** Rows after the cursor in (createdAt desc, id desc) order; throws BadRequestError for a cursor we did not issue. */
+/** Rows after the cursor in (createdAt desc, id desc) order; throws badRequest for a cursor we did not issue. */
 export function afterCursor(columns: { createdAt: PgColumn; id: PgColumn }, cursor: string): SQL {
   const { createdAt, id } = decodeCursor(cursor);
   return or(lt(columns.createdAt, createdAt), and(eq(columns.createdAt, createdAt), lt(columns.id, id)))!;

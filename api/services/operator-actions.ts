@@ -4,7 +4,7 @@ import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, ty
 import type { Verification } from '../../db/schema/index.js';
 import { FailureType, cancelUpdate, reviewUpdate, verificationWorkflowId, type ReviewInput } from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError, ServiceUnavailableError } from '../errors.js';
+import { ApiError, conflict, serviceUnavailable } from '../errors.js';
 
 /**
  * An update completes only once a worker has run it: allow for a worker that is busy or just
@@ -23,15 +23,15 @@ function failureType(err: unknown): string | undefined {
 }
 
 /** What a 503 can truthfully say: an update that timed out may still be applied; one that never reached Temporal was not. */
-function notApplied(what: OperatorAction, row: Verification, err: unknown): ServiceUnavailableError {
+function notApplied(what: OperatorAction, row: Verification, err: unknown): ApiError {
   const error =
     err instanceof WorkflowUpdateRPCTimeoutOrCancelledError
-      ? new ServiceUnavailableError({
+      ? serviceUnavailable({
           code: 'operator_action_unconfirmed',
           detail: `The ${what} of verification ${row.id} was sent but not confirmed within ${OPERATOR_UPDATE_DEADLINE_MS / 1000} s (no worker answered); it may still be applied`,
           action: 'GET the verification to see whether it applied before sending it again.',
         })
-      : new ServiceUnavailableError({
+      : serviceUnavailable({
           code: 'temporal_unavailable',
           detail: `The workflow service is unavailable; the ${what} of verification ${row.id} was not applied`,
           action: 'Send it again later.',
@@ -52,14 +52,14 @@ async function runUpdate(
     await temporal.withDeadline(Date.now() + OPERATOR_UPDATE_DEADLINE_MS, () => call(handle));
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && failureType(err) === FailureType.alreadyTerminal) {
-      throw new ConflictError({
+      throw conflict({
         code: 'verification_terminal',
         detail: `Verification ${row.id} is already decided and cannot be changed this way`,
         action: 'Use POST /review for an operator decision on a decided verification.',
       });
     }
     if ((err as Error).name === 'WorkflowNotFoundError') {
-      throw new ConflictError({
+      throw conflict({
         code: 'verification_closed',
         detail: `Verification ${row.id} is closed`,
         action: 'Closed verifications cannot change; start a new verification.',

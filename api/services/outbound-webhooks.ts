@@ -15,7 +15,7 @@ import {
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, webhookDeliveryWorkflowId } from '../../workflows/messages.js';
 import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../runtime/outbound-address.js';
 import type { AppDeps } from '../deps.js';
-import { BadRequestError, ConflictError, NotFoundError, ServiceUnavailableError } from '../errors.js';
+import { badRequest, conflict, notFound, serviceUnavailable } from '../errors.js';
 import { DEFAULT_PAGE_SIZE, type WebhookDeliveryListQuery, type WebhookDeliverySchema, type WebhookEndpointSchema } from '../schemas.js';
 import { afterCursor, encodeCursor } from './keyset-cursor.js';
 import { startDeliveryRun } from './outbound-sweeper.js';
@@ -68,7 +68,7 @@ export async function putEndpoint(
   const url = new URL(input.url);
   const badScheme = schemeRefusal(url, policy);
   if (badScheme) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'invalid_webhook_url',
       detail: `Webhook URL '${input.url}' ${badScheme}`,
       action: 'Send an https:// URL your server receives POST requests at.',
@@ -77,7 +77,7 @@ export async function putEndpoint(
   // Names are checked again on every delivery, against the address they resolve to then.
   const badHost = hostRefusal(url, policy);
   if (badHost) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'webhook_url_not_allowed',
       detail: `Webhook URL '${input.url}' is not allowed: ${badHost}`,
       action: 'Use a public address of your server; loopback, private, link-local, unspecified and multicast addresses are refused.',
@@ -130,8 +130,7 @@ export async function retryDelivery(deps: AppDeps, tenantId: string, id: string)
     .select()
     .from(webhookDeliveries)
     .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.tenantId, tenantId)));
-  if (!previous)
-    throw new NotFoundError({ detail: `Webhook delivery ${id} not found`, action: 'List deliveries with GET /v1/webhook-deliveries.' });
+  if (!previous) throw notFound({ detail: `Webhook delivery ${id} not found`, action: 'List deliveries with GET /v1/webhook-deliveries.' });
   const retryable: WebhookDeliveryStatus[] =
     previous.status === 'pending' && !(await hasRunningRun(deps, previous)) ? ['failed', 'dead', 'pending'] : ['failed', 'dead'];
   const [requeued] = await db
@@ -148,13 +147,13 @@ export async function retryDelivery(deps: AppDeps, tenantId: string, id: string)
   if (!requeued) {
     const [now] = await db.select({ status: webhookDeliveries.status }).from(webhookDeliveries).where(eq(webhookDeliveries.id, id));
     if (now?.status === 'succeeded') {
-      throw new ConflictError({
+      throw conflict({
         code: 'delivery_succeeded',
         detail: `Webhook delivery ${id} already succeeded`,
         action: 'Nothing to retry.',
       });
     }
-    throw new ConflictError({
+    throw conflict({
       code: 'delivery_in_progress',
       detail: `Webhook delivery ${id} is queued and about to be attempted`,
       action: 'Wait for the attempt; retry only failed or dead deliveries.',
@@ -171,7 +170,7 @@ export async function retryDelivery(deps: AppDeps, tenantId: string, id: string)
       .update(webhookDeliveries)
       .set({ status: previous.status, generation: previous.generation, nextAttemptAt: previous.nextAttemptAt })
       .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.generation, requeued.generation)));
-    throw new ServiceUnavailableError({
+    throw serviceUnavailable({
       code: 'temporal_unavailable',
       detail: 'The workflow service is unavailable; the delivery was not re-queued.',
       action: 'Retry the request later.',
@@ -195,7 +194,7 @@ async function hasRunningRun(deps: AppDeps, row: WebhookDelivery): Promise<boole
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
     throw Object.assign(
-      new ServiceUnavailableError({
+      serviceUnavailable({
         code: 'temporal_unavailable',
         detail: 'The workflow service is unavailable; the delivery was not re-queued.',
         action: 'Retry the request later.',

@@ -7,7 +7,7 @@ import {
   verificationWorkflowId,
   type VerificationWorkflowInput,
 } from '../../workflows/messages.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { ApiError, serviceUnavailable } from '../errors.js';
 
 /** A Temporal call that cannot finish in this time is treated as Temporal being unavailable. */
 export const TEMPORAL_CALL_DEADLINE_MS = 5000;
@@ -23,8 +23,8 @@ export function isTemporalUnreachable(err: unknown): boolean {
 // grpc status codes: CANCELLED (client deadline), UNKNOWN (connection reset), DEADLINE_EXCEEDED, UNAVAILABLE.
 const UNREACHABLE_CODES = new Set([1, 2, 4, 14]);
 
-export function temporalUnavailable(): ServiceUnavailableError {
-  return new ServiceUnavailableError({
+export function temporalUnavailable(): ApiError {
+  return serviceUnavailable({
     code: 'temporal_unavailable',
     detail: 'The workflow service is unavailable; nothing was created.',
     action: 'Retry with the same Idempotency-Key; the request is safe to repeat.',

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { parseDuration, parseDurationList } from '../../config/duration.js';
-import type { Env } from '../../config/env.js';
+import { sweeperFromEnv, type Env } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import type { Metrics } from '../../runtime/metrics.js';
 import { deliveryDeps, sweepUndelivered } from './event-delivery.js';
@@ -21,12 +20,13 @@ export interface SweeperDeps {
  */
 export function startSweeper(deps: SweeperDeps): () => Promise<void> {
   const delivery = deliveryDeps(deps);
+  const settings = sweeperFromEnv(deps.env);
   const outbound = {
     db: deps.db,
     temporal: deps.temporal,
     taskQueue: deps.env.TEMPORAL_TASK_QUEUE,
-    retryScheduleMs: parseDurationList(deps.env.OUTBOUND_RETRY_SCHEDULE),
-    pendingAfterMs: parseDuration(deps.env.OUTBOUND_SWEEP_AFTER),
+    retryScheduleMs: settings.outboundRetryScheduleMs,
+    pendingAfterMs: settings.outboundSweepAfterMs,
   };
   const sweep = async () => {
     const counts = await sweepUndelivered(delivery);

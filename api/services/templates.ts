@@ -7,23 +7,23 @@ import { PROVIDER_NAMES, type ProviderName } from '../../domain/verification.js'
 import { ProviderRequestError } from '../../providers/errors.js';
 import type { MultiStepApi } from '../../providers/types.js';
 import type { AppDeps } from '../deps.js';
-import { BadRequestError, ServiceUnavailableError } from '../errors.js';
+import { ApiError, badRequest, serviceUnavailable } from '../errors.js';
 
 /** Configured providers that have templates. */
 export function templateProviderNames(deps: Pick<AppDeps, 'providers'>): ProviderName[] {
   return PROVIDER_NAMES.filter((name) => deps.providers.has(name) && deps.providers.get(name).steps !== undefined);
 }
 
-export function templateNotFound(provider: ProviderName, detail: string): BadRequestError {
-  return new BadRequestError({
+export function templateNotFound(provider: ProviderName, detail: string): ApiError {
+  return badRequest({
     code: 'template_not_found',
     detail,
     action: `GET /v1/templates?provider=${provider} lists the available templates; POST /v1/templates/sync refreshes them.`,
   });
 }
 
-export function providerUnavailable(): ServiceUnavailableError {
-  return new ServiceUnavailableError({
+export function providerUnavailable(): ApiError {
+  return serviceUnavailable({
     code: 'provider_unavailable',
     detail: 'Provider service temporarily unavailable',
     action: 'Retry in a few minutes; templates already synced stay in use.',
@@ -68,7 +68,7 @@ export async function syncTemplatesOf(deps: AppDeps, provider: ProviderName, ste
 export async function syncTemplates(deps: AppDeps, only?: ProviderName): Promise<TemplateSyncSummary> {
   const names = templateProviderNames(deps);
   if (only !== undefined && !names.includes(only)) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'templates_not_supported',
       detail: `Provider '${only}' has no templates or is not configured`,
       action: `Templates exist for: ${names.join(', ') || 'no configured provider'}.`,

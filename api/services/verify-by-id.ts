@@ -5,7 +5,7 @@
 import type { Verification } from '../../db/schema/index.js';
 import { IDMETA_ID_CHECKS } from '../../providers/idmeta/id-checks.js';
 import type { AppDeps } from '../deps.js';
-import { BadRequestError } from '../errors.js';
+import { badRequest } from '../errors.js';
 import type { VerifyByIdBody } from '../schemas.js';
 import { createVerification, requireAllowedProvider } from './create-verification.js';
 import { activeTemplates, templateNotFound } from './templates.js';
@@ -19,7 +19,7 @@ export async function createIdCheck(
   const { body } = request;
   requireAllowedProvider(request.allowedProviders, PROVIDER);
   if (!deps.providers.has(PROVIDER)) {
-    throw new BadRequestError({
+    throw badRequest({
       code: 'unknown_provider',
       detail: "Provider 'idmeta' is not available",
       action: 'ID checks run on IDmeta: configure IDMETA_API_KEY and IDMETA_WEBHOOK_SECRET.',

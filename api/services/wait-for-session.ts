@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { verifications, type Verification } from '../../db/schema/index.js';
 import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { ApiError, serviceUnavailable } from '../errors.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** Re-reads the verification on every change notice until `done` holds, at most `waitMs`; then once more. */
@@ -74,8 +74,8 @@ export function isWaitingOnProvider(row: Verification): boolean {
   return row.progress?.retrying === true && !isTerminalStatus(row.status as VerificationStatus);
 }
 
-export function providerUnavailableWhileWaiting(): ServiceUnavailableError {
-  return new ServiceUnavailableError({
+export function providerUnavailableWhileWaiting(): ApiError {
+  return serviceUnavailable({
     code: 'provider_unavailable',
     detail: 'Provider service temporarily unavailable',
     action: 'The verification keeps retrying in the background; poll GET /v1/verifications/:id or retry later.',

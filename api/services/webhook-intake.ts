@@ -9,7 +9,7 @@ import type { ProviderName, ProviderEvent } from '../../domain/verification.js';
 import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
 import type { NormalizedWebhook, WebhookRequest } from '../../providers/types.js';
 import type { AppDeps } from '../deps.js';
-import { BadRequestError, ServiceUnavailableError, UnauthorizedError } from '../errors.js';
+import { badRequest, serviceUnavailable, unauthorized } from '../errors.js';
 
 export interface IntakeResult {
   /** stored: will be signalled; ignored: stored, carries no status; unmatched: a status for no known verification; duplicate: seen before. */
@@ -37,14 +37,14 @@ export async function acceptWebhook(
     parsed = adapter.parseWebhook(request.rawBody);
   } catch (err) {
     if (err instanceof WebhookSignatureError) {
-      throw new UnauthorizedError({
+      throw unauthorized({
         code: 'invalid_signature',
         detail: `Webhook signature rejected: ${err.message}`,
         action: 'Check the webhook secret configured for this provider.',
       });
     }
     if (err instanceof MalformedWebhookError) {
-      throw new BadRequestError({ code: 'malformed_webhook', detail: err.message });
+      throw badRequest({ code: 'malformed_webhook', detail: err.message });
     }
     throw err;
   }
@@ -59,7 +59,7 @@ export async function acceptWebhook(
     if (result !== 'too_slow') return result;
   } catch (err) {
     deps.logger.error({ err, provider, correlationId }, 'webhook could not be stored');
-    throw new ServiceUnavailableError({
+    throw serviceUnavailable({
       code: 'storage_unavailable',
       detail: 'The event could not be stored',
       action: 'Retry later; nothing was recorded.',
@@ -70,7 +70,7 @@ export async function acceptWebhook(
   // The write may still land; the provider's retry is then a duplicate, so nothing is lost or doubled.
   storing.catch((err: unknown) => deps.logger.error({ err, provider, correlationId }, 'slow webhook store failed'));
   deps.logger.warn({ provider, correlationId, deadlineMs: STORE_DEADLINE_MS }, 'webhook store too slow; answered 503');
-  throw new ServiceUnavailableError({
+  throw serviceUnavailable({
     code: 'storage_slow',
     detail: `The database did not confirm the write within ${STORE_DEADLINE_MS / 1000} s`,
     action: 'Retry; a repeat of this event is recognised as a duplicate.',

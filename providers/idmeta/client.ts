@@ -1,8 +1,9 @@
-import { request, type Dispatcher } from 'undici';
-import { ProviderRequestError, isRetryableStatus } from '../errors.js';
+import type { Dispatcher } from 'undici';
+import { ProviderRequestError } from '../errors.js';
+import { createProviderHttp, type ProviderResponse } from '../http.js';
 import type { CreateSessionInput, ProviderSession, ProviderState, ProviderTemplate, RunStepInput, TemplatePageProgress } from '../types.js';
 import { stepFields } from './id-checks.js';
-import { isJsonObject, parseJson, readText } from './json.js';
+import { isJsonObject, readText } from '../json.js';
 import { STEP_KEY, documentFromSteps, readIdmetaTemplate, readIdmetaVerification, type IdmetaVerificationView } from './resources.js';
 import {
   IDMETA_REQUEST_STATUS,
@@ -70,76 +71,35 @@ interface IdmetaRequest {
   timeoutMs?: number;
 }
 
-interface IdmetaResponse {
-  status: number;
-  body: unknown;
-}
-
 export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClientOptions = {}): IdmetaClient {
-  // Seed 001 configured `https://integrate.idmetagroup.com/api`; accept both spellings of the base.
-  const origin = config.apiUrl.replace(/\/+$/, '').replace(/\/api$/, '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const stepTimeoutMs = options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const now = options.now ?? (() => new Date());
+  const http = createProviderHttp({
+    provider: 'idmeta',
+    label: 'IDmeta',
+    // Seed 001 configured `https://integrate.idmetagroup.com/api`; accept both spellings of the base.
+    origin: config.apiUrl.replace(/\/+$/, '').replace(/\/api$/, ''),
+    dispatcher: options.dispatcher,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    now: options.now ?? (() => new Date()),
+    errorDetail,
+  });
+  const { unusable, rejected } = http;
 
-  async function call(method: 'GET' | 'POST', path: string, extra: IdmetaRequest = {}): Promise<IdmetaResponse> {
-    const what = `IDmeta ${method} ${path.split('?')[0]}`;
+  function call(method: 'GET' | 'POST', path: string, extra: IdmetaRequest = {}): Promise<ProviderResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${config.apiKey}`, accept: 'application/json' };
     if (extra.body !== undefined) headers['content-type'] = 'application/json';
     if (extra.idempotencyKey !== undefined) headers['idempotency-key'] = extra.idempotencyKey;
-    const timeout = extra.timeoutMs ?? timeoutMs;
-
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(`${origin}${path}`, {
-        dispatcher: options.dispatcher,
-        method,
-        headers,
-        body: extra.body === undefined ? null : JSON.stringify(extra.body),
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-      text = await response.body.text();
-    } catch (error) {
-      // Refused, reset, timed out: nothing says the request was rejected, so it may be retried.
-      throw withCause(
-        new ProviderRequestError(`${what} failed: ${errorCode(error)}`, {
-          provider: 'idmeta',
-          status: null,
-          retryable: true,
-          retryAfterMs: null,
-        }),
-        error,
-      );
-    }
-
-    const status = response.statusCode;
-    const body = parseJson(text);
-    if (status < 200 || status >= 300) {
-      const detail = errorDetail(body);
-      throw new ProviderRequestError(`${what} answered ${status}${detail === null ? '' : `: ${detail}`}`, {
-        provider: 'idmeta',
-        status,
-        retryable: isRetryableStatus(status),
-        retryAfterMs: retryAfterMs(response.headers, now()),
-      });
-    }
-    return { status, body };
-  }
-
-  /** A 2xx that is not the documented shape will not improve by asking again. */
-  function unusable(what: string, response: IdmetaResponse, problem: string): ProviderRequestError {
-    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, {
-      provider: 'idmeta',
-      status: response.status,
-      retryable: false,
-      retryAfterMs: null,
+    return http.call({
+      method,
+      path,
+      headers,
+      ...(extra.body === undefined ? {} : { body: JSON.stringify(extra.body) }),
+      ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }),
     });
   }
 
-  function verificationOf(response: IdmetaResponse, what: string): IdmetaVerificationView {
+  function verificationOf(response: ProviderResponse, what: string): IdmetaVerificationView {
     const verification = readIdmetaVerification(response.body);
     if (verification === null) throw unusable(what, response, 'without a verification');
     return verification;
@@ -148,14 +108,9 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
   function stateOf(verification: IdmetaVerificationView, statusValue: unknown, what: string, status: number): ProviderState {
     const mapped = mapIdmetaStatus(statusValue);
     if (mapped === null) {
-      throw new ProviderRequestError(
+      throw rejected(
         `${what}: IDmeta verification ${verification.id} has status ${JSON.stringify(statusValue)}, which veriflow does not know`,
-        {
-          provider: 'idmeta',
-          status,
-          retryable: false,
-          retryAfterMs: null,
-        },
+        status,
       );
     }
     return {
@@ -192,12 +147,7 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
         });
         if (items.length === 0 || !Number.isFinite(lastPage) || page >= lastPage) return templates;
       }
-      throw new ProviderRequestError(`IDmeta GET /api/v1/templates has more than ${MAX_PAGES} pages`, {
-        provider: 'idmeta',
-        status: null,
-        retryable: false,
-        retryAfterMs: null,
-      });
+      throw rejected(`IDmeta GET /api/v1/templates has more than ${MAX_PAGES} pages`);
     },
 
     async getTemplate(templateId) {
@@ -212,12 +162,7 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
     async createVerification(input) {
       if (input.templateId === null) {
         // The API resolves a default before the workflow starts; a session without one is a bug.
-        throw new ProviderRequestError('IDmeta verifications need a template id', {
-          provider: 'idmeta',
-          status: null,
-          retryable: false,
-          retryAfterMs: null,
-        });
+        throw rejected('IDmeta verifications need a template id');
       }
       const what = 'IDmeta POST /api/v1/verification/create-verification';
       const response = await call('POST', '/api/v1/verification/create-verification', {
@@ -241,12 +186,7 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
     async runStep(input) {
       const { key } = input.step;
       if (!STEP_KEY.test(key)) {
-        throw new ProviderRequestError(`IDmeta step key ${JSON.stringify(key)} is not a plan path`, {
-          provider: 'idmeta',
-          status: null,
-          retryable: false,
-          retryAfterMs: null,
-        });
+        throw rejected(`IDmeta step key ${JSON.stringify(key)} is not a plan path`);
       }
       const path = `/api/v1/verification/${key.split('/').map(encodeURIComponent).join('/')}`;
       const what = `IDmeta POST ${path}`;
@@ -269,12 +209,7 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
       }
       if (requestStatus === IDMETA_REQUEST_STATUS.failed || body.status === false) {
         const detail = errorDetail(response.body);
-        throw new ProviderRequestError(`${what} failed at IDmeta${detail === null ? '' : `: ${detail}`}`, {
-          provider: 'idmeta',
-          status: response.status,
-          retryable: false,
-          retryAfterMs: null,
-        });
+        throw rejected(`${what} failed at IDmeta${detail === null ? '' : `: ${detail}`}`, response.status);
       }
     },
 
@@ -304,8 +239,7 @@ export function createIdmetaClient(config: IdmetaApiConfig, options: IdmetaClien
   };
 }
 
-/** How long to wait before retrying: `Retry-After` in seconds or as an HTTP date. */
-/** Re-exported: tests and callers read it from the client they use. */
+/** How long to wait before retrying (`Retry-After`), re-exported: tests read it from the client they use. */
 export { retryAfterMs };
 
 /** IDmeta errors: `{ message }` (sometimes `{ error }` or Laravel's `{ errors: { field: [..] } }`); shortened. */
@@ -313,14 +247,4 @@ function errorDetail(body: unknown): string | null {
   if (!isJsonObject(body)) return null;
   const message = readText(body.message) ?? readText(body.error);
   return message === null ? null : message.slice(0, MAX_ERROR_DETAIL_CHARS);
-}
-
-function errorCode(error: unknown): string {
-  if (isJsonObject(error) && typeof error.code === 'string') return error.code;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function withCause<E extends Error>(error: E, cause: unknown): E {
-  error.cause = cause;
-  return error;
 }

@@ -1,20 +1,8 @@
-// Defensive readers for IDmeta's JSON: ids arrive as numbers or strings, some nested values as
-// JSON-encoded strings (`"verification_data": "[]"`, `"plans": "null"`), timestamps with or
-// without a zone.
+// IDmeta's quirks on top of the shared readers (../json.ts): some nested values arrive as
+// JSON-encoded strings (`"verification_data": "[]"`, `"plans": "null"`), booleans as 0/1 or
+// strings, timestamps with or without a zone.
 
-export type JsonObject = Record<string, unknown>;
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A non-empty, trimmed string; finite numbers become text (template ids are numbers). */
-export function readText(value: unknown): string | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') return null;
-  const trimmed = value.trim();
-  return trimmed === '' ? null : trimmed;
-}
+import { parseJson, readText } from '../json.js';
 
 export function readBoolean(value: unknown): boolean | null {
   if (value === true || value === 1 || value === '1' || value === 'true') return true;
@@ -34,15 +22,6 @@ export function readTimestamp(value: unknown): string | null {
   const time = match[2]!.replace(/(\.\d{3})\d+$/, '$1');
   const millis = Date.parse(`${match[1]}T${time}${match[3] ?? 'Z'}`);
   return Number.isNaN(millis) ? null : new Date(millis).toISOString();
-}
-
-/** Parsed JSON, or undefined when the text is not JSON. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A value that may arrive JSON-encoded in a string (`"[]"`, `"null"`), decoded once. */

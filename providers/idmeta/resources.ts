@@ -1,7 +1,8 @@
 import type { DocumentData } from '../../domain/verification.js';
 import type { ProviderTemplate, TemplateStep } from '../types.js';
 import { idCheckForStep } from './id-checks.js';
-import { decodeNested, isJsonObject, readBoolean, readText, readTimestamp, type JsonObject } from './json.js';
+import { isJsonObject, readText, type JsonObject } from '../json.js';
+import { decodeNested, readBoolean, readTimestamp } from './json.js';
 import { readIdmetaStatusCode, type IdmetaStatusCode } from './status.js';
 
 // Readers for the two resources veriflow uses: a template (trust flow) with its plans, and a

@@ -1,6 +1,7 @@
 import { MalformedWebhookError } from '../errors.js';
 import type { NormalizedWebhook } from '../types.js';
-import { isJsonObject, parseJson, readText, readTimestamp } from './json.js';
+import { isJsonObject, parseJson, readText } from '../json.js';
+import { readTimestamp } from './json.js';
 import { readIdmetaVerification } from './resources.js';
 import { mapIdmetaStatus } from './status.js';
 

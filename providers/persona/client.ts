@@ -1,9 +1,9 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import { ProviderRequestError, isRetryableStatus } from '../errors.js';
+import { createProviderHttp, firstHeader, type ProviderResponse } from '../http.js';
 import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.js';
 import { readPersonaInquiry, type PersonaInquiryView } from './inquiry.js';
-import { isJsonObject, readText } from './jsonapi.js';
+import { isJsonObject, readText } from '../json.js';
 import { retryAfterMs as standardRetryAfterMs } from '../retry-after.js';
 
 export interface PersonaApiConfig {
@@ -41,19 +41,22 @@ interface PersonaRequest {
   idempotencyKey?: string;
 }
 
-interface PersonaResponse {
-  status: number;
-  body: unknown;
-}
-
 export function createPersonaClient(config: PersonaApiConfig, options: PersonaClientOptions = {}): PersonaClient {
   // Seed 000 configured `https://withpersona.com/api/v1`; accept both spellings of the base.
   const origin = config.apiUrl.replace(/\/+$/, '').replace(/\/api\/v1$/, '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const now = options.now ?? (() => new Date());
+  const http = createProviderHttp({
+    provider: 'persona',
+    label: 'Persona',
+    origin,
+    dispatcher: options.dispatcher,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    now,
+    errorDetail: personaErrorDetail,
+    retryAfterMs,
+  });
 
-  async function call(method: 'GET' | 'POST', path: string, extra: PersonaRequest = {}): Promise<PersonaResponse> {
-    const what = `Persona ${method} ${path.split('?')[0]}`;
+  function call(method: 'GET' | 'POST', path: string, extra: PersonaRequest = {}): Promise<ProviderResponse> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${config.apiKey}`,
       'persona-version': PERSONA_VERSION,
@@ -61,57 +64,12 @@ export function createPersonaClient(config: PersonaApiConfig, options: PersonaCl
     };
     if (extra.body !== undefined) headers['content-type'] = 'application/json';
     if (extra.idempotencyKey !== undefined) headers['idempotency-key'] = extra.idempotencyKey;
-
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(`${origin}${path}`, {
-        dispatcher: options.dispatcher,
-        method,
-        headers,
-        body: extra.body === undefined ? null : JSON.stringify(extra.body),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      text = await response.body.text();
-    } catch (error) {
-      // Refused, reset, timed out: nothing says the request was rejected, so it may be retried.
-      throw withCause(
-        new ProviderRequestError(`${what} failed: ${errorCode(error)}`, {
-          provider: 'persona',
-          status: null,
-          retryable: true,
-          retryAfterMs: null,
-        }),
-        error,
-      );
-    }
-
-    const status = response.statusCode;
-    const body = parseJson(text);
-    if (status < 200 || status >= 300) {
-      const detail = personaErrorDetail(body);
-      throw new ProviderRequestError(`${what} answered ${status}${detail === null ? '' : `: ${detail}`}`, {
-        provider: 'persona',
-        status,
-        retryable: isRetryableStatus(status),
-        retryAfterMs: retryAfterMs(response.headers, now()),
-      });
-    }
-    return { status, body };
+    return http.call({ method, path, headers, ...(extra.body === undefined ? {} : { body: JSON.stringify(extra.body) }) });
   }
 
-  function inquiryOf(response: PersonaResponse, what: string): PersonaInquiryView {
+  function inquiryOf(response: ProviderResponse, what: string): PersonaInquiryView {
     const view = readPersonaInquiry(response.body);
-    if (view === null) {
-      // A 2xx without an inquiry will not improve by asking again.
-      throw new ProviderRequestError(`${what} answered ${response.status} without an inquiry`, {
-        provider: 'persona',
-        status: response.status,
-        retryable: false,
-        retryAfterMs: null,
-      });
-    }
+    if (view === null) throw http.unusable(what, response, 'without an inquiry');
     return view;
   }
 
@@ -147,9 +105,9 @@ export function createPersonaClient(config: PersonaApiConfig, options: PersonaCl
       const response = await call('GET', `${path}?include=${INCLUDE_GOVERNMENT_IDS}`);
       const inquiry = inquiryOf(response, `Persona GET ${path}`);
       if (inquiry.providerStatus === null || inquiry.status === null) {
-        throw new ProviderRequestError(
+        throw http.rejected(
           `Persona inquiry ${inquiry.inquiryId} has status ${JSON.stringify(inquiry.rawStatus)}, which veriflow does not know`,
-          { provider: 'persona', status: response.status, retryable: false, retryAfterMs: null },
+          response.status,
         );
       }
       return {
@@ -175,19 +133,6 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now: Date): number | 
   return reset !== null && /^\d+$/.test(reset) ? Number(reset) * 1000 : null;
 }
 
-function firstHeader(value: string | string[] | undefined): string | null {
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? null : first.trim();
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 /** Persona errors: `{ errors: [{ title, details }] }`; only the first, shortened, goes into our message. */
 function personaErrorDetail(body: unknown): string | null {
   const errors = isJsonObject(body) && Array.isArray(body.errors) ? body.errors : [];
@@ -195,14 +140,4 @@ function personaErrorDetail(body: unknown): string | null {
   if (!isJsonObject(first)) return null;
   const parts = [readText(first.title), readText(first.details)].filter((part) => part !== null);
   return parts.length === 0 ? null : parts.join(' - ').slice(0, MAX_ERROR_DETAIL_CHARS);
-}
-
-function errorCode(error: unknown): string {
-  if (isJsonObject(error) && typeof error.code === 'string') return error.code;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function withCause<E extends Error>(error: E, cause: unknown): E {
-  error.cause = cause;
-  return error;
 }

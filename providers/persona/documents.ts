@@ -1,5 +1,6 @@
 import type { DocumentData } from '../../domain/verification.js';
-import { isJsonObject, readIncluded, readResource, readText, type JsonApiResource, type JsonObject } from './jsonapi.js';
+import { isJsonObject, readText, type JsonObject } from '../json.js';
+import { readIncluded, readResource, type JsonApiResource } from './jsonapi.js';
 import { ownEntry } from '../lookup.js';
 
 // Document data lives in `included[]`, not in the inquiry's `fields` (those are form inputs):

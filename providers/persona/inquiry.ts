@@ -1,6 +1,7 @@
 import type { DocumentData, VerificationStatus } from '../../domain/verification.js';
 import { extractPersonaDocument } from './documents.js';
-import { isJsonObject, readResource, readText, readTimestamp } from './jsonapi.js';
+import { isJsonObject, readIsoTimestamp, readText } from '../json.js';
+import { readResource } from './jsonapi.js';
 import { mapPersonaStatus, resolvePersonaStatus, type PersonaInquiryStatus } from './status.js';
 
 // One reading of an inquiry document (`{ data: inquiry, included }`) shared by the webhook
@@ -49,8 +50,8 @@ export function readPersonaInquiry(inquiryDocument: unknown, eventName: string |
     status: mapping?.status ?? null,
     reasons: mapping?.reasons ?? [],
     document: extractPersonaDocument(inquiryDocument),
-    updatedAt: latest(LIFECYCLE_TIMESTAMPS.map((name) => readTimestamp(attributes[name]))),
-    expiresAt: readTimestamp(attributes['expires-at']),
+    updatedAt: latest(LIFECYCLE_TIMESTAMPS.map((name) => readIsoTimestamp(attributes[name]))),
+    expiresAt: readIsoTimestamp(attributes['expires-at']),
   };
 }
 

@@ -1,7 +1,7 @@
-// Defensive readers for Persona's JSON:API bodies. Persona adds attributes and resource types
-// freely and leaves most values null, so every read checks the shape instead of trusting it.
+// Persona's JSON:API bodies: resources and their `included` array. Persona adds attributes and
+// resource types freely and leaves most values null, so every read checks the shape.
 
-export type JsonObject = Record<string, unknown>;
+import { isJsonObject, readText, type JsonObject } from '../json.js';
 
 /** A JSON:API resource as Persona serializes it: `{ type, id, attributes, relationships }`. */
 export interface JsonApiResource {
@@ -9,18 +9,6 @@ export interface JsonApiResource {
   id: string;
   attributes: JsonObject;
   relationships: JsonObject;
-}
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A non-empty, trimmed string; numbers are accepted because ID numbers sometimes arrive as numbers. */
-export function readText(value: unknown): string | null {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') return null;
-  const trimmed = value.trim();
-  return trimmed === '' ? null : trimmed;
 }
 
 export function readResource(value: unknown): JsonApiResource | null {
@@ -40,15 +28,4 @@ export function readResource(value: unknown): JsonApiResource | null {
 export function readIncluded(value: unknown): JsonApiResource[] {
   if (!Array.isArray(value)) return [];
   return value.map(readResource).filter((resource): resource is JsonApiResource => resource !== null);
-}
-
-// Date.parse also accepts loose forms like "1" or "March 7"; event ordering needs real timestamps.
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
-
-/** An ISO 8601 date-time normalized to `toISOString()` form, or null if it is not one. */
-export function readTimestamp(value: unknown): string | null {
-  const text = readText(value);
-  if (text === null || !ISO_DATE_TIME.test(text)) return null;
-  const millis = Date.parse(text);
-  return Number.isNaN(millis) ? null : new Date(millis).toISOString();
 }

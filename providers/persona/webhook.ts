@@ -1,7 +1,7 @@
 import { MalformedWebhookError } from '../errors.js';
 import type { NormalizedWebhook } from '../types.js';
 import { readPersonaInquiry } from './inquiry.js';
-import { isJsonObject, readText, readTimestamp } from './jsonapi.js';
+import { isJsonObject, readIsoTimestamp, readText } from '../json.js';
 
 // Persona event: { data: { type: "event", id: "evt_…", attributes: { name, "created-at",
 // payload: { data: <inquiry>, included: [...] } } } }.
@@ -23,7 +23,7 @@ export function parsePersonaWebhook(rawBody: Buffer): NormalizedWebhook {
   const eventType = readText(attributes.name);
   if (eventType === null) throw new MalformedWebhookError(`Persona event ${providerEventId} has no name`);
   // Events are ordered by this time, never by arrival, so an event without it is unusable.
-  const occurredAt = readTimestamp(attributes['created-at']);
+  const occurredAt = readIsoTimestamp(attributes['created-at']);
   if (occurredAt === null) throw new MalformedWebhookError(`Persona event ${providerEventId} has no valid created-at`);
 
   // Events about other objects (verifications, accounts, ...) are valid but carry no inquiry

@@ -1,8 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { request, type Dispatcher } from 'undici';
-import { ProviderRequestError, isRetryableStatus } from '../errors.js';
+import type { Dispatcher } from 'undici';
+import { createProviderHttp, isSuccess, type ProviderResponse } from '../http.js';
 import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.js';
-import { isJsonObject, parseJson, readText, readTimestamp } from './json.js';
+import { isJsonObject, readIsoTimestamp, readText } from '../json.js';
 import { mapSmileIdResult, readSmileIdResult } from './result-codes.js';
 import { confirmSmileIdSignature, signSmileIdRequest } from './signature.js';
 import { retryAfterMs } from '../retry-after.js';
@@ -74,66 +73,29 @@ const MAX_ERROR_DETAIL_CHARS = 200;
 /** No job yet for this job_id: the user has not submitted on the link. */
 const NOT_FOUND = mapSmileIdResult('not_found');
 
-interface SmileIdResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
 export function createSmileIdClient(config: SmileIdApiConfig, options: SmileIdClientOptions = {}): SmileIdClient {
-  // The SDK's server URLs end in /v1; ours are origins. Accept both.
-  const origin = config.apiUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const now = options.now ?? (() => new Date());
   const idTypes = config.idTypes !== undefined && config.idTypes.length > 0 ? config.idTypes : DEFAULT_SMILEID_ID_TYPES;
   const linkTtlMs = Math.min(SMILE_LINK_TTL_MS, config.linkTtlMs ?? SMILE_LINK_TTL_MS);
+  const http = createProviderHttp({
+    provider: 'smileid',
+    label: 'SmileID',
+    // The SDK's server URLs end in /v1; ours are origins. Accept both.
+    origin: config.apiUrl.replace(/\/+$/, '').replace(/\/v1$/, ''),
+    dispatcher: options.dispatcher,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    now,
+    errorDetail: smileIdErrorDetail,
+  });
+  const { failure, unusable: invalid } = http;
 
-  async function post(path: string, body: Record<string, unknown>): Promise<SmileIdResponse> {
-    const what = `SmileID POST ${path}`;
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(`${origin}${path}`, {
-        dispatcher: options.dispatcher,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ ...body, partner_id: config.partnerId, ...signSmileIdRequest(config.partnerId, config.apiKey, now()) }),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      text = await response.body.text();
-    } catch (error) {
-      // Refused, reset, timed out: nothing says the request was rejected, so it may be retried.
-      throw withCause(
-        new ProviderRequestError(`${what} failed: ${errorCode(error)}`, {
-          provider: 'smileid',
-          status: null,
-          retryable: true,
-          retryAfterMs: null,
-        }),
-        error,
-      );
-    }
-    return { status: response.statusCode, headers: response.headers, body: parseJson(text) ?? null };
-  }
-
-  function failure(what: string, response: SmileIdResponse): ProviderRequestError {
-    const detail = smileIdErrorDetail(response.body);
-    return new ProviderRequestError(`${what} answered ${response.status}${detail === null ? '' : `: ${detail}`}`, {
-      provider: 'smileid',
-      status: response.status,
-      retryable: isRetryableStatus(response.status),
-      retryAfterMs: retryAfterMs(response.headers, now()),
-    });
-  }
-
-  function invalid(what: string, response: SmileIdResponse, problem: string): ProviderRequestError {
-    // A 2xx we cannot use will not improve by asking again.
-    return new ProviderRequestError(`${what} answered ${response.status} ${problem}`, {
-      provider: 'smileid',
-      status: response.status,
-      retryable: false,
-      retryAfterMs: null,
+  // Unlike the other providers, a 404 can be an answer (no job yet): callers check the status.
+  function post(path: string, body: Record<string, unknown>): Promise<ProviderResponse> {
+    return http.send({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ ...body, partner_id: config.partnerId, ...signSmileIdRequest(config.partnerId, config.apiKey, now()) }),
     });
   }
 
@@ -154,14 +116,14 @@ export function createSmileIdClient(config: SmileIdApiConfig, options: SmileIdCl
         expires_at: expiresAt,
         partner_params: partnerParams,
       });
-      if (response.status < 200 || response.status >= 300) throw failure(what, response);
+      if (!isSuccess(response.status)) throw failure(what, response);
       const body = isJsonObject(response.body) ? response.body : {};
       const link = readText(body.link);
       if (link === null || readText(body.ref_id) === null) throw invalid(what, response, 'without link and ref_id');
       const session: ProviderSession = {
         providerRef: input.verificationId,
         sessionUrl: link,
-        expiresAt: readTimestamp(body.expires_at) ?? expiresAt,
+        expiresAt: readIsoTimestamp(body.expires_at) ?? expiresAt,
         // Until the user submits, job_status knows no job for this job_id.
         providerStatus: NOT_FOUND.providerStatus,
         status: NOT_FOUND.status,
@@ -175,7 +137,7 @@ export function createSmileIdClient(config: SmileIdApiConfig, options: SmileIdCl
       // SmileID's JSON 404: no job for this job_id yet. Any other 404 (an HTML page from a wrong
       // URL) is a failure, or a misconfiguration would look like a user who never starts.
       if (response.status === 404 && isJsonObject(response.body)) return state(jobId, NOT_FOUND);
-      if (response.status < 200 || response.status >= 300) throw failure(what, response);
+      if (!isSuccess(response.status)) throw failure(what, response);
       const body = isJsonObject(response.body) ? response.body : null;
       if (body === null) throw invalid(what, response, 'without a JSON object');
       if (!confirmSmileIdSignature(config.partnerId, config.apiKey, body.timestamp, body.signature)) {
@@ -204,8 +166,7 @@ function state(jobId: string, mapping: { providerStatus: string; status: Provide
   };
 }
 
-/** How long to wait before retrying, from `Retry-After` (seconds or an HTTP date). */
-/** Re-exported: tests and callers read it from the client they use. */
+/** How long to wait before retrying (`Retry-After`), re-exported: tests read it from the client they use. */
 export { retryAfterMs };
 
 /** SmileID errors: `{ code: "2205", error: "You're not authorized to do that" }`. */
@@ -215,14 +176,4 @@ function smileIdErrorDetail(body: unknown): string | null {
   const message = readText(body.error) ?? readText(body.message);
   const parts = [code, message].filter((part) => part !== null);
   return parts.length === 0 ? null : parts.join(' ').slice(0, MAX_ERROR_DETAIL_CHARS);
-}
-
-function errorCode(error: unknown): string {
-  if (isJsonObject(error) && typeof error.code === 'string') return error.code;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function withCause<E extends Error>(error: E, cause: unknown): E {
-  error.cause = cause;
-  return error;
 }

@@ -1,6 +1,6 @@
 import { MalformedWebhookError } from '../errors.js';
 import type { NormalizedWebhook } from '../types.js';
-import { isJsonObject, parseJson, readText, readTimestamp, type JsonObject } from './json.js';
+import { isJsonObject, parseJson, readIsoTimestamp, readText, type JsonObject } from '../json.js';
 import { readSmileIdResult } from './result-codes.js';
 import { verifySmileIdSignature } from './signature.js';
 
@@ -52,7 +52,7 @@ export function verifySmileIdCallback(input: VerifySmileIdCallbackInput): void {
 /** Throws MalformedWebhookError when the body is not a SmileID callback. Call after verifying the signature. */
 export function parseSmileIdWebhook(rawBody: Buffer): NormalizedWebhook {
   const callback = readCallback(rawBody);
-  const occurredAt = readTimestamp(callback.timestamp);
+  const occurredAt = readIsoTimestamp(callback.timestamp);
   if (occurredAt === null) throw new MalformedWebhookError('SmileID callback has no valid timestamp');
 
   const partnerParams = isJsonObject(callback.PartnerParams) ? callback.PartnerParams : {};

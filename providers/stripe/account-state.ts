@@ -1,5 +1,5 @@
 import type { VerificationStatus } from '../../domain/verification.js';
-import { isJsonObject, readStringList, readText } from './json.js';
+import { isJsonObject, readStringList, readString } from '../json.js';
 
 // A Stripe Connect account has no single status field: seed 003's states are derived from its
 // requirements and flags. One function reads an Account for both the webhook parser and the
@@ -87,7 +87,7 @@ export function isStripeAccountState(value: unknown): value is StripeAccountStat
 export function readStripeAccount(value: unknown): StripeAccountView | null {
   if (!isJsonObject(value)) return null;
   if (value.object !== undefined && value.object !== 'account') return null;
-  const accountId = readText(value.id);
+  const accountId = readString(value.id);
   if (accountId === null) return null;
 
   const requirementsValue = isJsonObject(value.requirements) ? value.requirements : {};
@@ -96,7 +96,7 @@ export function readStripeAccount(value: unknown): StripeAccountView | null {
     payouts_enabled: value.payouts_enabled === true,
     details_submitted: value.details_submitted === true,
     requirements: {
-      disabled_reason: readText(requirementsValue.disabled_reason),
+      disabled_reason: readString(requirementsValue.disabled_reason),
       currently_due: readStringList(requirementsValue.currently_due),
       past_due: readStringList(requirementsValue.past_due),
       pending_verification: readStringList(requirementsValue.pending_verification),
@@ -108,7 +108,7 @@ export function readStripeAccount(value: unknown): StripeAccountView | null {
   const metadata = isJsonObject(value.metadata) ? value.metadata : {};
   return {
     accountId,
-    verificationId: readText(metadata.verification_id),
+    verificationId: readString(metadata.verification_id),
     state,
     status: mapping.status,
     reasons: mapping.reasons,

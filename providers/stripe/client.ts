@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { request, type Dispatcher } from 'undici';
-import { ProviderRequestError, isRetryableStatus } from '../errors.js';
+import type { Dispatcher } from 'undici';
+import { isRetryableStatus } from '../errors.js';
+import { createProviderHttp, firstHeader, type ProviderResponse } from '../http.js';
+import { isJsonObject, readString } from '../json.js';
 import { readStripeAccount, type StripeAccountView } from './account-state.js';
-import { isJsonObject, readText } from './json.js';
 import { retryAfterMs } from '../retry-after.js';
 
 export const STRIPE_DEFAULT_API_URL = 'https://api.stripe.com';
@@ -48,23 +49,24 @@ const MAX_ERROR_DETAIL_CHARS = 200;
 
 type FormValue = string | number | boolean | null | undefined | FormValue[] | { [key: string]: FormValue };
 
-interface StripeResponse {
-  status: number;
-  body: unknown;
-}
-
 export function createStripeClient(config: StripeApiConfig, options: StripeClientOptions = {}): StripeClient {
-  const origin = (config.apiUrl ?? STRIPE_DEFAULT_API_URL).replace(/\/+$/, '').replace(/\/v1$/, '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const now = options.now ?? (() => new Date());
+  const http = createProviderHttp({
+    provider: 'stripe',
+    label: 'Stripe',
+    origin: (config.apiUrl ?? STRIPE_DEFAULT_API_URL).replace(/\/+$/, '').replace(/\/v1$/, ''),
+    dispatcher: options.dispatcher,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    now: options.now ?? (() => new Date()),
+    errorDetail: stripeErrorDetail,
+    retryable: shouldRetry,
+  });
 
-  async function call(
+  function call(
     method: 'GET' | 'POST',
     path: string,
     form?: Record<string, FormValue>,
     idempotencyKey?: string,
-  ): Promise<StripeResponse> {
-    const what = `Stripe ${method} ${path}`;
+  ): Promise<ProviderResponse> {
     const headers: Record<string, string> = {
       authorization: `Bearer ${config.secretKey}`,
       'stripe-version': STRIPE_API_VERSION,
@@ -72,56 +74,12 @@ export function createStripeClient(config: StripeApiConfig, options: StripeClien
     };
     if (form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
-
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(`${origin}${path}`, {
-        dispatcher: options.dispatcher,
-        method,
-        headers,
-        body: form === undefined ? null : encodeStripeForm(form),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      text = await response.body.text();
-    } catch (error) {
-      // Refused, reset, timed out: nothing says Stripe rejected it, and POSTs carry idempotency keys.
-      const failure = new ProviderRequestError(`${what} failed: ${errorCode(error)}`, {
-        provider: 'stripe',
-        status: null,
-        retryable: true,
-        retryAfterMs: null,
-      });
-      failure.cause = error;
-      throw failure;
-    }
-
-    const status = response.statusCode;
-    const body = parseJson(text);
-    if (status < 200 || status >= 300) {
-      const detail = stripeErrorDetail(body);
-      throw new ProviderRequestError(`${what} answered ${status}${detail === null ? '' : `: ${detail}`}`, {
-        provider: 'stripe',
-        status,
-        retryable: shouldRetry(status, response.headers),
-        retryAfterMs: stripeRetryAfterMs(response.headers, now()),
-      });
-    }
-    return { status, body };
+    return http.call({ method, path, headers, ...(form === undefined ? {} : { body: encodeStripeForm(form) }) });
   }
 
-  function accountOf(response: StripeResponse, what: string): StripeAccountView {
+  function accountOf(response: ProviderResponse, what: string): StripeAccountView {
     const account = readStripeAccount(response.body);
-    if (account === null) {
-      // A 2xx without an account will not improve by asking again.
-      throw new ProviderRequestError(`${what} answered ${response.status} without an account`, {
-        provider: 'stripe',
-        status: response.status,
-        retryable: false,
-        retryAfterMs: null,
-      });
-    }
+    if (account === null) throw http.unusable(what, response, 'without an account');
     return account;
   }
 
@@ -157,15 +115,10 @@ export function createStripeClient(config: StripeApiConfig, options: StripeClien
         randomUUID(),
       );
       const body = isJsonObject(response.body) ? response.body : {};
-      const url = readText(body.url);
+      const url = readString(body.url);
       const expiresAt = typeof body.expires_at === 'number' ? new Date(body.expires_at * 1000).toISOString() : null;
       if (url === null || expiresAt === null) {
-        throw new ProviderRequestError(`Stripe POST /v1/account_links answered ${response.status} without url and expires_at`, {
-          provider: 'stripe',
-          status: response.status,
-          retryable: false,
-          retryAfterMs: null,
-        });
+        throw http.unusable('Stripe POST /v1/account_links', response, 'without url and expires_at');
       }
       return { url, expiresAt };
     },
@@ -204,30 +157,12 @@ function shouldRetry(status: number, headers: IncomingHttpHeaders): boolean {
   return isRetryableStatus(status);
 }
 
-function firstHeader(value: string | string[] | undefined): string | null {
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? null : first.trim();
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 /** Stripe errors: `{ error: { type, code?, message, param? } }`; shortened into our message. */
 function stripeErrorDetail(body: unknown): string | null {
   const error = isJsonObject(body) && isJsonObject(body.error) ? body.error : null;
   if (error === null) return null;
-  const label = readText(error.code) ?? readText(error.type);
-  const message = readText(error.message);
+  const label = readString(error.code) ?? readString(error.type);
+  const message = readString(error.message);
   const text = [label, message].filter((part) => part !== null).join(': ');
   return text === '' ? null : text.slice(0, MAX_ERROR_DETAIL_CHARS);
-}
-
-function errorCode(error: unknown): string {
-  if (isJsonObject(error) && typeof error.code === 'string') return error.code;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,7 @@
 import { MalformedWebhookError } from '../errors.js';
 import type { NormalizedWebhook } from '../types.js';
 import { readStripeAccount } from './account-state.js';
-import { isJsonObject, readText, type JsonObject } from './json.js';
+import { isJsonObject, readString, type JsonObject } from '../json.js';
 
 // Stripe event: { id: "evt_…", object: "event", type, created: <unix s>, account?: "acct_…",
 // data: { object, previous_attributes? } }. `account.updated` carries the account's state;
@@ -25,9 +25,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function parseStripeWebhook(rawBody: Buffer): NormalizedWebhook {
   const event = parseJson(rawBody);
   if (!isJsonObject(event)) throw new MalformedWebhookError('Stripe webhook body is not a JSON object');
-  const providerEventId = readText(event.id);
+  const providerEventId = readString(event.id);
   if (providerEventId === null) throw new MalformedWebhookError('Stripe webhook has no event id');
-  const eventType = readText(event.type);
+  const eventType = readString(event.type);
   if (eventType === null) throw new MalformedWebhookError(`Stripe event ${providerEventId} has no type`);
   if (event.object === STRIPE_THIN_EVENT) return parseThinEvent(event, providerEventId, eventType);
   // Events are ordered by `created`, never by arrival, so an event without it is unusable.
@@ -75,7 +75,7 @@ export function parseStripeWebhook(rawBody: Buffer): NormalizedWebhook {
 }
 
 function parseThinEvent(event: JsonObject, providerEventId: string, eventType: string): NormalizedWebhook {
-  const created = readText(event.created);
+  const created = readString(event.created);
   const occurredAt = created === null ? NaN : Date.parse(created);
   if (Number.isNaN(occurredAt)) throw new MalformedWebhookError(`Stripe thin event ${providerEventId} has no valid created time`);
   return {
@@ -100,6 +100,6 @@ function parseJson(rawBody: Buffer): unknown {
 }
 
 function accountIdOf(value: unknown): string | null {
-  const id = readText(value);
+  const id = readString(value);
   return id !== null && id.startsWith('acct_') ? id : null;
 }

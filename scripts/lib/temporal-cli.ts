@@ -14,26 +14,20 @@ import {
   veriflowCacheRoot,
   withBuildLock,
 } from './go-build-cache.js';
+import { goToolErrors } from './go-tool.js';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 
 const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
-export class TemporalCliError extends Error {
-  readonly code: string = 'VF_TEMPORAL_CLI';
-}
-
-/** No binary anywhere and no way to make one. The message lists what the user can do. */
-export class TemporalCliNotFoundError extends TemporalCliError {
-  override readonly code = 'VF_TEMPORAL_CLI_NOT_FOUND';
-  override readonly name = 'TemporalCliNotFoundError';
-}
-
-/** `go install` (or the SDK download) ran and failed. */
-export class TemporalCliBuildError extends TemporalCliError {
-  override readonly code = 'VF_TEMPORAL_CLI_BUILD';
-  override readonly name = 'TemporalCliBuildError';
-}
+export const {
+  ToolError: TemporalCliError,
+  NotFoundError: TemporalCliNotFoundError,
+  BuildError: TemporalCliBuildError,
+} = goToolErrors('TemporalCli', 'VF_TEMPORAL_CLI');
+export type TemporalCliError = InstanceType<typeof TemporalCliError>;
+export type TemporalCliNotFoundError = InstanceType<typeof TemporalCliNotFoundError>;
+export type TemporalCliBuildError = InstanceType<typeof TemporalCliBuildError>;
 
 export type TemporalCliSource = 'env' | 'path' | 'cache' | 'go-install' | 'sdk-download';
 

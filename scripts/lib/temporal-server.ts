@@ -5,6 +5,7 @@
 
 import { join } from 'node:path';
 import { EXECUTABLE_SUFFIX, findOnPath, goInstall, isExecutable, veriflowCacheRoot, withBuildLock } from './go-build-cache.js';
+import { goToolErrors } from './go-tool.js';
 
 /** The version docker-compose.yml runs (temporalio/auto-setup:1.29.1); a test keeps them equal. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -15,21 +16,14 @@ const PACKAGES = {
   sqlTool: { package: `${SERVER_MODULE}/cmd/tools/sql`, envVar: 'TEMPORAL_SQL_TOOL_PATH', onPath: 'temporal-sql-tool' },
 } as const;
 
-export class TemporalServerError extends Error {
-  readonly code: string = 'VF_TEMPORAL_SERVER';
-}
-
-/** No binaries anywhere and no Go to build them. The message lists what the user can do. */
-export class TemporalServerNotFoundError extends TemporalServerError {
-  override readonly code = 'VF_TEMPORAL_SERVER_NOT_FOUND';
-  override readonly name = 'TemporalServerNotFoundError';
-}
-
-/** `go install` ran and failed. */
-export class TemporalServerBuildError extends TemporalServerError {
-  override readonly code = 'VF_TEMPORAL_SERVER_BUILD';
-  override readonly name = 'TemporalServerBuildError';
-}
+export const {
+  ToolError: TemporalServerError,
+  NotFoundError: TemporalServerNotFoundError,
+  BuildError: TemporalServerBuildError,
+} = goToolErrors('TemporalServer', 'VF_TEMPORAL_SERVER');
+export type TemporalServerError = InstanceType<typeof TemporalServerError>;
+export type TemporalServerNotFoundError = InstanceType<typeof TemporalServerNotFoundError>;
+export type TemporalServerBuildError = InstanceType<typeof TemporalServerBuildError>;
 
 export type TemporalBinarySource = 'env' | 'path' | 'cache' | 'go-install';
 

@@ -10,6 +10,7 @@ import { createDatabase } from '../../db/client.js';
 import { webhookEvents } from '../../db/schema/index.js';
 import type { ProviderEvent } from '../../domain/verification.js';
 import { getPayloadCodec } from '../../runtime/codec.js';
+import { parseEnv } from '../../config/env.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
@@ -23,7 +24,9 @@ async function signalledEventIds(stack: Stack, verificationId: string): Promise<
   const inputs = (history.events ?? []).flatMap((e) =>
     e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.input!.payloads![0]!] : [],
   );
-  return (await getPayloadCodec().decode(inputs)).map((p) => defaultPayloadConverter.fromPayload<ProviderEvent>(p).providerEventId);
+  return (await getPayloadCodec(parseEnv()).decode(inputs)).map(
+    (p) => defaultPayloadConverter.fromPayload<ProviderEvent>(p).providerEventId,
+  );
 }
 
 /** As if the API crashed between storing and signalling: the rows are back in the sweeper's queue. */

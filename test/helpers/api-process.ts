@@ -11,14 +11,20 @@ const ENTRY = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
 export interface ApiProcess {
   url: string;
   pid: number;
+  /** Its log so far (pino JSON lines on stdout). */
+  output(): string;
+  /** How it ended: the signal's name or `exit code N`. */
+  exited: Promise<string>;
 }
 
 export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overrides: Record<string, string>): Promise<ApiProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries({ ...env, ...overrides })) if (value !== undefined) childEnv[key] = String(value);
-  const child = spawn(process.execPath, ['--import=tsx', ENTRY], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import=tsx', ENTRY], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const stdout: string[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -40,5 +46,5 @@ export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overr
     throw new Error(
       `API process on ${url} not live (${child.exitCode !== null ? await exited : `status ${live}`}):\n${stderr.join('').slice(-2000)}`,
     );
-  return { url, pid: child.pid! };
+  return { url, pid: child.pid!, output: () => stdout.join(''), exited };
 }

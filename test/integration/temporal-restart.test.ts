@@ -7,6 +7,7 @@ import t from 'tap';
 import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
 import type { ProviderEvent } from '../../domain/verification.js';
 import { getPayloadCodec } from '../../runtime/codec.js';
+import { parseEnv } from '../../config/env.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
@@ -140,7 +141,7 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
       e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.input!.payloads![0]!] : [],
     );
     // Payloads are encrypted (runtime/codec.ts): decode, then read the JSON.
-    const decoded = await getPayloadCodec().decode(inputs);
+    const decoded = await getPayloadCodec(parseEnv()).decode(inputs);
     const signalled = decoded.map((p) => defaultPayloadConverter.fromPayload<ProviderEvent>(p).providerEventId);
     signals += signalled.length;
     signalledTwice += signalled.length - new Set(signalled).size;

@@ -1,0 +1,39 @@
+// Close-with-grace for the API and worker processes: the first SIGTERM/SIGINT starts an orderly
+// close (stop accepting, drain, close Temporal and the database) and exits 0 when it is done; if
+// the deadline passes first or a second signal arrives, the process exits 1 at once with a log
+// line saying why, so an orchestrator never has to SIGKILL a process that hangs while closing.
+import type { Logger } from 'pino';
+
+export interface GracefulExitOptions {
+  deadlineMs: number;
+  logger: Pick<Logger, 'info' | 'error'>;
+  signals?: readonly NodeJS.Signals[];
+}
+
+export function exitGracefullyOnSignal(options: GracefulExitOptions, close: (signal: NodeJS.Signals) => Promise<void>): void {
+  const { deadlineMs, logger, signals = ['SIGTERM', 'SIGINT'] } = options;
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.error({ signal }, 'second signal while shutting down: exiting now');
+      process.exit(1);
+    }
+    closing = true;
+    logger.info({ signal, deadlineMs }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown deadline passed: exiting now');
+      process.exit(1);
+    }, deadlineMs).unref();
+    close(signal).then(
+      () => {
+        logger.info('shut down');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+}
