@@ -24,6 +24,9 @@ import { createVerificationWorker, installTemporalRuntime, workflowsPath } from 
 import { createTestDatabase } from './database.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 
+// Integration tests wait on the stack with it; re-exported so they need one import.
+export { eventually } from './eventually.js';
+
 export const TEST_API_KEY = 'vf_test_key_0001';
 /** OPERATOR_TOKEN of every test stack (POST /v1/templates/sync); a test may unset it with `OPERATOR_TOKEN: ''`. */
 export const TEST_OPERATOR_TOKEN = 'vf_test_operator_token_0001';
@@ -234,19 +237,4 @@ function withCapabilities(
       return override ? { ...adapter, capabilities: { ...adapter.capabilities, ...override } } : adapter;
     },
   };
-}
-
-/** Polls `read` until `done` holds, at most `timeoutMs`; returns the last value. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  { timeoutMs = 20_000, intervalMs = 100 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, intervalMs));
-    value = await read();
-  }
-  return value;
 }
