@@ -28,3 +28,12 @@ export async function eventually<T>(
   }
   return value;
 }
+
+/** Waits until `check` holds on in-process state (what a test receiver got), at most `timeoutMs`. */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  await eventually(
+    async () => check(),
+    (held) => held,
+    { what, timeoutMs, intervalMs: 10 },
+  );
+}

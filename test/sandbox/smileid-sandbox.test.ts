@@ -6,6 +6,7 @@ import { createSmileIdClient } from '../../providers/smileid/client.js';
 import { verifySmileIdCallback, parseSmileIdWebhook } from '../../providers/smileid/webhook.js';
 import { smileIdSignature } from '../../sandbox/smileid/signature.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { waitFor } from '../helpers/eventually.js';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 
@@ -45,14 +46,6 @@ async function sandboxFor(tt: TestContext, options: { target?: string; retryDela
   });
   tt.teardown(() => sandbox.close());
   return sandbox;
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function signed(key = secrets.apiKey, partner = secrets.partnerId) {
