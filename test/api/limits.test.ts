@@ -1,14 +1,15 @@
 // Limits and method errors: a per-API-key rate limit on /v1/* (429 problem+json with
 // Retry-After), provider webhooks and operations routes never limited, and 405 with Allow for a
-// known path asked with the wrong method.
+// known path asked with the wrong method. None of it reaches Temporal, so the app runs alone.
 import t from 'tap';
 import { createTenant } from '../../api/services/tenants.js';
-import { TEST_API_KEY, startStack } from '../helpers/stack.js';
+import { startTestApp } from '../helpers/app.js';
+import { TEST_API_KEY } from '../helpers/test-env.js';
 
 const LIMIT = 5;
 
 t.test('rate limit and 405', async (t) => {
-  const stack = await startStack(t, { worker: false, env: { RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW: '2s' } });
+  const stack = await startTestApp(t, { env: { RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW: '2s' } });
   const get = (url: string, apiKey = TEST_API_KEY) =>
     stack.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${apiKey}` } });
 

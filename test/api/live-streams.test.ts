@@ -84,10 +84,9 @@ t.test('live streams', async (t) => {
           return stream;
         },
         (stream) => stream !== null,
-        { timeoutMs: 10_000, intervalMs: 200 },
-      );
+        { timeoutMs: 10_000, intervalMs: 200, what: 'a stream that opens after the database is back' },
+      ).then((stream) => stream!);
       t.ok(working, `a stream opens after the database is back (attempts: ${attempts.join(', ')})`);
-      if (!working) return;
       t.teardown(() => working.close());
       const first = await working.next();
       t.equal(first.data.id, id, 'and delivers the verification');

@@ -1,44 +1,26 @@
 // Abuse limits that do not depend on a valid API key: invalid keys are limited per client
 // address before any key is hashed or looked up; the provider-wide template sync is an operator
 // action (OPERATOR_TOKEN) and concurrent syncs share one run; the public Stripe refresh route is
-// limited per address.
+// limited per address. None of it reaches Temporal, so the app runs alone.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { pino } from 'pino';
-import t, { type Test } from 'tap';
-import { buildApp } from '../../api/app.js';
-import { timersFromEnv, type Env } from '../../config/env.js';
+import t from 'tap';
 import type { ProviderRegistry } from '../../providers/index.js';
-import { TEST_API_KEY, startStack, type Stack } from '../helpers/stack.js';
+import { startTestApp } from '../helpers/app.js';
+import { TEST_API_KEY } from '../helpers/test-env.js';
 
 const INVALID_KEY_MAX = 10;
 const SESSION_LINK_MAX = 5;
 const FLOOD = 60;
 const OPERATOR_TOKEN = 'vf_test_operator_token_0123456789';
 
-/** The app again on the same stack with other settings (and optionally other providers); no listening socket. */
-async function appWith(t: Pick<Test, 'teardown'>, stack: Stack, env: Partial<Env>, providers: ProviderRegistry = stack.providers) {
-  const app = await buildApp({
-    env: { ...stack.env, ...env },
-    database: stack.database,
-    temporal: stack.temporal.client,
-    providers,
-    timers: timersFromEnv(stack.env),
-    logger: pino({ level: 'silent' }),
-    defaultTemplates: {},
-  });
-  t.teardown(() => app.close());
-  return app;
-}
+const LIMITS = {
+  RATE_LIMIT_WINDOW: '3s',
+  RATE_LIMIT_INVALID_KEY_MAX: String(INVALID_KEY_MAX),
+  RATE_LIMIT_SESSION_LINK_MAX: String(SESSION_LINK_MAX),
+};
+
 t.test('limits before authentication', async (t) => {
-  const stack = await startStack(t, {
-    worker: false,
-    env: {
-      RATE_LIMIT_WINDOW: '3s',
-      RATE_LIMIT_INVALID_KEY_MAX: String(INVALID_KEY_MAX),
-      RATE_LIMIT_SESSION_LINK_MAX: String(SESSION_LINK_MAX),
-      OPERATOR_TOKEN: '',
-    },
-  });
+  const stack = await startTestApp(t, { env: { ...LIMITS, OPERATOR_TOKEN: '' } });
   const getAs = (remoteAddress: string, authorization: string) =>
     stack.app.inject({ method: 'GET', url: '/v1/verifications', remoteAddress, headers: { authorization } });
 
@@ -123,10 +105,10 @@ t.test('limits before authentication', async (t) => {
 
   await t.test('template sync with OPERATOR_TOKEN: the token runs it, a tenant key does not; concurrent syncs share one run', async (t) => {
     let listings = 0;
-    const counting: ProviderRegistry = {
-      ...stack.providers,
+    const counting = (configured: ProviderRegistry): ProviderRegistry => ({
+      ...configured,
       get(name) {
-        const adapter = stack.providers.get(name);
+        const adapter = configured.get(name);
         const steps = adapter.steps;
         if (!steps) return adapter;
         return {
@@ -137,8 +119,8 @@ t.test('limits before authentication', async (t) => {
           },
         };
       },
-    };
-    const app = await appWith(t, stack, { OPERATOR_TOKEN }, counting);
+    });
+    const { app } = await startTestApp(t, { env: { ...LIMITS, OPERATOR_TOKEN }, providers: counting });
     const sync = (authorization: string) => app.inject({ method: 'POST', url: '/v1/templates/sync', headers: { authorization } });
 
     const tenant = await sync(`Bearer ${TEST_API_KEY}`);

@@ -75,6 +75,37 @@ t.test('verification routes', async (t) => {
     t.match(malformed.json(), { status: 400, correlationId: /.+/ });
   });
 
+  t.test('odd but valid strings are stored and returned verbatim', async (t) => {
+    const odd = {
+      sql: "Robert'); DROP TABLE verifications;--",
+      html: '<script>alert("x")</script><img src=x onerror=alert(1)>',
+      unicode: 'Zoë 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 👩🏽‍💻 \u202Eevil\u202C 日本語 ‮',
+      zeroWidth: 'a\u200Bb\uFEFFc',
+      combining: 'e\u0301',
+      nulLike: '\\u0000 literally',
+    };
+    const created = await stack.app.inject({
+      method: 'POST',
+      url: '/v1/verifications',
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, ...json },
+      payload: { provider: 'persona', reference: odd.sql, metadata: odd },
+    });
+    t.equal(created.statusCode, 202);
+    const read = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/verifications/${created.json().id}`,
+      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    });
+    t.equal(read.json().reference, odd.sql, 'SQL-looking reference verbatim');
+    t.same(read.json().metadata, odd, 'HTML, unicode, bidi and zero-width strings verbatim');
+    const listed = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/verifications?reference=${encodeURIComponent(odd.sql)}`,
+      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    });
+    t.equal(listed.json().data.length, 1, 'and findable by that exact reference');
+  });
+
   t.test('idempotency: same key + same body -> same verification; different body -> 422', async (t) => {
     const key = { 'idempotency-key': 'order-77' };
     const first = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: 'r-77' }, key);

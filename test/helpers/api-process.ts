@@ -31,6 +31,7 @@ export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overr
     await exited;
   });
   const url = `http://127.0.0.1:${childEnv.PORT}`;
+  // A timeout becomes this function's own error below, which carries the process's stderr.
   const live = await eventually(
     () =>
       child.exitCode !== null
@@ -41,10 +42,8 @@ export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overr
           ),
     (status) => status === 200 || status === -1,
     { timeoutMs: 90_000, intervalMs: 200 },
-  );
+  ).catch((timedOut: Error) => timedOut.message);
   if (live !== 200)
-    throw new Error(
-      `API process on ${url} not live (${child.exitCode !== null ? await exited : `status ${live}`}):\n${stderr.join('').slice(-2000)}`,
-    );
+    throw new Error(`API process on ${url} not live (${child.exitCode !== null ? await exited : live}):\n${stderr.join('').slice(-2000)}`);
   return { url, pid: child.pid!, output: () => stdout.join(''), exited };
 }

@@ -21,16 +21,14 @@ import { providersFromEnv } from '../../runtime/providers.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { createVerificationWorker, installTemporalRuntime, workflowsPath } from '../../worker.js';
+import { authorizedRequest, type AuthorizedRequest } from './app.js';
 import { createTestDatabase } from './database.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
+import { SANDBOX_SECRETS, TEST_API_KEY, testAppEnv } from './test-env.js';
 
-export const TEST_API_KEY = 'vf_test_key_0001';
-/** OPERATOR_TOKEN of every test stack (POST /v1/templates/sync); a test may unset it with `OPERATOR_TOKEN: ''`. */
-export const TEST_OPERATOR_TOKEN = 'vf_test_operator_token_0001';
-export const PERSONA_SECRETS = { apiKey: 'persona_test_api_key', webhookSecret: 'wbhsec_persona_test_secret' };
-export const STRIPE_SECRETS = { secretKey: 'sk_test_veriflow_stack', webhookSecret: 'whsec_veriflow_stack_test_secret' };
-export const SMILEID_SECRETS = { partnerId: '0421', apiKey: 'smileid_test_api_key' };
-export const IDMETA_SECRETS = { apiKey: 'idmeta_test_api_key', webhookSecret: 'idmeta_test_webhook_secret' };
+// Re-exported so an integration test needs one import for the stack, its waits and its credentials.
+export { eventually } from './eventually.js';
+export { IDMETA_SECRETS, PERSONA_SECRETS, SMILEID_SECRETS, STRIPE_SECRETS, TEST_API_KEY, TEST_OPERATOR_TOKEN } from './test-env.js';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling takes seconds: once per test file (process). */
@@ -90,12 +88,7 @@ export interface Stack {
   /** The providers API and worker use (capability overrides applied). */
   providers: ProviderRegistry;
   /** Authorized request helper against the in-process app. */
-  request(
-    method: 'GET' | 'POST',
-    url: string,
-    body?: unknown,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  request: AuthorizedRequest;
 }
 
 const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -110,7 +103,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
       smileid: `http://127.0.0.1:${apiPort}/webhooks/smileid`,
       idmeta: `http://127.0.0.1:${apiPort}/webhooks/idmeta`,
     },
-    secrets: { persona: PERSONA_SECRETS, stripe: STRIPE_SECRETS, smileid: SMILEID_SECRETS, idmeta: IDMETA_SECRETS },
+    secrets: SANDBOX_SECRETS,
     webhookRetryDelaysMs: [0, 200, 1000],
   });
   t.teardown(() => sandbox.close());
@@ -121,24 +114,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     DATABASE_URL: options.databaseUrl?.(testDb.url) ?? testDb.url,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_TASK_QUEUE: `verifications-${apiPort}`,
-    PERSONA_API_URL: sandbox.url,
-    PERSONA_API_KEY: PERSONA_SECRETS.apiKey,
-    PERSONA_WEBHOOK_SECRET: PERSONA_SECRETS.webhookSecret,
-    PERSONA_TEMPLATE_ID: 'itmpl_test',
-    STRIPE_API_URL: sandbox.url,
-    STRIPE_SECRET_KEY: STRIPE_SECRETS.secretKey,
-    STRIPE_WEBHOOK_SECRET: STRIPE_SECRETS.webhookSecret,
-    SMILEID_API_URL: sandbox.url,
-    SMILEID_PARTNER_ID: SMILEID_SECRETS.partnerId,
-    SMILEID_API_KEY: SMILEID_SECRETS.apiKey,
-    IDMETA_API_URL: sandbox.url,
-    IDMETA_API_KEY: IDMETA_SECRETS.apiKey,
-    IDMETA_WEBHOOK_SECRET: IDMETA_SECRETS.webhookSecret,
-    // Tests poll GET /v1/… tightly; only the rate-limit test asks for a small limit.
-    RATE_LIMIT_MAX: '1000000',
-    // Webhook receivers in tests are loopback servers.
-    OUTBOUND_ALLOW_LOOPBACK: 'true',
-    OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
+    ...testAppEnv(sandbox.url),
     ...options.env,
   });
   const providers = withCapabilities(providersFromEnv(env), options.capabilities ?? {});
@@ -210,15 +186,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     worker,
     startWorker,
     providers,
-    async request(method, url, body, headers = {}) {
-      const response = await app.inject({
-        method,
-        url,
-        headers: { authorization: `Bearer ${TEST_API_KEY}`, ...headers },
-        ...(body === undefined ? {} : { payload: body as object }),
-      });
-      return { status: response.statusCode, body: response.body ? response.json() : null, headers: response.headers };
-    },
+    request: authorizedRequest(app),
   };
 }
 
@@ -234,19 +202,4 @@ function withCapabilities(
       return override ? { ...adapter, capabilities: { ...adapter.capabilities, ...override } } : adapter;
     },
   };
-}
-
-/** Polls `read` until `done` holds, at most `timeoutMs`; returns the last value. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  { timeoutMs = 20_000, intervalMs = 100 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, intervalMs));
-    value = await read();
-  }
-  return value;
 }

@@ -7,6 +7,7 @@ import { createDatabase, selectRows } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { tenants, verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
 import { createTestDatabase } from '../helpers/database.js';
+import { waitFor } from '../helpers/eventually.js';
 
 /** Every migration drizzle-kit generated, as its journal lists them. */
 const MIGRATION_COUNT = (
@@ -86,13 +87,8 @@ t.test('listen delivers pg_notify payloads on both drivers', async (t) => {
     const received: string[] = [];
     const unlisten = await handle.listen('verification_changed', (payload) => received.push(payload));
     await handle.db.execute(sql`select pg_notify('verification_changed', 'v1')`);
-    await until(() => received.length > 0);
+    await waitFor(() => received.length > 0, `the notification on ${handle.kind}`);
     await unlisten();
     t.same(received, ['v1'], handle.kind);
   }
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-}

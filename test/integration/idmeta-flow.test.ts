@@ -34,14 +34,17 @@ async function sandbox(stack: Stack, method: 'GET' | 'POST', path: string, body?
 /** Polls GET until terminal (or `until`), recording every distinct progress value seen. */
 async function watch(stack: Stack, id: string, { timeoutMs = 30_000, until = (body: any) => TERMINAL.includes(body.status) } = {}) {
   const seen: Progress[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await stack.request('GET', `/v1/verifications/${id}`);
-    const progress = body.progress as Progress | null;
-    if (progress && JSON.stringify(progress) !== JSON.stringify(seen.at(-1))) seen.push(progress);
-    if (until(body) || Date.now() > deadline) return { final: body, seen };
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  const final = await eventually(
+    async () => {
+      const { body } = await stack.request('GET', `/v1/verifications/${id}`);
+      const progress = body.progress as Progress | null;
+      if (progress && JSON.stringify(progress) !== JSON.stringify(seen.at(-1))) seen.push(progress);
+      return body;
+    },
+    until,
+    { timeoutMs, intervalMs: 25 },
+  );
+  return { final, seen };
 }
 
 async function stepCounters(

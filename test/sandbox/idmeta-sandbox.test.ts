@@ -7,6 +7,7 @@ import t from 'tap';
 import { createIdmetaAdapter } from '../../providers/idmeta/index.js';
 import { overall, STATUS } from '../../sandbox/idmeta/state.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { waitFor } from '../helpers/eventually.js';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 
@@ -45,14 +46,6 @@ async function setup(tt: TestContext) {
     return { status: response.status, headers: response.headers, body: (await response.json()) as any };
   };
   return { sandbox, adapter, api, received };
-}
-
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 t.test('templates: Bearer auth, pagination the client follows, plans as steps', async (t) => {

@@ -6,6 +6,7 @@ import { createPersonaClient } from '../../providers/persona/client.js';
 import { verifyPersonaSignature } from '../../providers/persona/signature.js';
 import { parsePersonaWebhook } from '../../providers/persona/webhook.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { waitFor } from '../helpers/eventually.js';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 
@@ -40,14 +41,6 @@ async function sandboxFor(tt: TestContext, target: string, webhookRetryDelaysMs:
   const sandbox = await startSandbox({ webhookTargets: { persona: target }, secrets: { persona: secrets }, webhookRetryDelaysMs });
   tt.teardown(() => sandbox.close());
   return sandbox;
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function createInquiry(sandboxUrl: string, apiKey: string, idempotencyKey = 'idem-1') {

@@ -6,6 +6,7 @@ import { createSmileIdClient } from '../../providers/smileid/client.js';
 import { verifySmileIdCallback, parseSmileIdWebhook } from '../../providers/smileid/webhook.js';
 import { smileIdSignature } from '../../sandbox/smileid/signature.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { eventually, waitFor } from '../helpers/eventually.js';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 
@@ -45,14 +46,6 @@ async function sandboxFor(tt: TestContext, options: { target?: string; retryDela
   });
   tt.teardown(() => sandbox.close());
   return sandbox;
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function signed(key = secrets.apiKey, partner = secrets.partnerId) {
@@ -246,15 +239,21 @@ t.test('without a callback_url the configured target gets the callback', async (
 t.test('an expired link says so and decides nothing', async (t) => {
   const receiver = await callbackReceiver(t);
   const sandbox = await sandboxFor(t);
+  // Long enough to be still valid at the first look on a loaded machine.
+  const expiresAt = Date.now() + 2_000;
   const { body: link } = await post(
     `${sandbox.url}/v1/smile_links`,
-    linkRequest({ callback_url: receiver.url, expires_at: new Date(Date.now() + 200).toISOString() }),
+    linkRequest({ callback_url: receiver.url, expires_at: new Date(expiresAt).toISOString() }),
   );
   t.equal((await fetch(link.link)).status, 200, 'valid at first');
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  const page = await fetch(link.link);
+  const page = await eventually(
+    () => fetch(link.link).then(async (r) => ({ status: r.status, text: await r.text() })),
+    (p) => p.status === 410,
+    { timeoutMs: 10_000, what: 'the link to expire' },
+  );
+  t.ok(Date.now() >= expiresAt, 'not before its expiry');
   t.equal(page.status, 410);
-  t.match(await page.text(), 'This link has expired');
+  t.match(page.text, 'This link has expired');
   const attempt = await decide(link.link, 'approve');
   t.equal(attempt.status, 410);
   t.match(attempt.html, 'This link has expired');

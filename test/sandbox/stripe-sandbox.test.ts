@@ -9,6 +9,7 @@ import { createStripeClient } from '../../providers/stripe/client.js';
 import { verifyStripeSignature } from '../../providers/stripe/signature.js';
 import { parseStripeWebhook } from '../../providers/stripe/webhook.js';
 import { startSandbox } from '../../sandbox/server.js';
+import { waitFor } from '../helpers/eventually.js';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 
@@ -54,14 +55,6 @@ async function sandboxFor(tt: TestContext, target: string, webhookRetryDelaysMs:
   });
   tt.teardown(() => sandbox.close());
   return sandbox;
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function act(sandboxUrl: string, accountId: string, action: string): Promise<{ status: number; html: string }> {
