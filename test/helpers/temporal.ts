@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Test } from 'tap';
 import { getDataConverter } from '../../runtime/codec.js';
+import { tracingClientInterceptors } from '../../runtime/tracing.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
 
 export interface TestTemporal {
@@ -44,5 +45,12 @@ export async function connectTestTemporal(
     })());
   t.teardown(stop);
   // The workers' data converter (runtime/codec.ts): payloads are encrypted, so clients decrypt with the same keys.
-  return { address, connection, client: new Client({ connection, namespace: 'default', dataConverter: getDataConverter() }), stop };
+  // Client interceptors as runtime/temporal.ts's: when the test started tracing, signals carry the trace.
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter: getDataConverter(),
+    interceptors: { workflow: tracingClientInterceptors() },
+  });
+  return { address, connection, client, stop };
 }
