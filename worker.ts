@@ -19,6 +19,13 @@ import { outboundPolicyFromEnv } from './runtime/outbound-address.js';
 import { providersFromEnv } from './runtime/providers.js';
 import { ensureTemplateSyncSchedule, templateProviders } from './runtime/schedules.js';
 import { connectClient, connectWorker } from './runtime/temporal.js';
+import {
+  startTracingFromEnv,
+  stopTracing,
+  tracingActivityInterceptors,
+  tracingSinks,
+  WORKFLOW_TRACING_MODULES,
+} from './runtime/tracing.js';
 
 /** Under tsx the sources are .ts; compiled, they are .js beside this file. */
 export function workflowsPath(): string {
@@ -91,12 +98,17 @@ export function createVerificationWorker({
   identity,
   ...deps
 }: VerificationWorkerOptions): Promise<Worker> {
+  const code = workflowBundle ? { workflowBundle } : workflowCode();
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    // A pre-built bundle must have been bundled with the same failureConverterPath (see test/helpers/stack.ts).
-    ...(workflowBundle ? { workflowBundle } : workflowCode()),
+    // A pre-built bundle must have been bundled with the same failureConverterPath and the
+    // workflow tracing interceptors (see test/helpers/stack.ts).
+    ...code,
+    // A prebuilt bundle has the workflow interceptors in it; bundling from source adds them.
+    interceptors: { workflowModules: 'workflowsPath' in code ? WORKFLOW_TRACING_MODULES : [], activity: tracingActivityInterceptors() },
+    sinks: tracingSinks(),
     activities: createActivities(deps),
     dataConverter,
     ...(identity ? { identity } : {}),
@@ -140,6 +152,7 @@ async function main(): Promise<void> {
     throw new Error(
       'DATABASE_URL is not set: a standalone worker needs Postgres shared with the API (embedded PGlite works only inside npm run dev).',
     );
+  startTracingFromEnv(env, 'veriflow-worker');
   const logger = createLogger(env, 'veriflow-worker');
   installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND);
   const metrics = createMetrics();
@@ -170,6 +183,7 @@ async function main(): Promise<void> {
     await connection.close();
     await database.close();
     metricsServer?.close();
+    await stopTracing();
   });
   exitGracefullyOnSignal({ deadlineMs: shutdownDeadlineMs(env), logger }, () => stopped);
   await stopped;

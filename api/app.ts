@@ -25,6 +25,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 import { ProblemSchema } from './schemas.js';
 import { buildValidator } from './validation.js';
 import { createMetrics, observeTaskQueuePollers } from '../runtime/metrics.js';
+import { recordHttpRoute } from '../runtime/tracing.js';
 import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
 import { countTaskQueuePollers } from './services/task-queue-pollers.js';
@@ -57,6 +58,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   const background = new BackgroundTasks(deps.logger);
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
+    recordHttpRoute(request.routeOptions.url);
   });
   const feed = new ChangeFeed(deps.database, deps.env.LIVE_DB_CONNECTIONS);
   app.addHook('onClose', async () => {

@@ -9,6 +9,7 @@ import { createLogger } from '../runtime/logger.js';
 import { providersFromEnv } from '../runtime/providers.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { connectClient } from '../runtime/temporal.js';
+import { startTracingFromEnv, stopTracing } from '../runtime/tracing.js';
 import { buildApp } from './app.js';
 import { startSweeper } from './services/sweeper.js';
 
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const env = parseEnv();
   if (!env.TEMPORAL_ADDRESS)
     throw new Error('TEMPORAL_ADDRESS is not set: the standalone API needs a Temporal server (npm run dev starts one for you).');
+  startTracingFromEnv(env, 'veriflow-api');
   const logger = createLogger(env, 'veriflow-api');
   const database = await createDatabase({ url: env.DATABASE_URL });
   await migrateDatabase(database.db);
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
     await app.close();
     await temporal.connection.close();
     await database.close();
+    await stopTracing();
   });
 }
 

@@ -153,6 +153,13 @@ export const EnvSchema = Type.Object({
   TEMPORAL_METRICS_BIND: Optional(
     'host:port where the Temporal SDK runtime exports its own Prometheus metrics (worker polls, task latencies)',
   ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description: 'OpenTelemetry collector base URL (OTLP/HTTP, protobuf; spans go to <endpoint>/v1/traces). Unset: tracing is off',
+    }),
+  ),
+  OTEL_SERVICE_NAME: Optional('service.name of the exported spans; default veriflow-api / veriflow-worker'),
   PAYLOAD_ENCRYPTION_KEYS: Type.Optional(
     Type.String({
       pattern: `^\\s*${KEY_ENTRY}(\\s*,\\s*${KEY_ENTRY})*\\s*$`,

@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 import type { Env } from '../config/env.js';
 
@@ -61,6 +62,15 @@ export function serializeError(err: unknown): unknown {
 }
 
 /**
+ * The active span's ids (W3C hex, the names Temporal's workflow interceptor logs them under), so a
+ * log line leads to its trace. Nothing without tracing: no span is ever active then.
+ */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context && isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
+}
+
+/**
  * JSON logs with the correlation id as a field. Request and response bodies are never logged
  * (they carry personal data); fields that could, are redacted if someone logs them anyway.
  */
@@ -71,6 +81,7 @@ export function createLogger(env: Pick<Env, 'LOG_LEVEL'>, name = 'veriflow', des
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     // `error` too: the Temporal runtime and some call sites log failures under that name.
     serializers: { req: requestSummary, err: serializeError, error: serializeError },
+    mixin: traceFields,
   };
   return destination ? pino(options, destination) : pino(options);
 }

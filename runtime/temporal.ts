@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
 import { getDataConverter } from './codec.js';
+import { tracingClientInterceptors } from './tracing.js';
 
 type TemporalEnv = Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS' | 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'> & {
   TEMPORAL_ADDRESS: string;
@@ -15,7 +16,12 @@ function connectionOptions(env: TemporalEnv) {
 export async function connectClient(env: TemporalEnv): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(env));
   // The worker's converter: what the client sends is encrypted, what it reads is decrypted.
-  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: getDataConverter(env) });
+  return new Client({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    dataConverter: getDataConverter(env),
+    interceptors: { workflow: tracingClientInterceptors() },
+  });
 }
 
 export function connectWorker(env: TemporalEnv): Promise<NativeConnection> {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { failureConverterPath } from '../runtime/codec.js';
+import { WORKFLOW_TRACING_MODULES } from '../runtime/tracing.js';
 import { WORKFLOW_BUNDLE_FILE, workflowsPath } from '../worker.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: workflowsPath(),
     failureConverterPath: failureConverterPath(),
+    // Always in: the bundle is built once for environments with and without tracing.
+    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
     logger: new DefaultLogger('WARN'),
   });
   await writeFile(`${dist}${WORKFLOW_BUNDLE_FILE}`, code);

@@ -16,6 +16,7 @@ import { createLogger } from '../runtime/logger.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { providersFromEnv } from '../runtime/providers.js';
 import { connectClient } from '../runtime/temporal.js';
+import { startTracingFromEnv, stopTracing } from '../runtime/tracing.js';
 import { startMailCatcher, type MailCatcher } from '../sandbox/mail.js';
 import { startSandbox, type SandboxOptions } from '../sandbox/server.js';
 import { verificationWorkflowId } from '../workflows/messages.js';
@@ -84,6 +85,9 @@ async function main(): Promise<void> {
 
   // Stopped in reverse order of start; registered as soon as each piece runs.
   const stops: (() => Promise<unknown> | void)[] = [];
+  // The worker child traces itself from the same environment.
+  startTracingFromEnv(env, 'veriflow-api');
+  stops.push(stopTracing);
   let stopping = false;
   const shutdown = async (exitCode: number) => {
     if (stopping) return;

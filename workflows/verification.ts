@@ -1,6 +1,7 @@
 // One verification, start to finish: create the provider session, then apply provider events,
 // timers and operator actions through the pure reducer, persisting every decision. The
 // workflow is the single writer of a verification's status, so ordering is decided here.
+import { context as traceContext, type Context as TraceContext } from '@opentelemetry/api';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -99,7 +100,8 @@ const SKIP_UNCHANGED_POLLS = 'skip-unchanged-polls';
 const READ_LAG_RECHECK_MS = 30_000;
 
 type InboxItem =
-  | { kind: 'provider'; event: ProviderEvent }
+  /** `trace`: the signal's trace context (Temporal's OpenTelemetry interceptors), so its webhook's trace continues through what the event causes. */
+  | { kind: 'provider'; event: ProviderEvent; trace?: TraceContext }
   /** An event this workflow decides itself (operator action, session result); its submitter waits until it is applied. */
   | { kind: 'own'; id: number; event: ReducerEvent; requireOpen: boolean };
 
@@ -146,7 +148,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   });
 
   setHandler(providerEventSignal, (event) => {
-    inbox.push({ kind: 'provider', event });
+    inbox.push({ kind: 'provider', event, trace: traceContext.active() });
   });
   setHandler(getStateQuery, view);
 
@@ -357,7 +359,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       const batchRead: BatchRead = {};
       for (const item of batch) {
         if (item.kind === 'provider') {
-          pending.push(await handleProviderEvent(item.event, batchRead));
+          pending.push(await inTrace(item, () => handleProviderEvent(item.event, batchRead)));
           continue;
         }
         finished.push(item.id);
@@ -379,7 +381,11 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
         }
         pending.push({ event: item.event, webhookEventId: null });
       }
-      await applyAll(pending);
+      // Persisted in the trace of the batch's first webhook, as its provider read was.
+      await inTrace(
+        batch.find((item) => item.kind === 'provider'),
+        () => applyAll(pending),
+      );
       for (const id of finished) ownDone.add(id);
     }
   };
@@ -533,6 +539,14 @@ function nowIso(): string {
 
 function apiEvent(status: ReducerEvent['status'], providerStatus: string | null, reasons: string[]): ReducerEvent {
   return { source: 'api', eventId: null, occurredAt: nowIso(), status, providerStatus, reasons };
+}
+
+/**
+ * Runs `work` in the trace of the signal that delivered `item`: the loop that processes events
+ * runs in the workflow's own (the creation request's) trace. Without tracing, contexts are empty.
+ */
+function inTrace<T>(item: InboxItem | undefined, work: () => Promise<T>): Promise<T> {
+  return item?.kind === 'provider' && item.trace ? traceContext.with(item.trace, work) : work();
 }
 
 function providerEventsIn(inbox: InboxItem[]): ProviderEvent[] {

@@ -18,6 +18,7 @@ import { mailerFromEnv } from '../../runtime/mailer.js';
 import { createMetrics } from '../../runtime/metrics.js';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
 import { providersFromEnv } from '../../runtime/providers.js';
+import { WORKFLOW_TRACING_MODULES } from '../../runtime/tracing.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { createVerificationWorker, installTemporalRuntime, workflowsPath } from '../../worker.js';
@@ -37,6 +38,8 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: workflowsPath(),
     failureConverterPath: failureConverterPath(),
+    // As scripts/build.ts bundles for production.
+    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
     logger: new DefaultLogger('ERROR'),
   });
   return bundle;

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Test } from 'tap';
 import { getDataConverter } from '../../runtime/codec.js';
 import { parseEnv } from '../../config/env.js';
+import { tracingClientInterceptors } from '../../runtime/tracing.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
 
 export interface TestTemporal {
@@ -45,10 +46,12 @@ export async function connectTestTemporal(
     })());
   t.teardown(stop);
   // The workers' data converter (runtime/codec.ts): payloads are encrypted, so clients decrypt with the same keys.
-  return {
-    address,
+  // Client interceptors as runtime/temporal.ts's: when the test started tracing, signals carry the trace.
+  const client = new Client({
     connection,
-    client: new Client({ connection, namespace: 'default', dataConverter: getDataConverter(parseEnv()) }),
-    stop,
-  };
+    namespace: 'default',
+    dataConverter: getDataConverter(parseEnv()),
+    interceptors: { workflow: tracingClientInterceptors() },
+  });
+  return { address, connection, client, stop };
 }

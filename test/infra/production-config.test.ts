@@ -38,6 +38,11 @@ t.test('a complete production configuration is accepted', async (t) => {
   );
 });
 
+t.test('tracing: OTEL_EXPORTER_OTLP_ENDPOINT is optional and must be an http(s) URL', async (t) => {
+  t.equal(refusal({ ...PRODUCTION, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318', OTEL_SERVICE_NAME: 'api-eu' }), '(accepted)');
+  t.match(refusal({ ...PRODUCTION, OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT/);
+});
+
 t.test('production without DATABASE_URL or PUBLIC_BASE_URL: one line naming the variable and what to set', async (t) => {
   const noDatabase = refusal(without(PRODUCTION, 'DATABASE_URL'));
   t.match(noDatabase, /^Invalid configuration: DATABASE_URL: required in production .*postgres:\/\//);

@@ -6,6 +6,7 @@ import { Worker } from '@temporalio/worker';
 import t from 'tap';
 import { getDataConverter } from '../../runtime/codec.js';
 import { parseEnv } from '../../config/env.js';
+import { tracingSinks } from '../../runtime/tracing.js';
 import { workflowBundle } from '../helpers/stack.js';
 
 const dir = new URL('../fixtures/histories/', import.meta.url);
@@ -22,7 +23,8 @@ t.test('recorded workflow histories replay deterministically', async (t) => {
   const replayed: string[] = [];
   // Histories recorded since payload encryption are ciphertext: replay decrypts with the dev key ring.
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: await workflowBundle(), dataConverter: getDataConverter(parseEnv()) },
+    // The bundle's tracing interceptors export workflow spans through a sink, as on the worker.
+    { workflowBundle: await workflowBundle(), dataConverter: getDataConverter(parseEnv()), sinks: tracingSinks() },
     histories,
   )) {
     t.equal(result.error, undefined, `${result.workflowId} replays`, result.error ? { error: String(result.error) } : {});
