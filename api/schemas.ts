@@ -187,6 +187,18 @@ export const ListQuery = Type.Object(
     reference: Type.Optional(Type.String({ maxLength: 255 })),
     createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
     createdBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
+    expiresAfter: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Session expiry at or after this instant; verifications without a session are left out',
+      }),
+    ),
+    expiresBefore: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Session expiry at or before this instant (with `status=pending` and `expiresAfter=now`: expiring soon)',
+      }),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor from the previous page' })),
   },
