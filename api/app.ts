@@ -12,6 +12,7 @@ import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
 import { codecRoutes } from './routes/codec.js';
 import { eventRoutes } from './routes/events.js';
+import { personalDataRoutes } from './routes/personal-data.js';
 import { outboundWebhookRoutes } from './routes/outbound-webhooks.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -105,6 +106,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   await app.register(sessionRoutes, { deps });
   await app.register(verificationRoutes, { deps, feed });
   await app.register(verifyByIdRoutes, { deps, feed });
+  await app.register(personalDataRoutes, { deps });
   await app.register(templateRoutes, { deps });
   await app.register(eventRoutes, { deps, feed });
   await app.register(outboundWebhookRoutes, { deps });

@@ -283,6 +283,7 @@ export const WebhookEventTypeSchema = literals([
   'verification.status_changed',
   'verification.completed',
   'verification.failed',
+  'verification.personal_data_erased',
 ] as const);
 
 export const WebhookDeliverySchema = Type.Object({
@@ -316,3 +317,20 @@ export const WebhookDeliveryListSchema = Type.Object({
 });
 
 export const WebhookDeliveryParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Delivery id' }) });
+
+export const PersonalDataErasureSchema = Type.Object(
+  {
+    verificationId: Type.String({ format: 'uuid' }),
+    erasedAt: Type.String({ format: 'date-time' }),
+    erasedBy: Type.Unsafe<'api_key' | 'retention'>(
+      Type.String({
+        enum: ['api_key', 'retention'],
+        description: '`api_key`: erased on request; `retention`: RETENTION_PERSONAL_DATA after the decision',
+      }),
+    ),
+    apiKeyPrefix: Type.Union([Type.String(), Type.Null()], {
+      description: 'The first characters of the key that asked (erasedBy `api_key`)',
+    }),
+  },
+  { description: 'The erasure record: who erased the personal data, and when' },
+);
