@@ -181,11 +181,28 @@ t.test('personal data erasure: on request, by retention, late webhooks; canaries
   t.equal(byId.body.status, 'approved');
   t.ok(hits(JSON.stringify(byId.body)) > 0, 'positive control: the verify-by-id result carries the canary');
 
+  // The sweep is the Temporal server's schedule: with no worker at all when it fires, it runs once one is back.
+  stack.worker!.shutdown();
+  await eventually(
+    async () => stack.worker!.getState(),
+    (state) => state === 'STOPPED',
+  );
   const retentionMs = 2000;
   t.equal(
     await ensureRetentionSchedule(stack.temporal.client, stack.env.TEMPORAL_TASK_QUEUE, { retentionMs, retryScheduleMs: [1000] }),
     'created',
   );
+  const waiting = await eventually(
+    async () => {
+      const runs = [];
+      for await (const run of stack.temporal.client.workflow.list({ query: 'WorkflowType = "personalDataRetention"' })) runs.push(run);
+      return runs;
+    },
+    (runs) => runs.length > 0,
+  );
+  t.ok(waiting.length > 0, 'the schedule started a sweep while no worker ran');
+  t.equal((await stack.directDb.select().from(personalDataErasures)).length, 1, 'nothing erased by retention without a worker');
+  await stack.startWorker();
   const swept = await eventually(
     () => stack.directDb.select().from(personalDataErasures),
     (rows) => rows.length === 3,
