@@ -6,7 +6,16 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from './activities/index.js';
-import { InvalidConfigError, parseEnv, shutdownDeadlineMs, workerTuningFromEnv, type WorkerTuning } from './config/env.js';
+import {
+  InvalidConfigError,
+  parseEnv,
+  shutdownDeadlineMs,
+  personalDataRetentionMs,
+  timersFromEnv,
+  workerTuningFromEnv,
+  type Env,
+  type WorkerTuning,
+} from './config/env.js';
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { ProviderRegistry } from './providers/index.js';
@@ -17,7 +26,7 @@ import { mailerFromEnv } from './runtime/mailer.js';
 import { createMetrics, type Metrics } from './runtime/metrics.js';
 import { outboundPolicyFromEnv } from './runtime/outbound-address.js';
 import { providersFromEnv } from './runtime/providers.js';
-import { ensureTemplateSyncSchedule, templateProviders } from './runtime/schedules.js';
+import { ensureRetentionSchedule, ensureTemplateSyncSchedule, templateProviders } from './runtime/schedules.js';
 import { connectClient, connectWorker } from './runtime/temporal.js';
 import {
   startTracingFromEnv,
@@ -123,24 +132,26 @@ export function createVerificationWorker({
   });
 }
 
-/** The template-sync schedule; a failure is logged, not fatal: verifications do not depend on it. */
-async function ensureSchedules(
-  env: Parameters<typeof connectClient>[0] & { TEMPORAL_TASK_QUEUE: string },
-  providers: ProviderRegistry,
-  logger: Logger,
-): Promise<void> {
+/** The template-sync and retention schedules; a failure is logged, not fatal: verifications do not depend on them. */
+async function ensureSchedules(env: Env & { TEMPORAL_ADDRESS: string }, providers: ProviderRegistry, logger: Logger): Promise<void> {
   const names = templateProviders(providers);
-  if (names.length === 0) return;
   try {
     const client = await connectClient(env);
     try {
-      const result = await ensureTemplateSyncSchedule(client, env.TEMPORAL_TASK_QUEUE, { providers: names });
-      logger.info({ providers: names, result }, 'template sync schedule ensured');
+      if (names.length > 0) {
+        const result = await ensureTemplateSyncSchedule(client, env.TEMPORAL_TASK_QUEUE, { providers: names });
+        logger.info({ providers: names, result }, 'template sync schedule ensured');
+      }
+      const retention = await ensureRetentionSchedule(client, env.TEMPORAL_TASK_QUEUE, {
+        retentionMs: personalDataRetentionMs(env),
+        retryScheduleMs: timersFromEnv(env).webhookRetryScheduleMs,
+      });
+      logger.info({ retention: env.RETENTION_PERSONAL_DATA ?? null, result: retention }, 'personal data retention schedule ensured');
     } finally {
       await client.connection.close();
     }
   } catch (err) {
-    logger.warn({ err }, 'template sync schedule could not be ensured');
+    logger.warn({ err }, 'schedules could not be ensured');
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { createEmailActivities } from './email.js';
 import { createOutboundWebhookActivities } from './outbound-webhooks.js';
+import { createPersonalDataActivities } from './personal-data.js';
 import { createRecordActivities } from './records.js';
 import { createSessionActivities } from './sessions.js';
 import { createStepActivities } from './steps.js';
@@ -17,5 +18,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createTemplateActivities(deps),
     ...createOutboundWebhookActivities(deps),
     ...createEmailActivities(deps),
+    ...createPersonalDataActivities(deps),
   };
 }

@@ -22,6 +22,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'verification.status_changed',
   'verification.completed',
   'verification.failed',
+  'verification.personal_data_erased',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 

@@ -7,6 +7,7 @@ import { isTerminalStatus, type ProviderName, type VerificationStatus } from '..
 import type { Effect } from '../workflows/state.js';
 import type { ActivityDeps } from './deps.js';
 import { noticeVerificationChanged } from '../db/change-notice.js';
+import { isErasedPayload } from '../db/personal-data.js';
 import { saveDocument } from './documents.js';
 import { enqueueWebhookEvents, webhookEventsOf } from './outbound-webhooks.js';
 
@@ -55,7 +56,8 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
             .select({ provider: webhookEvents.provider, payload: webhookEvents.payload })
             .from(webhookEvents)
             .where(eq(webhookEvents.id, effect.webhookEventId));
-          if (!stored) continue;
+          // Erased: the body is gone, and the guard trigger would drop the document anyway.
+          if (!stored || isErasedPayload(stored.payload)) continue;
           const parsed = providers.get(stored.provider as ProviderName).parseWebhook(Buffer.from(JSON.stringify(stored.payload)));
           if (parsed.document)
             await saveDocument(tx, {

@@ -15,6 +15,7 @@ import { registerRateLimit } from './plugins/rate-limit.js';
 import { registerProblemHandlers } from './problem.js';
 import { codecRoutes } from './routes/codec.js';
 import { eventRoutes } from './routes/events.js';
+import { personalDataRoutes } from './routes/personal-data.js';
 import { outboundWebhookRoutes } from './routes/outbound-webhooks.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -119,6 +120,7 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
     await tenantApi.register(apiKeyAuth, { db: deps.database.db });
     await tenantApi.register(verificationRoutes, { deps, feed });
     await tenantApi.register(verifyByIdRoutes, { deps, feed });
+    await tenantApi.register(personalDataRoutes, { deps });
     await tenantApi.register(tenantTemplateRoutes, { deps });
     await tenantApi.register(eventRoutes, { deps, feed });
     await tenantApi.register(outboundWebhookRoutes, { deps });

@@ -201,6 +201,18 @@ export const ListQuery = Type.Object(
     reference: Type.Optional(Type.String({ maxLength: 255 })),
     createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
     createdBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive' })),
+    expiresAfter: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Session expiry at or after this instant; verifications without a session are left out',
+      }),
+    ),
+    expiresBefore: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Session expiry at or before this instant (with `status=pending` and `expiresAfter=now`: expiring soon)',
+      }),
+    ),
     limit: PageSize,
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor from the previous page' })),
   },
@@ -285,6 +297,7 @@ export const WebhookEventTypeSchema = literals([
   'verification.status_changed',
   'verification.completed',
   'verification.failed',
+  'verification.personal_data_erased',
 ] as const);
 
 export const WebhookDeliverySchema = Type.Object({
@@ -318,3 +331,20 @@ export const WebhookDeliveryListSchema = Type.Object({
 });
 
 export const WebhookDeliveryParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Delivery id' }) });
+
+export const PersonalDataErasureSchema = Type.Object(
+  {
+    verificationId: Type.String({ format: 'uuid' }),
+    erasedAt: Type.String({ format: 'date-time' }),
+    erasedBy: Type.Unsafe<'api_key' | 'retention'>(
+      Type.String({
+        enum: ['api_key', 'retention'],
+        description: '`api_key`: erased on request; `retention`: RETENTION_PERSONAL_DATA after the decision',
+      }),
+    ),
+    apiKeyPrefix: Type.Union([Type.String(), Type.Null()], {
+      description: 'The first characters of the key that asked (erasedBy `api_key`)',
+    }),
+  },
+  { description: 'The erasure record: who erased the personal data, and when' },
+);

@@ -72,6 +72,13 @@ export const EnvSchema = Type.Object({
       description: 'Continue-as-new after this many history entries in one run (default: when Temporal suggests it)',
     }),
   ),
+  RETENTION_PERSONAL_DATA: Type.Optional(
+    Type.String({
+      pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$',
+      description:
+        "Erase a verification's personal data this long after its decision (e.g. 90d), by a Temporal schedule; unset → kept until DELETE /v1/verifications/:id/personal-data",
+    }),
+  ),
   SWEEPER_INTERVAL: Duration('5s', 'How often stored-but-undelivered webhooks are re-signalled'),
   SWEEPER_MAX_ATTEMPTS: Type.Integer({
     default: 10,
@@ -327,6 +334,11 @@ export function commaList(text: string | undefined): string[] {
 /** SHUTDOWN_DEADLINE in ms: how long API and worker may take to close after a signal. */
 export function shutdownDeadlineMs(env: Pick<Env, 'SHUTDOWN_DEADLINE'>): number {
   return parseDuration(env.SHUTDOWN_DEADLINE);
+}
+
+/** RETENTION_PERSONAL_DATA in ms; null: personal data is kept until erased on request. */
+export function personalDataRetentionMs(env: Pick<Env, 'RETENTION_PERSONAL_DATA'>): number | null {
+  return env.RETENTION_PERSONAL_DATA === undefined ? null : parseDuration(env.RETENTION_PERSONAL_DATA);
 }
 
 export function publicBaseUrl(env: Env): string {

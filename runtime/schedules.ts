@@ -1,9 +1,17 @@
-// Temporal schedules veriflow keeps: the 24-hourly template sync. Ensured at worker and dev start,
+// Temporal schedules veriflow keeps: the 24-hourly template sync and the personal-data retention sweep. Ensured at worker and dev start,
 // idempotently: created (and run once right away) the first time, brought up to date afterwards.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderRegistry } from '../providers/index.js';
+import type { PersonalDataRetentionInput } from '../workflows/messages.js';
+import type { personalDataRetention } from '../workflows/personal-data.js';
 import type { TemplateSyncWorkflowInput, templateSync } from '../workflows/template-sync.js';
 
 // The workflow's registered name, spelled here so this module never loads workflow code.
@@ -63,6 +71,77 @@ export async function ensureTemplateSyncSchedule(
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
   await client.schedule.getHandle(scheduleId).update<typeof templateSync>((previous) => ({
+    ...previous,
+    spec,
+    action,
+    policies,
+    state: { paused: previous.state.paused, note: previous.state.note },
+  }));
+  return 'updated';
+}
+
+// The retention sweep: erases personal data RETENTION_PERSONAL_DATA after each decision. A
+// schedule, not a timer per verification: verifications decided before the setting existed (or
+// whose workflows closed long ago) are swept too, and a changed setting applies to all at once.
+const PERSONAL_DATA_RETENTION_WORKFLOW = 'personalDataRetention';
+
+export function personalDataRetentionScheduleId(taskQueue: string): string {
+  return `personal-data-retention-${taskQueue}`;
+}
+
+/** Sweeps a tenth of the retention apart, between 1 s and 1 h: an erasure is at most that late. */
+export function retentionSweepIntervalMs(retentionMs: number): number {
+  return Math.min(3_600_000, Math.max(1_000, Math.round(retentionMs / 10)));
+}
+
+export interface RetentionScheduleOptions {
+  /** RETENTION_PERSONAL_DATA in ms; null deletes the schedule (personal data is kept). */
+  retentionMs: number | null;
+  retryScheduleMs: number[];
+}
+
+export type RetentionScheduleResult = TemplateSyncScheduleResult | 'deleted';
+
+export async function ensureRetentionSchedule(
+  client: Client,
+  taskQueue: string,
+  options: RetentionScheduleOptions,
+): Promise<RetentionScheduleResult> {
+  const scheduleId = personalDataRetentionScheduleId(taskQueue);
+  const handle = client.schedule.getHandle(scheduleId);
+  if (options.retentionMs === null) {
+    try {
+      await handle.delete();
+      return 'deleted';
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return 'skipped';
+      throw err;
+    }
+  }
+  const input: PersonalDataRetentionInput = { retentionMs: options.retentionMs, retryScheduleMs: options.retryScheduleMs };
+  const spec = { intervals: [{ every: retentionSweepIntervalMs(options.retentionMs) }] };
+  const action: ScheduleOptionsStartWorkflowAction<typeof personalDataRetention> = {
+    type: 'startWorkflow',
+    workflowType: PERSONAL_DATA_RETENTION_WORKFLOW,
+    workflowId: `personal-data-retention-${taskQueue}`,
+    taskQueue,
+    args: [input],
+  };
+  // One sweep at a time; sweeps missed while Temporal was down run once when it is back.
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1d' };
+  try {
+    await client.schedule.create<typeof personalDataRetention>({
+      scheduleId,
+      spec,
+      action,
+      policies,
+      state: { note: 'Erases personal data RETENTION_PERSONAL_DATA after each decision' },
+    });
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  await handle.update<typeof personalDataRetention>((previous) => ({
     ...previous,
     spec,
     action,

@@ -137,3 +137,33 @@ export interface WebhookDeliveryInput {
   /** Wait before each retry; after the last, the delivery is dead. */
   retryScheduleMs: number[];
 }
+
+// Personal data: erasure on request (one workflow per verification) and the retention sweep a
+// schedule starts. Inputs carry ids only, never the data being erased.
+export const PERSONAL_DATA_ERASURE_WORKFLOW_TYPE = 'personalDataErasure';
+export const PERSONAL_DATA_RETENTION_WORKFLOW_TYPE = 'personalDataRetention';
+
+export function personalDataErasureWorkflowId(verificationId: string): string {
+  return `personal-data-erasure-${verificationId}`;
+}
+
+export interface PersonalDataErasureInput {
+  verificationId: string;
+  erasedBy: 'api_key' | 'retention';
+  apiKeyId: string | null;
+  /** Outbound webhook retry waits for the `verification.personal_data_erased` delivery. */
+  retryScheduleMs: number[];
+}
+
+export interface PersonalDataErasureRecord {
+  verificationId: string;
+  erasedAt: string;
+  erasedBy: 'api_key' | 'retention';
+  apiKeyId: string | null;
+}
+
+export interface PersonalDataRetentionInput {
+  /** Personal data of a verification decided longer ago than this is erased. */
+  retentionMs: number;
+  retryScheduleMs: number[];
+}

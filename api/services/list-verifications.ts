@@ -11,6 +11,8 @@ export interface ListFilters {
   reference?: string;
   createdAfter?: string;
   createdBefore?: string;
+  expiresAfter?: string;
+  expiresBefore?: string;
   limit?: number;
   cursor?: string;
 }
@@ -26,6 +28,8 @@ export async function listVerifications(
   if (filters.reference) conditions.push(eq(verifications.reference, filters.reference));
   if (filters.createdAfter) conditions.push(gte(verifications.createdAt, new Date(filters.createdAfter)));
   if (filters.createdBefore) conditions.push(lte(verifications.createdAt, new Date(filters.createdBefore)));
+  if (filters.expiresAfter) conditions.push(gte(verifications.expiresAt, new Date(filters.expiresAfter)));
+  if (filters.expiresBefore) conditions.push(lte(verifications.expiresAt, new Date(filters.expiresBefore)));
   if (filters.cursor) {
     conditions.push(afterCursor(verifications, filters.cursor));
   }

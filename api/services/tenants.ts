@@ -22,11 +22,13 @@ export interface Tenant {
   id: string;
   name: string;
   allowedProviders: string[] | null;
+  /** The key this request authenticated with (who did what, e.g. an erasure record). */
+  apiKeyId: string;
 }
 
 export async function tenantForApiKey(db: Database, key: string): Promise<Tenant | null> {
   const [row] = await db
-    .select({ id: tenants.id, name: tenants.name, allowedProviders: tenants.allowedProviders })
+    .select({ id: tenants.id, name: tenants.name, allowedProviders: tenants.allowedProviders, apiKeyId: apiKeys.id })
     .from(apiKeys)
     .innerJoin(tenants, eq(apiKeys.tenantId, tenants.id))
     .where(and(eq(apiKeys.keyHash, hashApiKey(key)), isNull(apiKeys.revokedAt)));

@@ -1,4 +1,5 @@
 export * from './outbound.js';
+export * from './personal-data.js';
 export * from './templates.js';
 export * from './tenants.js';
 export * from './verifications.js';

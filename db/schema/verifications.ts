@@ -67,6 +67,8 @@ export const verifications = pgTable(
     index('verifications_tenant_id_created_at_id_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
     index('verifications_tenant_id_status_idx').on(t.tenantId, t.status),
     index('verifications_tenant_id_reference_idx').on(t.tenantId, t.reference),
+    // Seed 002's "expiring soon" / "all expired": the list's expiresAfter / expiresBefore range.
+    index('verifications_tenant_id_expires_at_idx').on(t.tenantId, t.expiresAt),
   ],
 );
 

@@ -3,8 +3,6 @@
 // rejected requests), and then we look where it must never be: what the Temporal server stores
 // (history bytes, search attributes, memo), every JSON log line of API and worker, and every
 // error body. Zero hits. Positive controls prove the canary really went through the system.
-import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import proto from '@temporalio/proto';
 import type { Payload } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
@@ -13,116 +11,17 @@ import { sql } from 'drizzle-orm';
 import { verificationDocuments, webhookEvents } from '../../db/schema/index.js';
 import { createIdmetaClient } from '../../providers/idmeta/client.js';
 import { getPayloadCodec } from '../../runtime/codec.js';
-import { createLogger } from '../../runtime/logger.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { buildTestApp } from '../helpers/app.js';
+import { capturingLogger, countHits as countCanaryHits, newCanary, payloadsIn, personaCanaryEvent } from '../helpers/canary.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { signPersona } from '../helpers/persona-webhooks.js';
 import { PERSONA_SECRETS, TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
 
-const MARK = `Zq7canary${randomBytes(5).toString('hex')}`;
-const canary = {
-  first: `${MARK}Anna`,
-  last: `${MARK}Lindqvist`,
-  email: `${MARK.toLowerCase()}.anna@example.com`,
-  document: `${MARK}DOC4711`,
-  street: `${MARK} Gatan 12`,
-};
-
-/** The marker as it would appear raw (any case) or base64-encoded at any of the three alignments. */
-function needles(): string[] {
-  const raw = MARK.toLowerCase();
-  const base64 = [0, 1, 2].map((pad) =>
-    Buffer.from('x'.repeat(pad) + MARK)
-      .toString('base64')
-      .slice(Math.ceil((pad * 4) / 3) + 1, -2),
-  );
-  return [raw, ...base64];
-}
-
-function countHits(haystack: string | Buffer): number {
-  const lower = (typeof haystack === 'string' ? haystack : haystack.toString('latin1')).toLowerCase();
-  const exact = typeof haystack === 'string' ? haystack : haystack.toString('latin1');
-  let hits = 0;
-  for (const [i, needle] of needles().entries()) {
-    const [text, what] = i === 0 ? [lower, needle] : [exact, needle];
-    for (let at = text.indexOf(what); at !== -1; at = text.indexOf(what, at + 1)) hits += 1;
-  }
-  return hits;
-}
-
-/** Every Payload ({ metadata, data }) anywhere in a decoded proto object, with where it was. */
-function payloadsIn(value: unknown, path = '', found: { path: string; payload: Payload }[] = []): { path: string; payload: Payload }[] {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return found;
-  if (Array.isArray(value)) {
-    value.forEach((item, i) => payloadsIn(item, `${path}[${i}]`, found));
-    return found;
-  }
-  const record = value as Record<string, unknown>;
-  if (record.data instanceof Uint8Array && record.metadata && typeof record.metadata === 'object')
-    found.push({ path, payload: record as Payload });
-  for (const [key, child] of Object.entries(record)) payloadsIn(child, `${path}.${key}`, found);
-  return found;
-}
-
-function personaEvent(input: { inquiryId: string; verificationId: string; status: string; name: string; withDocument: boolean }): string {
-  const at = new Date().toISOString();
-  return JSON.stringify({
-    data: {
-      type: 'event',
-      id: `evt_${randomBytes(10).toString('hex')}`,
-      attributes: {
-        name: input.name,
-        'created-at': at,
-        'redacted-at': null,
-        payload: {
-          data: {
-            type: 'inquiry',
-            id: input.inquiryId,
-            attributes: {
-              status: input.status,
-              'reference-id': input.verificationId,
-              'name-first': canary.first,
-              'name-last': canary.last,
-              'email-address': canary.email,
-            },
-          },
-          included: input.withDocument
-            ? [
-                {
-                  type: 'verification/government-id',
-                  id: `ver_${randomBytes(8).toString('hex')}`,
-                  attributes: {
-                    status: 'passed',
-                    'created-at': at,
-                    'id-class': 'dl',
-                    'identification-number': canary.document,
-                    'name-first': canary.first,
-                    'name-last': canary.last,
-                    birthdate: '1990-01-01',
-                    'address-street-1': canary.street,
-                    'country-code': 'SE',
-                  },
-                },
-              ]
-            : [],
-        },
-      },
-    },
-  });
-}
-
-/** The production logger (redaction and serializers included), at its most verbose, into an array of lines. */
-function capturingLogger() {
-  const logLines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  return { logLines, logger: createLogger({ LOG_LEVEL: 'trace' }, 'veriflow', sink) };
-}
+const canary = newCanary();
+const MARK = canary.mark;
+const countHits = (haystack: string | Buffer) => countCanaryHits(MARK, haystack);
+const personaEvent = (input: Parameters<typeof personaCanaryEvent>[1]) => personaCanaryEvent(canary, input);
 
 t.test('privacy canary: failed stores and failed provider calls are logged without their data', async (t) => {
   const { logLines, logger } = capturingLogger();

@@ -1,0 +1,1 @@
+CREATE INDEX "verifications_tenant_id_expires_at_idx" ON "verifications" USING btree ("tenant_id","expires_at");
