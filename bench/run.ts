@@ -17,20 +17,19 @@ import { ensureDevTenant } from '../api/services/tenants.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { verifications, webhookEvents } from '../db/schema/index.js';
-import { startSandbox } from '../sandbox/server.js';
+import { verificationWorkflowId } from '../workflows/messages.js';
+import type { SandboxOptions } from '../sandbox/server.js';
 import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.js';
 import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.js';
+import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.js';
+import { BENCH_SECRETS, benchProcessEnv } from './process-env.js';
 import { measureSignatureCost, renderSignatureCost } from './signature-cost.js';
 import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const API_KEY = 'vf_bench_key_000001';
 const BENCH_OPERATOR_TOKEN = `vf_op_${randomBytes(16).toString('hex')}`;
-const SECRETS = {
-  persona: { apiKey: 'bench_persona_key', webhookSecret: 'bench_persona_webhook_secret' },
-  stripe: { secretKey: 'sk_test_bench', webhookSecret: 'whsec_bench_secret' },
-  idmeta: { apiKey: 'bench_idmeta_key', webhookSecret: 'bench_idmeta_webhook_secret' },
-};
+const SECRETS = BENCH_SECRETS;
 /** The sandbox's three-step template (document, selfie, database check). */
 const THREE_STEP_TEMPLATE = '306';
 const RATES = (process.env.BENCH_RATES ?? '50,100,200,500').split(',').map(Number);
@@ -38,12 +37,22 @@ const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
+const COST_WEBHOOKS = Number(process.env.BENCH_COST_WEBHOOKS ?? 200);
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
-function child(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts a bench process. With `announces`, waits for its first stdout line (a JSON object saying
+ * where it listens); otherwise resolves at once.
+ */
+function child<Ready extends object = Record<string, never>>(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  announces = false,
+): Promise<{ proc: ChildProcess; ready: Ready }> {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', announces ? 'pipe' : 'ignore', 'pipe'] });
   const tail: string[] = [];
   proc.stderr!.setEncoding('utf8').on('data', (c: string) => tail.push(c));
   // SIGTERM first: the API and worker shut down cleanly (and write CPU profiles when asked).
@@ -53,24 +62,32 @@ function child(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ch
     const gone = await Promise.race([new Promise((r) => proc.once('exit', () => r(true))), sleep(8000).then(() => false)]);
     if (!gone) proc.kill('SIGKILL');
   });
+  let stopping = false;
+  cleanups.push(() => (stopping = true));
   return new Promise((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${tail.join('').slice(-2000)}`)));
-    if (name === 'noop') createInterface({ input: proc.stdout! }).once('line', () => resolve(proc));
-    else resolve(proc);
+    proc.once('exit', (code) => {
+      const error = new Error(`${name} exited (${code}):\n${tail.join('').slice(-2000)}`);
+      // After start, a crash would otherwise only show up as a timeout somewhere later.
+      if (!stopping) log(error.message);
+      reject(error);
+    });
+    if (announces) createInterface({ input: proc.stdout! }).once('line', (line) => resolve({ proc, ready: JSON.parse(line) as Ready }));
+    else resolve({ proc, ready: {} as Ready });
   });
 }
 
-async function waitReady(url: string, timeoutMs = 90_000): Promise<void> {
+async function waitReady(url: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
     const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
+      async (r) => ((last = `${r.status} ${await r.text()}`), r.ok),
+      (error: unknown) => ((last = String(error)), false),
     );
     if (ok) return;
     await sleep(250);
   }
-  throw new Error(`${url} not ready in ${timeoutMs} ms`);
+  throw new Error(`${url} not ready in ${timeoutMs} ms (last: ${last})`);
 }
 
 function rssMb(pid: number): Promise<number> {
@@ -94,6 +111,14 @@ async function main(): Promise<void> {
     await admin.end();
   });
   const dbUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
+  // The API and worker reach Postgres through a counting proxy (round trips for the cost profile).
+  const pgProxy = await child<{ port: number; statsUrl: string }>(
+    'pg-proxy',
+    ['--import=tsx', 'bench/pg-proxy-process.ts'],
+    { BENCH_PG_TARGET: ADMIN_URL },
+    true,
+  );
+  const proxiedDbUrl = Object.assign(new URL(dbUrl), { port: String(pgProxy.ready.port) }).toString();
   const database = await createDatabase({ url: dbUrl });
   cleanups.push(() => database.close());
   await migrateDatabase(database.db);
@@ -101,45 +126,34 @@ async function main(): Promise<void> {
 
   const apiPort = await pickFreePort();
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const sandbox = await startSandbox({
-    port: 0,
+  const sandboxOptions: SandboxOptions = {
     webhookTargets: { persona: `${apiUrl}/webhooks/persona`, stripe: `${apiUrl}/webhooks/stripe`, idmeta: `${apiUrl}/webhooks/idmeta` },
     secrets: SECRETS,
     webhookRetryDelaysMs: [0, 500, 2000],
-  });
-  cleanups.push(() => sandbox.close());
-
-  const env: NodeJS.ProcessEnv = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    PORT: String(apiPort),
-    DATABASE_URL: dbUrl,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: 'verifications-bench',
-    PERSONA_API_URL: sandbox.url,
-    PERSONA_API_KEY: SECRETS.persona.apiKey,
-    PERSONA_WEBHOOK_SECRET: SECRETS.persona.webhookSecret,
-    PERSONA_TEMPLATE_ID: 'itmpl_bench',
-    STRIPE_API_URL: sandbox.url,
-    STRIPE_SECRET_KEY: SECRETS.stripe.secretKey,
-    STRIPE_WEBHOOK_SECRET: SECRETS.stripe.webhookSecret,
-    VERIFLOW_LINK_SECRET: 'bench-link-secret-bench-link-secret',
-    IDMETA_API_URL: sandbox.url,
-    IDMETA_API_KEY: SECRETS.idmeta.apiKey,
-    IDMETA_WEBHOOK_SECRET: SECRETS.idmeta.webhookSecret,
-    PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
-    RATE_LIMIT_MAX: '1000000',
-    VERIFY_FALLBACK_POLL_AFTER: '24h',
-    OPERATOR_TOKEN: BENCH_OPERATOR_TOKEN,
   };
+  const { proc: sandboxProc, ready: sandbox } = await child<{ url: string; statsUrl: string }>(
+    'sandbox',
+    ['--import=tsx', 'bench/sandbox-process.ts'],
+    { BENCH_SANDBOX_OPTIONS: JSON.stringify(sandboxOptions) },
+    true,
+  );
+
+  const env = benchProcessEnv({
+    apiPort,
+    databaseUrl: proxiedDbUrl,
+    temporalAddress: temporal.address,
+    sandboxUrl: sandbox.url,
+    operatorToken: BENCH_OPERATOR_TOKEN,
+  });
+
   log('starting API and worker processes');
   // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
-  const api = await child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
-  const worker = await child('worker', [...profile, '--import=tsx', 'worker.ts'], env);
+  const { proc: api } = await child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
+  const { proc: worker } = await child('worker', [...profile, '--import=tsx', 'worker.ts'], env);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
-  await child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) });
+  await child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, true);
 
   const pool = new Pool(apiUrl, { connections: 128 });
   const noopPool = new Pool(`http://127.0.0.1:${noopPort}`, { connections: 128 });
@@ -153,9 +167,19 @@ async function main(): Promise<void> {
     const text = await res.body.text();
     return { status: res.statusCode, text };
   };
-  const create = async (provider: string, wait = false) => {
-    const res = await post('/v1/verifications', JSON.stringify({ provider }), wait ? { ...auth, prefer: 'wait=20' } : auth);
-    return JSON.parse(res.text) as { id: string; sessionUrl: string | null; status: string };
+  type Created = { id: string; sessionUrl: string | null; status: string };
+  /** With `withSession`, returns once the session exists (Prefer: wait, then polling when the machine is slower than the wait). */
+  const create = async (provider: string, withSession = false): Promise<Created> => {
+    const res = await post('/v1/verifications', JSON.stringify({ provider }), withSession ? { ...auth, prefer: 'wait=20' } : auth);
+    let created = JSON.parse(res.text) as Created;
+    const deadline = Date.now() + 120_000;
+    while (withSession && created.sessionUrl === null) {
+      if (Date.now() > deadline) throw new Error(`verification ${created.id} has no session after 2 minutes`);
+      await sleep(250);
+      const got = await pool.request({ method: 'GET', path: `/v1/verifications/${created.id}`, headers: auth });
+      created = JSON.parse(await got.body.text()) as Created;
+    }
+    return created;
   };
 
   // Targets for webhooks: verifications with live sessions.
@@ -276,6 +300,55 @@ async function main(): Promise<void> {
     visible.push(performance.now() - began);
   }
 
+  log(`cost profile: ${COST_WEBHOOKS} webhooks, one per verification`);
+  const costTargets: { id: string; sessionUrl: string | null }[] = [];
+  while (costTargets.length < COST_WEBHOOKS)
+    costTargets.push(...(await Promise.all(Array.from({ length: 20 }, () => create('persona', true)))));
+  const costSources: CostSources = {
+    processes: {
+      API: async () => [api.pid!],
+      worker: async () => [worker.pid!],
+      Temporal: async () => [temporal.child.pid!],
+      Postgres: () => pidsNamed('postgres'),
+      sandbox: async () => [sandboxProc.pid!],
+    },
+    pgStatsUrl: pgProxy.ready.statsUrl,
+    sandboxStatsUrl: sandbox.statsUrl,
+    temporal: new Client({ connection: await Connection.connect({ address: temporal.address }) }),
+    workflowIds: costTargets.map((v) => verificationWorkflowId(v.id)),
+  };
+  cleanups.push(() => costSources.temporal.connection.close());
+  await sleep(2000);
+  const costBefore = await snapshotCost(costSources);
+  const costEventIds: string[] = [];
+  await openLoop(50, (COST_WEBHOOKS / 50) * 1000, (i) => {
+    const v = costTargets[i % costTargets.length]!;
+    const { body, eventId } = personaEventBody({
+      name: 'inquiry.started',
+      status: 'pending',
+      createdAt: new Date(),
+      inquiryId: new URL(v.sessionUrl!).searchParams.get('inquiry-id')!,
+      referenceId: v.id,
+    });
+    costEventIds.push(eventId);
+    return post('/webhooks/persona', body, {
+      'content-type': 'application/json',
+      'persona-signature': signPersona(body, SECRETS.persona.webhookSecret),
+    }).then((r) => r.status === 200);
+  });
+  const costDeadline = Date.now() + 2 * 60_000;
+  while (
+    Date.now() < costDeadline &&
+    (await database.db.$count(
+      webhookEvents,
+      and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, costEventIds)),
+    )) < costEventIds.length
+  )
+    await sleep(100);
+  // Activities that follow an applied event (records, notifications) finish shortly after.
+  await sleep(1000);
+  const costProfile = costPerWebhook(costBefore, await snapshotCost(costSources), costEventIds.length);
+
   // 4 (before the scale run fills the queues). Template sync of 100 templates; multi-step end to end.
   log('template sync (100) and multi-step end to end');
   await fetch(`${sandbox.url}/idmeta/admin/templates`, {
@@ -392,6 +465,7 @@ async function main(): Promise<void> {
     webhookToVisible: summarize(visible),
     templates: { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) },
     signatureCost,
+    costProfile,
     scale: {
       open: SCALE,
       createSeconds: round2(createSeconds),
@@ -439,6 +513,8 @@ function renderTable(r: any): string {
     `Scale: ${r.scale.open} open verifications created in ${r.scale.createSeconds} s, all sessions in ${r.scale.allSessionsSeconds} s (${r.scale.withSession} with a session); ` +
       `worker RSS ${r.scale.workerRssMb} MB, API RSS ${r.scale.apiRssMb} MB; database ${r.scale.bytesPerVerification} bytes per verification; ` +
       `burst of ${r.scale.burst.webhooks} webhooks acknowledged in ${r.scale.burst.ackSeconds} s, all applied in ${r.scale.burst.allAppliedSeconds} s (${r.scale.burst.applied} applied).`,
+    '',
+    renderCostProfile(r.costProfile),
     '',
     renderSignatureCost(r.signatureCost),
   ];

@@ -1,0 +1,93 @@
+// What one applied webhook costs the whole system: CPU milliseconds per process, Postgres round
+// trips, Temporal history events and provider API calls, as the difference of two snapshots
+// around a batch of webhooks divided by the batch size.
+import { readdir, readFile } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
+import { readStats } from './child-stats.js';
+
+/** Linux reports process CPU time in clock ticks; USER_HZ is 100 on every mainstream kernel. */
+const MS_PER_TICK = 10;
+
+export interface CostSources {
+  /** Processes to charge by name; a function, because Postgres backends come and go. */
+  processes: Record<string, () => Promise<number[]>>;
+  pgStatsUrl: string;
+  sandboxStatsUrl: string;
+  temporal: Client;
+  workflowIds: readonly string[];
+}
+
+export interface CostSnapshot {
+  cpuMs: Record<string, number>;
+  pgRoundTrips: number;
+  providerCalls: number;
+  historyEvents: number;
+}
+
+export interface CostProfile {
+  webhooks: number;
+  cpuMs: Record<string, number>;
+  pgRoundTrips: number;
+  providerCalls: number;
+  historyEvents: number;
+}
+
+async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return 0;
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
+}
+
+/** Every live process whose command name is `name` (e.g. the Postgres server and its backends). */
+export async function pidsNamed(name: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === name) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+export async function snapshotCost(sources: CostSources): Promise<CostSnapshot> {
+  const cpuMs: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(sources.processes)) {
+    let total = 0;
+    for (const pid of await pids()) total += await cpuMsOf(pid);
+    cpuMs[name] = total;
+  }
+  const [pg, sandbox] = await Promise.all([
+    readStats<{ roundTrips: number }>(sources.pgStatsUrl),
+    readStats<{ requests: number }>(sources.sandboxStatsUrl),
+  ]);
+  let historyEvents = 0;
+  for (const id of sources.workflowIds) historyEvents += Number((await sources.temporal.workflow.getHandle(id).describe()).historyLength);
+  return { cpuMs, pgRoundTrips: pg.roundTrips, providerCalls: sandbox.requests, historyEvents };
+}
+
+export function costPerWebhook(before: CostSnapshot, after: CostSnapshot, webhooks: number): CostProfile {
+  const per = (a: number, b: number) => Math.round(((b - a) / webhooks) * 100) / 100;
+  return {
+    webhooks,
+    cpuMs: Object.fromEntries(Object.keys(after.cpuMs).map((name) => [name, per(before.cpuMs[name] ?? 0, after.cpuMs[name]!)])),
+    pgRoundTrips: per(before.pgRoundTrips, after.pgRoundTrips),
+    providerCalls: per(before.providerCalls, after.providerCalls),
+    historyEvents: per(before.historyEvents, after.historyEvents),
+  };
+}
+
+export function renderCostProfile(profile: CostProfile): string {
+  const names = Object.keys(profile.cpuMs);
+  const totalCpu = Math.round(names.reduce((sum, name) => sum + profile.cpuMs[name]!, 0) * 100) / 100;
+  return [
+    `### Cost per applied webhook (${profile.webhooks} webhooks, one per verification)`,
+    '',
+    `| ${names.map((name) => `CPU ms ${name}`).join(' | ')} | CPU ms total | Postgres round trips | Temporal history events | provider API calls |`,
+    `| ${[...names, 'total', 'pg', 'history', 'provider'].map(() => '---').join(' | ')} |`,
+    `| ${names.map((name) => profile.cpuMs[name]).join(' | ')} | ${totalCpu} | ${profile.pgRoundTrips} | ${profile.historyEvents} | ${profile.providerCalls} |`,
+    '',
+    'CPU time is read from /proc (10 ms ticks) over the whole batch, so a figure below ~0.1 ms per webhook is noise; Postgres is every `postgres` process (server and backends), round trips are counted by a proxy in front of it (one per simple query or Sync).',
+  ].join('\n');
+}
