@@ -177,6 +177,18 @@ export const EnvSchema = Type.Object({
     Type.Integer({ minimum: 0, description: 'Sticky workflow cache size; unset: the SDK sizes it from the heap' }),
   ),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
+  WORKER_BUILD_ID: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,64}$',
+      description: 'This build of the workflow code (Worker Versioning; README "Upgrading"); unset: a hash of the workflow bundle',
+    }),
+  ),
+  WORKER_VERSION_PROMOTION: Type.Optional(
+    Type.Union([Type.Literal('always'), Type.Literal('initial'), Type.Literal('never')], {
+      description:
+        'When a starting worker makes its build current: always, initial (only the first deploy), never (set by an operator); unset: initial in production, always elsewhere',
+    }),
+  ),
 });
 export type Env = Static<typeof EnvSchema>;
 

@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const { getDataConverter } = await import('../../runtime/codec.js');
   const { mailerFromEnv } = await import('../../runtime/mailer.js');
   const { outboundPolicyFromEnv } = await import('../../runtime/outbound-address.js');
-  const { createVerificationWorker, installTemporalRuntime } = await import('../../worker.js');
+  const { createVerificationWorker, installTemporalRuntime, promoteWorker } = await import('../../worker.js');
 
   const env = parseEnv(process.env);
   const bundlePath = process.env.WORKER_BUNDLE_PATH;
@@ -88,8 +88,7 @@ async function main(): Promise<void> {
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
-    // Source maps are inline in the code; the field is deprecated and unused.
-    workflowBundle: { code: await readFile(bundlePath, 'utf8'), sourceMap: '' },
+    workflowBundle: { code: await readFile(bundlePath, 'utf8') },
     db: database.db,
     providers: providersFromEnv(env),
     logger,
@@ -100,6 +99,7 @@ async function main(): Promise<void> {
     tuning: workerTuningFromEnv(env),
   });
   const running = worker.run();
+  await promoteWorker(worker, connection, 'always');
   process.stdout.write('ready\n');
   await running;
   await connection.close();
