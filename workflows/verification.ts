@@ -11,7 +11,6 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -68,14 +67,12 @@ const READ_RETRY = {
   maximumAttempts: 5,
   nonRetryableErrorTypes: NON_RETRYABLE,
 };
-const reads = proxyActivities<Activities>({ startToCloseTimeout: '12s', retry: READ_RETRY });
 
 // The two calls every webhook makes — read the provider, record the outcome — as local
 // activities: short, idempotent, and run by the worker holding the workflow task, they cost the
 // Temporal server a marker instead of a schedule/start/complete round trip each (the bench's
 // biggest cost). Session creation stays a regular activity: it can wait on a slow provider, and
-// a draining worker lets it finish. Histories from before this change replay the old path.
-const LOCAL_READS_AND_RECORDS = 'local-reads-and-records';
+// a draining worker lets it finish.
 const localReads = proxyLocalActivities<Activities>({ startToCloseTimeout: '12s', retry: READ_RETRY });
 const localRecords = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15s',
@@ -94,8 +91,6 @@ const notifications = proxyActivities<Activities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-/** Workflow versioning (Temporal patch ids): histories recorded before a change replay the old path. */
-const SKIP_UNCHANGED_POLLS = 'skip-unchanged-polls';
 const READ_LAG_RECHECK_MS = 30_000;
 
 type InboxItem =
@@ -250,7 +245,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     // A decided verification needs no provider session: stop opening it before the decision is persisted.
     if (isTerminalStatus(state.status)) opening.stop();
     if (effects.length === 0 && outcomes.length === 0) return;
-    const recorded = await (patched(LOCAL_READS_AND_RECORDS) ? localRecords : durable).recordEvents({
+    const recorded = await localRecords.recordEvents({
       verificationId,
       provider: input.provider,
       effects,
@@ -285,7 +280,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   const readProvider = async (): Promise<ProviderRead | null> => {
     if (!session || !behaviour.polling) return null;
     try {
-      return await (patched(LOCAL_READS_AND_RECORDS) ? localReads : reads).fetchProviderState({
+      return await localReads.fetchProviderState({
         verificationId,
         provider: input.provider,
         providerRef: session.providerRef,
@@ -329,7 +324,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     newestProviderEventAt = Math.max(newestProviderEventAt, sentAt);
     let read: ReducerEvent | 'read_failed' | 'not_read' = 'not_read';
     if (readFirst) {
-      const fetched = await (patched(LOCAL_READS_AND_RECORDS) ? (batch.read ??= readProvider()) : readProvider());
+      const fetched = await (batch.read ??= readProvider());
       // Stamped now: the read was made after every webhook of its batch had arrived.
       read = fetched ? readEvent('webhook', fetched, newestProviderEventAt) : 'read_failed';
     }
@@ -520,7 +515,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     }
     const polled = readEvent('poll', fetched, newestProviderEventAt);
     // A poll that finds nothing new is not an event worth a history row (hourly, forever otherwise).
-    if (patched(SKIP_UNCHANGED_POLLS) && polled.status === state.status && polled.providerStatus === state.providerStatus) return;
+    if (polled.status === state.status && polled.providerStatus === state.providerStatus) return;
     const before = state.status;
     await applyAll([{ event: polled, webhookEventId: null }]);
     if (state.status !== before) log.info('verification recovered via polling', { verificationId, from: before, to: state.status });
