@@ -10,6 +10,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
@@ -392,14 +393,18 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       continue;
     }
     if (opening.failure) throw opening.failure;
-    const continuing = shouldContinueAsNew(input, state.seq - eventsAtRunStart);
+    const continuing = movesToNewBuild() || shouldContinueAsNew(input, state.seq - eventsAtRunStart);
     if (continuing || decisionWindowClosed()) {
       if (!(await readyToEnd(continuing))) continue;
       if (!continuing) break;
-      return continueAsNew<typeof verification>({
+      const next: VerificationWorkflowInput = {
         ...input,
         carried: { state, session, nextPollAt, recheckAt, decidedAt, newestProviderEventAt, inbox: providerEventsIn(inbox) },
-      });
+      };
+      // Each run is pinned to its build; a long-lived entity's next run starts on the current one.
+      return behaviour.longLived
+        ? makeContinueAsNewFunc<typeof verification>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next)
+        : continueAsNew<typeof verification>(next);
     }
     const deadline = nextDeadline();
     if (deadline === null) {
@@ -472,6 +477,15 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     }
     const final = await steps.finalizeSession({ verificationId, provider: input.provider, providerRef, templateId: input.templateId });
     await submitOwnEvent(readEvent('api', final, newestProviderEventAt), false);
+  }
+
+  /**
+   * A long-lived entity (Stripe account) would otherwise stay on its first build for months: once
+   * another build is current (Worker Versioning), it carries its state over to it. Verifications
+   * finish on the build they started on.
+   */
+  function movesToNewBuild(): boolean {
+    return behaviour.longLived && workflowInfo().targetWorkerDeploymentVersionChanged;
   }
 
   function decisionWindowClosed(): boolean {
