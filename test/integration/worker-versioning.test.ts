@@ -1,6 +1,6 @@
 // Worker Versioning on the real dev server: two builds of the worker on one task queue. A
-// verification stays on the build it started on after another build becomes current, and new
-// ones start on the new build.
+// verification stays on the build it started on after another build becomes current, new ones
+// start on the new build, and a long-lived Stripe account moves over at its next continue-as-new.
 import type { WorkflowHandle } from '@temporalio/client';
 import t from 'tap';
 import { verificationWorkflowId } from '../../workflows/messages.js';
@@ -10,8 +10,9 @@ const BUILD_A = 'build-a';
 const BUILD_B = 'build-b';
 
 /** The build of every workflow task the run completed, in order (empty ids: none recorded). */
-async function workflowTaskBuilds(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
+async function workflowTaskBuilds(handle: WorkflowHandle, runId?: string): Promise<string[]> {
+  const run = runId ? handle.client.getHandle(handle.workflowId, runId) : handle;
+  const history = await run.fetchHistory();
   return (history.events ?? []).flatMap((e) =>
     e.workflowTaskCompletedEventAttributes ? [e.workflowTaskCompletedEventAttributes.deploymentVersion?.buildId ?? ''] : [],
   );
@@ -22,13 +23,15 @@ async function pinnedBuild(handle: WorkflowHandle): Promise<string | undefined> 
   return described.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion?.buildId ?? undefined;
 }
 
-async function create(stack: Stack, provider: 'persona', reference: string) {
+async function create(stack: Stack, provider: 'persona' | 'stripe', reference: string) {
   const created = await stack.request('POST', '/v1/verifications', { provider, reference }, { prefer: 'wait=15' });
   if (created.status !== 201) throw new Error(`create answered ${created.status}`);
   const id = created.body.id as string;
+  const view = await stack.request('GET', `/v1/verifications/${id}`);
   return {
     id,
     sessionUrl: created.body.sessionUrl as string,
+    providerRef: view.body.providerRef as string,
     handle: stack.temporal.client.workflow.getHandle(verificationWorkflowId(id)),
   };
 }
@@ -46,6 +49,15 @@ async function personaDecision(stack: Stack, sessionUrl: string, decision: strin
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ 'inquiry-id': inquiryId, decision }),
+  });
+  await res.text();
+}
+
+async function stripeOnboarding(stack: Stack, accountId: string, action: string): Promise<void> {
+  const res = await fetch(`${stack.sandboxUrl}/stripe/onboarding/${accountId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ action }).toString(),
   });
   await res.text();
 }
@@ -76,4 +88,37 @@ t.test('a verification finishes on the build it started on; new ones start on th
   t.ok(tasksA.length >= 3, `${tasksA.length} workflow tasks for the verification started on A`);
   t.same(new Set(tasksA), new Set([BUILD_A]), 'every workflow task of it (its decision after the rollout too) ran on A');
   t.same(new Set(tasksB), new Set([BUILD_B]), 'every workflow task of the new one ran on B');
+});
+
+t.test('a Stripe account workflow moves to the current build at its next continue-as-new', async (t) => {
+  const stack = await startStack(t, { worker: false });
+  await stack.startWorker({ buildId: BUILD_A });
+  const account = await create(stack, 'stripe', 'versioning-account');
+  await status(stack, account.id, 'pending');
+  const firstRunId = (await account.handle.describe()).runId;
+  t.equal(await pinnedBuild(account.handle), BUILD_A, 'opened on A');
+
+  await stack.startWorker({ buildId: BUILD_B });
+  // Its next event wakes it on A, which applies it and continues as new onto B.
+  await stripeOnboarding(stack, account.providerRef, 'submit');
+  await status(stack, account.id, 'in_progress');
+  const moved = await eventually(
+    () => account.handle.describe(),
+    (d) => d.runId !== firstRunId,
+    { timeoutMs: 60_000 },
+  );
+  t.not(moved.runId, firstRunId, 'a new run');
+  t.equal(moved.status.name, 'RUNNING', 'still open: long-lived');
+
+  await stripeOnboarding(stack, account.providerRef, 'verify');
+  await status(stack, account.id, 'approved');
+  t.equal(await pinnedBuild(account.handle), BUILD_B, 'the new run is pinned to B');
+  t.same(new Set(await workflowTaskBuilds(account.handle, firstRunId)), new Set([BUILD_A]), 'the first run ran on A only');
+  t.same(new Set(await workflowTaskBuilds(account.handle)), new Set([BUILD_B]), 'the new run, and the decision it applied, on B');
+  const history = (await stack.request('GET', `/v1/verifications/${account.id}`)).body.history as { to: string }[];
+  t.same(
+    history.map((h) => h.to),
+    ['pending', 'in_progress', 'approved'],
+    'the state carried over: one history across both builds',
+  );
 });
