@@ -14,7 +14,8 @@ import type { Test } from 'tap';
 import type { Env } from '../../config/env.js';
 
 const ENTRY = fileURLToPath(import.meta.url);
-const READY_TIMEOUT_MS = 30_000;
+// Ready means polling and its build current (Worker Versioning), which takes the server seconds more on a busy machine.
+const READY_TIMEOUT_MS = 90_000;
 
 export interface WorkerProcess {
   pid: number;
