@@ -1,9 +1,18 @@
 // The Temporal worker: runs verification workflows and their activities.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type NativeConnection,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from './activities/index.js';
 import {
@@ -19,7 +28,7 @@ import {
 import { createDatabase } from './db/client.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { ProviderRegistry } from './providers/index.js';
-import { getDataConverter } from './runtime/codec.js';
+import { failureConverterPath, getDataConverter } from './runtime/codec.js';
 import { exitGracefullyOnSignal } from './runtime/graceful-exit.js';
 import { createLogger } from './runtime/logger.js';
 import { mailerFromEnv } from './runtime/mailer.js';
@@ -35,6 +44,15 @@ import {
   tracingSinks,
   WORKFLOW_TRACING_MODULES,
 } from './runtime/tracing.js';
+import {
+  buildIdOfWorkflowCode,
+  defaultPromotion,
+  deploymentVersion,
+  promoteVersion,
+  versionedWorkerOptions,
+  type PromotionResult,
+  type VersionPromotion,
+} from './runtime/worker-deployment.js';
 
 /** Under tsx the sources are .ts; compiled, they are .js beside this file. */
 export function workflowsPath(): string {
@@ -48,10 +66,18 @@ export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 /**
  * The workflow code the worker runs: the bundle `npm run build` wrote beside the compiled worker
  * (production starts without webpack), else bundled from source at start (tsx, dev and tests).
+ * Read, not only pointed at: its hash is the default build id.
  */
-function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+async function workflowCode(): Promise<WorkflowBundle> {
   const codePath = fileURLToPath(new URL(`./${WORKFLOW_BUNDLE_FILE}`, import.meta.url));
-  return existsSync(codePath) ? { workflowBundle: { codePath } } : { workflowsPath: workflowsPath() };
+  if (existsSync(codePath)) return { code: await readFile(codePath, 'utf8') };
+  // The same failure converter as the workers' data converter (as scripts/build.ts bundles).
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
+    failureConverterPath: failureConverterPath(),
+    logger: new DefaultLogger('WARN'),
+  });
 }
 
 let runtimeInstalled = false;
@@ -87,8 +113,10 @@ export interface VerificationWorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  /** Pre-bundled workflow code (tests bundle once per file); else bundled from source. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Pre-bundled workflow code (tests bundle once per file); else the built bundle or bundled from source. */
+  workflowBundle?: WorkflowBundle;
+  /** This build's id in the task queue's worker deployment (WORKER_BUILD_ID); a hash of the workflow code when omitted. */
+  buildId?: string;
   /** The encrypting data converter shared with the clients (getDataConverter). */
   dataConverter: DataConverter;
   /** Concurrency and shutdown grace (workerTuningFromEnv); the SDK's defaults for what is omitted. */
@@ -97,26 +125,27 @@ export interface VerificationWorkerOptions extends ActivityDeps {
   identity?: string;
 }
 
-export function createVerificationWorker({
+export async function createVerificationWorker({
   connection,
   namespace,
   taskQueue,
   workflowBundle,
+  buildId,
   dataConverter,
   tuning = {},
   identity,
   ...deps
 }: VerificationWorkerOptions): Promise<Worker> {
-  const code = workflowBundle ? { workflowBundle } : workflowCode();
+  // A pre-built bundle must have been bundled with the same failureConverterPath and the workflow
+  // tracing interceptors (see test/helpers/stack.ts and scripts/build.ts).
+  const bundle = workflowBundle ?? (await workflowCode());
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    // A pre-built bundle must have been bundled with the same failureConverterPath and the
-    // workflow tracing interceptors (see test/helpers/stack.ts).
-    ...code,
-    // A prebuilt bundle has the workflow interceptors in it; bundling from source adds them.
-    interceptors: { workflowModules: 'workflowsPath' in code ? WORKFLOW_TRACING_MODULES : [], activity: tracingActivityInterceptors() },
+    workflowBundle: bundle,
+    workerDeploymentOptions: versionedWorkerOptions(deploymentVersion(taskQueue, buildId ?? buildIdOfWorkflowCode(bundle.code))),
+    interceptors: { activity: tracingActivityInterceptors() },
     sinks: tracingSinks(),
     activities: createActivities(deps),
     dataConverter,
@@ -130,6 +159,16 @@ export function createVerificationWorker({
     ...(tuning.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: tuning.maxCachedWorkflows }),
     ...(tuning.shutdownGraceTimeMs === undefined ? {} : { shutdownGraceTime: tuning.shutdownGraceTimeMs }),
   });
+}
+
+/**
+ * Makes the running worker's build current as `promotion` allows (README "Upgrading"): until a
+ * build is current, the server routes no new workflow to it.
+ */
+export function promoteWorker(worker: Worker, connection: NativeConnection, promotion: VersionPromotion): Promise<PromotionResult> {
+  const { namespace, taskQueue, workerDeploymentOptions } = worker.options;
+  if (!workerDeploymentOptions) throw new Error('the worker is not versioned');
+  return promoteVersion(connection.workflowService, { namespace, taskQueue, version: workerDeploymentOptions.version }, promotion);
 }
 
 /** The template-sync and retention schedules; a failure is logged, not fatal: verifications do not depend on them. */
@@ -184,13 +223,18 @@ async function main(): Promise<void> {
     outbound: outboundPolicyFromEnv(env),
     dataConverter: getDataConverter(env),
     tuning: workerTuningFromEnv(env),
+    ...(env.WORKER_BUILD_ID ? { buildId: env.WORKER_BUILD_ID } : {}),
   });
+  const running = worker.run();
+  const version = worker.options.workerDeploymentOptions?.version;
+  const promotion = await promoteWorker(worker, connection, env.WORKER_VERSION_PROMOTION ?? defaultPromotion(env.NODE_ENV));
+  logger.info({ version, promotion }, 'worker build polling');
   await ensureSchedules({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS }, providers, logger);
   logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
   // Started by `npm run dev` (fork): it prints its banner only once the worker polls.
   process.send?.('ready');
   // The SDK stops the worker on SIGINT/SIGTERM; run() resolves once in-flight tasks have drained.
-  const stopped = worker.run().then(async () => {
+  const stopped = running.then(async () => {
     await connection.close();
     await database.close();
     metricsServer?.close();

@@ -195,6 +195,18 @@ export const EnvSchema = Type.Object({
     '40s',
     'After SIGTERM/SIGINT the API and the worker exit by this deadline even if draining is not done (keep it above WORKER_SHUTDOWN_GRACE_TIME and below the orchestrator kill timeout); a second signal exits at once',
   ),
+  WORKER_BUILD_ID: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{1,64}$',
+      description: 'This build of the workflow code (Worker Versioning; README "Upgrading"); unset: a hash of the workflow bundle',
+    }),
+  ),
+  WORKER_VERSION_PROMOTION: Type.Optional(
+    Type.Union([Type.Literal('always'), Type.Literal('initial'), Type.Literal('never')], {
+      description:
+        'When a starting worker makes its build current: always, initial (only the first deploy), never (set by an operator); unset: initial in production, always elsewhere',
+    }),
+  ),
 });
 export type Env = Static<typeof EnvSchema>;
 

@@ -11,8 +11,8 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -69,14 +69,12 @@ const READ_RETRY = {
   maximumAttempts: 5,
   nonRetryableErrorTypes: NON_RETRYABLE,
 };
-const reads = proxyActivities<Activities>({ startToCloseTimeout: '12s', retry: READ_RETRY });
 
 // The two calls every webhook makes — read the provider, record the outcome — as local
 // activities: short, idempotent, and run by the worker holding the workflow task, they cost the
 // Temporal server a marker instead of a schedule/start/complete round trip each (the bench's
 // biggest cost). Session creation stays a regular activity: it can wait on a slow provider, and
-// a draining worker lets it finish. Histories from before this change replay the old path.
-const LOCAL_READS_AND_RECORDS = 'local-reads-and-records';
+// a draining worker lets it finish.
 const localReads = proxyLocalActivities<Activities>({ startToCloseTimeout: '12s', retry: READ_RETRY });
 const localRecords = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15s',
@@ -95,8 +93,6 @@ const notifications = proxyActivities<Activities>({
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-/** Workflow versioning (Temporal patch ids): histories recorded before a change replay the old path. */
-const SKIP_UNCHANGED_POLLS = 'skip-unchanged-polls';
 const READ_LAG_RECHECK_MS = 30_000;
 
 type InboxItem =
@@ -252,7 +248,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     // A decided verification needs no provider session: stop opening it before the decision is persisted.
     if (isTerminalStatus(state.status)) opening.stop();
     if (effects.length === 0 && outcomes.length === 0) return;
-    const recorded = await (patched(LOCAL_READS_AND_RECORDS) ? localRecords : durable).recordEvents({
+    const recorded = await localRecords.recordEvents({
       verificationId,
       provider: input.provider,
       effects,
@@ -287,7 +283,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   const readProvider = async (): Promise<ProviderRead | null> => {
     if (!session || !behaviour.polling) return null;
     try {
-      return await (patched(LOCAL_READS_AND_RECORDS) ? localReads : reads).fetchProviderState({
+      return await localReads.fetchProviderState({
         verificationId,
         provider: input.provider,
         providerRef: session.providerRef,
@@ -331,7 +327,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     newestProviderEventAt = Math.max(newestProviderEventAt, sentAt);
     let read: ReducerEvent | 'read_failed' | 'not_read' = 'not_read';
     if (readFirst) {
-      const fetched = await (patched(LOCAL_READS_AND_RECORDS) ? (batch.read ??= readProvider()) : readProvider());
+      const fetched = await (batch.read ??= readProvider());
       // Stamped now: the read was made after every webhook of its batch had arrived.
       read = fetched ? readEvent('webhook', fetched, newestProviderEventAt) : 'read_failed';
     }
@@ -403,14 +399,18 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
       continue;
     }
     if (opening.failure) throw opening.failure;
-    const continuing = shouldContinueAsNew(input, state.seq - eventsAtRunStart);
+    const continuing = movesToNewBuild() || shouldContinueAsNew(input, state.seq - eventsAtRunStart);
     if (continuing || decisionWindowClosed()) {
       if (!(await readyToEnd(continuing))) continue;
       if (!continuing) break;
-      return continueAsNew<typeof verification>({
+      const next: VerificationWorkflowInput = {
         ...input,
         carried: { state, session, nextPollAt, recheckAt, decidedAt, newestProviderEventAt, inbox: providerEventsIn(inbox) },
-      });
+      };
+      // Each run is pinned to its build; a long-lived entity's next run starts on the current one.
+      return behaviour.longLived
+        ? makeContinueAsNewFunc<typeof verification>({ initialVersioningBehavior: 'AUTO_UPGRADE' })(next)
+        : continueAsNew<typeof verification>(next);
     }
     const deadline = nextDeadline();
     if (deadline === null) {
@@ -485,6 +485,15 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     await submitOwnEvent(readEvent('api', final, newestProviderEventAt), false);
   }
 
+  /**
+   * A long-lived entity (Stripe account) would otherwise stay on its first build for months: once
+   * another build is current (Worker Versioning), it carries its state over to it. Verifications
+   * finish on the build they started on.
+   */
+  function movesToNewBuild(): boolean {
+    return behaviour.longLived && workflowInfo().targetWorkerDeploymentVersionChanged;
+  }
+
   function decisionWindowClosed(): boolean {
     return (
       !behaviour.longLived && isTerminalStatus(state.status) && decidedAt !== null && Date.now() >= decidedAt + timers.decisionWindowMs
@@ -526,7 +535,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     }
     const polled = readEvent('poll', fetched, newestProviderEventAt);
     // A poll that finds nothing new is not an event worth a history row (hourly, forever otherwise).
-    if (patched(SKIP_UNCHANGED_POLLS) && polled.status === state.status && polled.providerStatus === state.providerStatus) return;
+    if (polled.status === state.status && polled.providerStatus === state.providerStatus) return;
     const before = state.status;
     await applyAll([{ event: polled, webhookEventId: null }]);
     if (state.status !== before) log.info('verification recovered via polling', { verificationId, from: before, to: state.status });

@@ -21,7 +21,7 @@ import { providersFromEnv } from '../../runtime/providers.js';
 import { WORKFLOW_TRACING_MODULES } from '../../runtime/tracing.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { createVerificationWorker, installTemporalRuntime, workflowsPath } from '../../worker.js';
+import { createVerificationWorker, installTemporalRuntime, promoteWorker, workflowsPath } from '../../worker.js';
 import { authorizedRequest, type AuthorizedRequest } from './app.js';
 import { createTestDatabase } from './database.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
@@ -73,6 +73,8 @@ export interface WorkerStartOptions {
   identity?: string;
   /** Overrides of the tuning the stack's WORKER_* env gives every worker. */
   tuning?: Partial<WorkerTuning>;
+  /** This worker's build (Worker Versioning); the hash of the bundle when omitted. It becomes the current build once polling. */
+  buildId?: string;
 }
 
 export interface Stack {
@@ -148,12 +150,14 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
       dataConverter: getDataConverter(env),
       tuning: { ...workerTuningFromEnv(env), ...workerOptions.tuning },
       ...(workerOptions.identity ? { identity: workerOptions.identity } : {}),
+      ...(workerOptions.buildId ? { buildId: workerOptions.buildId } : {}),
     });
     const running = worker.run().finally(() => connection.close());
     t.teardown(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
+    await promoteWorker(worker, connection, 'always');
     workers.push(worker);
     return worker;
   };

@@ -14,7 +14,8 @@ import type { Test } from 'tap';
 import type { Env } from '../../config/env.js';
 
 const ENTRY = fileURLToPath(import.meta.url);
-const READY_TIMEOUT_MS = 30_000;
+// Ready means polling and its build current (Worker Versioning), which takes the server seconds more on a busy machine.
+const READY_TIMEOUT_MS = 90_000;
 
 export interface WorkerProcess {
   pid: number;
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   const { getDataConverter } = await import('../../runtime/codec.js');
   const { mailerFromEnv } = await import('../../runtime/mailer.js');
   const { outboundPolicyFromEnv } = await import('../../runtime/outbound-address.js');
-  const { createVerificationWorker, installTemporalRuntime } = await import('../../worker.js');
+  const { createVerificationWorker, installTemporalRuntime, promoteWorker } = await import('../../worker.js');
 
   const env = parseEnv(process.env);
   const bundlePath = process.env.WORKER_BUNDLE_PATH;
@@ -88,8 +89,7 @@ async function main(): Promise<void> {
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
-    // Source maps are inline in the code; the field is deprecated and unused.
-    workflowBundle: { code: await readFile(bundlePath, 'utf8'), sourceMap: '' },
+    workflowBundle: { code: await readFile(bundlePath, 'utf8') },
     db: database.db,
     providers: providersFromEnv(env),
     logger,
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
     tuning: workerTuningFromEnv(env),
   });
   const running = worker.run();
+  await promoteWorker(worker, connection, 'always');
   process.stdout.write('ready\n');
   await running;
   await connection.close();

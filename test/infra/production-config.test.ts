@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { InvalidConfigError, parseEnv } from '../../config/env.js';
+import { defaultPromotion } from '../../runtime/worker-deployment.js';
 
 const PRODUCTION = {
   NODE_ENV: 'production',
@@ -78,6 +79,16 @@ t.test('production with half a provider: the missing variable is named, whicheve
 t.test('outside production the dev defaults still apply', async (t) => {
   t.equal(refusal({ NODE_ENV: 'development' }), '(accepted)');
   t.equal(refusal({ NODE_ENV: 'test', PERSONA_API_KEY: 'only-a-key' }), '(accepted)');
+});
+
+t.test('worker versioning: a build id the server accepts, and who promotes a build is explicit per environment', async (t) => {
+  t.equal(refusal({ ...PRODUCTION, WORKER_BUILD_ID: '2026-12-02_a1b2c3' }), '(accepted)');
+  t.match(refusal({ ...PRODUCTION, WORKER_BUILD_ID: 'v1.2 beta' }), /WORKER_BUILD_ID/, 'dots and spaces refused');
+  t.match(refusal({ ...PRODUCTION, WORKER_VERSION_PROMOTION: 'sometimes' }), /WORKER_VERSION_PROMOTION/);
+  t.equal(refusal({ ...PRODUCTION, WORKER_VERSION_PROMOTION: 'never' }), '(accepted)');
+  t.equal(defaultPromotion('production'), 'initial', 'production: only a first deploy promotes itself');
+  t.equal(defaultPromotion('development'), 'always', 'dev: the newest worker start wins');
+  t.equal(defaultPromotion('test'), 'always');
 });
 
 const ENTRIES = {

@@ -8,7 +8,7 @@ import t from 'tap';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
 import { getDataConverter } from '../../runtime/codec.js';
 import { reviewUpdate } from '../../workflows/messages.js';
-import { createVerificationWorker, installTemporalRuntime } from '../../worker.js';
+import { createVerificationWorker, installTemporalRuntime, promoteWorker } from '../../worker.js';
 import { eventually, startStack, workflowBundle } from '../helpers/stack.js';
 
 // The public dev key, configured explicitly: the API (test mode) and this production-mode worker
@@ -36,6 +36,7 @@ t.test('a production worker does not apply a plaintext update', async (t) => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   });
+  await promoteWorker(worker, connection, 'always');
 
   const created = await stack.request(
     'POST',

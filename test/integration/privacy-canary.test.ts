@@ -288,11 +288,11 @@ t.test('privacy canary: no personal data in Temporal, logs or error bodies', asy
 
   t.equal(historyHits, 0, 'no canary in the history bytes the Temporal server stores');
   t.equal(visibilityHits, 0, 'no canary in search attributes or memo');
-  // The TypeScript SDK (1.24) keeps two marker payloads outside the payload codec: a version
-  // marker's patch id and a local activity marker's bookkeeping (type, attempt, timings). No
-  // personal data can be there (the canary count above covers them too); everything else,
-  // local activity results included, must be ciphertext.
-  const sdkMarkerPayload = /\.markerRecordedEventAttributes\.details\.(patch-data|data)\.payloads\[\]$/;
+  // The TypeScript SDK (1.24) keeps one marker payload outside the payload codec: a local
+  // activity marker's bookkeeping (type, attempt, timings). No personal data can be there (the
+  // canary count above covers it too); everything else, local activity results included, must
+  // be ciphertext.
+  const sdkMarkerPayload = /\.markerRecordedEventAttributes\.details\.data\.payloads\[\]$/;
   t.same(
     [...unencryptedPaths].filter((path) => !sdkMarkerPayload.test(path)),
     [],

@@ -1,6 +1,7 @@
 // Records the workflow histories of representative runs on the real stack and writes them to
 // test/fixtures/histories/, where test/replay/replay.test.ts replays them against the current
-// workflow code. Re-record after an intentional, versioned workflow change:
+// workflow code. Re-record after an intentional workflow change (a new build: Worker Versioning
+// keeps running workflows on the build they started on, README "Upgrading"):
 //   npm run test:record-histories
 import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
