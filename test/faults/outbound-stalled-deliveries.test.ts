@@ -31,7 +31,8 @@ t.test('outbound deliveries whose run never started', async (t) => {
       verificationId,
       eventType: 'verification.status_changed',
       eventSeq: 1000 + seq,
-      payload: { type: 'verification.status_changed', timestamp: createdAt.toISOString(), data: { id: verificationId, seq } },
+      seq: 1000 + seq,
+      payload: { type: 'verification.status_changed', timestamp: createdAt.toISOString(), seq: 1000 + seq, data: { id: verificationId } },
       createdAt,
     };
     const [inserted] = await stack.directDb.insert(webhookDeliveries).values(row).returning();
