@@ -160,7 +160,7 @@ export type DeliveryTurn = 'go' | 'wait' | 'superseded';
 /** Statuses that hold the deliveries after them back: not yet sent, or between attempts. */
 const UNSETTLED: WebhookDeliveryStatus[] = ['pending', 'failed'];
 
-export function createOutboundWebhookActivities({ db, logger, outbound }: ActivityDeps) {
+export function createOutboundWebhookActivities({ db, logger, outbound, metrics }: ActivityDeps) {
   const agent = createOutboundAgent(outbound);
   const findDelivery = async (deliveryId: string): Promise<WebhookDelivery> => {
     const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
@@ -290,6 +290,12 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
         .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.generation, input.generation)))
         .returning({ id: webhookDeliveries.id });
       if (updated.length === 0) return { outcome: 'superseded' };
+      metrics?.outboundAttempts.inc({
+        event_type: delivery.eventType,
+        outcome: delivered ? 'succeeded' : outcome === 'dead' ? 'dead' : 'failed',
+      });
+      if (delivered)
+        metrics?.outboundDeliverySeconds.observe({ event_type: delivery.eventType }, (Date.now() - delivery.createdAt.getTime()) / 1000);
       logger.info(
         {
           deliveryId: delivery.id,

@@ -2,6 +2,7 @@
 // a standalone worker serves it on METRICS_PORT. Label values are bounded vocabularies
 // (provider, outcome, status), never ids.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { WEBHOOK_EVENT_TYPES } from '../activities/outbound-webhooks.js';
 
 export function createMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'veriflow_' });
@@ -44,6 +45,7 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    ...createOutboundMetrics(registers),
     webhooksUndeliverable: new Counter({
       name: 'veriflow_webhooks_undeliverable_total',
       help: 'Stored webhook events set aside as undeliverable after SWEEPER_MAX_ATTEMPTS failed signals, by provider (list and re-drive: npm run webhooks).',
@@ -54,3 +56,31 @@ export function createMetrics(registry = new Registry()) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Outbound webhook metrics; labelled series start at 0 for every event type so alert rules always find them. */
+function createOutboundMetrics(registers: Registry[]) {
+  const attempts = new Counter({
+    name: 'veriflow_outbound_attempts_total',
+    help: 'Outbound webhook delivery attempts by event type and outcome: succeeded, failed (a retry follows) or dead (the schedule ran out).',
+    labelNames: ['event_type', 'outcome'] as const,
+    registers,
+  });
+  const deliverySeconds = new Histogram({
+    name: 'veriflow_outbound_delivery_seconds',
+    help: 'From an outbound event being written to its successful delivery (retries and waiting for earlier events included).',
+    labelNames: ['event_type'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600, 4 * 3600, 24 * 3600],
+    registers,
+  });
+  const oldestPendingSeconds = new Gauge({
+    name: 'veriflow_outbound_oldest_pending_seconds',
+    help: 'Age of the oldest outbound delivery not yet succeeded or dead (0 when none), read from the database at scrape time.',
+    registers,
+  });
+  for (const eventType of WEBHOOK_EVENT_TYPES) {
+    for (const outcome of ['succeeded', 'failed', 'dead'] as const) attempts.inc({ event_type: eventType, outcome }, 0);
+    deliverySeconds.zero({ event_type: eventType });
+  }
+  oldestPendingSeconds.set(0);
+  return { outboundAttempts: attempts, outboundDeliverySeconds: deliverySeconds, outboundOldestPendingSeconds: oldestPendingSeconds };
+}
