@@ -3,11 +3,20 @@
 // for a change that rolled back); each row is then delivered by its own child workflow, one
 // signed HTTP POST per attempt, so a slow or dead endpoint never holds a verification up.
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, max, ne, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
 import type { Database } from '../db/client.js';
-import { verificationDocuments, verifications, webhookDeliveries, webhookEndpoints, type Verification } from '../db/schema/index.js';
+import {
+  verificationDocuments,
+  verifications,
+  webhookDeliveries,
+  webhookEndpoints,
+  type Verification,
+  type WebhookDelivery,
+  type WebhookDeliveryStatus,
+  type WebhookEndpoint,
+} from '../db/schema/index.js';
 import { toVerificationSummaryJson } from '../db/verification-view.js';
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
 import { createOutboundAgent, OutboundAddressRefusedError } from '../runtime/outbound-agent.js';
@@ -79,9 +88,11 @@ export function webhookEventsOf(effects: Effect[], sessionExists: boolean): Webh
 }
 
 /**
- * Writes a delivery row per event when the verification's tenant has an endpoint; returns the ids
- * of the rows for these events (already existing ones too: after an activity retry the workflow
- * must still start their deliveries). Call it inside the transaction that records the change.
+ * Writes a delivery row per event when the verification's tenant has an endpoint, numbering them
+ * after the verification's earlier events (`seq`, the order they are delivered in); returns the
+ * ids of the rows for these events (already existing ones too: after an activity retry the
+ * workflow must still start their deliveries). Call it inside the transaction that records the
+ * change.
  */
 export async function enqueueWebhookEvents(
   tx: Database,
@@ -89,41 +100,47 @@ export async function enqueueWebhookEvents(
   eventsFor: WebhookEventRef[] | ((row: Verification) => WebhookEventRef[]),
 ): Promise<string[]> {
   if (Array.isArray(eventsFor) && eventsFor.length === 0) return [];
-  const [row] = await tx.select().from(verifications).where(eq(verifications.id, verificationId));
+  // Locked: two recordings of one verification (a step and a status change) number in turn.
+  const [row] = await tx.select().from(verifications).where(eq(verifications.id, verificationId)).for('update');
   if (!row) return [];
   const events = typeof eventsFor === 'function' ? eventsFor(row) : eventsFor;
   if (events.length === 0) return [];
   const [endpoint] = await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.tenantId, row.tenantId));
   if (!endpoint) return [];
-  const [document] = await tx.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, verificationId));
-  const data = toVerificationSummaryJson(row, document);
-  const timestamp = new Date().toISOString();
-  await tx
-    .insert(webhookDeliveries)
-    .values(
-      events.map((e) => ({
-        tenantId: row.tenantId,
-        verificationId,
-        eventType: e.type,
-        eventSeq: e.seq,
-        payload: { type: e.type, timestamp, data },
-      })),
-    )
-    .onConflictDoNothing({ target: [webhookDeliveries.verificationId, webhookDeliveries.eventType, webhookDeliveries.eventSeq] });
-  const stored = await tx
+  const known = await tx
     .select({ id: webhookDeliveries.id, eventType: webhookDeliveries.eventType, eventSeq: webhookDeliveries.eventSeq })
     .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.verificationId, verificationId),
-        inArray(
-          webhookDeliveries.eventType,
-          events.map((e) => e.type),
-        ),
-      ),
-    );
+    .where(eq(webhookDeliveries.verificationId, verificationId));
+  const stored = (e: WebhookEventRef) => known.find((k) => k.eventType === e.type && k.eventSeq === e.seq);
+  const fresh = events.filter((e) => stored(e) === undefined);
+  if (fresh.length > 0) {
+    const [last] = await tx
+      .select({ seq: max(webhookDeliveries.seq) })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.verificationId, verificationId));
+    const [document] = await tx.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, verificationId));
+    const data = toVerificationSummaryJson(row, document);
+    const timestamp = new Date().toISOString();
+    const inserted = await tx
+      .insert(webhookDeliveries)
+      .values(
+        fresh.map((e, i) => {
+          const seq = (last?.seq ?? 0) + i + 1;
+          return {
+            tenantId: row.tenantId,
+            verificationId,
+            eventType: e.type,
+            eventSeq: e.seq,
+            seq,
+            payload: { type: e.type, timestamp, seq, data },
+          };
+        }),
+      )
+      .returning({ id: webhookDeliveries.id, eventType: webhookDeliveries.eventType, eventSeq: webhookDeliveries.eventSeq });
+    known.push(...inserted);
+  }
   // In event order, so deliveries start in the order the events happened.
-  return events.flatMap((e) => stored.filter((s) => s.eventType === e.type && s.eventSeq === e.seq).map((s) => s.id));
+  return events.map((e) => stored(e)!.id);
 }
 
 export interface AttemptWebhookRequest {
@@ -138,16 +155,62 @@ export interface AttemptWebhookRequest {
 
 export type WebhookAttemptOutcome = 'delivered' | 'retrying' | 'dead' | 'superseded';
 
-export function createOutboundWebhookActivities({ db, logger, outbound }: ActivityDeps) {
+/** `go`: no earlier delivery of the verification is pending or failing; `superseded`: nothing left for this run. */
+export type DeliveryTurn = 'go' | 'wait' | 'superseded';
+
+/** Statuses that hold the deliveries after them back: not yet sent, or between attempts. */
+const UNSETTLED: WebhookDeliveryStatus[] = ['pending', 'failed'];
+
+export function createOutboundWebhookActivities({ db, logger, outbound, metrics }: ActivityDeps) {
   const agent = createOutboundAgent(outbound);
+  const findDelivery = async (deliveryId: string): Promise<WebhookDelivery> => {
+    const [row] = await db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
+    if (!row) {
+      throw ApplicationFailure.create({
+        type: FailureType.webhookDeliveryNotFound,
+        message: `Webhook delivery ${deliveryId} not found`,
+        nonRetryable: true,
+      });
+    }
+    return row;
+  };
+  /** The verification's earliest unsettled delivery other than `except`, if any. */
+  const firstUnsettled = async (row: WebhookDelivery, except: string, before?: number) => {
+    const [first] = await db
+      .select({ deliveryId: webhookDeliveries.id, generation: webhookDeliveries.generation })
+      .from(webhookDeliveries)
+      .where(
+        and(
+          eq(webhookDeliveries.verificationId, row.verificationId),
+          inArray(webhookDeliveries.status, UNSETTLED),
+          ne(webhookDeliveries.id, except),
+          ...(before === undefined ? [] : [lt(webhookDeliveries.seq, before)]),
+        ),
+      )
+      .orderBy(asc(webhookDeliveries.seq))
+      .limit(1);
+    return first ?? null;
+  };
   return {
+    /** Whether this run may send: every earlier delivery of its verification succeeded or went dead. */
+    async checkDeliveryTurn(input: { deliveryId: string; generation: number }): Promise<DeliveryTurn> {
+      const row = await findDelivery(input.deliveryId);
+      if (row.generation !== input.generation || row.status === 'succeeded') return 'superseded';
+      return (await firstUnsettled(row, row.id, row.seq)) === null ? 'go' : 'wait';
+    },
+
+    /** The run to wake once this delivery settled: the verification's earliest delivery still to send. */
+    async nextDeliveryInLine(input: { deliveryId: string }): Promise<{ deliveryId: string; generation: number } | null> {
+      return firstUnsettled(await findDelivery(input.deliveryId), input.deliveryId);
+    },
+
     /**
      * One signed POST. A receiver's failure (non-2xx, timeout, refused connection) is an outcome,
      * recorded on the row; only our own infrastructure failing (the database) throws.
      */
     async attemptWebhookDelivery(input: AttemptWebhookRequest): Promise<{ outcome: WebhookAttemptOutcome }> {
       const [found] = await db
-        .select({ delivery: webhookDeliveries, url: webhookEndpoints.url, secret: webhookEndpoints.secret })
+        .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
         .from(webhookDeliveries)
         .leftJoin(webhookEndpoints, eq(webhookEndpoints.tenantId, webhookDeliveries.tenantId))
         .where(eq(webhookDeliveries.id, input.deliveryId));
@@ -164,17 +227,20 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
       const attemptedAt = new Date();
       let statusCode: number | null = null;
       let error: string | null = null;
-      if (found.url === null || found.secret === null) {
+      const { endpoint } = found;
+      if (endpoint === null) {
         error = DeliveryFailure.noEndpoint;
       } else {
-        const url = new URL(found.url);
+        const url = new URL(endpoint.url);
         if (schemeRefusal(url, outbound) !== null) {
           error = DeliveryFailure.httpsRequired;
         } else if (hostRefusal(url, outbound) !== null) {
           error = DeliveryFailure.addressRefused;
         } else {
           const body = JSON.stringify(delivery.payload);
-          const signature = new Webhook(found.secret).sign(delivery.id, attemptedAt, body);
+          const signature = signingSecrets(endpoint, attemptedAt)
+            .map((secret) => new Webhook(secret).sign(delivery.id, attemptedAt, body))
+            .join(' ');
           try {
             const response = await request(url, {
               method: 'POST',
@@ -225,6 +291,12 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
         .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.generation, input.generation)))
         .returning({ id: webhookDeliveries.id });
       if (updated.length === 0) return { outcome: 'superseded' };
+      metrics?.outboundAttempts.inc({
+        event_type: delivery.eventType,
+        outcome: delivered ? 'succeeded' : outcome === 'dead' ? 'dead' : 'failed',
+      });
+      if (delivered)
+        metrics?.outboundDeliverySeconds.observe({ event_type: delivery.eventType }, (Date.now() - delivery.createdAt.getTime()) / 1000);
       logger.info(
         {
           deliveryId: delivery.id,
@@ -239,6 +311,15 @@ export function createOutboundWebhookActivities({ db, logger, outbound }: Activi
       return { outcome };
     },
   };
+}
+
+/** The current secret, and during a rotation's grace period the one it replaced (Standard Webhooks allows several signatures). */
+export function signingSecrets(
+  endpoint: Pick<WebhookEndpoint, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>,
+  at: Date,
+): string[] {
+  const inGrace = endpoint.previousSecret !== null && endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > at;
+  return inGrace ? [endpoint.secret, endpoint.previousSecret!] : [endpoint.secret];
 }
 
 function failureReason(err: unknown): string {

@@ -30,6 +30,7 @@ import { recordHttpRoute } from '../runtime/tracing.js';
 import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
 import { countTaskQueuePollers } from './services/task-queue-pollers.js';
+import { measureOutboundQueueAge } from './services/outbound-queue-age.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';
 const BODY_LIMIT = 1024 * 1024;
@@ -110,9 +111,10 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { deps });
   await app.register(codecRoutes, { deps });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
-  );
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
+    await measureOutboundQueueAge(deps.database.db, deps.metrics);
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   await app.register(webhookRoutes, { deps, background });
   await app.register(sessionRoutes, { deps });
   // A tenant's /v1 routes: the API key is checked once, by the hook of this scope.

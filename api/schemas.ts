@@ -279,7 +279,12 @@ export const WEBHOOK_DELIVERY_STATUS_VALUES = ['pending', 'succeeded', 'failed',
 export const WebhookEndpointBody = Type.Object(
   {
     url: Type.String({ format: 'uri', maxLength: 2048, description: 'http(s) URL that receives the events' }),
-    rotateSecret: Type.Optional(Type.Boolean({ description: 'Issue a new signing secret (the old one stops working at once)' })),
+    rotateSecret: Type.Optional(
+      Type.Boolean({
+        description:
+          'Issue a new signing secret; the old one keeps signing beside it (a second `webhook-signature` entry) for OUTBOUND_SECRET_GRACE (24 h)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -287,6 +292,9 @@ export const WebhookEndpointBody = Type.Object(
 export const WebhookEndpointSchema = Type.Object({
   url: Type.String(),
   secret: Type.String({ description: 'Standard Webhooks signing secret, `whsec_…`' }),
+  previousSecretExpiresAt: Type.Union([Timestamp, Type.Null()], {
+    description: 'Until then the secret replaced by the last rotation still signs too; null when none does',
+  }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -312,7 +320,28 @@ export const WebhookDeliverySchema = Type.Object({
   nextAttemptAt: Type.Union([Timestamp, Type.Null()]),
   createdAt: Timestamp,
   deliveredAt: Type.Union([Timestamp, Type.Null()]),
-  payload: Type.Record(Type.String(), Type.Unknown(), { description: 'The body as sent: `{ type, timestamp, data }`' }),
+  payload: Type.Record(Type.String(), Type.Unknown(), { description: 'The body as sent: `{ type, timestamp, seq, data }`' }),
+});
+
+export const WebhookReplayBody = Type.Object(
+  {
+    since: Type.String({ format: 'date-time', description: 'Deliveries created at or after this time' }),
+    until: Type.String({ format: 'date-time', description: 'Deliveries created before this time' }),
+    status: Type.Optional(
+      Type.Unsafe<'succeeded' | 'failed' | 'dead'>(
+        Type.String({
+          enum: ['succeeded', 'failed', 'dead'],
+          description: 'Only deliveries in this status (e.g. `dead` to recover what an outage lost); default: all but pending',
+        }),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookReplaySchema = Type.Object({
+  replayed: Type.Integer({ description: 'Deliveries re-queued' }),
+  started: Type.Integer({ description: 'Of those, runs started now; the outbound sweeper starts the rest after OUTBOUND_SWEEP_AFTER' }),
 });
 
 export const WebhookDeliveryListQuery = Type.Object(

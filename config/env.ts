@@ -94,6 +94,10 @@ export const EnvSchema = Type.Object({
     pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*(,\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)*$',
     description: 'Outbound webhook retries: the wait before each retry, comma-separated; after the last the delivery is dead',
   }),
+  OUTBOUND_SECRET_GRACE: Duration(
+    '24h',
+    'After a rotation of the webhook signing secret, the old one still signs (a second signature) for this long',
+  ),
   OUTBOUND_ALLOW_LOOPBACK: Type.Boolean({
     default: false,
     description: 'Let outbound webhooks reach 127.0.0.0/8 and ::1 (local development; npm run dev sets it)',

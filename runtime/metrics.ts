@@ -4,6 +4,7 @@
 // shipped alerts (ops/prometheus/rules) see their series from the first scrape, not only after
 // the first failure.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { WEBHOOK_EVENT_TYPES } from '../activities/outbound-webhooks.js';
 import { PROVIDER_NAMES, VERIFICATION_STATUSES } from '../domain/verification.js';
 
 /** What veriflow_webhooks_received_total counts: the API's answer, then (worker) the workflow's decision. */
@@ -56,6 +57,7 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    ...createOutboundMetrics(registers),
     webhooksUndeliverable: new Counter({
       name: 'veriflow_webhooks_undeliverable_total',
       help: 'Stored webhook events set aside as undeliverable after SWEEPER_MAX_ATTEMPTS failed signals, by provider (list and re-drive: npm run webhooks).',
@@ -93,3 +95,31 @@ export function observeTaskQueuePollers(registry: Registry, countPollers: () => 
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Outbound webhook metrics; labelled series start at 0 for every event type so alert rules always find them. */
+function createOutboundMetrics(registers: Registry[]) {
+  const attempts = new Counter({
+    name: 'veriflow_outbound_attempts_total',
+    help: 'Outbound webhook delivery attempts by event type and outcome: succeeded, failed (a retry follows) or dead (the schedule ran out).',
+    labelNames: ['event_type', 'outcome'] as const,
+    registers,
+  });
+  const deliverySeconds = new Histogram({
+    name: 'veriflow_outbound_delivery_seconds',
+    help: 'From an outbound event being written to its successful delivery (retries and waiting for earlier events included).',
+    labelNames: ['event_type'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600, 4 * 3600, 24 * 3600],
+    registers,
+  });
+  const oldestPendingSeconds = new Gauge({
+    name: 'veriflow_outbound_oldest_pending_seconds',
+    help: 'Age of the oldest outbound delivery not yet succeeded or dead (0 when none), read from the database at scrape time.',
+    registers,
+  });
+  for (const eventType of WEBHOOK_EVENT_TYPES) {
+    for (const outcome of ['succeeded', 'failed', 'dead'] as const) attempts.inc({ event_type: eventType, outcome }, 0);
+    deliverySeconds.zero({ event_type: eventType });
+  }
+  oldestPendingSeconds.set(0);
+  return { outboundAttempts: attempts, outboundDeliverySeconds: deliverySeconds, outboundOldestPendingSeconds: oldestPendingSeconds };
+}

@@ -117,8 +117,12 @@ export const getStateQuery = defineQuery<VerificationView>('getState');
 export const cancelUpdate = defineUpdate<VerificationView, [CancelInput]>('cancel');
 export const reviewUpdate = defineUpdate<VerificationView, [ReviewInput]>('review');
 
-// Outbound webhooks: one child workflow per delivery row, retried on a durable schedule.
+// Outbound webhooks: one child workflow per delivery row, retried on a durable schedule, each
+// waiting its turn behind the verification's earlier deliveries.
 export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDelivery';
+
+/** Sent to the next delivery in line when one succeeded or went dead: its turn may have come. */
+export const deliveryTurnSignal = defineSignal('deliveryTurn');
 
 /** 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h: over 24 h, as OUTBOUND_RETRY_SCHEDULE's default. */
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [

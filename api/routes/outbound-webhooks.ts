@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { parseDuration } from '../../config/duration.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
@@ -9,22 +10,27 @@ import {
   WebhookDeliverySchema,
   WebhookEndpointBody,
   WebhookEndpointSchema,
+  WebhookReplayBody,
+  WebhookReplaySchema,
   problemResponses,
 } from '../schemas.js';
+import { REPLAY_MAX_DELIVERIES, replayDeliveries } from '../services/webhook-replay.js';
 import { findEndpoint, listDeliveries, putEndpoint, retryDelivery, toDeliveryJson, toEndpointJson } from '../services/outbound-webhooks.js';
 
 const EVENTS_DESCRIPTION =
   'Events: `verification.created` (the provider session exists), `verification.step.completed` (a multi-step template advanced), ' +
   '`verification.status_changed` (every persisted status change), `verification.completed` (approved), ' +
-  '`verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, data }`, `data` being the verification as ' +
+  '`verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, seq, data }`, `data` being the verification as ' +
   'GET /v1/verifications/:id shows it, without `history`. Signed per Standard Webhooks (`webhook-id` = the delivery id, the same on ' +
   'every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256>`). Any 2xx within 15 s is success; otherwise ' +
   'retries follow at 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h (OUTBOUND_RETRY_SCHEDULE), then the delivery is `dead`. ' +
-  'Deliveries are independent: order is not guaranteed, use `timestamp` and `data.updatedAt`.';
+  'Ordered per verification: `seq` numbers its events 1, 2, 3, … and event n+1 is sent only once event n succeeded or went `dead`; ' +
+  'different verifications never wait on each other.';
 
 export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
   const outbound = outboundPolicyFromEnv(deps.env);
+  const secretGraceMs = parseDuration(deps.env.OUTBOUND_SECRET_GRACE);
 
   app.put(
     '/v1/webhook-endpoint',
@@ -33,7 +39,9 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
         summary: 'Set the webhook endpoint',
         description:
           'One endpoint per tenant. The first PUT creates it (201) with a new signing secret; a later PUT replaces the URL (200) and ' +
-          'keeps the secret, unless `rotateSecret: true` asks for a new one (the old one stops working at once). ' +
+          'keeps the secret, unless `rotateSecret: true` asks for a new one: the old one then keeps signing beside it until ' +
+          '`previousSecretExpiresAt` (OUTBOUND_SECRET_GRACE, 24 h), each request carrying both signatures space-separated in ' +
+          '`webhook-signature`, so receivers can switch secrets without rejecting a delivery. ' +
           'Loopback, private, link-local, CGNAT, ULA, unspecified and multicast addresses are refused (400 `webhook_url_not_allowed`), ' +
           'here and again on every delivery against the address the name resolves to; in production only https URLs are accepted. ' +
           EVENTS_DESCRIPTION,
@@ -43,7 +51,7 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
       },
     },
     async (request, reply) => {
-      const { endpoint, created } = await putEndpoint(db, request.tenant.id, request.body, outbound);
+      const { endpoint, created } = await putEndpoint(db, request.tenant.id, request.body, outbound, secretGraceMs);
       return reply.status(created ? 201 : 200).send(toEndpointJson(endpoint));
     },
   );
@@ -78,6 +86,24 @@ export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }>
       },
     },
     async (request) => listDeliveries(db, request.tenant.id, request.query),
+  );
+
+  app.post(
+    '/v1/webhook-deliveries/replay',
+    {
+      schema: {
+        summary: 'Replay the deliveries of a time window',
+        description:
+          "Re-sends the tenant's deliveries created in [since, until) — all but pending ones, or only those in `status` — like Svix's " +
+          '"recover": each under its original `webhook-id` and body (receivers dedupe on the id), with the full retry schedule, and the ' +
+          `events of one verification in \`seq\` order again. At most ${REPLAY_MAX_DELIVERIES} deliveries per request: a window matching more ` +
+          'is refused (422 `replay_too_large`, nothing re-queued) — replay it in parts. 400 `invalid_replay_window` when since is not before until.',
+        tags: ['webhooks'],
+        body: WebhookReplayBody,
+        response: { 202: WebhookReplaySchema, ...problemResponses(400, 401, 415, 422) },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await replayDeliveries(deps, request.tenant.id, request.body)),
   );
 
   app.post(

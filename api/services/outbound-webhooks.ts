@@ -29,8 +29,15 @@ export function generateWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-export function toEndpointJson(row: WebhookEndpoint): EndpointJson {
-  return { url: row.url, secret: row.secret, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+export function toEndpointJson(row: WebhookEndpoint, now = new Date()): EndpointJson {
+  const graceUntil = row.previousSecretExpiresAt !== null && row.previousSecretExpiresAt > now ? row.previousSecretExpiresAt : null;
+  return {
+    url: row.url,
+    secret: row.secret,
+    previousSecretExpiresAt: graceUntil?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
 }
 
 export function toDeliveryJson(row: WebhookDelivery): DeliveryJson {
@@ -57,13 +64,15 @@ export async function findEndpoint(db: Database, tenantId: string): Promise<Webh
 
 /**
  * Creates the tenant's endpoint or points it at a new URL. Like Stripe, the secret survives a URL
- * change (receivers keep verifying) unless `rotateSecret` asks for a new one.
+ * change (receivers keep verifying) unless `rotateSecret` asks for a new one; the replaced secret
+ * then keeps signing beside it for `secretGraceMs`, so receivers switch without a gap.
  */
 export async function putEndpoint(
   db: Database,
   tenantId: string,
   input: { url: string; rotateSecret?: boolean },
   policy: OutboundPolicy,
+  secretGraceMs: number,
 ): Promise<{ endpoint: WebhookEndpoint; created: boolean }> {
   const url = new URL(input.url);
   const badScheme = schemeRefusal(url, policy);
@@ -89,7 +98,17 @@ export async function putEndpoint(
     .values({ tenantId, url: url.toString(), secret: generateWebhookSecret() })
     .onConflictDoUpdate({
       target: webhookEndpoints.tenantId,
-      set: { url: url.toString(), updatedAt: new Date(), ...(input.rotateSecret ? { secret: generateWebhookSecret() } : {}) },
+      set: {
+        url: url.toString(),
+        updatedAt: new Date(),
+        ...(input.rotateSecret
+          ? {
+              secret: generateWebhookSecret(),
+              previousSecret: sql`${webhookEndpoints.secret}`,
+              previousSecretExpiresAt: new Date(Date.now() + secretGraceMs),
+            }
+          : {}),
+      },
     })
     .returning();
   return { endpoint: endpoint!, created: existing === null };

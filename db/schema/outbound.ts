@@ -18,6 +18,12 @@ export const webhookEndpoints = pgTable(
      * itself, so it cannot be hashed like an API key.
      */
     secret: text().notNull(),
+    /**
+     * The secret a rotation replaced, still signing (beside the new one) until
+     * previousSecretExpiresAt (OUTBOUND_SECRET_GRACE), so receivers can switch without a gap.
+     */
+    previousSecret: text(),
+    previousSecretExpiresAt: timestamptz(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -48,7 +54,13 @@ export const webhookDeliveries = pgTable(
      * status events, the completed step's number for step events.
      */
     eventSeq: integer().notNull(),
-    /** The full body as sent, `{ type, timestamp, data }`; every attempt sends these bytes. */
+    /**
+     * The event's place among its verification's outbound events (1, 2, 3, …), in the body as
+     * `seq`: deliveries of one verification are sent in this order, each after the previous one
+     * succeeded or went dead.
+     */
+    seq: integer().notNull(),
+    /** The full body as sent, `{ type, timestamp, seq, data }`; every attempt sends these bytes. */
     payload: jsonb().$type<Record<string, unknown>>().notNull(),
     status: text({ enum: WEBHOOK_DELIVERY_STATUSES }).notNull().default('pending'),
     /** Attempts over the delivery's whole life, manual retries included. */
@@ -66,6 +78,7 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [
     uniqueIndex('webhook_deliveries_verification_id_event_type_event_seq_idx').on(t.verificationId, t.eventType, t.eventSeq),
+    uniqueIndex('webhook_deliveries_verification_id_seq_idx').on(t.verificationId, t.seq),
     // The tenant's listing, newest first, with keyset pagination like /v1/verifications.
     index('webhook_deliveries_tenant_id_created_at_id_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
     index('webhook_deliveries_tenant_id_status_idx').on(t.tenantId, t.status),

@@ -288,10 +288,11 @@ t.test('outbound webhooks', async (t) => {
     t.ok(elapsed < 8_000, `approved after ${elapsed} ms, with the endpoint still answering`);
     t.equal(receiver.received.length, 0, 'no webhook answered yet');
     t.ok(receiver.inFlight() >= 1, 'the first delivery is still waiting on the endpoint');
+    // Delivered one after another (ordered), 10 s each.
     const deliveries = await eventually(
       () => deliveriesOf(api, id),
       (list) => list.some((d) => d.eventType === 'verification.completed') && settled(list),
-      { timeoutMs: 30_000 },
+      { timeoutMs: 60_000 },
     );
     t.ok(
       deliveries.every((d) => d.status === 'succeeded' && d.attempts === 1),

@@ -25,13 +25,20 @@ t.test('outbound deliveries whose run never started', async (t) => {
   const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
   const verificationId: string = created.body.id;
   // A row as the recording activity writes it, with no child workflow behind it.
+  // Far above the seq the verification's own events take, which continue after the planted rows.
   const stalled = async (seq: number, createdAt: Date) => {
     const row: NewWebhookDelivery = {
       tenantId: stack.tenantId,
       verificationId,
       eventType: 'verification.status_changed',
       eventSeq: 1000 + seq,
-      payload: { type: 'verification.status_changed', timestamp: createdAt.toISOString(), data: { id: verificationId, seq } },
+      seq: 1000 * (seq + 1),
+      payload: {
+        type: 'verification.status_changed',
+        timestamp: createdAt.toISOString(),
+        seq: 1000 * (seq + 1),
+        data: { id: verificationId },
+      },
       createdAt,
     };
     const [inserted] = await stack.directDb.insert(webhookDeliveries).values(row).returning();

@@ -11,7 +11,7 @@ export interface ReceivedWebhook {
   attempt: number;
   status: number;
   signatureValid: boolean;
-  body: { type: string; timestamp: string; data: Record<string, any> };
+  body: { type: string; timestamp: string; seq: number; data: Record<string, any> };
   headers: IncomingHttpHeaders;
   receivedAt: number;
 }
@@ -23,7 +23,7 @@ export interface WebhookReceiver {
   url: string;
   /** The endpoint's signing secret, set once PUT /v1/webhook-endpoint returned it. */
   secret: string | null;
-  answer: (request: { id: string; attempt: number; type: string }) => Answer;
+  answer: (request: { id: string; attempt: number; type: string; body: ReceivedWebhook['body'] }) => Answer;
   received: ReceivedWebhook[];
   /** Requests answered 2xx with a valid signature. */
   delivered(): ReceivedWebhook[];
@@ -63,7 +63,7 @@ export async function startWebhookReceiver(
         signatureValid = false;
       }
       const body = JSON.parse(raw) as ReceivedWebhook['body'];
-      const { status, delayMs = 0 } = signatureValid ? receiver.answer({ id, attempt, type: body.type }) : { status: 401 };
+      const { status, delayMs = 0 } = signatureValid ? receiver.answer({ id, attempt, type: body.type, body }) : { status: 401 };
       inFlight += 1;
       setTimeout(() => {
         inFlight -= 1;
