@@ -637,6 +637,10 @@ export interface paths {
           createdAfter?: string;
           /** @description Inclusive */
           createdBefore?: string;
+          /** @description Session expiry at or after this instant; verifications without a session are left out */
+          expiresAfter?: string;
+          /** @description Session expiry at or before this instant (with `status=pending` and `expiresAfter=now`: expiring soon) */
+          expiresBefore?: string;
           /** @description Page size; 20 when omitted */
           limit?: number;
           /** @description nextCursor from the previous page */
@@ -1515,6 +1519,96 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/verifications/{id}/personal-data': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Erase a verification's personal data
+     * @description Erases the applicant, document fields, metadata, stored provider webhook bodies, verify-by-id inputs and the applicant data inside outbound webhook bodies. The verification, its status and its status history stay (without personal data) for audit; webhooks and polls that arrive later are stored without their data. Sends `verification.personal_data_erased` to the webhook endpoint. Idempotent: a repeat answers 200 with the same erasure record. With RETENTION_PERSONAL_DATA set, the same erasure runs by itself after each decision (`erasedBy: retention`).
+     */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description Verification id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The erasure record: who erased the personal data, and when */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              verificationId: string;
+              /** Format: date-time */
+              erasedAt: string;
+              /**
+               * @description `api_key`: erased on request; `retention`: RETENTION_PERSONAL_DATA after the decision
+               * @enum {string}
+               */
+              erasedBy: 'api_key' | 'retention';
+              /** @description The first characters of the key that asked (erasedBy `api_key`) */
+              apiKeyPrefix: string | null;
+            };
+          };
+        };
+        /** @description Problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/templates': {
     parameters: {
       query?: never;
@@ -1586,89 +1680,6 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/v1/templates/sync': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Sync templates from the providers now
-     * @description Lists every template at the provider (all pages), upserts them and marks the ones no longer listed inactive. Without `provider`, every configured template provider; the counts are added up. 503 when the provider cannot be reached (the cache stays as it was). Operators only: `Authorization: Bearer <OPERATOR_TOKEN>` (403 when no operator token is configured). Concurrent requests share one run.
-     */
-    post: {
-      parameters: {
-        query?: {
-          provider?: 'persona' | 'stripe' | 'smileid' | 'idmeta';
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              /** @description Templates the provider listed (all upserted) */
-              synced: number;
-              /** @description Templates no longer listed, now inactive */
-              deactivated: number;
-              durationMs: number;
-            };
-          };
-        };
-        /** @description Problem details */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Problem details */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Problem details */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-        /** @description Problem details */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/problem+json': components['schemas']['Problem'];
-          };
-        };
-      };
-    };
     delete?: never;
     options?: never;
     head?: never;
@@ -1780,6 +1791,8 @@ export interface paths {
               url: string;
               /** @description Standard Webhooks signing secret, `whsec_…` */
               secret: string;
+              /** @description Until then the secret replaced by the last rotation still signs too; null when none does */
+              previousSecretExpiresAt: string | null;
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -1809,7 +1822,7 @@ export interface paths {
     };
     /**
      * Set the webhook endpoint
-     * @description One endpoint per tenant. The first PUT creates it (201) with a new signing secret; a later PUT replaces the URL (200) and keeps the secret, unless `rotateSecret: true` asks for a new one (the old one stops working at once). Loopback, private, link-local, CGNAT, ULA, unspecified and multicast addresses are refused (400 `webhook_url_not_allowed`), here and again on every delivery against the address the name resolves to; in production only https URLs are accepted. Events: `verification.created` (the provider session exists), `verification.step.completed` (a multi-step template advanced), `verification.status_changed` (every persisted status change), `verification.completed` (approved), `verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, data }`, `data` being the verification as GET /v1/verifications/:id shows it, without `history`. Signed per Standard Webhooks (`webhook-id` = the delivery id, the same on every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256>`). Any 2xx within 15 s is success; otherwise retries follow at 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h (OUTBOUND_RETRY_SCHEDULE), then the delivery is `dead`. Deliveries are independent: order is not guaranteed, use `timestamp` and `data.updatedAt`.
+     * @description One endpoint per tenant. The first PUT creates it (201) with a new signing secret; a later PUT replaces the URL (200) and keeps the secret, unless `rotateSecret: true` asks for a new one: the old one then keeps signing beside it until `previousSecretExpiresAt` (OUTBOUND_SECRET_GRACE, 24 h), each request carrying both signatures space-separated in `webhook-signature`, so receivers can switch secrets without rejecting a delivery. Loopback, private, link-local, CGNAT, ULA, unspecified and multicast addresses are refused (400 `webhook_url_not_allowed`), here and again on every delivery against the address the name resolves to; in production only https URLs are accepted. Events: `verification.created` (the provider session exists), `verification.step.completed` (a multi-step template advanced), `verification.status_changed` (every persisted status change), `verification.completed` (approved), `verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, seq, data }`, `data` being the verification as GET /v1/verifications/:id shows it, without `history`. Signed per Standard Webhooks (`webhook-id` = the delivery id, the same on every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256>`). Any 2xx within 15 s is success; otherwise retries follow at 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h (OUTBOUND_RETRY_SCHEDULE), then the delivery is `dead`. Ordered per verification: `seq` numbers its events 1, 2, 3, … and event n+1 is sent only once event n succeeded or went `dead`; different verifications never wait on each other.
      */
     put: {
       parameters: {
@@ -1826,7 +1839,7 @@ export interface paths {
              * @description http(s) URL that receives the events
              */
             url: string;
-            /** @description Issue a new signing secret (the old one stops working at once) */
+            /** @description Issue a new signing secret; the old one keeps signing beside it (a second `webhook-signature` entry) for OUTBOUND_SECRET_GRACE (24 h) */
             rotateSecret?: boolean;
           };
         };
@@ -1842,6 +1855,8 @@ export interface paths {
               url: string;
               /** @description Standard Webhooks signing secret, `whsec_…` */
               secret: string;
+              /** @description Until then the secret replaced by the last rotation still signs too; null when none does */
+              previousSecretExpiresAt: string | null;
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -1859,6 +1874,8 @@ export interface paths {
               url: string;
               /** @description Standard Webhooks signing secret, `whsec_…` */
               secret: string;
+              /** @description Until then the secret replaced by the last rotation still signs too; null when none does */
+              previousSecretExpiresAt: string | null;
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -1911,7 +1928,7 @@ export interface paths {
     };
     /**
      * List webhook deliveries
-     * @description Newest first; filter by `status` (pending, succeeded, failed, dead) or `verificationId`. Each item shows its attempts and the last error. Events: `verification.created` (the provider session exists), `verification.step.completed` (a multi-step template advanced), `verification.status_changed` (every persisted status change), `verification.completed` (approved), `verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, data }`, `data` being the verification as GET /v1/verifications/:id shows it, without `history`. Signed per Standard Webhooks (`webhook-id` = the delivery id, the same on every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256>`). Any 2xx within 15 s is success; otherwise retries follow at 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h (OUTBOUND_RETRY_SCHEDULE), then the delivery is `dead`. Deliveries are independent: order is not guaranteed, use `timestamp` and `data.updatedAt`.
+     * @description Newest first; filter by `status` (pending, succeeded, failed, dead) or `verificationId`. Each item shows its attempts and the last error. Events: `verification.created` (the provider session exists), `verification.step.completed` (a multi-step template advanced), `verification.status_changed` (every persisted status change), `verification.completed` (approved), `verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, seq, data }`, `data` being the verification as GET /v1/verifications/:id shows it, without `history`. Signed per Standard Webhooks (`webhook-id` = the delivery id, the same on every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256>`). Any 2xx within 15 s is success; otherwise retries follow at 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h (OUTBOUND_RETRY_SCHEDULE), then the delivery is `dead`. Ordered per verification: `seq` numbers its events 1, 2, 3, … and event n+1 is sent only once event n succeeded or went `dead`; different verifications never wait on each other.
      */
     get: {
       parameters: {
@@ -1950,7 +1967,8 @@ export interface paths {
                   | 'verification.step.completed'
                   | 'verification.status_changed'
                   | 'verification.completed'
-                  | 'verification.failed';
+                  | 'verification.failed'
+                  | 'verification.personal_data_erased';
                 /** @enum {string} */
                 status: 'pending' | 'succeeded' | 'failed' | 'dead';
                 attempts: number;
@@ -1961,7 +1979,7 @@ export interface paths {
                 /** Format: date-time */
                 createdAt: string;
                 deliveredAt: string | null;
-                /** @description The body as sent: `{ type, timestamp, data }` */
+                /** @description The body as sent: `{ type, timestamp, seq, data }` */
                 payload: {
                   [key: string]: unknown;
                 };
@@ -1992,6 +2010,106 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/webhook-deliveries/replay': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replay the deliveries of a time window
+     * @description Re-sends the tenant's deliveries created in [since, until) — all but pending ones, or only those in `status` — like Svix's "recover": each under its original `webhook-id` and body (receivers dedupe on the id), with the full retry schedule, and the events of one verification in `seq` order again. At most 1000 deliveries per request: a window matching more is refused (422 `replay_too_large`, nothing re-queued) — replay it in parts. 400 `invalid_replay_window` when since is not before until.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: date-time
+             * @description Deliveries created at or after this time
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description Deliveries created before this time
+             */
+            until: string;
+            /**
+             * @description Only deliveries in this status (e.g. `dead` to recover what an outage lost); default: all but pending
+             * @enum {string}
+             */
+            status?: 'succeeded' | 'failed' | 'dead';
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Deliveries re-queued */
+              replayed: number;
+              /** @description Of those, runs started now; the outbound sweeper starts the rest after OUTBOUND_SWEEP_AFTER */
+              started: number;
+            };
+          };
+        };
+        /** @description Problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -2043,7 +2161,8 @@ export interface paths {
                 | 'verification.step.completed'
                 | 'verification.status_changed'
                 | 'verification.completed'
-                | 'verification.failed';
+                | 'verification.failed'
+                | 'verification.personal_data_erased';
               /** @enum {string} */
               status: 'pending' | 'succeeded' | 'failed' | 'dead';
               attempts: number;
@@ -2054,7 +2173,7 @@ export interface paths {
               /** Format: date-time */
               createdAt: string;
               deliveredAt: string | null;
-              /** @description The body as sent: `{ type, timestamp, data }` */
+              /** @description The body as sent: `{ type, timestamp, seq, data }` */
               payload: {
                 [key: string]: unknown;
               };
@@ -2090,6 +2209,89 @@ export interface paths {
         };
         /** @description Problem details */
         409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/templates/sync': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sync templates from the providers now
+     * @description Lists every template at the provider (all pages), upserts them and marks the ones no longer listed inactive. Without `provider`, every configured template provider; the counts are added up. 503 when the provider cannot be reached (the cache stays as it was). Operators only: `Authorization: Bearer <OPERATOR_TOKEN>` (403 when no operator token is configured). Concurrent requests share one run.
+     */
+    post: {
+      parameters: {
+        query?: {
+          provider?: 'persona' | 'stripe' | 'smileid' | 'idmeta';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Templates the provider listed (all upserted) */
+              synced: number;
+              /** @description Templates no longer listed, now inactive */
+              deactivated: number;
+              durationMs: number;
+            };
+          };
+        };
+        /** @description Problem details */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description Problem details */
+        403: {
           headers: {
             [name: string]: unknown;
           };
