@@ -29,11 +29,14 @@ export interface ErasureRequest {
 
 /**
  * Erases and records, in the caller's transaction; idempotent (a second call changes nothing and
- * returns the first record). Null when the verification does not exist. The row lock serialises
- * it with the guard triggers, so no concurrent writer can slip personal data in behind it.
+ * returns the first record). Null when the verification does not exist. The exclusive advisory
+ * lock serialises it with the guard triggers (migration 0006 takes it shared), so no concurrent
+ * writer can slip personal data in behind it. An advisory lock, not the verification row: row
+ * locks taken by concurrent webhook inserts deadlocked with each other on the dedupe index.
  */
 export async function erasePersonalDataRows(tx: Database, request: ErasureRequest): Promise<PersonalDataErasure | null> {
   const { verificationId } = request;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${verificationId}::text, 0))`);
   const [row] = await tx
     .select({ tenantId: verifications.tenantId })
     .from(verifications)

@@ -1,12 +1,14 @@
 -- Once a verification's personal data is erased, no writer may bring it back: a late webhook is
 -- stored without its body, and a document from a late webhook, a poll or a step is dropped. Kept
 -- in the database so every writer (API replicas, workers, older code during a deploy) obeys it.
--- The erasure transaction holds the verification row FOR UPDATE; the KEY SHARE lock here waits
--- for it, and the check after it (a new snapshot in read committed) sees the committed erasure.
+-- The erasure transaction holds the verification's advisory lock exclusively; the shared lock
+-- here waits for it, and the check after it (a new snapshot in read committed) sees the committed
+-- erasure. Advisory, not a row lock on verifications: concurrent inserts of one webhook holding
+-- row locks while waiting on each other's unique-index entry deadlocked.
 CREATE FUNCTION veriflow_personal_data_erased(verification uuid) RETURNS boolean
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
-  PERFORM 1 FROM verifications WHERE id = verification FOR KEY SHARE;
+  PERFORM pg_advisory_xact_lock_shared(hashtextextended(verification::text, 0));
   RETURN EXISTS (SELECT 1 FROM personal_data_erasures WHERE verification_id = verification);
 END $$;
 --> statement-breakpoint

@@ -38,7 +38,8 @@ t.test('100 concurrent deliveries of one webhook: one stored, one transition, 99
   const ok = responses.filter((r) => r.status === 200);
   const accepted = ok.filter((r) => r.body.duplicate === false).length;
   const duplicates = ok.filter((r) => r.body.duplicate === true).length;
-  t.equal(ok.length, DELIVERIES, 'every delivery answered 200');
+  const others = responses.filter((r) => r.status !== 200).map((r) => `${r.status} ${JSON.stringify(r.body)}`);
+  t.equal(ok.length, DELIVERIES, `every delivery answered 200${others.length ? `; others: ${others.slice(0, 3).join(' | ')}` : ''}`);
   t.equal(accepted, 1, 'exactly one delivery stored the event');
   t.equal(duplicates, DELIVERIES - 1, 'the other 99 answered duplicate: true');
 
