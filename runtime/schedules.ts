@@ -5,8 +5,10 @@ import {
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   type Client,
+  type ScheduleOptions,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import type { Duration } from '@temporalio/common';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderRegistry } from '../providers/index.js';
@@ -57,24 +59,36 @@ export async function ensureTemplateSyncSchedule(
   };
   // A sync still running when the next is due is enough; a missed run (Temporal down) runs once when it is back.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1d' };
+  return createOrUpdateSchedule<typeof templateSync>(client, {
+    scheduleId,
+    spec,
+    action,
+    policies,
+    // A fresh deployment has an empty cache: fill it now, not in 24 h.
+    state: { triggerImmediately: true, note: 'Refreshes provider_templates from the template providers' },
+  });
+}
+
+/**
+ * Creates the schedule, or brings an existing one to this spec, action and policies while keeping
+ * what an operator set on it (paused, note).
+ */
+async function createOrUpdateSchedule<W extends Workflow>(
+  client: Client,
+  options: ScheduleOptions<ScheduleOptionsStartWorkflowAction<W>>,
+): Promise<'created' | 'updated'> {
   try {
-    await client.schedule.create<typeof templateSync>({
-      scheduleId,
-      spec,
-      action,
-      policies,
-      // A fresh deployment has an empty cache: fill it now, not in 24 h.
-      state: { triggerImmediately: true, note: 'Refreshes provider_templates from the template providers' },
-    });
+    await client.schedule.create<W>(options);
     return 'created';
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(scheduleId).update<typeof templateSync>((previous) => ({
+  const { spec, action, policies } = options;
+  await client.schedule.getHandle(options.scheduleId).update<W>((previous) => ({
     ...previous,
     spec,
     action,
-    policies,
+    ...(policies ? { policies } : {}),
     state: { paused: previous.state.paused, note: previous.state.note },
   }));
   return 'updated';
@@ -129,24 +143,11 @@ export async function ensureRetentionSchedule(
   };
   // One sweep at a time; sweeps missed while Temporal was down run once when it is back.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1d' };
-  try {
-    await client.schedule.create<typeof personalDataRetention>({
-      scheduleId,
-      spec,
-      action,
-      policies,
-      state: { note: 'Erases personal data RETENTION_PERSONAL_DATA after each decision' },
-    });
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await handle.update<typeof personalDataRetention>((previous) => ({
-    ...previous,
+  return createOrUpdateSchedule<typeof personalDataRetention>(client, {
+    scheduleId,
     spec,
     action,
     policies,
-    state: { paused: previous.state.paused, note: previous.state.note },
-  }));
-  return 'updated';
+    state: { note: 'Erases personal data RETENTION_PERSONAL_DATA after each decision' },
+  });
 }
