@@ -347,6 +347,11 @@ export function commaList(text: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** OUTBOUND_SECRET_GRACE in ms: how long a rotated endpoint secret keeps signing beside the new one. */
+export function outboundSecretGraceMs(env: Pick<Env, 'OUTBOUND_SECRET_GRACE'>): number {
+  return parseDuration(env.OUTBOUND_SECRET_GRACE);
+}
+
 /** SHUTDOWN_DEADLINE in ms: how long API and worker may take to close after a signal. */
 export function shutdownDeadlineMs(env: Pick<Env, 'SHUTDOWN_DEADLINE'>): number {
   return parseDuration(env.SHUTDOWN_DEADLINE);

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { parseDuration } from '../../config/duration.js';
+import { outboundSecretGraceMs } from '../../config/env.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
@@ -30,7 +30,7 @@ const EVENTS_DESCRIPTION =
 export const outboundWebhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps.database;
   const outbound = outboundPolicyFromEnv(deps.env);
-  const secretGraceMs = parseDuration(deps.env.OUTBOUND_SECRET_GRACE);
+  const secretGraceMs = outboundSecretGraceMs(deps.env);
 
   app.put(
     '/v1/webhook-endpoint',
