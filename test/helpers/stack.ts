@@ -1,7 +1,7 @@
 // The whole veriflow stack for an integration test: a real Temporal dev server, a fresh
 // Postgres database, the provider sandbox, the worker (real workflow bundle) and the HTTP API
 // listening on loopback so the sandbox can deliver webhooks to it.
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
@@ -25,17 +25,18 @@ import { createVerificationWorker, installTemporalRuntime, promoteWorker, workfl
 import { authorizedRequest, type AuthorizedRequest } from './app.js';
 import { createTestDatabase } from './database.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
+import { cachedWorkflowBundle } from './workflow-bundle-cache.js';
 import { SANDBOX_SECRETS, TEST_API_KEY, testAppEnv } from './test-env.js';
 
 // Re-exported so an integration test needs one import for the stack, its waits and its credentials.
 export { eventually } from './eventually.js';
 export { IDMETA_SECRETS, PERSONA_SECRETS, SMILEID_SECRETS, STRIPE_SECRETS, TEST_API_KEY, TEST_OPERATOR_TOKEN } from './test-env.js';
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundling takes seconds: once per test file (process). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+let bundle: Promise<{ code: string }> | undefined;
+/** Bundling takes seconds of CPU: once per change of the workflow code (workflow-bundle-cache.ts), read once per test file. */
+export function workflowBundle(): Promise<{ code: string }> {
   // The same failure converter as the workers' data converter: workflow errors are encrypted too.
-  bundle ??= bundleWorkflowCode({
+  bundle ??= cachedWorkflowBundle({
     workflowsPath: workflowsPath(),
     failureConverterPath: failureConverterPath(),
     // As scripts/build.ts bundles for production.
