@@ -8,11 +8,11 @@ import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { startSweeper } from '../api/services/sweeper.js';
 import { timersFromEnv, type Env } from '../config/env.js';
-import { createDatabase, type DatabaseHandle } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import type { DatabaseHandle } from '../db/client.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { OwnedResources } from './owned-resources.js';
 import { providersFromEnv } from './providers.js';
 import { connectClient } from './temporal.js';
 
@@ -56,24 +56,14 @@ function defaultTemplates(env: Env) {
 /** The HTTP API wired from the configuration, its sweeper running, listening on HOST:PORT. */
 export async function composeApi(env: Env, overrides: ApiOverrides = {}): Promise<ApiRoot> {
   const logger = overrides.logger ?? createLogger(env, 'veriflow-api');
-  // What this root opened, closed in reverse order.
-  const closers: (() => Promise<unknown> | void)[] = [];
-  const closeAll = async () => {
-    for (const close of closers.splice(0).reverse()) await close();
-  };
+  const owned = new OwnedResources();
   try {
-    let database = overrides.database;
-    if (!database) {
-      const opened = await createDatabase({ url: env.DATABASE_URL });
-      closers.push(() => opened.close());
-      await migrateDatabase(opened.db);
-      database = opened;
-    }
+    const database = await owned.database(env, overrides.database);
     let temporal = overrides.temporal;
     if (!temporal) {
       if (!env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is not set: the API needs a Temporal server.');
       const connected = await connectClient({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
-      closers.push(() => connected.connection.close());
+      owned.add(() => connected.connection.close());
       temporal = connected;
     }
     const providers = overrides.providers ?? providersFromEnv(env);
@@ -89,13 +79,13 @@ export async function composeApi(env: Env, overrides: ApiOverrides = {}): Promis
       defaultTemplates: defaultTemplates(env),
     });
     // app.close stops accepting and waits for in-flight requests and background deliveries.
-    closers.push(() => app.close());
-    if (overrides.sweeper ?? true) closers.push(startSweeper({ db: database.db, temporal, logger, metrics, env }));
+    owned.add(() => app.close());
+    if (overrides.sweeper ?? true) owned.add(startSweeper({ db: database.db, temporal, logger, metrics, env }));
     overrides.beforeListen?.(app);
     if (overrides.listen ?? true) await app.listen({ host: env.HOST, port: env.PORT });
-    return { app, database, temporal, providers, logger, metrics, close: closeAll };
+    return { app, database, temporal, providers, logger, metrics, close: () => owned.close() };
   } catch (error) {
-    await closeAll();
+    await owned.close();
     throw error;
   }
 }

@@ -20,14 +20,14 @@ import {
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { personalDataRetentionMs, timersFromEnv, workerTuningFromEnv, type Env, type WorkerTuning } from '../config/env.js';
-import { createDatabase, type DatabaseHandle } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import type { DatabaseHandle } from '../db/client.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import { failureConverterPath, getDataConverter } from './codec.js';
 import { createLogger } from './logger.js';
 import { mailerFromEnv } from './mailer.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { outboundPolicyFromEnv } from './outbound-address.js';
+import { OwnedResources } from './owned-resources.js';
 import { providersFromEnv } from './providers.js';
 import { ensureRetentionSchedule, ensureTemplateSyncSchedule, templateProviders } from './schedules.js';
 import { connectClient, connectWorker } from './temporal.js';
@@ -243,26 +243,17 @@ export interface WorkerRoot {
 export async function composeWorker(env: WorkerEnv, overrides: WorkerOverrides = {}): Promise<WorkerRoot> {
   const logger = overrides.logger ?? createLogger(env, 'veriflow-worker');
   installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND);
-  // What this root opened, closed in reverse order: by the worker once it stops, or here if wiring fails.
-  const closers: (() => Promise<unknown> | void)[] = [];
-  const closeAll = async (list: typeof closers) => {
-    for (const close of list.reverse()) await close();
-  };
+  // Closed by the worker once it stops, or here if wiring fails first.
+  const owned = new OwnedResources();
   try {
     const metrics = createMetrics();
     if (env.METRICS_PORT) {
       const metricsServer = await serveMetrics(metrics, env.HOST, env.METRICS_PORT);
-      closers.push(() => void metricsServer.close());
+      owned.add(() => void metricsServer.close());
     }
-    let database = overrides.database;
-    if (!database) {
-      const opened = await createDatabase({ url: env.DATABASE_URL });
-      closers.push(() => opened.close());
-      await migrateDatabase(opened.db);
-      database = opened;
-    }
+    const database = await owned.database(env, overrides.database);
     const connection = await connectWorker(env);
-    closers.push(() => connection.close());
+    owned.add(() => connection.close());
     const providers = overrides.providers ?? providersFromEnv(env);
     const buildId = overrides.buildId ?? env.WORKER_BUILD_ID;
     const worker = await createVerificationWorker({
@@ -282,8 +273,7 @@ export async function composeWorker(env: WorkerEnv, overrides: WorkerOverrides =
       ...(buildId ? { buildId } : {}),
     });
     // From here the worker owns the closing: once run() resolves (in-flight tasks drained).
-    const owned = closers.splice(0);
-    const stopped = worker.run().finally(() => closeAll(owned));
+    const stopped = worker.run().finally(() => owned.close());
     const shutdown = () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       return stopped;
@@ -299,7 +289,7 @@ export async function composeWorker(env: WorkerEnv, overrides: WorkerOverrides =
     if (overrides.schedules ?? true) await ensureSchedules(env, providers, logger);
     return { worker, connection, database, logger, metrics, promotion, stopped, shutdown };
   } catch (error) {
-    await closeAll(closers);
+    await owned.close();
     throw error;
   }
 }
