@@ -8,10 +8,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { failureConverterPath } from '../runtime/codec.js';
-import { WORKFLOW_TRACING_MODULES } from '../runtime/tracing.js';
-import { WORKFLOW_BUNDLE_FILE, workflowsPath } from '../worker.js';
+import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../runtime/worker-root.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--out-dir` lets a test build a private copy; it must stay inside the project so the compiled
@@ -36,15 +33,10 @@ async function main(): Promise<void> {
   await mkdir(`${dist}db`, { recursive: true });
   await cp(`${root}db/migrations`, `${dist}db/migrations`, { recursive: true });
   console.log('build: bundling workflow code…');
-  // The same failure converter as the workers' data converter (runtime/codec.ts): workflow
-  // errors are encrypted too. The compiled worker loads this bundle instead of bundling itself.
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
-    failureConverterPath: failureConverterPath(),
-    // Always in: the bundle is built once for environments with and without tracing.
-    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
-    logger: new DefaultLogger('WARN'),
-  });
+  // As every worker bundles from source (runtime/worker-root.ts): the same failure converter as
+  // the workers' data converter, so workflow errors are encrypted too, and the tracing
+  // interceptors. The compiled worker loads this bundle instead of bundling itself.
+  const { code } = await bundleWorkflows('WARN');
   await writeFile(`${dist}${WORKFLOW_BUNDLE_FILE}`, code);
   console.log(
     `build: ${dist} ready in ${((Date.now() - started) / 1000).toFixed(1)} s (node ${values['out-dir']}/api/server.js, node ${values['out-dir']}/worker.js)`,

@@ -6,16 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { buildApp } from '../api/app.js';
-import { startSweeper } from '../api/services/sweeper.js';
 import { ensureDevTenant } from '../api/services/tenants.js';
-import { type Env, parseEnv, publicBaseUrl, timersFromEnv } from '../config/env.js';
+import { type Env, parseEnv, publicBaseUrl } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { composeApi } from '../runtime/api-root.js';
 import { createLogger } from '../runtime/logger.js';
-import { createMetrics } from '../runtime/metrics.js';
-import { providersFromEnv } from '../runtime/providers.js';
-import { connectClient } from '../runtime/temporal.js';
 import { startTracingFromEnv, stopTracing } from '../runtime/tracing.js';
 import { startMailCatcher, type MailCatcher } from '../sandbox/mail.js';
 import { startSandbox, type SandboxOptions } from '../sandbox/server.js';
@@ -138,7 +134,7 @@ async function main(): Promise<void> {
 
     const apiUrl = publicBaseUrl(env);
     // Emails the API sends (notify.email) land here instead of anyone's inbox: GET <sandbox>/mail.
-    const mailCatcher = process.env.SMTP_URL ? null : await startDevMailCatcher(env.DEV_MAIL_PORT);
+    const mailCatcher = base.SMTP_URL ? null : await startDevMailCatcher(env.DEV_MAIL_PORT);
     if (mailCatcher) stops.push(() => mailCatcher.close());
     step('Starting the provider sandbox…');
     const simulated = sandboxProviders(env, sandboxUrl, apiUrl);
@@ -164,24 +160,12 @@ async function main(): Promise<void> {
       void shutdown(1);
     });
 
-    const metrics = createMetrics();
-    const temporal = await connectClient({ ...env, TEMPORAL_ADDRESS: temporalAddress! });
-    stops.push(() => temporal.connection.close());
-    const providers = providersFromEnv(env);
-    const app = await buildApp({
-      metrics,
-      env,
-      database,
-      temporal,
-      providers,
-      timers: timersFromEnv(env),
-      logger,
-      defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID!, ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}) },
-    });
-    logRejectedWebhooks(app, { write: (line) => process.stdout.write(`${line}\n`) });
-    await app.listen({ host: env.HOST, port: env.PORT });
-    stops.push(() => app.close());
-    stops.push(startSweeper({ db: database.db, temporal, logger, metrics, env }));
+    // The API wired as api/server.ts wires it, on the database dev opened (and closes) itself.
+    const api = await composeApi(
+      { ...env, TEMPORAL_ADDRESS: temporalAddress },
+      { database, logger, beforeListen: (app) => logRejectedWebhooks(app, { write: (line) => process.stdout.write(`${line}\n`) }) },
+    );
+    stops.push(() => api.close());
 
     printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl: sandbox.url, mailCatcher });
   } catch (error) {

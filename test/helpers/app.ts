@@ -5,10 +5,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
-import { buildApp } from '../../api/app.js';
 import { ensureDevTenant } from '../../api/services/tenants.js';
-import { parseEnv, timersFromEnv } from '../../config/env.js';
+import { parseEnv } from '../../config/env.js';
 import type { ProviderRegistry } from '../../providers/index.js';
+import { composeApi } from '../../runtime/api-root.js';
 import { providersFromEnv } from '../../runtime/providers.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -24,17 +24,17 @@ export async function buildTestApp(
   const env = parseEnv({ NODE_ENV: 'test', DATABASE_URL: db.url, ...vars });
   const connection = Connection.lazy({ address: '127.0.0.1:1' });
   t.teardown(() => connection.close());
-  const app = await buildApp({
-    env,
+  // The production API's wiring, not listening, with no sweeper (it would dial Temporal).
+  const api = await composeApi(env, {
+    logger,
     database: db.handle,
     temporal: new Client({ connection }),
     providers: providers(providersFromEnv(env)),
-    timers: timersFromEnv(env),
-    logger,
-    defaultTemplates: {},
+    sweeper: false,
+    listen: false,
   });
-  t.teardown(() => app.close());
-  return app;
+  t.teardown(() => api.close());
+  return api.app;
 }
 
 export interface TestAppOptions {

@@ -1,27 +1,21 @@
 // The whole veriflow stack for an integration test: a real Temporal dev server, a fresh
 // Postgres database, the provider sandbox, the worker (real workflow bundle) and the HTTP API
 // listening on loopback so the sandbox can deliver webhooks to it.
-import { DefaultLogger, NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
-import { buildApp } from '../../api/app.js';
-import { startSweeper } from '../../api/services/sweeper.js';
 import { ensureDevTenant } from '../../api/services/tenants.js';
-import { parseEnv, timersFromEnv, workerTuningFromEnv, type Env, type WorkerTuning } from '../../config/env.js';
+import { parseEnv, type Env, type WorkerTuning } from '../../config/env.js';
 import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.js';
 import type { ProviderName } from '../../domain/verification.js';
 import type { ProviderRegistry } from '../../providers/index.js';
 import type { ProviderCapabilities } from '../../providers/types.js';
-import { failureConverterPath, getDataConverter } from '../../runtime/codec.js';
-import { mailerFromEnv } from '../../runtime/mailer.js';
-import { createMetrics } from '../../runtime/metrics.js';
-import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
+import { composeApi } from '../../runtime/api-root.js';
 import { providersFromEnv } from '../../runtime/providers.js';
-import { WORKFLOW_TRACING_MODULES } from '../../runtime/tracing.js';
+import { composeWorker, workflowBundleOptions } from '../../runtime/worker-root.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { createVerificationWorker, installTemporalRuntime, promoteWorker, workflowsPath } from '../../worker.js';
 import { authorizedRequest, type AuthorizedRequest } from './app.js';
 import { createTestDatabase } from './database.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
@@ -35,14 +29,7 @@ export { IDMETA_SECRETS, PERSONA_SECRETS, SMILEID_SECRETS, STRIPE_SECRETS, TEST_
 let bundle: Promise<{ code: string }> | undefined;
 /** Bundling takes seconds of CPU: once per change of the workflow code (workflow-bundle-cache.ts), read once per test file. */
 export function workflowBundle(): Promise<{ code: string }> {
-  // The same failure converter as the workers' data converter: workflow errors are encrypted too.
-  bundle ??= cachedWorkflowBundle({
-    workflowsPath: workflowsPath(),
-    failureConverterPath: failureConverterPath(),
-    // As scripts/build.ts bundles for production.
-    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
-    logger: new DefaultLogger('ERROR'),
-  });
+  bundle ??= cachedWorkflowBundle(workflowBundleOptions('ERROR'));
   return bundle;
 }
 
@@ -133,53 +120,33 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   const tenantId = await ensureDevTenant(database.db, TEST_API_KEY);
 
   const logger = options.logger ?? quiet;
-  const workers: Worker[] = [];
+  const workerEnv = { ...env, TEMPORAL_ADDRESS: temporal.address };
   const startWorker = async (workerOptions: WorkerStartOptions = {}) => {
-    // Installed on first use only: an installed but unused SDK runtime keeps the process alive.
-    installTemporalRuntime(logger);
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    const worker = await createVerificationWorker({
-      connection,
-      namespace: 'default',
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      workflowBundle: await workflowBundle(),
-      db: database.db,
-      providers: workerOptions.providers ?? providers,
+    // The production worker's wiring on the stack's database and bundle, without the schedules.
+    const root = await composeWorker(workerEnv, {
       logger: workerOptions.logger ?? logger,
-      mailer: mailerFromEnv(env),
-      outbound: outboundPolicyFromEnv(env),
-      dataConverter: getDataConverter(env),
-      tuning: { ...workerTuningFromEnv(env), ...workerOptions.tuning },
+      database,
+      providers: workerOptions.providers ?? providers,
+      workflowBundle: await workflowBundle(),
+      schedules: false,
+      ...(workerOptions.tuning ? { tuning: workerOptions.tuning } : {}),
       ...(workerOptions.identity ? { identity: workerOptions.identity } : {}),
       ...(workerOptions.buildId ? { buildId: workerOptions.buildId } : {}),
     });
-    const running = worker.run().finally(() => connection.close());
-    t.teardown(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
-    await promoteWorker(worker, connection, 'always');
-    workers.push(worker);
-    return worker;
+    t.teardown(() => root.shutdown());
+    return root.worker;
   };
 
-  const metrics = createMetrics();
-  const app = await buildApp({
-    metrics,
-    env,
+  // The production API's wiring on the stack's database and Temporal client (both closed by the stack).
+  const api = await composeApi(env, {
+    logger,
     database,
     temporal: temporal.client,
     providers,
-    timers: timersFromEnv(env),
-    logger,
-    defaultTemplates: { persona: env.PERSONA_TEMPLATE_ID ?? 'itmpl_test' },
+    sweeper: options.startSweeper ?? false,
   });
-  await app.listen({ host: '127.0.0.1', port: apiPort });
-  t.teardown(() => app.close());
-  if (options.startSweeper) {
-    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, logger, metrics, env });
-    t.teardown(stopSweeper);
-  }
+  t.teardown(() => api.close());
+  const { app } = api;
 
   const worker = options.worker === false ? null : await startWorker();
   return {

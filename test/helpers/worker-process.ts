@@ -67,44 +67,26 @@ export async function startWorkerProcess(t: Pick<Test, 'teardown'>, env: Env, bu
 }
 
 async function main(): Promise<void> {
-  const { NativeConnection } = await import('@temporalio/worker');
   const { pino } = await import('pino');
-  const { parseEnv, workerTuningFromEnv } = await import('../../config/env.js');
-  const { createDatabase } = await import('../../db/client.js');
-  const { providersFromEnv } = await import('../../runtime/providers.js');
-  const { getDataConverter } = await import('../../runtime/codec.js');
-  const { mailerFromEnv } = await import('../../runtime/mailer.js');
-  const { outboundPolicyFromEnv } = await import('../../runtime/outbound-address.js');
-  const { createVerificationWorker, installTemporalRuntime, promoteWorker } = await import('../../worker.js');
+  const { parseEnv } = await import('../../config/env.js');
+  const { composeWorker } = await import('../../runtime/worker-root.js');
 
   const env = parseEnv(process.env);
   const bundlePath = process.env.WORKER_BUNDLE_PATH;
   if (!env.TEMPORAL_ADDRESS || !env.DATABASE_URL || !bundlePath)
     throw new Error('TEMPORAL_ADDRESS, DATABASE_URL and WORKER_BUNDLE_PATH are required');
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  installTemporalRuntime(logger);
-  const database = await createDatabase({ url: env.DATABASE_URL });
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
-  const worker = await createVerificationWorker({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    workflowBundle: { code: await readFile(bundlePath, 'utf8') },
-    db: database.db,
-    providers: providersFromEnv(env),
-    logger,
-    // As test/helpers/stack.ts starts its in-process workers: same codec keys, mailer and tuning.
-    mailer: mailerFromEnv(env),
-    outbound: outboundPolicyFromEnv(env),
-    dataConverter: getDataConverter(env),
-    tuning: workerTuningFromEnv(env),
-  });
-  const running = worker.run();
-  await promoteWorker(worker, connection, 'always');
+  // The production worker's wiring, as test/helpers/stack.ts starts its in-process workers: no
+  // schedules, and a silent logger (stdout carries the `ready` line).
+  const root = await composeWorker(
+    { ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS },
+    {
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      workflowBundle: { code: await readFile(bundlePath, 'utf8') },
+      schedules: false,
+    },
+  );
   process.stdout.write('ready\n');
-  await running;
-  await connection.close();
-  await database.close();
+  await root.stopped;
 }
 
 if (process.argv[1] === ENTRY) {
