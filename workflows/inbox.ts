@@ -29,7 +29,7 @@ export class Inbox {
   }
 
   addProviderEvent(event: ProviderEvent, trace?: TraceContext): void {
-    this.items.push({ kind: 'provider', event, ...(trace ? { trace } : {}) });
+    this.items.push({ kind: 'provider', event, trace });
   }
 
   /** Queues an own event and returns its id. `first`: ahead of everything (the session's creation precedes every event about the session). */
