@@ -2,6 +2,8 @@
 // Postgres database, the provider sandbox, the worker (real workflow bundle) and the HTTP API
 // listening on loopback so the sandbox can deliver webhooks to it.
 import type { Worker } from '@temporalio/worker';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
@@ -29,8 +31,35 @@ export { IDMETA_SECRETS, PERSONA_SECRETS, SMILEID_SECRETS, STRIPE_SECRETS, TEST_
 let bundle: Promise<{ code: string }> | undefined;
 /** Bundling takes seconds of CPU: once per change of the workflow code (workflow-bundle-cache.ts), read once per test file. */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= cachedWorkflowBundle(workflowBundleOptions('ERROR'));
+  bundle ??= cachedWorkflowBundle(workflowBundleOptions('ERROR')).then(measurable);
   return bundle;
+}
+
+/**
+ * Under c8 (NODE_V8_COVERAGE set), the bundle is written to coverage/workflow-bundles/ and its
+ * inline source map names that file. The worker runs the bundle under the name its source map
+ * gives, so V8 reports the workflow code's coverage against a file c8 can read, and c8 maps it
+ * back through the source map to workflows/*.ts (.c8rc.json `excludeAfterRemap`). Without it,
+ * workflow code would run under a name no file has and never count as covered.
+ */
+async function measurable(bundled: { code: string }): Promise<{ code: string }> {
+  if (!process.env.NODE_V8_COVERAGE) return bundled;
+  // Found as the worker finds it (Worker's extractSourceMap).
+  const at = bundled.code.lastIndexOf('//# sourceMappingURL=data:');
+  const base64 = bundled.code.indexOf('base64,', at);
+  if (at < 0 || base64 < 0) return bundled;
+  const sourceMap = JSON.parse(Buffer.from(bundled.code.slice(base64 + 'base64,'.length).trimEnd(), 'base64').toString());
+  const file = path.resolve('coverage', 'workflow-bundles', path.basename(String(sourceMap.file)));
+  sourceMap.file = file;
+  const mapJson = JSON.stringify(sourceMap);
+  // Byte for byte what the worker runs (it appends the map this way when the name is absolute).
+  const code = `${bundled.code.slice(0, at)}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(mapJson).toString('base64')}`;
+  await mkdir(path.dirname(file), { recursive: true });
+  // Test files bundle the same code concurrently: write aside, then rename into place.
+  const partial = `${file}.${process.pid}.partial`;
+  await writeFile(partial, code);
+  await rename(partial, file);
+  return { code };
 }
 
 export interface StackOptions {

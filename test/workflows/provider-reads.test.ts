@@ -1,5 +1,5 @@
 // The rules that turn a webhook and a read of the provider into one reducer event, driven the
-// way the workflow drives them (workflows/verification.ts handleProviderEvent and onTimer).
+// way the workflow drives them (workflows/verification-run.ts providerEventToApply and onTimer).
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import type { VerificationStatus } from '../../domain/verification.js';

@@ -1,0 +1,55 @@
+// The verification workflow's activities, grouped by how they may fail: each profile says how
+// long a call may take and how it is retried. Timeouts stay short where they are also how long
+// a crashed worker's activity waits to be retried.
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { FailureType } from './messages.js';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** A provider that refused the request, or a verification that is gone: retrying cannot help. */
+const NON_RETRYABLE = [FailureType.providerRejected, FailureType.verificationNotFound];
+
+/**
+ * Opening the session at the provider (and listing its template's steps): must eventually succeed, so a provider outage only delays
+ * it. A regular activity: it can wait on a slow provider, and a draining worker lets it finish.
+ */
+export const providerCalls = proxyActivities<Pick<Activities, 'createProviderSession' | 'listTemplateSteps'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Template steps: a provider outage is retried indefinitely with backoff; a 4xx ends the verification in `error`. */
+export const templateSteps = proxyActivities<Pick<Activities, 'runTemplateStep' | 'finalizeSession'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+// The two calls every webhook makes, read the provider and record the outcome, are local
+// activities: short, idempotent, and run by the worker holding the workflow task, they cost the
+// Temporal server a marker instead of a schedule/start/complete round trip each (the bench's
+// biggest cost).
+
+/** Reading the provider follows a nudge up: if it keeps failing, the workflow falls back to the event itself. */
+export const providerReads = proxyLocalActivities<Pick<Activities, 'fetchProviderState'>>({
+  startToCloseTimeout: '12s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+/** Persisting decisions: must eventually succeed, a database outage only delays it. */
+export const records = proxyLocalActivities<Pick<Activities, 'recordEvents'>>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** The hosted link by email: an SMTP outage is retried a few times, then recorded as failed. */
+export const notifications = proxyActivities<Pick<Activities, 'sendVerificationLinkEmail'>>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
