@@ -1,5 +1,5 @@
 // Production API entry: connects to Postgres and an existing Temporal cluster, listens, and
-// closes gracefully (in-flight requests and background deliveries finish first).
+// closes gracefully (in-flight requests and the webhook dispatch pass under way finish first).
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, parseEnv, shutdownDeadlineMs, timersFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
@@ -12,6 +12,7 @@ import { connectClient } from '../runtime/temporal.js';
 import { startTracingFromEnv, stopTracing } from '../runtime/tracing.js';
 import { buildApp } from './app.js';
 import { startSweeper } from './services/sweeper.js';
+import { createWebhookDispatcher } from './services/webhook-dispatcher.js';
 
 async function main(): Promise<void> {
   const env = parseEnv();
@@ -24,8 +25,10 @@ async function main(): Promise<void> {
   const temporal = await connectClient({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
   const providers = providersFromEnv(env);
   const metrics = createMetrics();
+  const webhooks = createWebhookDispatcher({ db: database.db, temporal, metrics, env, logger });
   const app = await buildApp({
     metrics,
+    webhooks,
     env,
     database,
     temporal,
@@ -37,10 +40,10 @@ async function main(): Promise<void> {
       ...(env.IDMETA_TEMPLATE_ID ? { idmeta: env.IDMETA_TEMPLATE_ID } : {}),
     },
   });
-  const stopSweeper = startSweeper({ db: database.db, temporal, logger, metrics, env });
+  const stopSweeper = startSweeper({ db: database.db, temporal, logger, metrics, webhooks, env });
   await app.listen({ host: env.HOST, port: env.PORT });
   exitGracefullyOnSignal({ deadlineMs: shutdownDeadlineMs(env), logger }, async () => {
-    // app.close stops accepting and waits for in-flight requests and background deliveries.
+    // app.close stops accepting and waits for in-flight requests and the dispatch pass under way.
     await stopSweeper();
     await app.close();
     await temporal.connection.close();

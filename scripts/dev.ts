@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { buildApp } from '../api/app.js';
 import { startSweeper } from '../api/services/sweeper.js';
+import { createWebhookDispatcher } from '../api/services/webhook-dispatcher.js';
 import { ensureDevTenant } from '../api/services/tenants.js';
 import { type Env, parseEnv, publicBaseUrl, timersFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
@@ -168,8 +169,10 @@ async function main(): Promise<void> {
     const temporal = await connectClient({ ...env, TEMPORAL_ADDRESS: temporalAddress! });
     stops.push(() => temporal.connection.close());
     const providers = providersFromEnv(env);
+    const webhooks = createWebhookDispatcher({ db: database.db, temporal, metrics, env, logger });
     const app = await buildApp({
       metrics,
+      webhooks,
       env,
       database,
       temporal,
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
     logRejectedWebhooks(app, { write: (line) => process.stdout.write(`${line}\n`) });
     await app.listen({ host: env.HOST, port: env.PORT });
     stops.push(() => app.close());
-    stops.push(startSweeper({ db: database.db, temporal, logger, metrics, env }));
+    stops.push(startSweeper({ db: database.db, temporal, logger, metrics, webhooks, env }));
 
     printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl: sandbox.url, mailCatcher });
   } catch (error) {

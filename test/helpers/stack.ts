@@ -7,6 +7,7 @@ import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import { buildApp } from '../../api/app.js';
 import { startSweeper } from '../../api/services/sweeper.js';
+import { createWebhookDispatcher } from '../../api/services/webhook-dispatcher.js';
 import { ensureDevTenant } from '../../api/services/tenants.js';
 import { parseEnv, timersFromEnv, workerTuningFromEnv, type Env, type WorkerTuning } from '../../config/env.js';
 import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.js';
@@ -163,8 +164,10 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   };
 
   const metrics = createMetrics();
+  const webhooks = createWebhookDispatcher({ db: database.db, temporal: temporal.client, metrics, env, logger });
   const app = await buildApp({
     metrics,
+    webhooks,
     env,
     database,
     temporal: temporal.client,
@@ -176,7 +179,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
   await app.listen({ host: '127.0.0.1', port: apiPort });
   t.teardown(() => app.close());
   if (options.startSweeper) {
-    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, logger, metrics, env });
+    const stopSweeper = startSweeper({ db: database.db, temporal: temporal.client, logger, metrics, webhooks, env });
     t.teardown(stopSweeper);
   }
 
