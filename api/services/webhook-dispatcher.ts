@@ -60,6 +60,8 @@ export class WebhookDispatcher {
     }
     this.running = this.run().finally(() => {
       this.running = null;
+      // A nudge that came after the last claim of the pass, as it ended.
+      if (this.again) this.wake();
     });
   }
 
@@ -70,13 +72,15 @@ export class WebhookDispatcher {
       try {
         counts = await sweepUndelivered(this.deps, { olderThanMs: 0 });
       } catch (err) {
+        // The database, most likely: the next store that succeeds nudges again (and the sweeper ticks).
         this.logger.warn({ err }, 'webhook dispatch pass failed; stored events are retried on the next one');
-        this.quietUntil = Date.now() + this.deps.retryAfterMs;
         return;
       }
       this.report(counts);
       if (counts.unavailable > 0) {
+        // Nudges meanwhile are dropped: every row due waits for the next tick (or a nudge after the quiet).
         this.quietUntil = Date.now() + this.deps.retryAfterMs;
+        this.again = false;
         return;
       }
     } while (this.again && !this.stopped);
