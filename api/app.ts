@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { unstorableTextPath } from '../db/storable-json.js';
 import type { AppDeps } from './deps.js';
-import { rateLimitsFromEnv } from '../config/env.js';
+import { rateLimitsFromEnv, sweeperFromEnv } from '../config/env.js';
 import { badRequest } from './errors.js';
 import { apiKeyAuth } from './plugins/auth.js';
 import { operatorAuth } from './plugins/operator-auth.js';
@@ -27,10 +27,11 @@ import { ProblemSchema } from './schemas.js';
 import { buildValidator } from './validation.js';
 import { createMetrics, observeTaskQueuePollers } from '../runtime/metrics.js';
 import { recordHttpRoute } from '../runtime/tracing.js';
-import { BackgroundTasks } from './services/background.js';
 import { ChangeFeed } from './services/change-feed.js';
 import { countTaskQueuePollers } from './services/task-queue-pollers.js';
 import { measureOutboundQueueAge } from './services/outbound-queue-age.js';
+import { countUndelivered } from './services/event-delivery.js';
+import { createWebhookDispatcher } from './services/webhook-dispatcher.js';
 
 const CORRELATION_HEADER = 'x-correlation-id';
 const BODY_LIMIT = 1024 * 1024;
@@ -57,14 +58,16 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildValidator } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const background = new BackgroundTasks(deps.logger);
+  const webhooks =
+    appDeps.webhooks ??
+    createWebhookDispatcher({ db: deps.database.db, temporal: deps.temporal, metrics: deps.metrics, env: deps.env, logger: deps.logger });
   app.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
     recordHttpRoute(request.routeOptions.url);
   });
   const feed = new ChangeFeed(deps.database, deps.env.LIVE_DB_CONNECTIONS);
   app.addHook('onClose', async () => {
-    await background.drain();
+    await webhooks.stop();
     await feed.close();
   });
 
@@ -113,9 +116,10 @@ export async function buildApp(appDeps: AppDeps): Promise<FastifyInstance> {
   await app.register(codecRoutes, { deps });
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
     await measureOutboundQueueAge(deps.database.db, deps.metrics);
+    deps.metrics.sweeperBacklog.set(await countUndelivered(deps.database.db, sweeperFromEnv(deps.env).intervalMs));
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
-  await app.register(webhookRoutes, { deps, background });
+  await app.register(webhookRoutes, { deps, webhooks });
   await app.register(sessionRoutes, { deps });
   // A tenant's /v1 routes: the API key is checked once, by the hook of this scope.
   await app.register(async (tenantApi) => {

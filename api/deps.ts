@@ -4,6 +4,7 @@ import type { Env } from '../config/env.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import type { WebhookDispatcher } from './services/webhook-dispatcher.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { ProviderBehaviour, VerificationTimers } from '../workflows/messages.js';
 
@@ -24,6 +25,8 @@ export interface AppDeps {
   logger: Logger;
   /** Prometheus metrics; a fresh registry when omitted (tests). */
   metrics?: Metrics;
+  /** Signals stored webhooks (the sweeper clocks the same one); built from env when omitted. Closed with the app. */
+  webhooks?: WebhookDispatcher;
   /** Default template per provider when a request names none. */
   defaultTemplates: Partial<Record<ProviderName, string>>;
 }

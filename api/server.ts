@@ -1,5 +1,5 @@
 // Production API entry: connects to Postgres and an existing Temporal cluster, listens, and
-// closes gracefully (in-flight requests and background deliveries finish first). The wiring is
+// closes gracefully (in-flight requests and the dispatch pass under way finish first). The wiring is
 // runtime/api-root.ts; this entry checks the configuration, traces, and exits with grace.
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from '../config/env.js';

@@ -38,6 +38,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 const COST_WEBHOOKS = Number(process.env.BENCH_COST_WEBHOOKS ?? 200);
+/** `intake`: run the webhook intake phases only (open-loop acks at BENCH_RATES), print their table and stop. */
+const ONLY = process.env.BENCH_ONLY;
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -246,6 +248,18 @@ async function main(): Promise<void> {
       intake[provider]!.push(await openLoop(rate, PHASE_MS, send));
       await sleep(1000);
     }
+  }
+
+  if (ONLY === 'intake') {
+    process.stdout.write(
+      [
+        '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        ...intake.persona!.map((x) => row('Persona webhook ack', x)),
+        ...intake.stripe!.map((x) => row('Stripe webhook ack', x)),
+      ].join('\n') + '\n',
+    );
+    return;
   }
 
   // The limits, same concurrency, closed loop: our intake, a raw signalWithStart loop, a no-op route.

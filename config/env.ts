@@ -85,6 +85,19 @@ export const EnvSchema = Type.Object({
     minimum: 1,
     description: 'Failed signals (Temporal refusing the row, not Temporal down) after which a stored webhook is set aside as undeliverable',
   }),
+  WEBHOOK_DISPATCH_CONCURRENCY: Type.Integer({
+    default: 8,
+    minimum: 1,
+    maximum: 256,
+    description:
+      'Signals of stored webhooks one API process has in flight at once (one verification’s events go one at a time, in the order stored); the webhook answer never waits for them',
+  }),
+  WEBHOOK_DISPATCH_BATCH: Type.Integer({
+    default: 100,
+    minimum: 1,
+    maximum: 1000,
+    description: 'Stored webhook events the dispatcher claims per database round trip',
+  }),
   OUTBOUND_SWEEP_AFTER: Duration(
     '1m',
     'An outbound webhook delivery still pending this long with no delivery run is started by the sweeper',
@@ -337,6 +350,16 @@ export function sweeperFromEnv(
     outboundSweepAfterMs: parseDuration(env.OUTBOUND_SWEEP_AFTER),
     outboundRetryScheduleMs: parseDurationList(env.OUTBOUND_RETRY_SCHEDULE),
   };
+}
+
+/** How stored webhook events are signalled (WEBHOOK_DISPATCH_*). */
+export interface WebhookDispatchSettings {
+  concurrency: number;
+  batch: number;
+}
+
+export function webhookDispatchFromEnv(env: Pick<Env, 'WEBHOOK_DISPATCH_CONCURRENCY' | 'WEBHOOK_DISPATCH_BATCH'>): WebhookDispatchSettings {
+  return { concurrency: env.WEBHOOK_DISPATCH_CONCURRENCY, batch: env.WEBHOOK_DISPATCH_BATCH };
 }
 
 /** A comma-separated setting as its trimmed, non-empty entries (secrets during rotation, origins, hosts). */

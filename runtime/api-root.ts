@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app.js';
 import { startSweeper } from '../api/services/sweeper.js';
+import { createWebhookDispatcher } from '../api/services/webhook-dispatcher.js';
 import { timersFromEnv, type Env } from '../config/env.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { ProviderRegistry } from '../providers/index.js';
@@ -68,8 +69,11 @@ export async function composeApi(env: Env, overrides: ApiOverrides = {}): Promis
     }
     const providers = overrides.providers ?? providersFromEnv(env);
     const metrics = createMetrics();
+    // One dispatcher signals stored webhooks: intake nudges it, the sweeper's tick wakes it.
+    const webhooks = createWebhookDispatcher({ db: database.db, temporal, metrics, env, logger });
     const app = await buildApp({
       metrics,
+      webhooks,
       env,
       database,
       temporal,
@@ -78,9 +82,9 @@ export async function composeApi(env: Env, overrides: ApiOverrides = {}): Promis
       logger,
       defaultTemplates: defaultTemplates(env),
     });
-    // app.close stops accepting and waits for in-flight requests and background deliveries.
+    // app.close stops accepting and waits for in-flight requests and the dispatch pass under way.
     owned.add(() => app.close());
-    if (overrides.sweeper ?? true) owned.add(startSweeper({ db: database.db, temporal, logger, metrics, env }));
+    if (overrides.sweeper ?? true) owned.add(startSweeper({ db: database.db, temporal, logger, metrics, webhooks, env }));
     overrides.beforeListen?.(app);
     if (overrides.listen ?? true) await app.listen({ host: env.HOST, port: env.PORT });
     return { app, database, temporal, providers, logger, metrics, close: () => owned.close() };

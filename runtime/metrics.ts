@@ -13,7 +13,7 @@ export const WEBHOOK_OUTCOMES = {
   decided: ['applied', 'stale', 'duplicate', 'unconfirmed'],
 } as const;
 
-/** What the sweeper's signal attempts end as (api/services/event-delivery.ts DeliveryOutcome). */
+/** What the dispatcher's signal attempts end as (api/services/event-delivery.ts DeliveryOutcome). */
 export const REDELIVERY_OUTCOMES = ['delivered', 'late', 'failed', 'undeliverable', 'unavailable'] as const;
 
 export function createMetrics(registry = new Registry()) {
@@ -48,12 +48,29 @@ export function createMetrics(registry = new Registry()) {
     }),
     sweeperBacklog: new Gauge({
       name: 'veriflow_sweeper_backlog',
-      help: 'Stored webhook events not yet signalled to their workflow, as of the last sweep.',
+      help: 'Stored webhook events not yet signalled to their workflow although stored over one SWEEPER_INTERVAL ago, counted in the database when /metrics is scraped.',
+      registers,
+    }),
+    webhookDispatchBatchSize: new Histogram({
+      name: 'veriflow_webhook_dispatch_batch_size',
+      help: 'Stored webhook events the dispatcher claimed per batch (at most WEBHOOK_DISPATCH_BATCH).',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers,
+    }),
+    webhookDispatchInFlight: new Gauge({
+      name: 'veriflow_webhook_dispatch_in_flight',
+      help: 'Signals of stored webhook events in flight (at most WEBHOOK_DISPATCH_CONCURRENCY per API process).',
+      registers,
+    }),
+    webhookDispatchSeconds: new Histogram({
+      name: 'veriflow_webhook_dispatch_seconds',
+      help: 'From a webhook being stored to its signal being accepted by Temporal (the answer to the provider never waits for it).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300],
       registers,
     }),
     sweeperRedelivered: new Counter({
       name: 'veriflow_sweeper_redelivered_total',
-      help: 'Stored webhook events the sweeper tried to signal, by outcome (delivered, late, failed, undeliverable, unavailable: Temporal unreachable).',
+      help: 'Signal attempts of stored webhook events by the dispatcher (first tries and re-deliveries), by outcome (delivered, late, failed, undeliverable, unavailable: Temporal unreachable).',
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -4,8 +4,7 @@ import type { ProviderName } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
 import { ProviderNameSchema, WebhookAck, problemResponses } from '../schemas.js';
-import type { BackgroundTasks } from '../services/background.js';
-import { deliverEvent, deliveryDeps } from '../services/event-delivery.js';
+import type { WebhookDispatcher } from '../services/webhook-dispatcher.js';
 import { acceptWebhook } from '../services/webhook-intake.js';
 
 /** Metric outcome names for rejected deliveries. */
@@ -15,10 +14,7 @@ const REJECTION_OUTCOME: Record<string, string> = {
   storage_unavailable: 'unavailable',
 };
 
-export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; background: BackgroundTasks }> = async (
-  app,
-  { deps, background },
-) => {
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; webhooks: WebhookDispatcher }> = async (app, { deps, webhooks }) => {
   // Signatures are computed over the exact bytes sent, so the body stays a Buffer here.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -56,11 +52,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps; backgroun
         throw err;
       }
       metrics.webhooksReceived.inc({ provider, outcome: result.outcome });
-      const delivery = result.delivery;
-      if (delivery)
-        background.run('deliver webhook event', () =>
-          deliverEvent(deliveryDeps({ db: deps.database.db, temporal: deps.temporal, metrics, env: deps.env }), delivery),
-        );
+      // The answer depends on verify + store only: the dispatcher signals the stored event apart, in batches.
+      if (result.delivery) webhooks.nudge();
       return { received: true as const, duplicate: result.outcome === 'duplicate' };
     },
   );

@@ -3,23 +3,26 @@ import type { Logger } from 'pino';
 import { sweeperFromEnv, type Env } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import type { Metrics } from '../../runtime/metrics.js';
-import { deliveryDeps, sweepUndelivered } from './event-delivery.js';
 import { sweepPendingDeliveries } from './outbound-sweeper.js';
+import type { WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface SweeperDeps {
   db: Database;
   temporal: Client;
   logger: Logger;
   metrics?: Metrics;
+  /** The app's dispatcher (api/app.ts): the sweeper is its clock for stored webhooks still undelivered. */
+  webhooks: WebhookDispatcher;
   env: Pick<Env, 'SWEEPER_INTERVAL' | 'SWEEPER_MAX_ATTEMPTS' | 'OUTBOUND_SWEEP_AFTER' | 'OUTBOUND_RETRY_SCHEDULE' | 'TEMPORAL_TASK_QUEUE'>;
 }
 
 /**
- * Every SWEEPER_INTERVAL: re-delivers stored-but-unsignalled provider webhooks, and starts the
- * runs of outbound deliveries pending longer than OUTBOUND_SWEEP_AFTER with none. Returns a stop function.
+ * Every SWEEPER_INTERVAL: wakes the webhook dispatcher, which re-delivers stored-but-unsignalled
+ * provider webhooks (its own pass, its own concurrency bound: the sweeper adds no second
+ * signalling loop), and starts the runs of outbound deliveries pending longer than
+ * OUTBOUND_SWEEP_AFTER with none. Returns a stop function.
  */
 export function startSweeper(deps: SweeperDeps): () => Promise<void> {
-  const delivery = deliveryDeps(deps);
   const settings = sweeperFromEnv(deps.env);
   const outbound = {
     db: deps.db,
@@ -29,13 +32,7 @@ export function startSweeper(deps: SweeperDeps): () => Promise<void> {
     pendingAfterMs: settings.outboundSweepAfterMs,
   };
   const sweep = async () => {
-    const counts = await sweepUndelivered(delivery);
-    if (Object.values(counts).some((n) => n > 0)) deps.logger.info({ ...counts }, 'sweeper re-delivered stored webhook events');
-    if (counts.undeliverable > 0)
-      deps.logger.warn(
-        { undeliverable: counts.undeliverable },
-        'stored webhook events set aside as undeliverable; list them with `npm run webhooks -- undeliverable`',
-      );
+    deps.webhooks.retryNow();
     const runs = await sweepPendingDeliveries(outbound);
     if (runs.started + runs.failed > 0) deps.logger.warn({ ...runs }, 'outbound webhook deliveries had no run; started them');
   };
@@ -47,7 +44,7 @@ export function startSweeper(deps: SweeperDeps): () => Promise<void> {
         running = null;
       });
   };
-  const timer = setInterval(tick, delivery.retryAfterMs);
+  const timer = setInterval(tick, settings.intervalMs);
   timer.unref();
   return async () => {
     clearInterval(timer);

@@ -12,6 +12,9 @@ export interface TcpProxy {
   restore(): void;
   /** Delay every chunk in both directions by this much (a slow network or an overloaded database). */
   setLatency(ms: number): void;
+  /** Hold every chunk in both directions (a server that stops answering without closing anything); resume() sends them on, in order. */
+  pause(): void;
+  resume(): void;
   /** Connections accepted and forwarded so far. */
   readonly forwarded: number;
 }
@@ -21,11 +24,14 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
   let isCut = false;
   let forwarded = 0;
   let latencyMs = 0;
+  let held: (() => void)[] | null = null;
   // Equal delays fire in order, so a delayed stream stays a stream.
   const relay = (from: Socket, to: Socket) =>
     from.on('data', (chunk) => {
-      if (latencyMs === 0) to.write(chunk);
-      else setTimeout(() => to.writable && to.write(chunk), latencyMs);
+      const send = () => to.writable && to.write(chunk);
+      if (held) held.push(send);
+      else if (latencyMs === 0) send();
+      else setTimeout(send, latencyMs);
     });
   const server = createServer((client) => {
     if (isCut) {
@@ -72,6 +78,14 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     },
     setLatency(ms) {
       latencyMs = ms;
+    },
+    pause() {
+      held ??= [];
+    },
+    resume() {
+      const sends = held ?? [];
+      held = null;
+      for (const send of sends) send();
     },
     get forwarded() {
       return forwarded;
