@@ -21,7 +21,7 @@ import { toVerificationSummaryJson } from '../db/verification-view.js';
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
 import { createOutboundAgent, OutboundAddressRefusedError } from '../runtime/outbound-agent.js';
 import { hostRefusal, schemeRefusal } from '../runtime/outbound-address.js';
-import { FailureType } from '../workflows/messages.js';
+import { FailureType } from '../domain/failures.js';
 import type { Effect } from '../workflows/state.js';
 import type { ActivityDeps } from './deps.js';
 

@@ -18,19 +18,6 @@ export const searchAttributes = {
   tenantId: defineSearchAttributeKey('TenantId', 'KEYWORD'),
 };
 
-/** Failure type names shared by workflow, activities and API; callers branch on these, never on message text. */
-export const FailureType = {
-  alreadyTerminal: 'AlreadyTerminal',
-  invalidDecision: 'InvalidDecision',
-  /** The provider refused the request itself (4xx): retrying cannot help. */
-  providerRejected: 'ProviderRejected',
-  providerUnavailable: 'ProviderUnavailable',
-  verificationNotFound: 'VerificationNotFound',
-  /** The SMTP server refused or could not be reached (retried, then recorded as failed). */
-  emailFailed: 'EmailDeliveryFailed',
-  webhookDeliveryNotFound: 'WebhookDeliveryNotFound',
-} as const;
-
 export interface VerificationTimers {
   /** No webhook for this long after the last activity: poll the provider. */
   fallbackPollAfterMs: number;

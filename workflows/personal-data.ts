@@ -4,8 +4,8 @@
 // Both erase through the same activity and announce through the same outbound deliveries.
 import { ParentClosePolicy, log, proxyActivities, startChild } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { FailureType } from '../domain/failures.js';
 import {
-  FailureType,
   webhookDeliveryWorkflowId,
   type PersonalDataErasureInput,
   type PersonalDataErasureRecord,

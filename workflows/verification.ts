@@ -21,10 +21,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
+import { FailureType } from '../domain/failures.js';
 import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
 import {
   DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
-  FailureType,
   cancelUpdate,
   getStateQuery,
   providerEventSignal,
