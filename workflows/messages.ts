@@ -2,6 +2,7 @@
 // workflow, the API and tests. Importing this file never drags the workflow body along.
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
 import type { ProviderEvent, ProviderName, VerificationStatus } from '../domain/verification.js';
 import type { VerificationState } from './state.js';
 
@@ -29,19 +30,6 @@ export interface VerificationTimers {
   decisionWindowMs: number;
   /** Outbound webhook retry waits; absent in inputs written before outbound webhooks (the default applies). */
   webhookRetryScheduleMs?: number[];
-}
-
-/** Per-provider behaviour the workflow needs, passed as data so workflows never import provider code. */
-export interface ProviderBehaviour {
-  fetchBeforeApply: boolean;
-  /** The webhook signature covers the body; when false a body is applied only as a read confirms it. */
-  bodySigned: boolean;
-  polling: boolean;
-  reverification: boolean;
-  sessionExpiry: boolean;
-  longLived: boolean;
-  /** Template provider: run the template's steps as activities, then finalize. */
-  multiStep: boolean;
 }
 
 export interface SessionRef {
