@@ -3,6 +3,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
+import type { VerificationTimers } from '../domain/timers.js';
 import type { ProviderEvent, ProviderName, VerificationStatus } from '../domain/verification.js';
 import type { VerificationState } from './state.js';
 
@@ -18,19 +19,6 @@ export const searchAttributes = {
   provider: defineSearchAttributeKey('VerificationProvider', 'KEYWORD'),
   tenantId: defineSearchAttributeKey('TenantId', 'KEYWORD'),
 };
-
-export interface VerificationTimers {
-  /** No webhook for this long after the last activity: poll the provider. */
-  fallbackPollAfterMs: number;
-  /** Then poll this often until terminal. */
-  pollIntervalMs: number;
-  /** Session lifetime when the provider gives none (or a longer one). */
-  sessionTtlMs: number;
-  /** After a terminal status the workflow stays open this long for newer provider decisions and operator reviews. */
-  decisionWindowMs: number;
-  /** Outbound webhook retry waits; absent in inputs written before outbound webhooks (the default applies). */
-  webhookRetryScheduleMs?: number[];
-}
 
 export interface SessionRef {
   providerRef: string;
@@ -98,11 +86,6 @@ export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDelivery';
 
 /** Sent to the next delivery in line when one succeeded or went dead: its turn may have come. */
 export const deliveryTurnSignal = defineSignal('deliveryTurn');
-
-/** 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h: over 24 h, as OUTBOUND_RETRY_SCHEDULE's default. */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [
-  1_000, 5_000, 15_000, 60_000, 300_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000, 28_800_000,
-];
 
 /** The delivery's uuid only (no PII); a manual retry runs as `…-retry-<n>`. */
 export function webhookDeliveryWorkflowId(deliveryId: string, retry = 0): string {

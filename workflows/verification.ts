@@ -22,9 +22,9 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { FailureType } from '../domain/failures.js';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js';
 import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
 import {
-  DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
   cancelUpdate,
   getStateQuery,
   providerEventSignal,

@@ -6,8 +6,12 @@ import t from 'tap';
 import { webhookDeliveries } from '../../db/schema/index.js';
 import { createTenant } from '../../api/services/tenants.js';
 import { parseDurationList } from '../../config/duration.js';
-import { DEFAULT_OUTBOUND_RETRY_SCHEDULE } from '../../config/env.js';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../../workflows/messages.js';
+import { parseEnv } from '../../config/env.js';
+import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT,
+} from '../../domain/retry-schedule.js';
 import { TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -71,8 +75,11 @@ async function deliveriesOf(api: Api, verificationId: string): Promise<any[]> {
 
 const settled = (deliveries: any[]) => deliveries.length > 0 && deliveries.every((d) => d.status === 'succeeded' || d.status === 'dead');
 
-t.test('the default retry schedule: 1 s, 5 s, 15 s, then growing, at least 24 h; the same list in config and workflow', async (t) => {
-  const schedule = parseDurationList(DEFAULT_OUTBOUND_RETRY_SCHEDULE);
+t.test('the default retry schedule: 1 s, 5 s, 15 s, then growing, at least 24 h; one list in config, workflow and docs', async (t) => {
+  t.equal(DEFAULT_WEBHOOK_RETRY_SCHEDULE, '1s,5s,15s,1m,5m,30m,1h,2h,4h,8h,8h,8h');
+  t.equal(parseEnv({ NODE_ENV: 'test' }).OUTBOUND_RETRY_SCHEDULE, DEFAULT_WEBHOOK_RETRY_SCHEDULE, 'the environment default');
+  t.equal(DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT, '1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h');
+  const schedule = parseDurationList(DEFAULT_WEBHOOK_RETRY_SCHEDULE);
   t.same(schedule, DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS);
   t.same(schedule.slice(0, 3), [1000, 5000, 15000]);
   t.ok(schedule.reduce((a, b) => a + b, 0) >= 24 * 3_600_000, 'at least 24 h in all');
