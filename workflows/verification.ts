@@ -37,6 +37,7 @@ import {
   type VerificationView,
   type VerificationWorkflowInput,
 } from './messages.js';
+import { toRecordedEffects } from './history.js';
 import { judgeWebhook, readEvent, type ProviderRead } from './provider-reads.js';
 import {
   DEFAULT_DEDUPE_WINDOW,
@@ -251,7 +252,7 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     const recorded = await localRecords.recordEvents({
       verificationId,
       provider: input.provider,
-      effects,
+      effects: toRecordedEffects(effects),
       webhookOutcomes: outcomes,
       snapshot: { status: state.status, providerStatus: state.providerStatus, reasons: state.reasons },
     });
