@@ -2,6 +2,7 @@
 // workflow, the API and tests. Importing this file never drags the workflow body along.
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ErasedBy } from '../domain/personal-data-erasure.js';
 import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
 import type { VerificationTimers } from '../domain/timers.js';
 import type { ProviderEvent, ProviderName, VerificationStatus } from '../domain/verification.js';
@@ -111,17 +112,10 @@ export function personalDataErasureWorkflowId(verificationId: string): string {
 
 export interface PersonalDataErasureInput {
   verificationId: string;
-  erasedBy: 'api_key' | 'retention';
+  erasedBy: ErasedBy;
   apiKeyId: string | null;
   /** Outbound webhook retry waits for the `verification.personal_data_erased` delivery. */
   retryScheduleMs: number[];
-}
-
-export interface PersonalDataErasureRecord {
-  verificationId: string;
-  erasedAt: string;
-  erasedBy: 'api_key' | 'retention';
-  apiKeyId: string | null;
 }
 
 export interface PersonalDataRetentionInput {
