@@ -1,5 +1,6 @@
 import type { ProviderCapabilities } from '../domain/provider-capabilities.js';
-import type { DocumentData, ProviderName, VerificationStatus } from '../domain/verification.js';
+import type { DocumentData } from '../domain/identity-document.js';
+import type { ProviderName, VerificationStatus } from '../domain/verification.js';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
