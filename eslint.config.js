@@ -148,7 +148,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../*', '@temporalio/*', 'node:*'], message: 'domain/ is pure vocabulary: it imports nothing.' }] },
+        {
+          patterns: [
+            {
+              group: ['../*', '@temporalio/*', 'node:*'],
+              message: 'domain/ is pure vocabulary and contracts: nothing of ours outside domain/, no Temporal, no Node.',
+            },
+          ],
+        },
       ],
     },
   },
