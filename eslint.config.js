@@ -27,6 +27,9 @@ const nodeBuiltins = [
 ];
 const builtinPatterns = [{ group: ['node:*'], message: 'Workflows are deterministic: no Node builtins.' }];
 const layer = (folders, message) => folders.map((f) => ({ group: [`../${f}/*`, `../../${f}/*`, `../${f}`, `../../${f}`], message }));
+// workflows/ is the workflow bundle's own code: what other layers share with it (failure types,
+// history entries, timers, provider capabilities) lives in domain/.
+const noWorkflows = layer(['workflows'], 'Import nothing from workflows/: shared contracts live in domain/.');
 
 export default tseslint.config(
   {
@@ -92,7 +95,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: layer(['api', 'sandbox'], 'Activities use providers/ and db/, never api/.') },
+        { patterns: [...layer(['api', 'sandbox'], 'Activities use providers/ and db/, never api/.'), ...noWorkflows] },
       ],
     },
   },
@@ -101,7 +104,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: layer(['api', 'db', 'workflows', 'activities', 'sandbox', 'runtime'], 'providers/ are pure adapters.') },
+        { patterns: [...layer(['api', 'db', 'activities', 'sandbox', 'runtime'], 'providers/ are pure adapters.'), ...noWorkflows] },
       ],
     },
   },
@@ -114,8 +117,9 @@ export default tseslint.config(
           patterns: [
             ...layer(['activities', 'sandbox'], 'The API never calls activity implementations.'),
             {
-              group: ['../workflows/verification*', '../../workflows/verification*', '../../workflows/state*'],
-              message: 'The API uses workflows/messages.ts only.',
+              // The signal, query and update definitions are the API's only business in workflows/.
+              group: ['../workflows/*', '../../workflows/*', '!../workflows/messages.js', '!../../workflows/messages.js'],
+              message: 'The API uses workflows/messages.ts only: shared contracts live in domain/.',
             },
           ],
         },
@@ -128,10 +132,13 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          patterns: layer(
-            ['api', 'activities', 'providers', 'workflows', 'domain', 'sandbox', 'runtime', 'config'],
-            'db/ imports nothing of ours.',
-          ),
+          patterns: [
+            ...layer(
+              ['api', 'activities', 'providers', 'sandbox', 'runtime', 'config'],
+              'db/ imports nothing of ours but domain/ contracts.',
+            ),
+            ...noWorkflows,
+          ],
         },
       ],
     },
@@ -141,7 +148,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../*', '@temporalio/*', 'node:*'], message: 'domain/ is pure vocabulary: it imports nothing.' }] },
+        {
+          patterns: [
+            {
+              group: ['../*', '@temporalio/*', 'node:*'],
+              message: 'domain/ is pure vocabulary and contracts: nothing of ours outside domain/, no Temporal, no Node.',
+            },
+          ],
+        },
       ],
     },
   },

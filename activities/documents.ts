@@ -1,24 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { verificationDocuments } from '../db/schema/index.js';
-import type { DocumentData } from '../domain/verification.js';
-
-const DOCUMENT_FIELDS = [
-  'type',
-  'idClass',
-  'number',
-  'expiresAt',
-  'issuedAt',
-  'issuingAuthority',
-  'country',
-  'firstName',
-  'middleName',
-  'lastName',
-  'birthdate',
-  'sex',
-  'nationality',
-  'address',
-] as const satisfies readonly (keyof DocumentData)[];
+import { DOCUMENT_FIELDS, type DocumentData } from '../domain/identity-document.js';
 
 export interface SaveDocumentInput {
   verificationId: string;

@@ -5,7 +5,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { emailDeliveries, verifications } from '../db/schema/index.js';
 import type { MailMessage } from '../runtime/mailer.js';
-import { FailureType } from '../workflows/messages.js';
+import { FailureType } from '../domain/failures.js';
 import type { ActivityDeps } from './deps.js';
 
 export const SESSION_LINK_EMAIL = 'session_link';

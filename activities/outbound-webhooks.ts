@@ -18,11 +18,11 @@ import {
   type WebhookEndpoint,
 } from '../db/schema/index.js';
 import { toVerificationSummaryJson } from '../db/verification-view.js';
+import { FailureType } from '../domain/failures.js';
+import type { RecordedEffect } from '../domain/history.js';
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
 import { createOutboundAgent, OutboundAddressRefusedError } from '../runtime/outbound-agent.js';
 import { hostRefusal, schemeRefusal } from '../runtime/outbound-address.js';
-import { FailureType } from '../workflows/messages.js';
-import type { Effect } from '../workflows/state.js';
 import type { ActivityDeps } from './deps.js';
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -63,7 +63,7 @@ export const DeliveryFailure = {
  * *persisted* change of the batch: a batch that passes through a status without storing it
  * announces only where it ended, so every event's `data` is a state clients can also read.
  */
-export function webhookEventsOf(effects: Effect[], sessionExists: boolean): WebhookEventRef[] {
+export function webhookEventsOf(effects: RecordedEffect[], sessionExists: boolean): WebhookEventRef[] {
   const events: WebhookEventRef[] = [];
   let lastSeq = 0;
   let from: VerificationStatus | null = null;

@@ -5,8 +5,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, inArray, sql } from 'drizzle-orm';
 import { erasePersonalDataRows, type ErasureRequest } from '../db/personal-data.js';
 import { personalDataErasures, verificationHistory, verifications } from '../db/schema/index.js';
+import type { PersonalDataErasureRecord } from '../domain/personal-data-erasure.js';
 import { TERMINAL_STATUSES } from '../domain/verification.js';
-import { FailureType, type PersonalDataErasureRecord } from '../workflows/messages.js';
+import { FailureType } from '../domain/failures.js';
 import type { ActivityDeps } from './deps.js';
 import { enqueueWebhookEvents } from './outbound-webhooks.js';
 

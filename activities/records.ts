@@ -3,8 +3,8 @@
 // the workflow's sequence number).
 import { and, eq, inArray } from 'drizzle-orm';
 import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.js';
+import type { RecordedEffect } from '../domain/history.js';
 import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
-import type { Effect } from '../workflows/state.js';
 import type { ActivityDeps } from './deps.js';
 import { noticeVerificationChanged } from '../db/change-notice.js';
 import { isErasedPayload } from '../db/personal-data.js';
@@ -16,7 +16,7 @@ export type WebhookOutcome = 'applied' | 'stale' | 'duplicate' | 'unconfirmed';
 export interface RecordEventsRequest {
   verificationId: string;
   provider: ProviderName;
-  effects: Effect[];
+  effects: RecordedEffect[];
   webhookOutcomes: { webhookEventId: string; outcome: WebhookOutcome }[];
   snapshot: { status: VerificationStatus; providerStatus: string | null; reasons: string[] };
 }

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { verifications } from '../db/schema/index.js';
 import type { ProviderName, VerificationStatus } from '../domain/verification.js';
-import { FailureType } from '../workflows/messages.js';
+import { FailureType } from '../domain/failures.js';
 import type { ActivityDeps } from './deps.js';
 import { noticeVerificationChanged } from '../db/change-notice.js';
 import { saveDocument } from './documents.js';

@@ -9,7 +9,7 @@ import type { Database } from '../db/client.js';
 import { providerTemplates, verifications, type VerificationProgress } from '../db/schema/index.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { MultiStepApi, StepApplicant, TemplateStep } from '../providers/types.js';
-import { FailureType } from '../workflows/messages.js';
+import { FailureType } from '../domain/failures.js';
 import type { ActivityDeps, ProviderLookup } from './deps.js';
 import { saveDocument } from './documents.js';
 import { toActivityFailure } from './failures.js';

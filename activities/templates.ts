@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { syncProviderTemplates, type TemplateSyncSummary } from '../db/template-sync.js';
 import type { ProviderName } from '../domain/verification.js';
-import { FailureType } from '../workflows/messages.js';
+import { FailureType } from '../domain/failures.js';
 import type { ActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
 

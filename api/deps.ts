@@ -2,11 +2,12 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Env } from '../config/env.js';
 import type { DatabaseHandle } from '../db/client.js';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
+import type { VerificationTimers } from '../domain/timers.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { WebhookDispatcher } from './services/webhook-dispatcher.js';
 import type { Metrics } from '../runtime/metrics.js';
-import type { ProviderBehaviour, VerificationTimers } from '../workflows/messages.js';
 
 export interface ProviderDirectory {
   has(name: string): boolean;

@@ -1,16 +1,14 @@
 // TypeBox schemas for every route: request validation, response serialization (strips
 // accidental fields) and the OpenAPI document, from one definition.
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_SOURCES, PROVIDER_NAMES, VERIFICATION_STATUSES } from '../domain/verification.js';
+import { PROVIDER_NAMES } from '../domain/verification.js';
+import { ProviderNameSchema, StatusSchema, VerificationSummarySchema } from '../domain/verification-json.js';
 
 // An `enum` of strings: one schema keyword in OpenAPI, and the right union type in TypeScript.
 const literals = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>(Type.String({ enum: [...values] }));
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 const NullableString = Nullable(Type.String());
 const Timestamp = Type.String({ format: 'date-time' });
-
-export const ProviderNameSchema = literals(PROVIDER_NAMES);
-export const StatusSchema = literals(VERIFICATION_STATUSES);
 
 export const ProblemSchema = Type.Object(
   {
@@ -109,60 +107,6 @@ export const CreatedVerification = Type.Object(
 );
 export type CreatedVerification = Static<typeof CreatedVerification>;
 
-export const HistoryEntrySchema = Type.Object({
-  at: Timestamp,
-  source: literals(EVENT_SOURCES),
-  eventId: NullableString,
-  from: Type.Union([StatusSchema, Type.Null()]),
-  to: StatusSchema,
-  applied: Type.Boolean(),
-  reason: NullableString,
-});
-
-export const DocumentSchema = Type.Object({
-  type: NullableString,
-  idClass: NullableString,
-  number: NullableString,
-  expiresAt: NullableString,
-  issuedAt: NullableString,
-  issuingAuthority: NullableString,
-  country: NullableString,
-  firstName: NullableString,
-  middleName: NullableString,
-  lastName: NullableString,
-  birthdate: NullableString,
-  sex: NullableString,
-  nationality: NullableString,
-  address: NullableString,
-});
-
-export const VerificationSchema = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    provider: ProviderNameSchema,
-    status: StatusSchema,
-    providerStatus: NullableString,
-    providerRef: NullableString,
-    reference: NullableString,
-    sessionUrl: NullableString,
-    expiresAt: Type.Union([Timestamp, Type.Null()]),
-    progress: Type.Union([
-      Type.Object({ currentStep: Type.Integer(), totalSteps: Type.Integer(), percentage: Type.Number(), message: Type.String() }),
-      Type.Null(),
-    ]),
-    result: Type.Union([
-      Type.Object({ decision: StatusSchema, reasons: Type.Array(Type.String()), document: Type.Union([DocumentSchema, Type.Null()]) }),
-      Type.Null(),
-    ]),
-    metadata: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-    history: Type.Array(HistoryEntrySchema),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  },
-  { $id: 'Verification' },
-);
-export type VerificationBody = Static<typeof VerificationSchema>;
-
 export const VerificationParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'Verification id' }) });
 
 export const ReviewBody = Type.Object(
@@ -220,7 +164,7 @@ export const ListQuery = Type.Object(
 );
 
 export const VerificationListSchema = Type.Object({
-  data: Type.Array(Type.Omit(VerificationSchema, ['history']), {
+  data: Type.Array(VerificationSummarySchema, {
     description: 'Newest first; items are verifications without their history',
   }),
   nextCursor: Type.Union([Type.String(), Type.Null()]),

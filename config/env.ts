@@ -2,13 +2,13 @@
 // its type, validated once at start-up with an error that names every bad variable.
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE } from '../domain/retry-schedule.js';
+import type { VerificationTimers } from '../domain/timers.js';
 import { parseDuration, parseDurationList } from './duration.js';
 
 const Duration = (fallback: string, description: string) =>
   Type.String({ default: fallback, pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
 const Optional = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
-/** At least 24 h in all (1 s, 5 s, 15 s, then growing); the workflow's fallback for older inputs is the same list in ms. */
-export const DEFAULT_OUTBOUND_RETRY_SCHEDULE = '1s,5s,15s,1m,5m,30m,1h,2h,4h,8h,8h,8h';
 // One `kid:base64key` entry of PAYLOAD_ENCRYPTION_KEYS (the key itself is checked by payloadKeyRing).
 const KEY_ENTRY = '[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/_-]+={0,2}';
 
@@ -103,7 +103,7 @@ export const EnvSchema = Type.Object({
     'An outbound webhook delivery still pending this long with no delivery run is started by the sweeper',
   ),
   OUTBOUND_RETRY_SCHEDULE: Type.String({
-    default: DEFAULT_OUTBOUND_RETRY_SCHEDULE,
+    default: DEFAULT_WEBHOOK_RETRY_SCHEDULE,
     pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*(,\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*)*$',
     description: 'Outbound webhook retries: the wait before each retry, comma-separated; after the last the delivery is dead',
   }),
@@ -295,16 +295,8 @@ function productionProblems(env: Env): string[] {
   return problems;
 }
 
-export interface VerificationTimersConfig {
-  fallbackPollAfterMs: number;
-  pollIntervalMs: number;
-  sessionTtlMs: number;
-  decisionWindowMs: number;
-  /** Outbound webhook retry waits (OUTBOUND_RETRY_SCHEDULE). */
-  webhookRetryScheduleMs: number[];
-}
-
-export function timersFromEnv(env: Env): VerificationTimersConfig {
+/** The workflow's durations; from the environment the retry schedule is always set. */
+export function timersFromEnv(env: Env): Required<VerificationTimers> {
   return {
     fallbackPollAfterMs: parseDuration(env.VERIFY_FALLBACK_POLL_AFTER),
     pollIntervalMs: parseDuration(env.VERIFY_POLL_INTERVAL),

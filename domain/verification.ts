@@ -31,26 +31,6 @@ export function isProviderName(value: string): value is ProviderName {
 export const EVENT_SOURCES = ['api', 'webhook', 'poll', 'timer', 'operator'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 
-/** Identity-document data extracted from a provider payload. Every field is nullable: providers omit freely. */
-export interface DocumentData {
-  /** Normalized class: national_id | passport | driving_license, else the provider's own id-class. */
-  type: string | null;
-  /** The provider's raw class (Persona `id-class`: id, pp, dl, umid, …). */
-  idClass: string | null;
-  number: string | null;
-  expiresAt: string | null;
-  issuedAt: string | null;
-  issuingAuthority: string | null;
-  country: string | null;
-  firstName: string | null;
-  middleName: string | null;
-  lastName: string | null;
-  birthdate: string | null;
-  sex: string | null;
-  nationality: string | null;
-  address: string | null;
-}
-
 /**
  * A provider event after signature check and normalization. Carries no personal data: the
  * document stays in the stored webhook payload and is read by an activity.

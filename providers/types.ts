@@ -1,4 +1,6 @@
-import type { DocumentData, ProviderName, VerificationStatus } from '../domain/verification.js';
+import type { ProviderCapabilities } from '../domain/provider-capabilities.js';
+import type { DocumentData } from '../domain/identity-document.js';
+import type { ProviderName, VerificationStatus } from '../domain/verification.js';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -49,27 +51,6 @@ export interface ProviderState {
   updatedAt: string | null;
   reasons: string[];
   document: DocumentData | null;
-}
-
-export interface ProviderCapabilities {
-  /** The workflow reads the provider's state before applying a webhook (the webhook is a nudge). */
-  fetchBeforeApply: boolean;
-  /**
-   * The webhook signature covers the body. When it does not (SmileID signs only a timestamp and
-   * the partner id), a body is never applied unless a read of the provider confirms it.
-   */
-  bodySigned: boolean;
-  /** The provider has a read API the fallback poller can use. */
-  polling: boolean;
-  /** A terminal decision may legitimately be followed by a newer non-terminal one (Stripe active -> pending). */
-  reverification: boolean;
-  /** The hosted session expires (Persona, SmileID links): the workflow runs an expiry timer. */
-  sessionExpiry: boolean;
-  /**
-   * The provider's entity lives on after a decision (a Stripe account): its workflow never
-   * closes on a terminal status, only continues-as-new, so later changes always have a home.
-   */
-  longLived: boolean;
 }
 
 export interface ProviderAdapter {

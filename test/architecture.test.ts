@@ -29,8 +29,27 @@ t.test('the boundary rules catch what they promise to', async (t) => {
     ['providers/probe.ts', "import { verifications } from '../db/schema/index.js';\nexport const x = verifications;\n", /pure adapters/],
     [
       'db/probe.ts',
-      "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n",
+      "import { createProviderRegistry } from '../providers/index.js';\nexport const x = createProviderRegistry;\n",
       /imports nothing of ours/,
+    ],
+    // Contracts shared with the workflows live in domain/: only the worker and the Temporal client side reach into workflows/.
+    ['activities/probe.ts', "import type { Effect } from '../workflows/state.js';\nexport type X = Effect;\n", /nothing from workflows\//],
+    [
+      'activities/probe.ts',
+      "import { searchAttributes } from '../workflows/messages.js';\nexport const x = searchAttributes;\n",
+      /nothing from workflows\//,
+    ],
+    [
+      'db/probe.ts',
+      "import type { VerificationView } from '../workflows/messages.js';\nexport type X = VerificationView;\n",
+      /nothing from workflows\//,
+    ],
+    ['providers/probe.ts', "import type { Effect } from '../workflows/state.js';\nexport type X = Effect;\n", /nothing from workflows\//],
+    ['api/probe.ts', "import type { Effect } from '../workflows/state.js';\nexport type X = Effect;\n", /workflows\/messages\.ts only/],
+    [
+      'api/probe.ts',
+      "import { toRecordedEffects } from '../workflows/history.js';\nexport const x = toRecordedEffects;\n",
+      /workflows\/messages\.ts only/,
     ],
     [
       'sandbox/probe.ts',
@@ -62,6 +81,31 @@ t.test('the boundary rules catch what they promise to', async (t) => {
     [],
     'type-only activity imports are allowed in workflows',
   );
+  const allowed: [file: string, source: string, why: string][] = [
+    [
+      'api/probe.ts',
+      "import { cancelUpdate } from '../workflows/messages.js';\nexport const x = cancelUpdate;\n",
+      'the API sends the messages',
+    ],
+    [
+      'db/probe.ts',
+      "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n",
+      'db/ uses domain/ contracts',
+    ],
+    [
+      'activities/probe.ts',
+      "import { FailureType } from '../domain/failures.js';\nexport const x = FailureType;\n",
+      'activities use domain/ contracts',
+    ],
+  ];
+  for (const [file, source, why] of allowed) {
+    const [result] = await eslint.lintText(source, { filePath: file });
+    t.same(
+      result?.messages.filter((m) => m.ruleId?.includes('restricted')),
+      [],
+      `${file}: ${why}`,
+    );
+  }
 });
 
 // One formatter, checked like lint, so a branch that skips `npm run format` fails CI instead of

@@ -3,7 +3,7 @@
 // a crashed worker's activity waits to be retried.
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import { FailureType } from './messages.js';
+import { FailureType } from '../domain/failures.js';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -6,7 +6,9 @@
 // provider event pushes it back) and the recheck (a read owed soon: read lag, a body to confirm,
 // a failed read; no event pushes it back). Once decided, only the decision window remains.
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
-import type { ProviderBehaviour, SessionRef, VerificationTimers } from './messages.js';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
+import type { VerificationTimers } from '../domain/timers.js';
+import type { SessionRef } from './messages.js';
 import { expiresWithSession, type ReducerEvent } from './state.js';
 
 /** A recheck is due within min(poll interval, this). */

@@ -2,6 +2,9 @@
 // workflow, the API and tests. Importing this file never drags the workflow body along.
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ErasedBy } from '../domain/personal-data-erasure.js';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
+import type { VerificationTimers } from '../domain/timers.js';
 import type { ProviderEvent, ProviderName, VerificationStatus } from '../domain/verification.js';
 import type { VerificationState } from './state.js';
 
@@ -17,45 +20,6 @@ export const searchAttributes = {
   provider: defineSearchAttributeKey('VerificationProvider', 'KEYWORD'),
   tenantId: defineSearchAttributeKey('TenantId', 'KEYWORD'),
 };
-
-/** Failure type names shared by workflow, activities and API; callers branch on these, never on message text. */
-export const FailureType = {
-  alreadyTerminal: 'AlreadyTerminal',
-  invalidDecision: 'InvalidDecision',
-  /** The provider refused the request itself (4xx): retrying cannot help. */
-  providerRejected: 'ProviderRejected',
-  providerUnavailable: 'ProviderUnavailable',
-  verificationNotFound: 'VerificationNotFound',
-  /** The SMTP server refused or could not be reached (retried, then recorded as failed). */
-  emailFailed: 'EmailDeliveryFailed',
-  webhookDeliveryNotFound: 'WebhookDeliveryNotFound',
-} as const;
-
-export interface VerificationTimers {
-  /** No webhook for this long after the last activity: poll the provider. */
-  fallbackPollAfterMs: number;
-  /** Then poll this often until terminal. */
-  pollIntervalMs: number;
-  /** Session lifetime when the provider gives none (or a longer one). */
-  sessionTtlMs: number;
-  /** After a terminal status the workflow stays open this long for newer provider decisions and operator reviews. */
-  decisionWindowMs: number;
-  /** Outbound webhook retry waits; absent in inputs written before outbound webhooks (the default applies). */
-  webhookRetryScheduleMs?: number[];
-}
-
-/** Per-provider behaviour the workflow needs, passed as data so workflows never import provider code. */
-export interface ProviderBehaviour {
-  fetchBeforeApply: boolean;
-  /** The webhook signature covers the body; when false a body is applied only as a read confirms it. */
-  bodySigned: boolean;
-  polling: boolean;
-  reverification: boolean;
-  sessionExpiry: boolean;
-  longLived: boolean;
-  /** Template provider: run the template's steps as activities, then finalize. */
-  multiStep: boolean;
-}
 
 export interface SessionRef {
   providerRef: string;
@@ -124,11 +88,6 @@ export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDelivery';
 /** Sent to the next delivery in line when one succeeded or went dead: its turn may have come. */
 export const deliveryTurnSignal = defineSignal('deliveryTurn');
 
-/** 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h: over 24 h, as OUTBOUND_RETRY_SCHEDULE's default. */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [
-  1_000, 5_000, 15_000, 60_000, 300_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000, 28_800_000, 28_800_000,
-];
-
 /** The delivery's uuid only (no PII); a manual retry runs as `…-retry-<n>`. */
 export function webhookDeliveryWorkflowId(deliveryId: string, retry = 0): string {
   return retry === 0 ? `webhook-delivery-${deliveryId}` : `webhook-delivery-${deliveryId}-retry-${retry}`;
@@ -153,17 +112,10 @@ export function personalDataErasureWorkflowId(verificationId: string): string {
 
 export interface PersonalDataErasureInput {
   verificationId: string;
-  erasedBy: 'api_key' | 'retention';
+  erasedBy: ErasedBy;
   apiKeyId: string | null;
   /** Outbound webhook retry waits for the `verification.personal_data_erased` delivery. */
   retryScheduleMs: number[];
-}
-
-export interface PersonalDataErasureRecord {
-  verificationId: string;
-  erasedAt: string;
-  erasedBy: 'api_key' | 'retention';
-  apiKeyId: string | null;
 }
 
 export interface PersonalDataRetentionInput {

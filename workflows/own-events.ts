@@ -2,7 +2,8 @@
 // opening the session, and when an operator action is refused. Pure: `now` is passed in.
 import { ApplicationFailure } from '@temporalio/workflow';
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
-import { FailureType, type CancelInput, type ReviewInput } from './messages.js';
+import { FailureType } from '../domain/failures.js';
+import type { CancelInput, ReviewInput } from './messages.js';
 import type { ReducerEvent } from './state.js';
 
 export function cancelEvent(request: CancelInput, providerStatus: string | null, now: string): ReducerEvent {

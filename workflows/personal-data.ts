@@ -4,13 +4,9 @@
 // Both erase through the same activity and announce through the same outbound deliveries.
 import { ParentClosePolicy, log, proxyActivities, startChild } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
-import {
-  FailureType,
-  webhookDeliveryWorkflowId,
-  type PersonalDataErasureInput,
-  type PersonalDataErasureRecord,
-  type PersonalDataRetentionInput,
-} from './messages.js';
+import { FailureType } from '../domain/failures.js';
+import type { PersonalDataErasureRecord } from '../domain/personal-data-erasure.js';
+import { webhookDeliveryWorkflowId, type PersonalDataErasureInput, type PersonalDataRetentionInput } from './messages.js';
 import { webhookDelivery } from './webhook-delivery.js';
 
 type Activities = ReturnType<typeof createActivities>;

@@ -7,6 +7,7 @@
 // associative, so any arrival order of the same set of events ends in the same state, and an
 // event that loses the comparison (stale, superseded) cannot change the status by
 // construction.
+import type { HistoryEntry, IgnoreReason } from '../domain/history.js';
 import { isTerminalStatus, type EventSource, type VerificationStatus } from '../domain/verification.js';
 
 export interface ReducerEvent {
@@ -76,19 +77,6 @@ export interface PrecedenceKey {
   rank: number;
   /** Last-resort tiebreak so the order is total (two events, same time and status). */
   id: string;
-}
-
-export type IgnoreReason = 'stale' | 'superseded' | 'terminal' | 'operator_decided' | 'unconfirmed';
-
-export interface HistoryEntry {
-  seq: number;
-  at: string;
-  source: EventSource;
-  eventId: string | null;
-  from: VerificationStatus;
-  to: VerificationStatus;
-  applied: boolean;
-  reason: IgnoreReason | null;
 }
 
 export interface VerificationState {

@@ -4,7 +4,7 @@
 import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { ProviderName } from '../domain/verification.js';
-import { FailureType } from './messages.js';
+import { FailureType } from '../domain/failures.js';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -17,13 +17,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { FailureType } from '../domain/failures.js';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js';
 import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
 import { notifications, providerCalls, providerReads, records, templateSteps } from './activity-profiles.js';
 import { decisionWindowClosed, nextDeadline, pollChangesNothing, recheckSoon, timerAction, type Schedule } from './deadlines.js';
+import { toRecordedEffects } from './history.js';
 import { Inbox, type InboxItem } from './inbox.js';
 import {
-  DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
-  FailureType,
   searchAttributes,
   webhookDeliveryWorkflowId,
   type CarriedState,
@@ -175,7 +176,7 @@ export class VerificationRun {
     const recorded = await records.recordEvents({
       verificationId,
       provider,
-      effects: reduced.effects,
+      effects: toRecordedEffects(reduced.effects),
       webhookOutcomes: reduced.webhookOutcomes,
       snapshot: { status: this.state.status, providerStatus: this.state.providerStatus, reasons: this.state.reasons },
     });

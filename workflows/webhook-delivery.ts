@@ -20,7 +20,8 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { WebhookAttemptOutcome } from '../activities/outbound-webhooks.js';
-import { FailureType, deliveryTurnSignal, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from './messages.js';
+import { FailureType } from '../domain/failures.js';
+import { deliveryTurnSignal, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from './messages.js';
 
 type Activities = ReturnType<typeof createActivities>;
 

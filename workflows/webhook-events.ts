@@ -3,7 +3,7 @@
 // its read API is the truth (the webhook is a nudge), and `judgeWebhook` weighs body against read.
 // Pure: the workflow makes the read this plan asks for.
 import type { ProviderEvent } from '../domain/verification.js';
-import type { ProviderBehaviour } from './messages.js';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
 import type { ReducerEvent } from './state.js';
 
 /** The webhook as the provider sent it. */

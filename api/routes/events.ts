@@ -3,17 +3,18 @@
 // closes after a terminal status, resumes from `Last-Event-ID` (the id names the state sent:
 // history length and last update).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { VerificationJson } from '../../domain/verification-json.js';
 import { isTerminalStatus } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
 import { notFound, rateLimited } from '../errors.js';
-import { VerificationParams, problemResponses, type VerificationBody } from '../schemas.js';
+import { VerificationParams, problemResponses } from '../schemas.js';
 import type { ChangeFeed } from '../services/change-feed.js';
 import { findVerification, loadVerificationBody } from '../services/verification-view.js';
 
 export const HEARTBEAT_MS = 15_000;
 
 /** Every persisted change bumps `updatedAt` (progress included); history only grows. */
-function stateId(body: VerificationBody): string {
+function stateId(body: VerificationJson): string {
   return `${body.history.length}-${Date.parse(body.updatedAt)}`;
 }
 

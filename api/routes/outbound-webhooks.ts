@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { outboundSecretGraceMs } from '../../config/env.js';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT } from '../../domain/retry-schedule.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
@@ -23,7 +24,7 @@ const EVENTS_DESCRIPTION =
   '`verification.failed` (declined, expired, error, canceled). Body `{ type, timestamp, seq, data }`, `data` being the verification as ' +
   'GET /v1/verifications/:id shows it, without `history`. Signed per Standard Webhooks (`webhook-id` = the delivery id, the same on ' +
   'every attempt; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256>`). Any 2xx within 15 s is success; otherwise ' +
-  'retries follow at 1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h (OUTBOUND_RETRY_SCHEDULE), then the delivery is `dead`. ' +
+  `retries follow at ${DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT} (OUTBOUND_RETRY_SCHEDULE), then the delivery is \`dead\`. ` +
   'Ordered per verification: `seq` numbers its events 1, 2, 3, … and event n+1 is sent only once event n succeeded or went `dead`; ' +
   'different verifications never wait on each other.';
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { publicBaseUrl } from '../../config/env.js';
+import { VerificationSchema } from '../../domain/verification-json.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import {
@@ -11,7 +12,6 @@ import {
   ReviewBody,
   VerificationListSchema,
   VerificationParams,
-  VerificationSchema,
   problemResponses,
 } from '../schemas.js';
 import { createVerification } from '../services/create-verification.js';

@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { ProviderName } from '../../domain/verification.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, notFound } from '../errors.js';
-import { ProviderNameSchema, WebhookAck, problemResponses } from '../schemas.js';
+import { ProviderNameSchema } from '../../domain/verification-json.js';
+import { WebhookAck, problemResponses } from '../schemas.js';
 import type { WebhookDispatcher } from '../services/webhook-dispatcher.js';
 import { acceptWebhook } from '../services/webhook-intake.js';
 

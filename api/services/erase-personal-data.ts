@@ -6,11 +6,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { findErasure } from '../../db/personal-data.js';
 import { apiKeys, type PersonalDataErasure } from '../../db/schema/index.js';
+import type { PersonalDataErasureRecord } from '../../domain/personal-data-erasure.js';
 import {
   PERSONAL_DATA_ERASURE_WORKFLOW_TYPE,
   personalDataErasureWorkflowId,
   type PersonalDataErasureInput,
-  type PersonalDataErasureRecord,
 } from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
 import { serviceUnavailable } from '../errors.js';

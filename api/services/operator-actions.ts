@@ -2,7 +2,8 @@
 // validator decides what is allowed (a decided verification cannot be canceled).
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { Verification } from '../../db/schema/index.js';
-import { FailureType, cancelUpdate, reviewUpdate, verificationWorkflowId, type ReviewInput } from '../../workflows/messages.js';
+import { FailureType } from '../../domain/failures.js';
+import { cancelUpdate, reviewUpdate, verificationWorkflowId, type ReviewInput } from '../../workflows/messages.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError, conflict, serviceUnavailable } from '../errors.js';
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../../domain/retry-schedule.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import {
   webhookDeliveries,
@@ -12,7 +13,7 @@ import {
   type WebhookDeliveryStatus,
   type WebhookEndpoint,
 } from '../../db/schema/index.js';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, webhookDeliveryWorkflowId } from '../../workflows/messages.js';
+import { webhookDeliveryWorkflowId } from '../../workflows/messages.js';
 import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../runtime/outbound-address.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest, conflict, notFound, serviceUnavailable } from '../errors.js';

@@ -3,9 +3,11 @@ import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { verificationDocuments, verificationHistory, verifications, type Verification } from '../../db/schema/index.js';
 import { toVerificationJson, toVerificationSummaryJson } from '../../db/verification-view.js';
-import type { CreatedVerification, VerificationBody } from '../schemas.js';
+import type { VerificationJson, VerificationSummaryJson } from '../../domain/verification-json.js';
+import type { VerificationStatus } from '../../domain/verification.js';
+import type { CreatedVerification } from '../schemas.js';
 
-type Status = VerificationBody['status'];
+type Status = VerificationStatus;
 
 export async function findVerification(db: Database, tenantId: string, id: string): Promise<Verification | null> {
   const [row] = await db
@@ -34,13 +36,12 @@ export function toCreatedVerification(row: Verification, baseUrl: string): Creat
 type VerificationDocumentRow = typeof verificationDocuments.$inferSelect;
 type HistoryRow = typeof verificationHistory.$inferSelect;
 
-// The row -> JSON mapping is shared with the outbound-webhook activities (db/verification-view.ts);
-// the statuses and sources in it were validated by the workflow, their only writer.
-function toBody(row: Verification, history: HistoryRow[], doc: VerificationDocumentRow | undefined): VerificationBody {
-  return toVerificationJson(row, history, doc) as VerificationBody;
+// The row -> JSON mapping is shared with the outbound-webhook activities (db/verification-view.ts).
+function toBody(row: Verification, history: HistoryRow[], doc: VerificationDocumentRow | undefined): VerificationJson {
+  return toVerificationJson(row, history, doc);
 }
 
-export async function loadVerificationBody(db: Database, row: Verification): Promise<VerificationBody> {
+export async function loadVerificationBody(db: Database, row: Verification): Promise<VerificationJson> {
   const [history, documents] = await Promise.all([
     db.select().from(verificationHistory).where(eq(verificationHistory.verificationId, row.id)).orderBy(asc(verificationHistory.seq)),
     db.select().from(verificationDocuments).where(eq(verificationDocuments.verificationId, row.id)),
@@ -49,11 +50,11 @@ export async function loadVerificationBody(db: Database, row: Verification): Pro
 }
 
 /** A page of verifications as lists show them: everything but the history, in one query for the documents. */
-export async function loadVerificationSummaries(db: Database, rows: Verification[]): Promise<Omit<VerificationBody, 'history'>[]> {
+export async function loadVerificationSummaries(db: Database, rows: Verification[]): Promise<VerificationSummaryJson[]> {
   const ids = rows.map((r) => r.id);
   const documents = ids.length
     ? await db.select().from(verificationDocuments).where(inArray(verificationDocuments.verificationId, ids))
     : [];
   const byId = new Map(documents.map((d) => [d.verificationId, d]));
-  return rows.map((row) => toVerificationSummaryJson(row, byId.get(row.id)) as Omit<VerificationBody, 'history'>);
+  return rows.map((row) => toVerificationSummaryJson(row, byId.get(row.id)));
 }

@@ -1,9 +1,10 @@
 import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { DOCUMENT_FIELDS, type DocumentField } from '../../domain/identity-document.js';
 import { createdAt, timestamptz, updatedAt } from './columns.js';
 import { tenants } from './tenants.js';
 
-// Status and source columns are plain text: their vocabularies live in domain/, which db/ must
-// not import. The workflow is the only writer, so it is the one place that validates them.
+// Status and source columns are plain text: the workflow is the only writer, so it is the one
+// place that validates them against domain/'s vocabularies.
 
 export interface VerificationProgress {
   currentStep: number;
@@ -95,25 +96,16 @@ export const verificationHistory = pgTable(
   (t) => [uniqueIndex('verification_history_verification_id_seq_idx').on(t.verificationId, t.seq)],
 );
 
-/** Field names match DocumentData in domain/verification.ts. Dates are text, as providers send them. */
+const documentColumn = () => text();
+/** One text column per DOCUMENT_FIELDS entry, named and ordered as listed there. Dates are text, as providers send them. */
+const documentColumns = () =>
+  Object.fromEntries(DOCUMENT_FIELDS.map((field) => [field, documentColumn()])) as Record<DocumentField, ReturnType<typeof documentColumn>>;
+
 export const verificationDocuments = pgTable('verification_documents', {
   verificationId: uuid()
     .primaryKey()
     .references(() => verifications.id, { onDelete: 'cascade' }),
-  type: text(),
-  idClass: text(),
-  number: text(),
-  expiresAt: text(),
-  issuedAt: text(),
-  issuingAuthority: text(),
-  country: text(),
-  firstName: text(),
-  middleName: text(),
-  lastName: text(),
-  birthdate: text(),
-  sex: text(),
-  nationality: text(),
-  address: text(),
+  ...documentColumns(),
   /** The webhook event the data was taken from, to explain where a value came from. */
   sourceEventId: text(),
   updatedAt: updatedAt(),

@@ -1,4 +1,4 @@
-import type { DocumentData } from '../../domain/verification.js';
+import type { DocumentData } from '../../domain/identity-document.js';
 import type { ProviderTemplate, TemplateStep } from '../types.js';
 import { idCheckForStep } from './id-checks.js';
 import { isJsonObject, readText, type JsonObject } from '../json.js';

@@ -1,4 +1,4 @@
-import type { DocumentData } from '../../domain/verification.js';
+import type { DocumentData } from '../../domain/identity-document.js';
 import { isJsonObject, readText, type JsonObject } from '../json.js';
 import { readIncluded, readResource, type JsonApiResource } from './jsonapi.js';
 import { ownEntry } from '../lookup.js';

@@ -1,4 +1,5 @@
-import type { DocumentData, VerificationStatus } from '../../domain/verification.js';
+import type { DocumentData } from '../../domain/identity-document.js';
+import type { VerificationStatus } from '../../domain/verification.js';
 import { extractPersonaDocument } from './documents.js';
 import { isJsonObject, readIsoTimestamp, readText } from '../json.js';
 import { readResource } from './jsonapi.js';

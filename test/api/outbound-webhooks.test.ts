@@ -1,13 +1,19 @@
 // Outbound webhooks on the real stack: endpoint management, Standard Webhooks signatures checked
 // by the official package, retries on a (millisecond) schedule, dead letter and manual retry, and
 // a slow endpoint that must not hold a verification up.
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import type { InjectOptions } from 'fastify';
 import t from 'tap';
 import { webhookDeliveries } from '../../db/schema/index.js';
 import { createTenant } from '../../api/services/tenants.js';
 import { parseDurationList } from '../../config/duration.js';
-import { DEFAULT_OUTBOUND_RETRY_SCHEDULE } from '../../config/env.js';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../../workflows/messages.js';
+import { parseEnv } from '../../config/env.js';
+import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT,
+} from '../../domain/retry-schedule.js';
 import { TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -69,10 +75,27 @@ async function deliveriesOf(api: Api, verificationId: string): Promise<any[]> {
   return res.body.data;
 }
 
+// ajv-formats is CommonJS: under NodeNext its default import is the module object.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/** The verification without history (an outbound webhook's `data`), as the schema GET /openapi.json serves for GET /v1/verifications/:id. */
+async function servedSummaryValidator(stack: Stack) {
+  const spec = (await stack.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  const { $id: _id, ...verification } = spec.paths['/v1/verifications/{id}'].get.responses['200'].content['application/json'].schema;
+  const { history: _history, ...properties } = verification.properties;
+  const summary = { ...verification, properties, required: verification.required.filter((f: string) => f !== 'history') };
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv.compile({ ...summary, additionalProperties: false });
+}
+
 const settled = (deliveries: any[]) => deliveries.length > 0 && deliveries.every((d) => d.status === 'succeeded' || d.status === 'dead');
 
-t.test('the default retry schedule: 1 s, 5 s, 15 s, then growing, at least 24 h; the same list in config and workflow', async (t) => {
-  const schedule = parseDurationList(DEFAULT_OUTBOUND_RETRY_SCHEDULE);
+t.test('the default retry schedule: 1 s, 5 s, 15 s, then growing, at least 24 h; one list in config, workflow and docs', async (t) => {
+  t.equal(DEFAULT_WEBHOOK_RETRY_SCHEDULE, '1s,5s,15s,1m,5m,30m,1h,2h,4h,8h,8h,8h');
+  t.equal(parseEnv({ NODE_ENV: 'test' }).OUTBOUND_RETRY_SCHEDULE, DEFAULT_WEBHOOK_RETRY_SCHEDULE, 'the environment default');
+  t.equal(DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT, '1 s, 5 s, 15 s, 1 m, 5 m, 30 m, 1 h, 2 h, 4 h, 8 h, 8 h, 8 h');
+  const schedule = parseDurationList(DEFAULT_WEBHOOK_RETRY_SCHEDULE);
   t.same(schedule, DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS);
   t.same(schedule.slice(0, 3), [1000, 5000, 15000]);
   t.ok(schedule.reduce((a, b) => a + b, 0) >= 24 * 3_600_000, 'at least 24 h in all');
@@ -162,6 +185,14 @@ t.test('outbound webhooks', async (t) => {
       'data is the verification as GET shows it, minus history',
     );
     t.same(completed.body.data.result, withoutHistory.result);
+    // The outbound body is built by other code than the GET response (db/verification-view.ts for
+    // the activity): it must still be exactly what the served schema promises, or a test fails.
+    const validSummary = await servedSummaryValidator(stack);
+    for (const { body } of delivered) {
+      t.ok(validSummary(body.data), `${body.type}: data matches the served Verification schema minus history`, {
+        errors: validSummary.errors,
+      });
+    }
     const changes = delivered.filter((r) => r.body.type === 'verification.status_changed').map((r) => r.body.data.status);
     t.ok(changes.includes('approved'), 'a status_changed carries approved');
 

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import type { ProviderEvent } from '../../domain/verification.js';
 import { Inbox, type InboxItem } from '../../workflows/inbox.js';
-import { FailureType } from '../../workflows/messages.js';
+import { FailureType } from '../../domain/failures.js';
 import { alreadyTerminal, apiEvent, cancelEvent, rejectIfTerminal, reviewEvent, validateReview } from '../../workflows/own-events.js';
 import type { ReducerEvent } from '../../workflows/state.js';
 
