@@ -7,8 +7,12 @@ import { join } from 'node:path';
 import { EXECUTABLE_SUFFIX, findOnPath, goInstall, isExecutable, veriflowCacheRoot, withBuildLock } from './go-build-cache.js';
 import { goToolErrors } from './go-tool.js';
 
-/** The version docker-compose.yml runs (temporalio/auto-setup:1.29.1); a test keeps them equal. */
-export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+/**
+ * The version docker-compose.yml runs (temporalio/server and admin-tools 1.32.1); a test keeps them
+ * equal. It has upgrade on continue-as-new for pinned workflows (README "Upgrading"), which 1.29.1
+ * (the dev server of CLI v1.5.1) lacks; v1.32.2 needs Go 1.26.10, newer than our machines' Go.
+ */
+export const TEMPORAL_SERVER_VERSION = 'v1.32.1';
 
 const SERVER_MODULE = 'go.temporal.io/server';
 const PACKAGES = {
@@ -71,7 +75,7 @@ export async function resolveTemporalServer(options: ResolveTemporalServerOption
         failure: (exitCode) =>
           new TemporalServerBuildError(
             `go install ${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION} (and cmd/tools/sql) exited with ${exitCode} ` +
-              '(its output is above). It needs Go >= 1.25 and access to the Go module proxy; or set ' +
+              '(its output is above). It needs Go >= 1.26.8 and access to the Go module proxy; or set ' +
               'TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH to existing binaries.',
           ),
       }),
@@ -118,7 +122,7 @@ function notFound(cache: { server: string; sqlTool: string }): TemporalServerNot
       `Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool not found ` +
         `(looked at TEMPORAL_SERVER_PATH / TEMPORAL_SQL_TOOL_PATH, \`temporal-server\` / \`temporal-sql-tool\` on PATH, and ${cache.server} / ${cache.sqlTool}).`,
       'Do one of:',
-      `  - install Go >= 1.25 (https://go.dev/dl/) and run \`npm run temporal:server:install\`: it builds both once into the cache;`,
+      `  - install Go >= 1.26.8 (https://go.dev/dl/) and run \`npm run temporal:server:install\`: it builds both once into the cache;`,
       '  - set TEMPORAL_SERVER_PATH=/path/to/temporal-server and TEMPORAL_SQL_TOOL_PATH=/path/to/temporal-sql-tool;',
       '  - put `temporal-server` and `temporal-sql-tool` on PATH (both ship in the temporalio/server and temporalio/admin-tools images).',
     ].join('\n'),

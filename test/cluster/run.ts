@@ -16,6 +16,7 @@ const FILES = [
   'test/integration/webhook-concurrent-duplicates.test.ts',
   'test/integration/temporal-restart.test.ts',
   'test/cluster/cluster.test.ts',
+  'test/cluster/worker-versioning.test.ts',
   'test/cluster/scale-out.test.ts',
 ];
 

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { msToTs } from '@temporalio/common/lib/time.js';
@@ -13,7 +14,7 @@ import { parseDocument } from 'yaml';
 import { parseDuration } from '../../config/duration.js';
 import { EnvSchema, parseEnv } from '../../config/env.js';
 import { resolveTemporalCli } from '../../scripts/lib/temporal-cli.js';
-import { VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.js';
+import { pickFreePort, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.js';
 import { eventually } from '../helpers/stack.js';
 import { startTestTemporal } from '../helpers/temporal.js';
 
@@ -266,16 +267,67 @@ t.test('search attributes: registered before the API and worker start, and a fai
   t.same(flagValues(registration, '--namespace'), [apiEnv.TEMPORAL_NAMESPACE], 'the namespace the API and worker use');
   t.same(flagValues(registration, '--address'), [apiEnv.TEMPORAL_ADDRESS], 'the frontend the API and worker use');
   t.equal(admin?.restart, 'no', 'runs once per `up`');
-  t.equal((admin?.depends_on as Record<string, { condition?: string }>)?.temporal?.condition, 'service_healthy');
-  t.match(
-    JSON.stringify(services.temporal!.healthcheck!.test),
-    /"namespace","describe",.*"default"/,
-    'temporal is healthy only once auto-setup has created the namespace the attributes go into',
+  t.equal(
+    (admin?.depends_on as Record<string, { condition?: string }>)?.['temporal-namespace']?.condition,
+    'service_completed_successfully',
+    'registers only once temporal-namespace has made sure the namespace the attributes go into exists',
   );
   for (const name of ['api', 'worker']) {
     const deps = services[name]!.depends_on as Record<string, { condition?: string }>;
     t.equal(deps['temporal-admin']?.condition, 'service_completed_successfully', `${name} starts only after the registration succeeded`);
   }
+});
+
+/** A one-shot service's shell script as the container runs it (`/bin/sh -euc <script>`), `$$` unescaped as compose does. */
+function shellStep(name: string): string {
+  const service = services[name];
+  if (!service) throw new Error(`no ${name} service`);
+  if (JSON.stringify(service.entrypoint) !== JSON.stringify(['/bin/sh', '-euc']) || service.command?.length !== 1)
+    throw new Error(`${name}: expected entrypoint /bin/sh -euc and one script`);
+  return interpolate(service.command[0]!, {}).replaceAll('$$', '$');
+}
+
+const dependsOn = (name: string) => services[name]?.depends_on as Record<string, { condition?: string }> | undefined;
+
+t.test('Temporal schemas and namespace: set up by one-shot steps of the server release, before what needs them', async (t) => {
+  const images = ['temporal-schema', 'temporal', 'temporal-namespace', 'temporal-admin'].map((name) => services[name]?.image ?? '');
+  t.same(
+    images.map((image) => image.split(':')[1]),
+    images.map(() => images[1]!.split(':')[1]),
+    `server and admin tools of one release (${images.join(', ')})`,
+  );
+  t.match(services.temporal!.image, /^temporalio\/server:/, 'the server image (auto-setup is deprecated)');
+  t.equal(dependsOn('temporal-schema')?.postgres?.condition, 'service_healthy');
+  t.equal(dependsOn('temporal')?.['temporal-schema']?.condition, 'service_completed_successfully', 'the server starts on set-up schemas');
+  t.equal(dependsOn('temporal-namespace')?.temporal?.condition, 'service_healthy');
+  for (const name of ['temporal-schema', 'temporal-namespace']) t.equal(services[name]!.restart, 'no', `${name} runs once per \`up\``);
+
+  const schema = shellStep('temporal-schema');
+  const serverEnv = services.temporal!.environment ?? {};
+  // The server's config template defaults: databases temporal and temporal_visibility.
+  t.notOk('DBNAME' in serverEnv || 'VISIBILITY_DBNAME' in serverEnv, 'the server uses the default database names');
+  for (const [db, schemaName] of [
+    ['temporal', 'postgresql/v12/temporal'],
+    ['temporal_visibility', 'postgresql/v12/visibility'],
+  ] as const) {
+    t.match(schema, `temporal-sql-tool --db ${db} create\n`, `${db}: created`);
+    t.match(schema, `temporal-sql-tool --db ${db} setup-schema -v 0.0\n`, `${db}: versioning tables`);
+    t.match(
+      schema,
+      `temporal-sql-tool --db ${db} update-schema --schema-name ${schemaName}\n`,
+      `${db}: updated to the tool's embedded schema`,
+    );
+  }
+  const schemaEnv = services['temporal-schema']!.environment ?? {};
+  t.equal(schemaEnv.SQL_PLUGIN, serverEnv.DB, 'the SQL tool and the server use the same plugin');
+  t.equal(schemaEnv.SQL_HOST, serverEnv.POSTGRES_SEEDS, 'and the same PostgreSQL');
+  t.equal(schemaEnv.SQL_PASSWORD, serverEnv.POSTGRES_PWD, 'with the same credentials');
+  t.ok(
+    (services.temporal as { configs?: { target?: string }[] }).configs?.some(
+      (c) => c.target === '/etc/temporal/config/dynamicconfig/docker.yaml',
+    ),
+    'the server gets the dynamic config file its image lacks (it refuses to start without one)',
+  );
 });
 
 function runCli(path: string, args: string[]): Promise<{ code: number | null; output: string }> {
@@ -316,4 +368,43 @@ t.test('the registration command against a real Temporal: idempotent, and loud w
   const missing = await runCli(cli.path, withFlag(argv, '--namespace', `${namespace}-missing`));
   t.not(missing.code, 0, 'an unknown namespace fails the step (api and worker would not start)');
   t.match(missing.output, /not found/i, 'and says why');
+});
+
+function runShell(script: string, path: string): Promise<{ code: number | null; output: string }> {
+  return runCliWithEnv('/bin/sh', ['-euc', script], { ...process.env, PATH: path });
+}
+
+function runCliWithEnv(path: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
+
+t.test('the namespace step against a real Temporal: creates the namespace, then leaves it be, and fails loudly', async (t) => {
+  const [temporal, cli] = await Promise.all([startTestTemporal(t), resolveTemporalCli()]);
+  // The container's `temporal` on PATH; a namespace of its own instead of `default`.
+  const bin = t.testdir();
+  await symlink(cli.path, join(bin, 'temporal'));
+  const path = `${bin}:${process.env.PATH ?? ''}`;
+  const namespace = `compose-ns-${randomBytes(4).toString('hex')}`;
+  const script = shellStep('temporal-namespace');
+  t.match(script, /--namespace default\b/, 'the step creates `default`');
+  const against = (address: string) =>
+    script.replaceAll('temporal:7233', address).replaceAll('--namespace default', `--namespace ${namespace}`);
+
+  const first = await runShell(against(temporal.address), path);
+  t.equal(first.code, 0, 'first `up`: created', { output: first.output });
+  const described = await temporal.connection.workflowService.describeNamespace({ namespace });
+  t.equal(described.config?.workflowExecutionRetentionTtl?.seconds?.toString(), String(24 * 3600), 'with 1 day retention');
+  const again = await runShell(against(temporal.address), path);
+  t.equal(again.code, 0, 'a second `up` (namespace already there) succeeds too', { output: again.output });
+
+  // No frontend: the step gives up after its wait (shortened here) and exits non-zero.
+  const unreachable = await runShell(against(`127.0.0.1:${await pickFreePort()}`).replace('seq 30', 'seq 2'), path);
+  t.not(unreachable.code, 0, 'an unreachable cluster fails the step (search attributes, api and worker would not start)');
 });

@@ -69,7 +69,7 @@ t.test('without Go, PATH or cache the error says what to do', async (t) => {
   t.match(error, { code: 'VF_TEMPORAL_SERVER_NOT_FOUND' });
   const { message } = error as Error;
   t.match(message, `Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool not found`);
-  t.match(message, 'install Go >= 1.25');
+  t.match(message, 'install Go >= 1.26.8');
   t.match(message, 'npm run temporal:server:install');
   t.match(message, 'set TEMPORAL_SERVER_PATH=');
   t.match(message, temporalServerCachePaths(env).server);
