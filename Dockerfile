@@ -12,7 +12,7 @@ COPY config ./config
 COPY db ./db
 COPY domain ./domain
 COPY providers ./providers
-COPY runtime ./runtime
+COPY wiring ./wiring
 COPY scripts ./scripts
 COPY workflows ./workflows
 RUN npm run build

@@ -77,7 +77,7 @@ export default tseslint.config(
           patterns: [
             ...builtinPatterns,
             ...layer(
-              ['db', 'providers', 'api', 'sandbox', 'runtime', 'config'],
+              ['db', 'providers', 'api', 'sandbox', 'wiring', 'config'],
               'Workflows import only workflows/, domain/ and activity types.',
             ),
             {
@@ -104,7 +104,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [...layer(['api', 'db', 'activities', 'sandbox', 'runtime'], 'providers/ are pure adapters.'), ...noWorkflows] },
+        { patterns: [...layer(['api', 'db', 'activities', 'sandbox', 'wiring'], 'providers/ are pure adapters.'), ...noWorkflows] },
       ],
     },
   },
@@ -134,7 +134,7 @@ export default tseslint.config(
         {
           patterns: [
             ...layer(
-              ['api', 'activities', 'providers', 'sandbox', 'runtime', 'config'],
+              ['api', 'activities', 'providers', 'sandbox', 'wiring', 'config'],
               'db/ imports nothing of ours but domain/ contracts.',
             ),
             ...noWorkflows,
@@ -176,7 +176,7 @@ export default tseslint.config(
         'error',
         {
           patterns: layer(
-            ['api', 'activities', 'providers', 'workflows', 'domain', 'db', 'runtime', 'config'],
+            ['api', 'activities', 'providers', 'workflows', 'domain', 'db', 'wiring', 'config'],
             'The sandbox shares no code with the app, so a shared bug cannot hide.',
           ),
         },

@@ -1,20 +1,10 @@
 // The Temporal worker: runs verification workflows and their activities. The wiring is
-// runtime/worker-root.ts; this entry checks the configuration, traces, and exits with grace.
+// wiring/worker-root.ts; this entry checks the configuration, traces, and exits with grace.
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from './config/env.js';
-import { exitGracefullyOnSignal } from './runtime/graceful-exit.js';
-import { startTracingFromEnv, stopTracing } from './runtime/tracing.js';
-import { composeWorker } from './runtime/worker-root.js';
-
-// Imported by tests and scripts from here before the wiring moved to runtime/.
-export {
-  createVerificationWorker,
-  installTemporalRuntime,
-  promoteWorker,
-  WORKFLOW_BUNDLE_FILE,
-  workflowsPath,
-  type VerificationWorkerOptions,
-} from './runtime/worker-root.js';
+import { exitGracefullyOnSignal } from './wiring/graceful-exit.js';
+import { startTracingFromEnv, stopTracing } from './wiring/tracing.js';
+import { composeWorker } from './wiring/worker-root.js';
 
 async function main(): Promise<void> {
   const env = parseEnv();

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
-import type { Mailer } from '../runtime/mailer.js';
-import type { OutboundPolicy } from '../runtime/outbound-address.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { Mailer } from '../wiring/mailer.js';
+import type { OutboundPolicy } from '../wiring/outbound-address.js';
+import type { Metrics } from '../wiring/metrics.js';
 
 export interface ProviderLookup {
   get(name: ProviderName): ProviderAdapter;

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { emailDeliveries, verifications } from '../db/schema/index.js';
-import type { MailMessage } from '../runtime/mailer.js';
+import type { MailMessage } from '../wiring/mailer.js';
 import { FailureType } from '../domain/failures.js';
 import type { ActivityDeps } from './deps.js';
 

@@ -21,8 +21,8 @@ import { toVerificationSummaryJson } from '../db/verification-view.js';
 import { FailureType } from '../domain/failures.js';
 import type { RecordedEffect } from '../domain/history.js';
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
-import { createOutboundAgent, OutboundAddressRefusedError } from '../runtime/outbound-agent.js';
-import { hostRefusal, schemeRefusal } from '../runtime/outbound-address.js';
+import { createOutboundAgent, OutboundAddressRefusedError } from '../wiring/outbound-agent.js';
+import { hostRefusal, schemeRefusal } from '../wiring/outbound-address.js';
 import type { ActivityDeps } from './deps.js';
 
 export const WEBHOOK_EVENT_TYPES = [

@@ -7,7 +7,7 @@ import type { VerificationTimers } from '../domain/timers.js';
 import type { ProviderName } from '../domain/verification.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { WebhookDispatcher } from './services/webhook-dispatcher.js';
-import type { Metrics } from '../runtime/metrics.js';
+import type { Metrics } from '../wiring/metrics.js';
 
 export interface ProviderDirectory {
   has(name: string): boolean;

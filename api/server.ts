@@ -1,11 +1,11 @@
 // Production API entry: connects to Postgres and an existing Temporal cluster, listens, and
 // closes gracefully (in-flight requests and the dispatch pass under way finish first). The wiring is
-// runtime/api-root.ts; this entry checks the configuration, traces, and exits with grace.
+// wiring/api-root.ts; this entry checks the configuration, traces, and exits with grace.
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from '../config/env.js';
-import { composeApi } from '../runtime/api-root.js';
-import { exitGracefullyOnSignal } from '../runtime/graceful-exit.js';
-import { startTracingFromEnv, stopTracing } from '../runtime/tracing.js';
+import { composeApi } from '../wiring/api-root.js';
+import { exitGracefullyOnSignal } from '../wiring/graceful-exit.js';
+import { startTracingFromEnv, stopTracing } from '../wiring/tracing.js';
 
 async function main(): Promise<void> {
   const env = parseEnv();

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../runtime/worker-root.js';
+import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../wiring/worker-root.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--out-dir` lets a test build a private copy; it must stay inside the project so the compiled
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   await mkdir(`${dist}db`, { recursive: true });
   await cp(`${root}db/migrations`, `${dist}db/migrations`, { recursive: true });
   console.log('build: bundling workflow code…');
-  // As every worker bundles from source (runtime/worker-root.ts): the same failure converter as
+  // As every worker bundles from source (wiring/worker-root.ts): the same failure converter as
   // the workers' data converter, so workflow errors are encrypted too, and the tracing
   // interceptors. The compiled worker loads this bundle instead of bundling itself.
   const { code } = await bundleWorkflows('WARN');

@@ -10,9 +10,9 @@ import { ensureDevTenant } from '../api/services/tenants.js';
 import { type Env, parseEnv, publicBaseUrl } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { composeApi } from '../runtime/api-root.js';
-import { createLogger } from '../runtime/logger.js';
-import { startTracingFromEnv, stopTracing } from '../runtime/tracing.js';
+import { composeApi } from '../wiring/api-root.js';
+import { createLogger } from '../wiring/logger.js';
+import { startTracingFromEnv, stopTracing } from '../wiring/tracing.js';
 import { startMailCatcher, type MailCatcher } from '../sandbox/mail.js';
 import { startSandbox, type SandboxOptions } from '../sandbox/server.js';
 import { verificationWorkflowId } from '../workflows/messages.js';
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     let webUi: string | null = null;
     if (startTemporal) {
       step(`Starting the Temporal dev server (state in ${env.DEV_TEMPORAL_DB})…`);
-      // The UI decrypts payloads for display through the API's codec endpoint (runtime/codec.ts).
+      // The UI decrypts payloads for display through the API's codec endpoint (wiring/codec.ts).
       const server = await startTemporalDevServer({
         dbFile: env.DEV_TEMPORAL_DB,
         port: env.DEV_TEMPORAL_PORT,

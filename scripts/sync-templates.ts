@@ -6,8 +6,8 @@ import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { syncProviderTemplates } from '../db/template-sync.js';
 import { isProviderName } from '../domain/verification.js';
-import { providersFromEnv } from '../runtime/providers.js';
-import { templateProviders } from '../runtime/schedules.js';
+import { providersFromEnv } from '../wiring/providers.js';
+import { templateProviders } from '../wiring/schedules.js';
 
 function line(message: string): void {
   process.stdout.write(`${message}\n`);

@@ -5,7 +5,7 @@ import { listUndeliverable, redriveUndeliverable } from '../api/services/undeliv
 import { parseEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { providersFromEnv } from '../runtime/providers.js';
+import { providersFromEnv } from '../wiring/providers.js';
 import { runCli } from './lib/run-cli.js';
 
 const USAGE = 'usage: npm run webhooks -- undeliverable | redrive <id>… | redrive --all';

@@ -1,6 +1,6 @@
 // Personal-data erasure as workflows: `personalDataErasure` for one verification (DELETE
 // …/personal-data starts it and waits), `personalDataRetention` for every verification whose
-// decision is older than RETENTION_PERSONAL_DATA (a schedule starts it, runtime/schedules.ts).
+// decision is older than RETENTION_PERSONAL_DATA (a schedule starts it, wiring/schedules.ts).
 // Both erase through the same activity and announce through the same outbound deliveries.
 import { ParentClosePolicy, log, proxyActivities, startChild } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';

@@ -1,4 +1,4 @@
-// The templateSync workflow: a Temporal schedule starts it every 24 h (runtime/schedules.ts) to
+// The templateSync workflow: a Temporal schedule starts it every 24 h (wiring/schedules.ts) to
 // refresh the provider_templates cache of each template provider. One activity per provider, so
 // one provider's outage neither blocks nor fails the others.
 import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { commaList } from '../../config/env.js';
-import { getPayloadCodec, payloadFromJson, payloadToJson, PayloadDecryptionError } from '../../runtime/codec.js';
+import { getPayloadCodec, payloadFromJson, payloadToJson, PayloadDecryptionError } from '../../wiring/codec.js';
 import type { AppDeps } from '../deps.js';
 import { forbidden, unauthorized, unprocessable } from '../errors.js';
 import { problemResponses } from '../schemas.js';

@@ -3,7 +3,7 @@ import { outboundSecretGraceMs } from '../../config/env.js';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT } from '../../domain/retry-schedule.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
+import { outboundPolicyFromEnv } from '../../wiring/outbound-address.js';
 import {
   WebhookDeliveryListQuery,
   WebhookDeliveryListSchema,

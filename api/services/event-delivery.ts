@@ -12,7 +12,7 @@ import { sweeperFromEnv, webhookDispatchFromEnv } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import { verifications, webhookEvents, type WebhookEvent } from '../../db/schema/index.js';
 import { isTerminalStatus, type ProviderEvent, type VerificationStatus } from '../../domain/verification.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { Metrics } from '../../wiring/metrics.js';
 import { providerEventSignal, verificationWorkflowId } from '../../workflows/messages.js';
 import type { PendingDelivery } from './webhook-intake.js';
 import { TEMPORAL_CALL_DEADLINE_MS, isTemporalUnreachable } from './start-workflow.js';

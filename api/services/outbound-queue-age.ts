@@ -3,7 +3,7 @@
 import { inArray, min } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { webhookDeliveries } from '../../db/schema/index.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { Metrics } from '../../wiring/metrics.js';
 
 export async function measureOutboundQueueAge(db: Database, metrics: Metrics): Promise<void> {
   const [oldest] = await db

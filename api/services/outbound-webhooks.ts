@@ -14,7 +14,7 @@ import {
   type WebhookEndpoint,
 } from '../../db/schema/index.js';
 import { webhookDeliveryWorkflowId } from '../../workflows/messages.js';
-import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../runtime/outbound-address.js';
+import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../wiring/outbound-address.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest, conflict, notFound, serviceUnavailable } from '../errors.js';
 import { DEFAULT_PAGE_SIZE, type WebhookDeliveryListQuery, type WebhookDeliverySchema, type WebhookEndpointSchema } from '../schemas.js';

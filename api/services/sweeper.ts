@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { sweeperFromEnv, type Env } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { Metrics } from '../../wiring/metrics.js';
 import { sweepPendingDeliveries } from './outbound-sweeper.js';
 import type { WebhookDispatcher } from './webhook-dispatcher.js';
 

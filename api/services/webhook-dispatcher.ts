@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Database } from '../../db/client.js';
-import type { Metrics } from '../../runtime/metrics.js';
+import type { Metrics } from '../../wiring/metrics.js';
 import { type DeliveryDeps, type DeliveryOutcome, deliveryDeps, sweepUndelivered } from './event-delivery.js';
 
 /** The dispatcher of one API process, configured from the environment (SWEEPER_*, WEBHOOK_DISPATCH_*). */

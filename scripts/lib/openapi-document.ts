@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { buildApp } from '../../api/app.js';
 import { parseEnv, timersFromEnv } from '../../config/env.js';
 import { createDatabase } from '../../db/client.js';
-import { providersFromEnv } from '../../runtime/providers.js';
+import { providersFromEnv } from '../../wiring/providers.js';
 
 /** Nothing listens there; postgres.js connects on the first query, which never comes. */
 const UNDIALLED_DATABASE_URL = 'postgres://127.0.0.1:1/openapi-document';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import t from 'tap';
-import { EncryptionCodec, payloadToJson } from '../../runtime/codec.js';
+import { EncryptionCodec, payloadToJson } from '../../wiring/codec.js';
 import { buildTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { TEST_API_KEY } from '../helpers/stack.js';

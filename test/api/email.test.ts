@@ -7,7 +7,7 @@ import t from 'tap';
 import { buildApp } from '../../api/app.js';
 import { timersFromEnv } from '../../config/env.js';
 import { emailDeliveries } from '../../db/schema/index.js';
-import { providersFromEnv } from '../../runtime/providers.js';
+import { providersFromEnv } from '../../wiring/providers.js';
 import { startMailCatcher } from '../../sandbox/mail.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';

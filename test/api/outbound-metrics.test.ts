@@ -6,8 +6,8 @@ import pino from 'pino';
 import t from 'tap';
 import { WEBHOOK_EVENT_TYPES, createOutboundWebhookActivities } from '../../activities/outbound-webhooks.js';
 import { webhookDeliveries } from '../../db/schema/index.js';
-import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
-import { createMetrics } from '../../runtime/metrics.js';
+import { outboundPolicyFromEnv } from '../../wiring/outbound-address.js';
+import { createMetrics } from '../../wiring/metrics.js';
 import { TEST_API_KEY, startStack } from '../helpers/stack.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 

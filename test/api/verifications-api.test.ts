@@ -7,7 +7,7 @@ import { buildApp } from '../../api/app.js';
 import { createTenant } from '../../api/services/tenants.js';
 import { timersFromEnv } from '../../config/env.js';
 import { verifications } from '../../db/schema/index.js';
-import { providersFromEnv } from '../../runtime/providers.js';
+import { providersFromEnv } from '../../wiring/providers.js';
 import { TEST_API_KEY, startStack } from '../helpers/stack.js';
 
 t.test('verification routes', async (t) => {

@@ -10,7 +10,7 @@ import t from 'tap';
 import { parseEnv } from '../../config/env.js';
 import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
 import type { ProviderEvent } from '../../domain/verification.js';
-import { getDataConverter, getPayloadCodec } from '../../runtime/codec.js';
+import { getDataConverter, getPayloadCodec } from '../../wiring/codec.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';

@@ -9,7 +9,7 @@ import { deliveryDeps, sweepUndelivered } from '../../api/services/event-deliver
 import { createDatabase } from '../../db/client.js';
 import { webhookEvents } from '../../db/schema/index.js';
 import type { ProviderEvent } from '../../domain/verification.js';
-import { getPayloadCodec } from '../../runtime/codec.js';
+import { getPayloadCodec } from '../../wiring/codec.js';
 import { parseEnv } from '../../config/env.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';

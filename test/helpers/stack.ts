@@ -13,9 +13,9 @@ import { createDatabase, type Database, type DatabaseHandle } from '../../db/cli
 import type { ProviderCapabilities } from '../../domain/provider-capabilities.js';
 import type { ProviderName } from '../../domain/verification.js';
 import type { ProviderRegistry } from '../../providers/index.js';
-import { composeApi } from '../../runtime/api-root.js';
-import { providersFromEnv } from '../../runtime/providers.js';
-import { composeWorker, workflowBundleOptions } from '../../runtime/worker-root.js';
+import { composeApi } from '../../wiring/api-root.js';
+import { providersFromEnv } from '../../wiring/providers.js';
+import { composeWorker, workflowBundleOptions } from '../../wiring/worker-root.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { authorizedRequest, type AuthorizedRequest } from './app.js';

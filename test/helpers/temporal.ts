@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Test } from 'tap';
-import { getDataConverter } from '../../runtime/codec.js';
+import { getDataConverter } from '../../wiring/codec.js';
 import { parseEnv } from '../../config/env.js';
-import { tracingClientInterceptors } from '../../runtime/tracing.js';
+import { tracingClientInterceptors } from '../../wiring/tracing.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
 
 export interface TestTemporal {
@@ -45,8 +45,8 @@ export async function connectTestTemporal(
       await stopServer();
     })());
   t.teardown(stop);
-  // The workers' data converter (runtime/codec.ts): payloads are encrypted, so clients decrypt with the same keys.
-  // Client interceptors as runtime/temporal.ts's: when the test started tracing, signals carry the trace.
+  // The workers' data converter (wiring/codec.ts): payloads are encrypted, so clients decrypt with the same keys.
+  // Client interceptors as wiring/temporal.ts's: when the test started tracing, signals carry the trace.
   const client = new Client({
     connection,
     namespace: 'default',

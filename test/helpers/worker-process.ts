@@ -69,7 +69,7 @@ export async function startWorkerProcess(t: Pick<Test, 'teardown'>, env: Env, bu
 async function main(): Promise<void> {
   const { pino } = await import('pino');
   const { parseEnv } = await import('../../config/env.js');
-  const { composeWorker } = await import('../../runtime/worker-root.js');
+  const { composeWorker } = await import('../../wiring/worker-root.js');
 
   const env = parseEnv(process.env);
   const bundlePath = process.env.WORKER_BUNDLE_PATH;

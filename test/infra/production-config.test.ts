@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { InvalidConfigError, parseEnv } from '../../config/env.js';
-import { defaultPromotion } from '../../runtime/worker-deployment.js';
+import { defaultPromotion } from '../../wiring/worker-deployment.js';
 
 const PRODUCTION = {
   NODE_ENV: 'production',

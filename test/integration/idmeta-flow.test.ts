@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { providerTemplates, verifications } from '../../db/schema/index.js';
-import { ensureTemplateSyncSchedule, templateSyncScheduleId } from '../../runtime/schedules.js';
+import { ensureTemplateSyncSchedule, templateSyncScheduleId } from '../../wiring/schedules.js';
 import { TEST_OPERATOR_TOKEN, eventually, startStack, workflowBundle, type Stack } from '../helpers/stack.js';
 import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
 

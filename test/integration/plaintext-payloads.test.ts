@@ -5,10 +5,10 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import t from 'tap';
-import { outboundPolicyFromEnv } from '../../runtime/outbound-address.js';
-import { getDataConverter } from '../../runtime/codec.js';
+import { outboundPolicyFromEnv } from '../../wiring/outbound-address.js';
+import { getDataConverter } from '../../wiring/codec.js';
 import { reviewUpdate } from '../../workflows/messages.js';
-import { createVerificationWorker, installTemporalRuntime, promoteWorker } from '../../worker.js';
+import { createVerificationWorker, installTemporalRuntime, promoteWorker } from '../../wiring/worker-root.js';
 import { eventually, startStack, workflowBundle } from '../helpers/stack.js';
 
 // The public dev key, configured explicitly: the API (test mode) and this production-mode worker

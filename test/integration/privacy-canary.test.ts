@@ -10,7 +10,7 @@ import t from 'tap';
 import { sql } from 'drizzle-orm';
 import { verificationDocuments, webhookEvents } from '../../db/schema/index.js';
 import { createIdmetaClient } from '../../providers/idmeta/client.js';
-import { getPayloadCodec } from '../../runtime/codec.js';
+import { getPayloadCodec } from '../../wiring/codec.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { buildTestApp } from '../helpers/app.js';
 import { capturingLogger, countHits as countCanaryHits, newCanary, payloadsIn, personaCanaryEvent } from '../helpers/canary.js';

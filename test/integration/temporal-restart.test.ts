@@ -6,7 +6,7 @@ import { inArray } from 'drizzle-orm';
 import t from 'tap';
 import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
 import type { ProviderEvent } from '../../domain/verification.js';
-import { getPayloadCodec } from '../../runtime/codec.js';
+import { getPayloadCodec } from '../../wiring/codec.js';
 import { parseEnv } from '../../config/env.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
@@ -140,7 +140,7 @@ t.test('Temporal stopped and restarted mid-flow: stored webhooks delivered exact
     const inputs = (wfHistory.events ?? []).flatMap((e) =>
       e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.input!.payloads![0]!] : [],
     );
-    // Payloads are encrypted (runtime/codec.ts): decode, then read the JSON.
+    // Payloads are encrypted (wiring/codec.ts): decode, then read the JSON.
     const decoded = await getPayloadCodec(parseEnv()).decode(inputs);
     const signalled = decoded.map((p) => defaultPayloadConverter.fromPayload<ProviderEvent>(p).providerEventId);
     signals += signalled.length;

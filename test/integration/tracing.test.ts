@@ -6,8 +6,8 @@ import { Writable } from 'node:stream';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import t, { type Test } from 'tap';
-import { createLogger } from '../../runtime/logger.js';
-import { startTracing } from '../../runtime/tracing.js';
+import { createLogger } from '../../wiring/logger.js';
+import { startTracing } from '../../wiring/tracing.js';
 import { personaEventBody, signPersona } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
 

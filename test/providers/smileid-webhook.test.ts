@@ -4,7 +4,7 @@ import { parseEnv } from '../../config/env.js';
 import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
 import { createSmileIdAdapter } from '../../providers/smileid/index.js';
 import { parseSmileIdWebhook, SMILEID_CALLBACK_EVENT_TYPE } from '../../providers/smileid/webhook.js';
-import { providerConfigFromEnv, providersFromEnv } from '../../runtime/providers.js';
+import { providerConfigFromEnv, providersFromEnv } from '../../wiring/providers.js';
 
 const partnerId = '0421';
 const apiKey = 'smileid_unit_test_api_key';

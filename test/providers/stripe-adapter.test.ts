@@ -12,7 +12,7 @@ import {
   stripeRefreshUrl,
   stripeReturnUrl,
 } from '../../providers/stripe/refresh-link.js';
-import { providerConfigFromEnv } from '../../runtime/providers.js';
+import { providerConfigFromEnv } from '../../wiring/providers.js';
 
 const config = {
   apiUrl: 'https://api.stripe.com',
@@ -141,7 +141,7 @@ t.test('environment: stripe is configured by its key and secret; links use PUBLI
     'production with stripe needs a link secret',
   );
   tt.throws(() => parseEnv({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x' }), /VERIFLOW_LINK_SECRET/);
-  // Production also requires payload encryption keys (runtime/codec.ts).
+  // Production also requires payload encryption keys (wiring/codec.ts).
   const keys = {
     PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 1).toString('base64')}`,
     DATABASE_URL: 'postgres://db/veriflow',

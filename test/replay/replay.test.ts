@@ -4,9 +4,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { Worker } from '@temporalio/worker';
 import t from 'tap';
-import { getDataConverter } from '../../runtime/codec.js';
+import { getDataConverter } from '../../wiring/codec.js';
 import { parseEnv } from '../../config/env.js';
-import { tracingSinks } from '../../runtime/tracing.js';
+import { tracingSinks } from '../../wiring/tracing.js';
 import { workflowBundle } from '../helpers/stack.js';
 
 const dir = new URL('../fixtures/histories/', import.meta.url);

@@ -13,8 +13,8 @@ import {
   getPayloadCodec,
   payloadFromJson,
   payloadToJson,
-} from '../../runtime/codec.js';
-import { failureConverter } from '../../runtime/failure-converter.js';
+} from '../../wiring/codec.js';
+import { failureConverter } from '../../wiring/failure-converter.js';
 
 const SECRET = 'Zq7codecAnna Canaryson, passport ZQ7-000111';
 const v1 = { id: 'v1', key: randomBytes(32) };

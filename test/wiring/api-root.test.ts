@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { parseEnv } from '../../config/env.js';
-import { composeApi } from '../../runtime/api-root.js';
+import { composeApi } from '../../wiring/api-root.js';
 import { createTestDatabase } from '../helpers/database.js';
 
 function lazyTemporal(t: Pick<Test, 'teardown'>): Client {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import t from 'tap';
 import { parseEnv } from '../../config/env.js';
-import { startTracingFromEnv, stopTracing, tracingActivityInterceptors, tracingClientInterceptors } from '../../runtime/tracing.js';
+import { startTracingFromEnv, stopTracing, tracingActivityInterceptors, tracingClientInterceptors } from '../../wiring/tracing.js';
 
 t.test('without OTEL_EXPORTER_OTLP_ENDPOINT nothing is traced', async (t) => {
   startTracingFromEnv(parseEnv({}), 'veriflow-test');

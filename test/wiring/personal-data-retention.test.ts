@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { EnvSchema, InvalidConfigError, parseEnv, personalDataRetentionMs } from '../../config/env.js';
-import { retentionSweepIntervalMs } from '../../runtime/schedules.js';
+import { retentionSweepIntervalMs } from '../../wiring/schedules.js';
 import { buildTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/database.js';
 

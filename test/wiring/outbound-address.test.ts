@@ -13,8 +13,8 @@ import {
   outboundPolicyFromEnv,
   schemeRefusal,
   type OutboundPolicy,
-} from '../../runtime/outbound-address.js';
-import { createOutboundAgent, OutboundAddressRefusedError } from '../../runtime/outbound-agent.js';
+} from '../../wiring/outbound-address.js';
+import { createOutboundAgent, OutboundAddressRefusedError } from '../../wiring/outbound-agent.js';
 
 const STRICT: OutboundPolicy = { httpsOnly: false, allowLoopback: false, allowedHosts: [] };
 const EVERYTHING_ALLOWED: OutboundPolicy = {
