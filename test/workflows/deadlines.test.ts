@@ -2,7 +2,8 @@
 // (workflows/deadlines.ts), as the workflow loop drives them: wait until nextDeadline, then
 // timerAction at the time the timer fired.
 import fc from 'fast-check';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { assertProperty } from '../helpers/property.js';
 import { VERIFICATION_STATUSES, isTerminalStatus } from '../../domain/verification.js';
 import {
   READ_LAG_RECHECK_MS,
@@ -113,15 +114,8 @@ const arbSchedule: fc.Arbitrary<Schedule> = fc.record({
 const arbBehaviour = fc.record({ polling: fc.boolean(), longLived: fc.boolean() });
 const arbNow = fc.integer({ min: T0 - 1_000, max: T0 + 200_000 });
 const arbPollInterval = fc.integer({ min: 1, max: 100_000 });
-
-function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns = 1000): void {
-  const details = fc.check(property, { numRuns });
-  t.notOk(
-    details.failed,
-    `holds for ${details.numRuns} runs`,
-    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
-  );
-}
+// Preconditions discard many generated schedules, so these properties get more runs than the default.
+const RUNS = 1000;
 
 t.test('property: a timer that fires before the deadline does nothing', async (t) => {
   assertProperty(
@@ -131,6 +125,7 @@ t.test('property: a timer that fires before the deadline does nothing', async (t
       fc.pre(deadline === null || now < deadline);
       return timerAction(s, behaviour, interval, now).kind === 'none';
     }),
+    RUNS,
   );
 });
 
@@ -142,6 +137,7 @@ t.test('property: undecided, a timer that fires at or after the deadline acts', 
       fc.pre(!isTerminalStatus(s.status) && deadline !== null && now >= deadline);
       return timerAction(s, behaviour, interval, now).kind !== 'none';
     }),
+    RUNS,
   );
 });
 
@@ -155,6 +151,7 @@ t.test('property: after a read, no deadline is already due (the loop never spins
       const after = nextDeadline({ ...s, nextPollAt: action.nextPollAt, recheckAt: action.recheckAt }, behaviour, timers);
       return after === null || after > now;
     }),
+    RUNS,
   );
 });
 
@@ -165,5 +162,6 @@ t.test('property: a recheck is never later than one already owed, nor than min(p
       const at = recheckSoon(owed, now, interval);
       return at <= now + Math.min(interval, READ_LAG_RECHECK_MS) && (owed === null || at <= owed);
     }),
+    RUNS,
   );
 });

@@ -3,7 +3,8 @@
 // everything behind them, submitters get an answer by id.
 import { ApplicationFailure } from '@temporalio/workflow';
 import fc from 'fast-check';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { assertProperty } from '../helpers/property.js';
 import type { ProviderEvent } from '../../domain/verification.js';
 import { Inbox, type InboxItem } from '../../workflows/inbox.js';
 import { FailureType } from '../../domain/failures.js';
@@ -93,15 +94,6 @@ t.test('own events: operator actions and session results, validated before they 
 });
 
 // ---- properties -------------------------------------------------------------------------
-
-function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns = 500): void {
-  const details = fc.check(property, { numRuns });
-  t.notOk(
-    details.failed,
-    `holds for ${details.numRuns} runs`,
-    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
-  );
-}
 
 const arbArrivals = fc.array(fc.constantFrom('provider', 'own', 'first'), { maxLength: 12 });
 

@@ -1,7 +1,8 @@
 // The rules that turn a webhook and a read of the provider into one reducer event, driven the
 // way the workflow drives them (workflows/verification-run.ts providerEventToApply and onTimer).
 import fc from 'fast-check';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { assertProperty } from '../helpers/property.js';
 import type { VerificationStatus } from '../../domain/verification.js';
 import { judgeWebhook, readEvent } from '../../workflows/provider-reads.js';
 import { applyEvent, initialState, type ReducerEvent, type ReducerPolicy, type VerificationState } from '../../workflows/state.js';
@@ -140,15 +141,6 @@ function simulate(
     if (newerThanAllBefore && delivered!.newest) ok &&= check(workflow, delivered!, provider);
   }
   return { ok, provider, workflow };
-}
-
-function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns: number): void {
-  const details = fc.check(property, { numRuns });
-  t.notOk(
-    details.failed,
-    `holds for ${details.numRuns} runs`,
-    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
-  );
 }
 
 const arbSkew = fc.integer({ min: -10_000, max: 10_000 });

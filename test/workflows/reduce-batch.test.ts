@@ -1,7 +1,8 @@
 // A batch of events through the reducer (workflows/reduce-batch.ts): the state and effects are
 // those of applying the events one by one, and every stored webhook gets the outcome its row records.
 import fc from 'fast-check';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { assertProperty } from '../helpers/property.js';
 import { VERIFICATION_STATUSES } from '../../domain/verification.js';
 import { reduceBatch, statusAfter, webhookOutcome, type BatchEvent } from '../../workflows/reduce-batch.js';
 import { applyEvent, initialState, type Effect, type ReducerEvent, type ReducerPolicy } from '../../workflows/state.js';
@@ -54,15 +55,6 @@ t.test('an outcome from a result that recorded no entry is stale', async (t) => 
 });
 
 // ---- properties -------------------------------------------------------------------------
-
-function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns = 500): void {
-  const details = fc.check(property, { numRuns });
-  t.notOk(
-    details.failed,
-    `holds for ${details.numRuns} runs`,
-    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
-  );
-}
 
 const arbBatch = fc.array(
   fc.record({

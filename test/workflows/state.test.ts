@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { assertProperty } from '../helpers/property.js';
 import { isTerminalStatus, VERIFICATION_STATUSES, type VerificationStatus } from '../../domain/verification.js';
 import {
   applyEvent,
@@ -187,16 +188,6 @@ const arbScenario = fc
       fc.boolean(),
     );
   });
-
-/** One assertion per property; on failure the message carries fast-check's shrunk counterexample. */
-function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns: number): void {
-  const details = fc.check(property, { numRuns });
-  t.notOk(
-    details.failed,
-    `holds for ${details.numRuns} runs`,
-    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
-  );
-}
 
 function timeSorted(events: ReducerEvent[]): ReducerEvent[] {
   return [...events].sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));

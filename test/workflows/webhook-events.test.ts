@@ -2,7 +2,8 @@
 // duplicate or an event stale on the provider's clock is applied as it is, anything else is
 // judged, after a read of the provider where its read API is the truth.
 import fc from 'fast-check';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { assertProperty } from '../helpers/property.js';
 import type { ProviderEvent } from '../../domain/verification.js';
 import { asSentEvent, planWebhook, type WebhookPlan } from '../../workflows/webhook-events.js';
 
@@ -72,15 +73,6 @@ t.test('the provider is read first only where it is the truth; a revocation is t
 });
 
 // ---- properties -------------------------------------------------------------------------
-
-function assertProperty(t: Test, property: fc.IPropertyWithHooks<unknown>, numRuns = 500): void {
-  const details = fc.check(property, { numRuns });
-  t.notOk(
-    details.failed,
-    `holds for ${details.numRuns} runs`,
-    details.failed ? { counterexample: fc.stringify(details.counterexample), error: String(details.errorInstance) } : {},
-  );
-}
 
 const arbArrivals = fc.array(
   fc.record({ id: fc.integer({ min: 0, max: 6 }), second: fc.integer({ min: 0, max: 20 }), revokes: fc.boolean() }),
