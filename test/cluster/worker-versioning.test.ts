@@ -8,8 +8,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import t from 'tap';
 import { TEMPORAL_SERVER_VERSION } from '../../scripts/lib/temporal-server.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { createVerification, verificationReaches, workflowTaskBuilds } from '../helpers/versioning.js';
 
 const { VersioningBehavior } = proto.temporal.api.enums.v1;
 const BUILD_A = 'build-a';
@@ -26,36 +26,6 @@ async function versioningOf(handle: WorkflowHandle, runId?: string): Promise<{ r
     behavior: info?.behavior ? VersioningBehavior[info.behavior] : undefined,
   };
 }
-
-/** The build of every workflow task the run completed, in order. */
-async function workflowTaskBuilds(handle: WorkflowHandle, runId?: string): Promise<string[]> {
-  const run = runId ? handle.client.getHandle(handle.workflowId, runId) : handle;
-  const history = await run.fetchHistory();
-  return (history.events ?? []).flatMap((e) =>
-    e.workflowTaskCompletedEventAttributes ? [e.workflowTaskCompletedEventAttributes.deploymentVersion?.buildId ?? ''] : [],
-  );
-}
-
-async function create(stack: Stack, provider: 'persona' | 'stripe', reference: string) {
-  // Prefer: wait, so the session exists: the workflow has run on the build current at creation.
-  const created = await stack.request('POST', '/v1/verifications', { provider, reference }, { prefer: 'wait=30' });
-  if (created.status !== 201) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
-  const id = created.body.id as string;
-  const view = await stack.request('GET', `/v1/verifications/${id}`);
-  return {
-    id,
-    sessionUrl: created.body.sessionUrl as string,
-    providerRef: view.body.providerRef as string,
-    handle: stack.temporal.client.workflow.getHandle(verificationWorkflowId(id)),
-  };
-}
-
-const status = (stack: Stack, id: string, wanted: string) =>
-  eventually(
-    () => stack.request('GET', `/v1/verifications/${id}`),
-    (r) => r.body.status === wanted,
-    { timeoutMs: 60_000 },
-  );
 
 async function sandboxForm(stack: Stack, path: string, form: Record<string, string>): Promise<void> {
   const res = await fetch(`${stack.sandboxUrl}${path}`, {
@@ -74,8 +44,8 @@ t.test('a Stripe account moves to the current build at its next continue-as-new;
     );
   const stack = await startStack(t, { worker: false });
   await stack.startWorker({ buildId: BUILD_A });
-  const account = await create(stack, 'stripe', 'versioning-account');
-  const verification = await create(stack, 'persona', 'versioning-verification');
+  const account = await createVerification(stack, 'stripe', 'versioning-account');
+  const verification = await createVerification(stack, 'persona', 'versioning-verification');
   const firstRun = await versioningOf(account.handle);
   t.same(firstRun, { runId: firstRun.runId, buildId: BUILD_A, behavior: 'VERSIONING_BEHAVIOR_PINNED' }, 'the account opened on A, pinned');
   t.equal((await versioningOf(verification.handle)).buildId, BUILD_A, 'the verification started on A');
@@ -85,7 +55,7 @@ t.test('a Stripe account moves to the current build at its next continue-as-new;
 
   // The account's next event wakes it on A: A applies it, then continues as new onto B.
   await sandboxForm(stack, `/stripe/onboarding/${account.providerRef}`, { action: 'submit' });
-  await status(stack, account.id, 'in_progress');
+  await verificationReaches(stack, account.id, 'in_progress');
   const moved = await eventually(
     () => versioningOf(account.handle),
     (v) => v.runId !== firstRun.runId && v.buildId === BUILD_B,
@@ -98,7 +68,7 @@ t.test('a Stripe account moves to the current build at its next continue-as-new;
 
   // The decision arrives on B, applied on top of the state A carried over.
   await sandboxForm(stack, `/stripe/onboarding/${account.providerRef}`, { action: 'verify' });
-  await status(stack, account.id, 'approved');
+  await verificationReaches(stack, account.id, 'approved');
   t.same(new Set(await workflowTaskBuilds(account.handle, firstRun.runId)), new Set([BUILD_A]), 'the first run ran on A only');
   t.same(new Set(await workflowTaskBuilds(account.handle)), new Set([BUILD_B]), 'the new run, and the decision it applied, on B');
   const history = (await stack.request('GET', `/v1/verifications/${account.id}`)).body.history as { to: string }[];
@@ -111,7 +81,7 @@ t.test('a Stripe account moves to the current build at its next continue-as-new;
   // The verification decided after the rollout: still on A, every workflow task of it on A.
   const inquiryId = new URL(verification.sessionUrl).searchParams.get('inquiry-id')!;
   await sandboxForm(stack, '/persona/verify', { 'inquiry-id': inquiryId, decision: 'approved' });
-  await status(stack, verification.id, 'approved');
+  await verificationReaches(stack, verification.id, 'approved');
   const stayed = await versioningOf(verification.handle);
   t.same(
     { buildId: stayed.buildId, behavior: stayed.behavior },
