@@ -51,57 +51,52 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const logger = options.logger ?? silentLogger;
   let url = '';
   const chaos = new WebhookChaos();
+  // What every simulator shares: where it is reached, how its webhooks retry, the chaos switches, the log.
+  const common = {
+    publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+    retryDelaysMs: options.webhookRetryDelaysMs,
+    chaos,
+    logger,
+  };
   const personaSecrets = options.secrets.persona;
   const persona =
     personaSecrets === undefined
       ? null
       : createPersonaSimulator({
-          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          ...common,
           apiKey: personaSecrets.apiKey,
           webhookSecret: personaSecrets.webhookSecret,
           webhookTarget: options.webhookTargets.persona ?? '',
-          retryDelaysMs: options.webhookRetryDelaysMs,
-          logger,
-          chaos,
         });
   const stripeSecrets = options.secrets.stripe;
   const stripe =
     stripeSecrets === undefined
       ? null
       : createStripeSimulator({
-          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          ...common,
           secretKey: stripeSecrets.secretKey,
           webhookSecret: stripeSecrets.webhookSecret,
           webhookTarget: options.webhookTargets.stripe ?? null,
-          retryDelaysMs: options.webhookRetryDelaysMs,
-          chaos,
-          logger,
         });
   const smileidSecrets = options.secrets.smileid;
   const smileid =
     smileidSecrets === undefined
       ? null
       : createSmileIdSimulator({
-          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          ...common,
           partnerId: smileidSecrets.partnerId,
           apiKey: smileidSecrets.apiKey,
           webhookTarget: options.webhookTargets.smileid,
-          retryDelaysMs: options.webhookRetryDelaysMs,
-          chaos,
-          logger,
         });
   const idmetaSecrets = options.secrets.idmeta;
   const idmeta =
     idmetaSecrets === undefined
       ? null
       : createIdmetaSimulator({
-          publicUrl: () => options.publicUrl?.replace(/\/+$/, '') ?? url,
+          ...common,
           apiKey: idmetaSecrets.apiKey,
           webhookSecret: idmetaSecrets.webhookSecret,
           webhookTarget: options.webhookTargets.idmeta ?? null,
-          retryDelaysMs: options.webhookRetryDelaysMs,
-          chaos,
-          logger,
         });
 
   const faults = new FaultInjector();
