@@ -157,7 +157,7 @@ t.test('getDataConverter: one per key configuration, the encrypting codec and th
   t.equal(getDataConverter({ ...env }), converter, 'memoised');
   t.not(getDataConverter({ NODE_ENV: 'test', PAYLOAD_ENCRYPTION_KEYS: undefined }), converter);
   t.equal(converter.payloadCodecs[0].currentKeyId, 'v1');
-  t.match(converter.failureConverterPath, /runtime\/failure-converter\.(ts|js)$/);
+  t.match(converter.failureConverterPath, /wiring\/failure-converter\.(ts|js)$/);
 });
 
 t.test('failures: message and stack move into an encoded payload, which the codec encrypts', async (t) => {
