@@ -24,3 +24,8 @@ export type DocumentField = (typeof DOCUMENT_FIELDS)[number];
 
 /** Identity-document data extracted from a provider payload. Every field is nullable: providers omit freely. Dates are text, as providers send them. */
 export type DocumentData = Record<DocumentField, string | null>;
+
+/** A document with no field known: what a provider's extraction starts from. */
+export const EMPTY_DOCUMENT: Readonly<DocumentData> = Object.freeze(
+  Object.fromEntries(DOCUMENT_FIELDS.map((field) => [field, null])) as DocumentData,
+);

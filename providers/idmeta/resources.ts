@@ -1,4 +1,4 @@
-import type { DocumentData } from '../../domain/identity-document.js';
+import { EMPTY_DOCUMENT, type DocumentData } from '../../domain/identity-document.js';
 import type { ProviderTemplate, TemplateStep } from '../types.js';
 import { idCheckForStep } from './id-checks.js';
 import { isJsonObject, readText, type JsonObject } from '../json.js';
@@ -99,23 +99,6 @@ function readStepResult(value: unknown): IdmetaStepResult[] {
   const data = decodeNested(value.data ?? value.result);
   return [{ plan, status: readIdmetaStatusCode(value.status), data: isJsonObject(data) ? data : {} }];
 }
-
-const EMPTY_DOCUMENT: DocumentData = {
-  type: null,
-  idClass: null,
-  number: null,
-  expiresAt: null,
-  issuedAt: null,
-  issuingAuthority: null,
-  country: null,
-  firstName: null,
-  middleName: null,
-  lastName: null,
-  birthdate: null,
-  sex: null,
-  nationality: null,
-  address: null,
-};
 
 /**
  * Document data from the step results: an ID check's government record (NBI: `ID_no`, `fname`,
