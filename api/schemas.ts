@@ -1,6 +1,7 @@
 // TypeBox schemas for every route: request validation, response serialization (strips
 // accidental fields) and the OpenAPI document, from one definition.
 import { Type, type Static } from '@sinclair/typebox';
+import { ERASURE_TRIGGERS, type ErasedBy } from '../domain/personal-data-erasure.js';
 import { PROVIDER_NAMES } from '../domain/verification.js';
 import { ProviderNameSchema, StatusSchema, VerificationSummarySchema } from '../domain/verification-json.js';
 
@@ -309,9 +310,9 @@ export const PersonalDataErasureSchema = Type.Object(
   {
     verificationId: Type.String({ format: 'uuid' }),
     erasedAt: Type.String({ format: 'date-time' }),
-    erasedBy: Type.Unsafe<'api_key' | 'retention'>(
+    erasedBy: Type.Unsafe<ErasedBy>(
       Type.String({
-        enum: ['api_key', 'retention'],
+        enum: [...ERASURE_TRIGGERS],
         description: '`api_key`: erased on request; `retention`: RETENTION_PERSONAL_DATA after the decision',
       }),
     ),

@@ -2,6 +2,7 @@
 // audit needs and what carries no personal data: status, provider refs, the status history, the
 // normalised events (status and reason codes) and the erasure record itself.
 import { and, eq, sql } from 'drizzle-orm';
+import type { ErasedBy } from '../domain/personal-data-erasure.js';
 import type { Database } from './client.js';
 import {
   emailDeliveries,
@@ -10,7 +11,6 @@ import {
   verifications,
   webhookDeliveries,
   webhookEvents,
-  type ErasureTrigger,
   type PersonalDataErasure,
 } from './schema/index.js';
 
@@ -23,7 +23,7 @@ export function isErasedPayload(payload: unknown): boolean {
 
 export interface ErasureRequest {
   verificationId: string;
-  erasedBy: ErasureTrigger;
+  erasedBy: ErasedBy;
   apiKeyId: string | null;
 }
 

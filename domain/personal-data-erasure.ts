@@ -2,7 +2,8 @@
 // the erasure workflow's result, and what DELETE …/personal-data answers from.
 
 /** `api_key`: DELETE /v1/verifications/:id/personal-data; `retention`: RETENTION_PERSONAL_DATA ran out. */
-export type ErasedBy = 'api_key' | 'retention';
+export const ERASURE_TRIGGERS = ['api_key', 'retention'] as const;
+export type ErasedBy = (typeof ERASURE_TRIGGERS)[number];
 
 export interface PersonalDataErasureRecord {
   verificationId: string;
