@@ -18,8 +18,16 @@ if [[ ! -x $bin/node ]]; then
   echo "node-runtime: installing $package@$version into $cache" >&2
   tmp="$(mktemp -d "${cache%/*}/.install-XXXXXX" 2>/dev/null || { mkdir -p "${cache%/*}"; mktemp -d "${cache%/*}/.install-XXXXXX"; })"
   npm install --no-save --no-audit --no-fund --ignore-scripts --prefix "$tmp" "$package@$version" >&2
-  rm -rf "$cache"
-  mv "$tmp" "$cache"
+  # Another script may have finished the same install meanwhile and be running its node: keep that
+  # one. `mv -T` renames in one step and refuses a non-empty target, so nobody deletes a build in use.
+  if ! mv -T "$tmp" "$cache" 2>/dev/null; then
+    if [[ -x $bin/node ]]; then
+      rm -rf "$tmp"
+    else # a broken earlier attempt
+      rm -rf "$cache"
+      mv -T "$tmp" "$cache"
+    fi
+  fi
 fi
 "$bin/node" --version >/dev/null
 echo "$bin"

