@@ -69,7 +69,9 @@ t.test('two scripts installing the pinned Node at once both end up running it', 
   // The slow install finishes while the fast one's script is running its node.
   const results = await Promise.allSettled([installAndRun(1), installAndRun(0.1)]);
   t.same(
-    results.map((result) => (result.status === 'fulfilled' ? [...new Set(result.value.stdout.trim().split('\n'))] : `failed: ${String(result.reason)}`)),
+    results.map((result) =>
+      result.status === 'fulfilled' ? [...new Set(result.value.stdout.trim().split('\n'))] : `failed: ${String(result.reason)}`,
+    ),
     [['install-0.1'], ['install-0.1']],
     'the first finished install stays; nobody replaces the node a running script uses',
   );
