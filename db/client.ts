@@ -53,9 +53,20 @@ export async function createDatabase({ url, dataDir = DEFAULT_PGLITE_DIR }: Data
   return openPglite(dataDir);
 }
 
+/**
+ * Seconds before reconnecting after `failures` failed attempts. postgres.js's default grows to 20 s
+ * and is shared by the whole pool until a connection succeeds, so a short outage left every query
+ * waiting that long first: webhooks looked slow instead of refused, and a database that was back
+ * stayed unused for seconds. Capped at one second (jittered); the pool's size bounds the attempts.
+ */
+export function reconnectBackoffSeconds(failures: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(3 ** failures / 100, 1);
+}
+
 function connectPostgres(url: string): DatabaseHandle {
   // Notices are chatter such as "relation already exists, skipping" from idempotent DDL.
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const options = { onnotice: () => {}, backoff: reconnectBackoffSeconds };
+  const client = postgres(url, { ...options, max: 10 });
   return {
     db: drizzlePostgres({ client, schema, casing: 'snake_case' }),
     kind: 'postgres',
@@ -63,7 +74,7 @@ function connectPostgres(url: string): DatabaseHandle {
       // A client of its own per LISTEN: postgres.js keeps a failed LISTEN's rejection cached on
       // the client it was made on (until that connection closes, which a refused one never does
       // again), so every retry on the shared client would fail until the process restarts.
-      const listener = postgres(url, { max: 1, onnotice: () => {} });
+      const listener = postgres(url, { ...options, max: 1 });
       try {
         const { unlisten } = await listener.listen(channel, onMessage);
         return async () => {

@@ -12,7 +12,6 @@ import { noticeVerificationChanged } from '../../db/change-notice.js';
 import { createDatabase } from '../../db/client.js';
 import { verifications } from '../../db/schema/index.js';
 import { TEST_DATABASE_URL } from '../helpers/database.js';
-import { containPostgresSocketRace } from '../helpers/postgres-socket-race.js';
 import { openStream, type OpenStream } from '../helpers/sse.js';
 import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -20,8 +19,6 @@ import { startTcpProxy } from '../helpers/tcp-proxy.js';
 const STREAM_CAP = 3;
 const FAILED_ATTEMPTS = 8;
 const auth = { authorization: `Bearer ${TEST_API_KEY}` };
-
-containPostgresSocketRace();
 
 const activeTimeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 

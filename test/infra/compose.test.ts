@@ -4,7 +4,7 @@
 // The search-attribute registration step is also run, as compose would, against a real Temporal.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { symlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -207,6 +207,20 @@ t.test('Dockerfile: builds dist/ once, runtime has prod dependencies and dist on
     'no TypeScript sources in the runtime stage',
   );
   t.match(runtime.at(-1), /^CMD \["node", "dist\/api\/server\.js"\]$/, 'starts the compiled API');
+
+  // Dependencies we patch (patches/, applied by patch-package on npm install) run patched in the image too.
+  const patched = readdirSync(join(ROOT, 'patches')).map((file) => file.replace(/\+[^+]+\.patch$/, '').replace('+', '/'));
+  t.ok(patched.length > 0, `patched dependencies: ${patched.join(', ')}`);
+  t.ok(
+    lines.some((l) => /^RUN\s.*\bnpx patch-package\b/.test(l)),
+    'the build stage applies the patches',
+  );
+  for (const name of patched) {
+    t.ok(
+      lines.some((l) => l === `COPY --from=build /app/node_modules/${name} ./node_modules/${name}`),
+      `${name} reaches the runtime dependencies patched, from the build stage`,
+    );
+  }
 
   // Everything api/server.ts and worker.ts import (transitively) must reach the build stage.
   const copied = new Set(
