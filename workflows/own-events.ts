@@ -1,10 +1,15 @@
 // Events this workflow decides itself: operator actions (cancel, review) and the results of
-// opening the session, and when an operator action is refused. Pure: `now` is passed in.
+// opening the session, and when an operator action is refused. Pure: `now` is passed in (the
+// workflow passes `nowIso()`, its deterministic clock).
 import { ApplicationFailure } from '@temporalio/workflow';
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
 import { FailureType } from '../domain/failures.js';
 import type { CancelInput, ReviewInput } from './messages.js';
 import type { ReducerEvent } from './state.js';
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
 
 export function cancelEvent(request: CancelInput, providerStatus: string | null, now: string): ReducerEvent {
   return {

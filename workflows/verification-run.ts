@@ -1,26 +1,22 @@
 // One run of the verification workflow: its state, and the named steps the loop in
 // verification.ts takes. The glue between Temporal (activities, child workflows, search
-// attributes, cancellation scopes, the clock) and the pure decisions: the reducer (state.ts),
-// webhook enrichment (webhook-events.ts, provider-reads.ts), deadlines and timers
-// (deadlines.ts), the operator queue (inbox.ts) and batches (reduce-batch.ts).
+// attributes, the clock) and the pure decisions: the reducer (state.ts), webhook enrichment
+// (webhook-events.ts, provider-reads.ts), deadlines and timers (deadlines.ts), the operator
+// queue (inbox.ts) and batches (reduce-batch.ts). Opening the session is session-opening.ts.
 import { context as traceContext } from '@opentelemetry/api';
 import {
-  ActivityFailure,
   ApplicationFailure,
-  CancellationScope,
   ParentClosePolicy,
   allHandlersFinished,
   condition,
-  isCancellation,
   log,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FailureType } from '../domain/failures.js';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js';
 import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
-import { notifications, providerCalls, providerReads, records, templateSteps } from './activity-profiles.js';
+import { providerReads, records } from './activity-profiles.js';
 import { decisionWindowClosed, nextDeadline, pollChangesNothing, recheckSoon, timerAction, type Schedule } from './deadlines.js';
 import { toRecordedEffects } from './history.js';
 import { Inbox, type InboxItem } from './inbox.js';
@@ -32,9 +28,10 @@ import {
   type VerificationView,
   type VerificationWorkflowInput,
 } from './messages.js';
-import { alreadyTerminal, apiEvent } from './own-events.js';
+import { alreadyTerminal, nowIso } from './own-events.js';
 import { judgeWebhook, readEvent, type ProviderRead } from './provider-reads.js';
 import { reduceBatch, statusAfter, type BatchEvent } from './reduce-batch.js';
+import { SessionOpening } from './session-opening.js';
 import {
   DEFAULT_DEDUPE_WINDOW,
   atSessionExpiry,
@@ -59,10 +56,8 @@ export class VerificationRun {
   private newestProviderEventAt: number;
   private readonly policy: ReducerPolicy;
   private readonly eventsAtRunStart: number;
-  /** Opening the provider session, alongside the loop (see `openSession`). */
-  private opening: Background = nothingRunning();
-  /** Sent alongside the rest of the workflow, awaited before it ends or continues as new. */
-  private linkEmail: Promise<void> = Promise.resolve();
+  /** Opening the provider session runs alongside the loop (session-opening.ts). */
+  readonly opening: SessionOpening;
 
   constructor(private readonly input: VerificationWorkflowInput) {
     const carried = input.carried;
@@ -75,6 +70,16 @@ export class VerificationRun {
     this.inbox = new Inbox(carried?.inbox ?? []);
     this.policy = { reverification: input.behaviour.reverification, dedupeWindow: DEFAULT_DEDUPE_WINDOW };
     this.eventsAtRunStart = this.state.seq;
+    this.opening = new SessionOpening(input, {
+      submit: (event, first) => this.submitOwnEvent(event, false, first),
+      sessionCreated: (session) => {
+        this.session = session;
+        this.nextPollAt = Date.now() + input.timers.fallbackPollAfterMs;
+      },
+      providerStatus: () => this.state.providerStatus,
+      finalEvent: (read) => readEvent('api', read, this.newestProviderEventAt),
+      startWebhookDeliveries: (deliveryIds) => this.startWebhookDeliveries(deliveryIds),
+    });
   }
 
   view(): VerificationView {
@@ -283,77 +288,6 @@ export class VerificationRun {
   }
 
   /**
-   * Starts opening the session on a first run. It runs alongside the loop, not before it: while
-   * the provider is down and its creation (or a template step) is retried, operator actions are
-   * still served at once, and a decision stops it.
-   */
-  startOpeningSession(): void {
-    if (!this.input.carried) this.opening = inBackground(() => this.openSession());
-  }
-
-  get openingSession(): boolean {
-    return this.opening.running;
-  }
-
-  /** Opening the session failed for a reason that fails the workflow. */
-  throwIfOpeningFailed(): void {
-    if (this.opening.failure) throw this.opening.failure;
-  }
-
-  /** Creates the provider session, emails its link, runs a template's steps; a provider that refuses ends the verification in `error`. */
-  private async openSession(): Promise<void> {
-    const { verificationId, provider, templateId, timers, behaviour, notify } = this.input;
-    try {
-      const created = await providerCalls.createProviderSession({
-        verificationId,
-        provider,
-        templateId,
-        sessionTtlMs: timers.sessionTtlMs,
-      });
-      this.session = { providerRef: created.providerRef, expiresAt: created.expiresAt };
-      this.nextPollAt = Date.now() + timers.fallbackPollAfterMs;
-      await this.submitOwnEvent(apiEvent(created.status, created.providerStatus, [], nowIso()), false, true);
-      // A decision that stops the steps later does not take back the link already on its way.
-      if (notify?.email) this.linkEmail = CancellationScope.nonCancellable(() => this.sendLinkEmail());
-      if (behaviour.multiStep) await this.runTemplateSteps(created.providerRef);
-    } catch (err) {
-      if (failureTypeOf(err) !== FailureType.providerRejected) throw err;
-      // The provider refused the request itself: retrying cannot help, so the verification ends in `error`.
-      log.warn('provider rejected the verification', { verificationId });
-      await this.submitOwnEvent(apiEvent('error', this.state.providerStatus, ['provider_rejected'], nowIso()), false, true);
-    }
-  }
-
-  private sendLinkEmail(): Promise<void> {
-    const { verificationId } = this.input;
-    return notifications.sendVerificationLinkEmail({ verificationId }).then(
-      () => undefined,
-      (err: unknown) => log.warn('link email not sent', { verificationId, error: String(err) }),
-    );
-  }
-
-  /** Each step its own activity: after a crash, replay skips finished steps and resumes at the next. */
-  private async runTemplateSteps(providerRef: string): Promise<void> {
-    const { verificationId, provider, templateId } = this.input;
-    const { steps } = await providerCalls.listTemplateSteps({ provider, templateId });
-    for (const [stepIndex, step] of steps.entries()) {
-      const ran = await templateSteps.runTemplateStep({
-        verificationId,
-        provider,
-        providerRef,
-        templateId,
-        stepIndex,
-        totalSteps: steps.length,
-        step,
-      });
-      // The step's webhook row is written: start its delivery even if the steps are being stopped.
-      await CancellationScope.nonCancellable(() => this.startWebhookDeliveries(ran?.webhookDeliveryIds));
-    }
-    const final = await templateSteps.finalizeSession({ verificationId, provider, providerRef, templateId });
-    await this.submitOwnEvent(readEvent('api', final, this.newestProviderEventAt), false);
-  }
-
-  /**
    * Continue as new: Temporal suggests it, the run has recorded enough events, or a long-lived
    * entity (Stripe account), which would otherwise stay on its first build for months, sees
    * another build current (Worker Versioning). Verifications finish on the build they started on.
@@ -372,14 +306,10 @@ export class VerificationRun {
    * False when the loop must serve the inbox first.
    */
   async readyToEnd(continuing: boolean): Promise<boolean> {
-    await this.linkEmail;
+    await this.opening.linkEmailSent();
     await condition(() => allHandlersFinished() || this.inbox.mustServe(continuing));
     return !this.inbox.mustServe(continuing);
   }
-}
-
-export function nowIso(): string {
-  return new Date().toISOString();
 }
 
 /**
@@ -388,37 +318,4 @@ export function nowIso(): string {
  */
 function inTrace<T>(item: InboxItem | undefined, work: () => Promise<T>): Promise<T> {
   return item?.kind === 'provider' && item.trace ? traceContext.with(item.trace, work) : work();
-}
-
-/** Work running alongside the main loop, which stops it when it is no longer needed. */
-interface Background {
-  running: boolean;
-  /** What ended it, when not success or being stopped: the workflow fails with it. */
-  failure: unknown;
-  stop(): void;
-}
-
-/** Runs `work` in its own cancellation scope; being stopped is a normal end. */
-function inBackground(work: () => Promise<void>): Background {
-  const scope = new CancellationScope();
-  const task: Background = { running: true, failure: null, stop: () => task.running && scope.cancel() };
-  void scope
-    .run(work)
-    .catch((err: unknown) => {
-      if (!isCancellation(err)) task.failure = err;
-    })
-    .finally(() => {
-      task.running = false;
-    });
-  return task;
-}
-
-function nothingRunning(): Background {
-  return { running: false, failure: null, stop: () => undefined };
-}
-
-/** The ApplicationFailure type behind an activity failure, if any (local activities surface it unwrapped). */
-function failureTypeOf(err: unknown): string | undefined {
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  return failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined;
 }

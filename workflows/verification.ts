@@ -12,8 +12,8 @@ import {
   type VerificationView,
   type VerificationWorkflowInput,
 } from './messages.js';
-import { cancelEvent, rejectIfTerminal, reviewEvent, validateReview } from './own-events.js';
-import { VerificationRun, nowIso } from './verification-run.js';
+import { cancelEvent, nowIso, rejectIfTerminal, reviewEvent, validateReview } from './own-events.js';
+import { VerificationRun } from './verification-run.js';
 
 export async function verification(input: VerificationWorkflowInput): Promise<VerificationView> {
   const run = new VerificationRun(input);
@@ -27,17 +27,17 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
     validator: validateReview,
   });
   run.publishSearchAttributes();
-  run.startOpeningSession();
+  run.opening.startOnFirstRun();
 
   for (;;) {
     await run.serveInbox();
     // While the session is being opened (created, its link emailed, a template's steps run),
     // the loop keeps serving operator actions; provider events wait for the session.
-    if (run.openingSession) {
-      await condition(() => run.hasWork() || !run.openingSession);
+    if (run.opening.running) {
+      await condition(() => run.hasWork() || !run.opening.running);
       continue;
     }
-    run.throwIfOpeningFailed();
+    run.opening.throwIfFailed();
     const continuing = run.shouldContinueAsNew();
     if (continuing || run.decisionWindowClosed()) {
       if (!(await run.readyToEnd(continuing))) continue;

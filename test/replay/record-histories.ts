@@ -3,6 +3,8 @@
 // workflow code. Re-record after an intentional workflow change (a new build: Worker Versioning
 // keeps running workflows on the build they started on, README "Upgrading"):
 //   npm run test:record-histories
+// or only some scenarios (the others keep the histories older builds recorded):
+//   npm run test:record-histories -- idmeta-three-step cancel-during-session-creation
 import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -10,6 +12,7 @@ import type { Test } from 'tap';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
+import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.js';
 import { eventually, startStack, type Stack } from '../helpers/stack.js';
 
 export const HISTORIES_DIR = new URL('../fixtures/histories/', import.meta.url);
@@ -46,6 +49,18 @@ async function create(stack: Stack): Promise<{ id: string; sessionUrl: string; h
     sessionUrl: created.body.sessionUrl,
     handle: stack.temporal.client.workflow.getHandle(verificationWorkflowId(created.body.id)),
   };
+}
+
+const THREE_STEP_TEMPLATE = '306';
+
+/** IDmeta's sandbox fails (or stops failing) a step of the three-step template. */
+async function failStep(stack: Stack, step: string, failures: number): Promise<void> {
+  const res = await fetch(`${stack.sandboxUrl}/idmeta/admin/chaos`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ template_id: THREE_STEP_TEMPLATE, step, failures }),
+  });
+  await res.text();
 }
 
 async function closedHistory(handle: WorkflowHandle, runId?: string): Promise<string> {
@@ -94,6 +109,48 @@ const scenarios: Record<string, { env?: Record<string, string>; lostWebhooks?: b
       return { cancel: await closedHistory(v.handle) };
     },
   },
+  'cancel-during-session-creation': {
+    run: async (stack) => {
+      const faults = Array.from({ length: 1000 }, () => ({ status: 503 }));
+      await injectFaults(stack, '^/api/v1/inquiries$', faults);
+      const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' });
+      if (created.status !== 202) throw new Error(`create answered ${created.status}`);
+      await eventually(
+        () => remainingFaults(stack),
+        (remaining) => remaining.length < faults.length,
+      );
+      await stack.request('POST', `/v1/verifications/${created.body.id}/cancel`, { reason: 'applicant_left' });
+      await fetch(`${stack.sandboxUrl}/_faults`, { method: 'DELETE' }).then((res) => res.text());
+      const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(created.body.id));
+      return { 'cancel-during-session-creation': await closedHistory(handle) };
+    },
+  },
+  'idmeta-three-step': {
+    run: async (stack) => {
+      const created = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE });
+      const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(created.body.id));
+      return { 'idmeta-three-step': await closedHistory(handle) };
+    },
+  },
+  'review-during-template-step': {
+    run: async (stack) => {
+      await failStep(stack, 'selfie', 1000);
+      const created = await stack.request(
+        'POST',
+        '/v1/verifications',
+        { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE },
+        { prefer: 'wait=10' },
+      );
+      await eventually(
+        () => stack.request('GET', `/v1/verifications/${created.body.id}`),
+        (r) => /retrying Selfie/.test(r.body.progress?.message ?? ''),
+      );
+      await stack.request('POST', `/v1/verifications/${created.body.id}/review`, { decision: 'declined', reason: 'document forged' });
+      await failStep(stack, 'selfie', 0);
+      const handle = stack.temporal.client.workflow.getHandle(verificationWorkflowId(created.body.id));
+      return { 'review-during-template-step': await closedHistory(handle) };
+    },
+  },
   expiry: { env: { VERIFY_SESSION_TTL: '2s' }, run: async (stack) => ({ expiry: await closedHistory((await create(stack)).handle) }) },
   'poll-recovery': {
     env: { VERIFY_FALLBACK_POLL_AFTER: '2s', VERIFY_POLL_INTERVAL: '1s' },
@@ -132,7 +189,11 @@ const scenarios: Record<string, { env?: Record<string, string>; lostWebhooks?: b
 };
 
 async function main(): Promise<void> {
-  for (const scenario of Object.values(scenarios)) {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !(name in scenarios));
+  if (unknown.length > 0) throw new Error(`unknown scenarios ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`);
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    if (only.length > 0 && !only.includes(name)) continue;
     const { t, close } = scope();
     try {
       const stack = await startStack(t, {
