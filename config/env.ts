@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE } from '../domain/retry-schedule.js';
 import type { VerificationTimers } from '../domain/timers.js';
+import type { ReadBudgetSettings } from '../activities/read-budget.js';
 import { parseDuration, parseDurationList } from './duration.js';
 
 const Duration = (fallback: string, description: string) =>
@@ -97,6 +98,17 @@ export const EnvSchema = Type.Object({
     minimum: 1,
     maximum: 1000,
     description: 'Stored webhook events the dispatcher claims per database round trip',
+  }),
+  PROVIDER_READS_PER_SECOND: Type.Number({
+    default: 5,
+    exclusiveMinimum: 0,
+    description:
+      'Reads of a provider’s state one worker process makes per second, per provider (fetch-before-apply, polls, rechecks); past it a webhook’s signed body is applied unread and read again soon',
+  }),
+  PROVIDER_READS_BURST: Type.Integer({
+    default: 20,
+    minimum: 1,
+    description: 'Reads of one provider a worker process may make at once after a quiet spell, on top of PROVIDER_READS_PER_SECOND',
   }),
   OUTBOUND_SWEEP_AFTER: Duration(
     '1m',
@@ -352,6 +364,11 @@ export interface WebhookDispatchSettings {
 
 export function webhookDispatchFromEnv(env: Pick<Env, 'WEBHOOK_DISPATCH_CONCURRENCY' | 'WEBHOOK_DISPATCH_BATCH'>): WebhookDispatchSettings {
   return { concurrency: env.WEBHOOK_DISPATCH_CONCURRENCY, batch: env.WEBHOOK_DISPATCH_BATCH };
+}
+
+/** The provider read budget of a worker process (PROVIDER_READS_*). */
+export function providerReadBudgetFromEnv(env: Pick<Env, 'PROVIDER_READS_PER_SECOND' | 'PROVIDER_READS_BURST'>): ReadBudgetSettings {
+  return { perSecond: env.PROVIDER_READS_PER_SECOND, burst: env.PROVIDER_READS_BURST };
 }
 
 /** A comma-separated setting as its trimmed, non-empty entries (secrets during rotation, origins, hosts). */
