@@ -1,5 +1,5 @@
 // How many reads of a provider's state this worker process may make (PROVIDER_READS_PER_SECOND,
-// PROVIDER_READS_BURST): one token bucket per provider. Fetch-before-apply reads the provider per
+// PROVIDER_READS_PER_SECOND_BY_PROVIDER, PROVIDER_READS_BURST): one token bucket per provider. Fetch-before-apply reads the provider per
 // inbox batch, so a webhook storm would otherwise spend the provider's rate limit (shared with
 // session creation) and money. A read refused here is not made: the workflow applies the signed
 // body as it is and rechecks soon (workflows/provider-reads.ts), so nothing waits or is lost.
@@ -43,12 +43,13 @@ export interface ProviderReadBudget {
   take(provider: ProviderName): boolean;
 }
 
-export function providerReadBudget(settings: ReadBudgetSettings, clock: () => number = Date.now): ProviderReadBudget {
+/** One bucket per provider, each with its provider's settings. */
+export function providerReadBudget(settings: Record<ProviderName, ReadBudgetSettings>, clock: () => number = Date.now): ProviderReadBudget {
   const buckets = new Map<ProviderName, TokenBucket>();
   return {
     take(provider) {
       let bucket = buckets.get(provider);
-      if (!bucket) buckets.set(provider, (bucket = new TokenBucket(settings, clock())));
+      if (!bucket) buckets.set(provider, (bucket = new TokenBucket(settings[provider], clock())));
       return bucket.take(clock());
     },
   };

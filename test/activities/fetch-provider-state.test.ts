@@ -4,12 +4,16 @@
 import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import t from 'tap';
-import { providerReadBudget } from '../../activities/read-budget.js';
+import { providerReadBudget, type ReadBudgetSettings } from '../../activities/read-budget.js';
 import { createSessionActivities } from '../../activities/sessions.js';
 import { FailureType } from '../../domain/failures.js';
+import { PROVIDER_NAMES, type ProviderName } from '../../domain/verification.js';
 import { ProviderRequestError } from '../../providers/errors.js';
 import type { ProviderAdapter } from '../../providers/types.js';
 import { createMetrics } from '../../wiring/metrics.js';
+
+const everyProvider = (settings: ReadBudgetSettings) =>
+  Object.fromEntries(PROVIDER_NAMES.map((name) => [name, settings])) as Record<ProviderName, ReadBudgetSettings>;
 
 t.test('reads past the budget are not made, fail non-retryable and are counted', async (t) => {
   const calls = { count: 0, fail: false };
@@ -27,7 +31,7 @@ t.test('reads past the budget are not made, fail non-retryable and are counted',
     logger: pino({ level: 'silent' }),
     outbound: {} as never,
     metrics,
-    readBudget: providerReadBudget({ perSecond: 0.001, burst: 2 }),
+    readBudget: providerReadBudget(everyProvider({ perSecond: 0.001, burst: 2 })),
   });
   const read = () => activities.fetchProviderState({ verificationId: 'v', provider: 'persona', providerRef: 'inq_1' });
 

@@ -1,7 +1,10 @@
 // The provider read budget (activities/read-budget.ts): a token bucket per provider.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import t from 'tap';
 import { TokenBucket, providerReadBudget } from '../../activities/read-budget.js';
+import { InvalidConfigError, parseEnv, providerReadBudgetFromEnv } from '../../config/env.js';
 import { assertProperty } from '../helpers/property.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -31,7 +34,15 @@ t.test('a clock stepping back adds nothing', async (t) => {
 });
 
 t.test('each provider has its own budget', async (t) => {
-  const budget = providerReadBudget({ perSecond: 1, burst: 1 }, () => T0);
+  const budget = providerReadBudget(
+    {
+      persona: { perSecond: 1, burst: 1 },
+      stripe: { perSecond: 1, burst: 1 },
+      smileid: { perSecond: 1, burst: 1 },
+      idmeta: { perSecond: 1, burst: 1 },
+    },
+    () => T0,
+  );
   t.ok(budget.take('persona'));
   t.notOk(budget.take('persona'));
   t.ok(budget.take('stripe'), 'a Persona storm leaves Stripe its reads');
@@ -65,4 +76,38 @@ t.test('in any window of w seconds, never more than burst + rate × w grants', (
     }),
   );
   t.end();
+});
+
+t.test('PROVIDER_READS_*: one rate for every provider, overridden per provider, parsed once', async (t) => {
+  const budget = (env: Record<string, string>) => providerReadBudgetFromEnv(parseEnv({ NODE_ENV: 'test', ...env }));
+  t.same(
+    budget({}),
+    {
+      persona: { perSecond: 5, burst: 20 },
+      stripe: { perSecond: 5, burst: 20 },
+      smileid: { perSecond: 5, burst: 20 },
+      idmeta: { perSecond: 5, burst: 20 },
+    },
+    'the defaults',
+  );
+  t.same(
+    budget({ PROVIDER_READS_PER_SECOND: '2', PROVIDER_READS_BURST: '4', PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'stripe=25, persona = .5' }),
+    {
+      persona: { perSecond: 0.5, burst: 4 },
+      stripe: { perSecond: 25, burst: 4 },
+      smileid: { perSecond: 2, burst: 4 },
+      idmeta: { perSecond: 2, burst: 4 },
+    },
+  );
+  for (const bad of <Record<string, string>[]>[
+    { PROVIDER_READS_PER_SECOND: '0' },
+    { PROVIDER_READS_BURST: '0' },
+    { PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'stripe=0' },
+    { PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'acme=3' },
+    { PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'stripe' },
+  ])
+    t.throws(() => budget(bad), InvalidConfigError, JSON.stringify(bad));
+  const example = readFileSync(fileURLToPath(new URL('../../.env.example', import.meta.url)), 'utf8');
+  for (const name of ['PROVIDER_READS_PER_SECOND', 'PROVIDER_READS_PER_SECOND_BY_PROVIDER', 'PROVIDER_READS_BURST'])
+    t.match(example, new RegExp(`^${name}=`, 'm'), `${name} listed in .env.example`);
 });

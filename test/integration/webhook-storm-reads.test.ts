@@ -13,7 +13,7 @@ import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhook
 import { eventually, startStack } from '../helpers/stack.js';
 
 const WEBHOOKS = 100;
-const READS_PER_SECOND = 2;
+const READS_PER_SECOND = 0.2;
 const BURST = 3;
 
 /** The providers, counting every read of the provider's state (one provider API call each). */
