@@ -5,6 +5,7 @@
 // what the storm costs; the webhooks the budget leaves unread are applied as signed, so none is
 // lost and the decision still lands.
 import { eq } from 'drizzle-orm';
+import pino from 'pino';
 import t from 'tap';
 import { webhookEvents } from '../../db/schema/index.js';
 import type { ProviderRegistry } from '../../providers/index.js';
@@ -35,8 +36,12 @@ function countingReads(base: ProviderRegistry, reads: { count: number }): Provid
 
 t.test('a storm of 100 webhooks for one verification costs a bounded number of provider reads', async (t) => {
   // The sandbox's own webhooks are lost: only the test's 100 arrive. No timer reads during the test.
+  // The workflow's log: a read refused by the budget reaches it as such, not as a provider failure.
+  const logged: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
   const stack = await startStack(t, {
     worker: false,
+    logger,
     env: {
       VERIFY_FALLBACK_POLL_AFTER: '1h',
       VERIFY_POLL_INTERVAL: '1h',
@@ -101,5 +106,13 @@ t.test('a storm of 100 webhooks for one verification costs a bounded number of p
   t.comment(
     `storm: ${stormReads} provider reads for ${WEBHOOKS} webhooks in ${elapsedS.toFixed(1)} s (bound ${bound}); outcomes ${JSON.stringify(outcomes)}`,
   );
+  // One webhook per batch, each newer than the last: every one asked for a read.
+  const overBudget = await eventually(
+    async () => logged.filter((msg) => msg === 'provider read over budget').length,
+    (n) => n === WEBHOOKS - stormReads,
+    { timeoutMs: 10_000 },
+  );
+  t.equal(overBudget, WEBHOOKS - stormReads, 'every read not made was refused by the budget, and the workflow knew it');
+  t.notOk(logged.includes('provider state could not be read'), 'no read failed otherwise');
   t.ok(stormReads <= bound, `${stormReads} reads ≤ burst ${BURST} + ${READS_PER_SECOND}/s × ${elapsedS.toFixed(1)} s`);
 });
