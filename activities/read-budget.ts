@@ -1,7 +1,7 @@
 // How many reads of a provider's state this worker process may make (PROVIDER_READS_PER_SECOND,
-// PROVIDER_READS_PER_SECOND_BY_PROVIDER, PROVIDER_READS_BURST): one token bucket per provider. Fetch-before-apply reads the provider per
-// inbox batch, so a webhook storm would otherwise spend the provider's rate limit (shared with
-// session creation) and money. A read refused here is not made: the workflow applies the signed
+// PROVIDER_READS_PER_SECOND_BY_PROVIDER, PROVIDER_READS_BURST): one token bucket per provider.
+// Fetch-before-apply reads the provider per inbox batch, so a webhook storm would otherwise
+// spend the provider's rate limit (shared with session creation) and money. A read refused here is not made: the workflow applies the signed
 // body as it is and rechecks soon (workflows/provider-reads.ts), so nothing waits or is lost.
 // The bucket lives in the process: N workers may read N times the budget.
 import type { ProviderName } from '../domain/verification.js';
