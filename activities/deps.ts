@@ -5,6 +5,7 @@ import type { ProviderAdapter } from '../providers/types.js';
 import type { Mailer } from '../wiring/mailer.js';
 import type { OutboundPolicy } from '../wiring/outbound-address.js';
 import type { Metrics } from '../wiring/metrics.js';
+import type { ProviderReadBudget } from './read-budget.js';
 
 export interface ProviderLookup {
   get(name: ProviderName): ProviderAdapter;
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   metrics?: Metrics;
   /** Sends applicant emails (SMTP_URL); absent or null: emails are recorded as failed, nothing is sent. */
   mailer?: Mailer | null;
+  /** How many reads of each provider's state this process may make (PROVIDER_READS_*); omitted: unlimited. */
+  readBudget?: ProviderReadBudget;
   /** What outbound webhooks may reach (outboundPolicyFromEnv). */
   outbound: OutboundPolicy;
 }

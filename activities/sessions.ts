@@ -44,7 +44,7 @@ function earliest(a: string | null, b: string): string {
   return a !== null && Date.parse(a) < Date.parse(b) ? a : b;
 }
 
-export function createSessionActivities({ db, providers, logger }: ActivityDeps) {
+export function createSessionActivities({ db, providers, logger, metrics, readBudget }: ActivityDeps) {
   return {
     async createProviderSession(request: CreateSessionRequest): Promise<CreatedSession> {
       const { verificationId, provider } = request;
@@ -99,12 +99,27 @@ export function createSessionActivities({ db, providers, logger }: ActivityDeps)
       return { providerRef: session.providerRef, expiresAt, providerStatus: session.providerStatus, status: session.status };
     },
 
-    /** Reads the provider's state; the document it returns is saved here so it never enters workflow history. */
+    /**
+     * Reads the provider's state; the document it returns is saved here so it never enters
+     * workflow history. Past the read budget the read is not made and not retried: the workflow
+     * treats it as a failed read (applies the signed body, reads again soon).
+     */
     async fetchProviderState(request: FetchStateRequest): Promise<FetchedState> {
+      const { provider } = request;
+      if (readBudget && !readBudget.take(provider)) {
+        metrics?.providerReads.inc({ provider, outcome: 'over_budget' });
+        throw ApplicationFailure.create({
+          type: FailureType.providerReadOverBudget,
+          message: `${provider} read budget spent (PROVIDER_READS_PER_SECOND)`,
+          nonRetryable: true,
+        });
+      }
       let state;
       try {
-        state = await providers.get(request.provider).fetchState(request.providerRef);
+        state = await providers.get(provider).fetchState(request.providerRef);
+        metrics?.providerReads.inc({ provider, outcome: 'made' });
       } catch (err) {
+        metrics?.providerReads.inc({ provider, outcome: 'failed' });
         throw toActivityFailure(err);
       }
       if (state.document)

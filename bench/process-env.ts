@@ -36,6 +36,9 @@ export function benchProcessEnv(where: {
     IDMETA_WEBHOOK_SECRET: BENCH_SECRETS.idmeta.webhookSecret,
     PAYLOAD_ENCRYPTION_KEYS: process.env.PAYLOAD_ENCRYPTION_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
     RATE_LIMIT_MAX: '1000000',
+    // The sandbox has no rate limit: the bench measures veriflow, not the provider read budget.
+    PROVIDER_READS_PER_SECOND: '1000000',
+    PROVIDER_READS_BURST: '1000000',
     VERIFY_FALLBACK_POLL_AFTER: '24h',
     OPERATOR_TOKEN: where.operatorToken,
   };

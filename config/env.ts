@@ -3,12 +3,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE } from '../domain/retry-schedule.js';
+import { PROVIDER_NAMES, type ProviderName } from '../domain/verification.js';
 import type { VerificationTimers } from '../domain/timers.js';
+import type { ReadBudgetSettings } from '../activities/read-budget.js';
 import { parseDuration, parseDurationList } from './duration.js';
 
 const Duration = (fallback: string, description: string) =>
   Type.String({ default: fallback, pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
 const Optional = (description: string) => Type.Optional(Type.String({ minLength: 1, description }));
+// One `provider=reads-per-second` entry of PROVIDER_READS_PER_SECOND_BY_PROVIDER (above zero).
+const RATE_ENTRY = `(${PROVIDER_NAMES.join('|')})\\s*=\\s*(\\d*[1-9]\\d*(\\.\\d+)?|0*\\.\\d*[1-9]\\d*)`;
 // One `kid:base64key` entry of PAYLOAD_ENCRYPTION_KEYS (the key itself is checked by payloadKeyRing).
 const KEY_ENTRY = '[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/_-]+={0,2}';
 
@@ -97,6 +101,23 @@ export const EnvSchema = Type.Object({
     minimum: 1,
     maximum: 1000,
     description: 'Stored webhook events the dispatcher claims per database round trip',
+  }),
+  PROVIDER_READS_PER_SECOND: Type.Number({
+    default: 5,
+    exclusiveMinimum: 0,
+    description:
+      'Reads of a provider’s state one worker process makes per second, per provider (fetch-before-apply, polls, rechecks); past it a webhook’s signed body is applied unread and read again soon',
+  }),
+  PROVIDER_READS_PER_SECOND_BY_PROVIDER: Type.Optional(
+    Type.String({
+      pattern: `^\\s*${RATE_ENTRY}(\\s*,\\s*${RATE_ENTRY})*\\s*$`,
+      description: 'PROVIDER_READS_PER_SECOND for some providers, e.g. `stripe=25,persona=5`',
+    }),
+  ),
+  PROVIDER_READS_BURST: Type.Integer({
+    default: 20,
+    minimum: 1,
+    description: 'Reads of one provider a worker process may make at once after a quiet spell, on top of PROVIDER_READS_PER_SECOND',
   }),
   OUTBOUND_SWEEP_AFTER: Duration(
     '1m',
@@ -352,6 +373,24 @@ export interface WebhookDispatchSettings {
 
 export function webhookDispatchFromEnv(env: Pick<Env, 'WEBHOOK_DISPATCH_CONCURRENCY' | 'WEBHOOK_DISPATCH_BATCH'>): WebhookDispatchSettings {
   return { concurrency: env.WEBHOOK_DISPATCH_CONCURRENCY, batch: env.WEBHOOK_DISPATCH_BATCH };
+}
+
+/** The provider read budget of a worker process (PROVIDER_READS_*), the rate of every provider. */
+export function providerReadBudgetFromEnv(
+  env: Pick<Env, 'PROVIDER_READS_PER_SECOND' | 'PROVIDER_READS_PER_SECOND_BY_PROVIDER' | 'PROVIDER_READS_BURST'>,
+): Record<ProviderName, ReadBudgetSettings> {
+  const rates = new Map(
+    commaList(env.PROVIDER_READS_PER_SECOND_BY_PROVIDER).map((entry) => {
+      const [provider, rate] = entry.split('=').map((part) => part.trim());
+      return [provider, Number(rate)];
+    }),
+  );
+  return Object.fromEntries(
+    PROVIDER_NAMES.map((provider) => [
+      provider,
+      { perSecond: rates.get(provider) ?? env.PROVIDER_READS_PER_SECOND, burst: env.PROVIDER_READS_BURST },
+    ]),
+  ) as Record<ProviderName, ReadBudgetSettings>;
 }
 
 /** A comma-separated setting as its trimmed, non-empty entries (secrets during rotation, origins, hosts). */

@@ -13,6 +13,9 @@ export const WEBHOOK_OUTCOMES = {
   decided: ['applied', 'stale', 'duplicate', 'unconfirmed'],
 } as const;
 
+/** What veriflow_provider_reads_total counts: a read made (answered), failed (the provider erred), or not made (over the read budget). */
+export const PROVIDER_READ_OUTCOMES = ['made', 'failed', 'over_budget'] as const;
+
 /** What the dispatcher's signal attempts end as (api/services/event-delivery.ts DeliveryOutcome). */
 export const REDELIVERY_OUTCOMES = ['delivered', 'late', 'failed', 'undeliverable', 'unavailable'] as const;
 
@@ -74,6 +77,12 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    providerReads: new Counter({
+      name: 'veriflow_provider_reads_total',
+      help: 'Reads of a provider’s state (fetch-before-apply, polls, rechecks) by provider and outcome: made, failed (the provider erred; retried), over_budget (not made: PROVIDER_READS_PER_SECOND spent, the body applied unread and read again soon).',
+      labelNames: ['provider', 'outcome'] as const,
+      registers,
+    }),
     ...createOutboundMetrics(registers),
     webhooksUndeliverable: new Counter({
       name: 'veriflow_webhooks_undeliverable_total',
@@ -88,6 +97,7 @@ export function createMetrics(registry = new Registry()) {
     for (const status of VERIFICATION_STATUSES) metrics.transitions.inc({ provider, status }, 0);
     metrics.webhookAckSeconds.zero({ provider });
     metrics.webhooksUndeliverable.inc({ provider }, 0);
+    for (const outcome of PROVIDER_READ_OUTCOMES) metrics.providerReads.inc({ provider, outcome }, 0);
   }
   for (const outcome of REDELIVERY_OUTCOMES) metrics.sweeperRedelivered.inc({ outcome }, 0);
   return metrics;

@@ -19,7 +19,15 @@ import {
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { personalDataRetentionMs, timersFromEnv, workerTuningFromEnv, type Env, type WorkerTuning } from '../config/env.js';
+import { providerReadBudget } from '../activities/read-budget.js';
+import {
+  personalDataRetentionMs,
+  providerReadBudgetFromEnv,
+  timersFromEnv,
+  workerTuningFromEnv,
+  type Env,
+  type WorkerTuning,
+} from '../config/env.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { ProviderRegistry } from '../providers/index.js';
 import { failureConverterPath, getDataConverter } from './codec.js';
@@ -268,6 +276,7 @@ export async function composeWorker(env: WorkerEnv, overrides: WorkerOverrides =
       providers,
       logger,
       metrics,
+      readBudget: providerReadBudget(providerReadBudgetFromEnv(env)),
       mailer: mailerFromEnv(env),
       outbound: outboundPolicyFromEnv(env),
       dataConverter: getDataConverter(env),

@@ -8,6 +8,16 @@
 // (`newestProviderEventAt`) and, at that same time, after them; reads order among themselves by
 // our clock. A provider event newer on the provider's clock than anything a read had seen
 // therefore beats that read, whatever the skew between the two clocks.
+//
+// When a webhook needs no read: a duplicate, an event older on the provider's clock than one
+// applied (`planWebhook`: the read would only repeat it), a revocation (a fact no read shows).
+// A signed body newer than anything applied is the provider's state at its own time: applied
+// unread it still takes its place by that time, so the order holds. It is read all the same
+// while the provider read budget allows (activities/read-budget.ts), because the read orders
+// events of one provider second (Stripe's whole seconds), brings what the body lacks (reasons,
+// the document) and shows a state reached after the body was sent. A read the budget refuses is
+// `read_failed` here: exactly that rule, and the recheck restores what the read would have
+// brought. An unsigned body proves nothing and is never applied unread.
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
 import type { ReducerEvent } from './state.js';
 

@@ -217,7 +217,9 @@ export class VerificationRun {
     try {
       return await providerReads.fetchProviderState({ verificationId, provider, providerRef: this.session.providerRef });
     } catch (err) {
-      log.warn('provider state could not be read', { verificationId, error: String(err) });
+      // Over the read budget is the budget at work, not the provider failing (veriflow_provider_reads_total counts both).
+      if (failureTypeOf(err) === FailureType.providerReadOverBudget) log.info('provider read over budget', { verificationId });
+      else log.warn('provider state could not be read', { verificationId, error: String(err) });
       return null;
     }
   }

@@ -27,6 +27,9 @@ export function testAppEnv(sandboxUrl: string): Record<string, string> {
     IDMETA_WEBHOOK_SECRET: IDMETA_SECRETS.webhookSecret,
     // Tests poll GET /v1/… tightly; only the rate-limit tests ask for a small limit.
     RATE_LIMIT_MAX: '1000000',
+    // Tests read the sandbox as fast as they run; only the read budget's own test asks for a small budget.
+    PROVIDER_READS_PER_SECOND: '1000000',
+    PROVIDER_READS_BURST: '1000000',
     // Webhook receivers in tests are loopback servers.
     OUTBOUND_ALLOW_LOOPBACK: 'true',
     OPERATOR_TOKEN: TEST_OPERATOR_TOKEN,
