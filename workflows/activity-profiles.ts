@@ -1,7 +1,7 @@
 // The verification workflow's activities, grouped by how they may fail: each profile says how
 // long a call may take and how it is retried. Timeouts stay short where they are also how long
 // a crashed worker's activity waits to be retried.
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { FailureType } from '../domain/failures.js';
 
@@ -53,3 +53,9 @@ export const notifications = proxyActivities<Pick<Activities, 'sendVerificationL
   startToCloseTimeout: '1m',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+/** The ApplicationFailure type behind an activity failure, if any (local activities surface it unwrapped). */
+export function failureTypeOf(err: unknown): string | undefined {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined;
+}

@@ -3,9 +3,9 @@
 // own cancellation scope, not before it: while the provider is down and a call is retried for
 // minutes, the loop still serves operator actions at once, and a decision stops the opening.
 // What it learns goes to the run through `OpeningRun`: the one loop applies it, in order.
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, log } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
 import { FailureType } from '../domain/failures.js';
-import { notifications, providerCalls, templateSteps } from './activity-profiles.js';
+import { failureTypeOf, notifications, providerCalls, templateSteps } from './activity-profiles.js';
 import type { SessionRef, VerificationWorkflowInput } from './messages.js';
 import { apiEvent, nowIso } from './own-events.js';
 import type { ProviderRead } from './provider-reads.js';
@@ -130,10 +130,4 @@ function inBackground(work: () => Promise<void>): Background {
       task.running = false;
     });
   return task;
-}
-
-/** The ApplicationFailure type behind an activity failure, if any (local activities surface it unwrapped). */
-function failureTypeOf(err: unknown): string | undefined {
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  return failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined;
 }

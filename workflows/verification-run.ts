@@ -14,9 +14,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { FailureType } from '../domain/failures.js';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js';
 import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
-import { providerReads, records } from './activity-profiles.js';
+import { failureTypeOf, providerReads, records } from './activity-profiles.js';
 import { decisionWindowClosed, nextDeadline, pollChangesNothing, recheckSoon, timerAction, type Schedule } from './deadlines.js';
 import { toRecordedEffects } from './history.js';
 import { Inbox, type InboxItem } from './inbox.js';
