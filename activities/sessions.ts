@@ -30,6 +30,8 @@ export interface FetchStateRequest {
   verificationId: string;
   provider: ProviderName;
   providerRef: string;
+  /** The last look before the session expires: outside the read budget, as it decides the outcome once per verification. */
+  beforeExpiry?: boolean;
 }
 
 export interface FetchedState {
@@ -106,7 +108,7 @@ export function createSessionActivities({ db, providers, logger, metrics, readBu
      */
     async fetchProviderState(request: FetchStateRequest): Promise<FetchedState> {
       const { provider } = request;
-      if (readBudget && !readBudget.take(provider)) {
+      if (readBudget && !request.beforeExpiry && !readBudget.take(provider)) {
         metrics?.providerReads.inc({ provider, outcome: 'over_budget' });
         throw ApplicationFailure.create({
           type: FailureType.providerReadOverBudget,

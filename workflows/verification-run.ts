@@ -212,11 +212,12 @@ export class VerificationRun {
   }
 
   /** The provider's authoritative state, or null when it cannot be read now. */
-  private async readProvider(): Promise<ProviderRead | null> {
+  private async readProvider({ beforeExpiry = false } = {}): Promise<ProviderRead | null> {
     if (!this.session || !this.input.behaviour.polling) return null;
     const { verificationId, provider } = this.input;
+    const request = { verificationId, provider, providerRef: this.session.providerRef };
     try {
-      return await providerReads.fetchProviderState({ verificationId, provider, providerRef: this.session.providerRef });
+      return await providerReads.fetchProviderState(beforeExpiry ? { ...request, beforeExpiry } : request);
     } catch (err) {
       // Over the read budget is the budget at work, not the provider failing (veriflow_provider_reads_total counts both).
       if (failureTypeOf(err) === FailureType.providerReadOverBudget) log.info('provider read over budget', { verificationId });
@@ -267,7 +268,7 @@ export class VerificationRun {
     if (action.kind === 'none') return;
     if (action.kind === 'expire') {
       // A final look before giving up: the decision may exist and its webhook be lost.
-      const fetched = await this.readProvider();
+      const fetched = await this.readProvider({ beforeExpiry: true });
       const final = fetched ? readEvent('poll', fetched, this.newestProviderEventAt) : null;
       const events = atSessionExpiry(this.state, final, nowIso(), this.policy);
       await this.applyAll(events.map((event) => ({ event, webhookEventId: null })));

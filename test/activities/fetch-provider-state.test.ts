@@ -50,3 +50,27 @@ t.test('reads past the budget are not made, fail non-retryable and are counted',
   t.match(body, 'veriflow_provider_reads_total{provider="persona",outcome="over_budget"} 1');
   t.match(body, 'veriflow_provider_reads_total{provider="stripe",outcome="over_budget"} 0', 'every series starts at zero');
 });
+
+t.test('the last look before a session expires is made even with the budget spent', async (t) => {
+  // Expiry decides the outcome once per verification: refusing its read would expire a decision
+  // whose webhook was lost, which is what the look is for.
+  let calls = 0;
+  const adapter = {
+    async fetchState() {
+      calls += 1;
+      return { status: 'approved', providerStatus: 'approved', reasons: [] };
+    },
+  } as unknown as ProviderAdapter;
+  const activities = createSessionActivities({
+    db: {} as never,
+    providers: { get: () => adapter },
+    logger: pino({ level: 'silent' }),
+    outbound: {} as never,
+    readBudget: providerReadBudget(everyProvider({ perSecond: 0.001, burst: 0 })),
+  });
+  const request = { verificationId: 'v', provider: 'persona', providerRef: 'inq_1' } as const;
+
+  t.match(await activities.fetchProviderState(request).catch((err: unknown) => err), { type: FailureType.providerReadOverBudget });
+  t.match(await activities.fetchProviderState({ ...request, beforeExpiry: true }), { status: 'approved' });
+  t.equal(calls, 1, 'only the look before expiry reached the provider');
+});
