@@ -1,7 +1,7 @@
 // The one place the environment is read. API, worker, scripts and tests share this schema and
 // its type, validated once at start-up with an error that names every bad variable.
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE } from '../domain/retry-schedule.js';
 import { PROVIDER_NAMES, type ProviderName } from '../domain/verification.js';
 import type { VerificationTimers } from '../domain/timers.js';
@@ -259,7 +259,7 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   );
   const value = Value.Convert(EnvSchema, Value.Default(EnvSchema, known));
   if (!Value.Check(EnvSchema, value)) {
-    const problems = [...Value.Errors(EnvSchema, value)].map((e) => `${e.path.slice(1) || '(root)'}: ${e.message}`);
+    const problems = [...Value.Errors(EnvSchema, value)].map((e) => `${e.path.slice(1) || '(root)'}: ${describeError(e)}`);
     throw new InvalidConfigError(
       `Invalid configuration:\n  ${problems.join('\n  ')}\nSee .env.example for every variable and its default.`,
     );
@@ -270,6 +270,12 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   }
   payloadKeyRing(value);
   return value;
+}
+
+/** A pattern means nothing to whoever set the variable: say what it should hold instead. */
+function describeError(error: ValueError): string {
+  const { pattern, description } = error.schema as { pattern?: string; description?: string };
+  return pattern && description ? `expected ${description}` : error.message;
 }
 
 // A provider is configured by two variables; with one of them only it would be silently off.

@@ -44,6 +44,16 @@ t.test('tracing: OTEL_EXPORTER_OTLP_ENDPOINT is optional and must be an http(s) 
   t.match(refusal({ ...PRODUCTION, OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT/);
 });
 
+t.test('a value of the wrong shape is refused with what the variable expects, not the pattern that checks it', async (t) => {
+  const refused = refusal({ PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'stripe=0' });
+  t.match(
+    refused,
+    /PROVIDER_READS_PER_SECOND_BY_PROVIDER: expected PROVIDER_READS_PER_SECOND for some providers, e\.g\. `stripe=25,persona=5`/,
+  );
+  t.notMatch(refused, /\^|\\s\*/, 'no regular expression in the message');
+  t.match(refusal({ OUTBOUND_RETRY_SCHEDULE: 'soon' }), /OUTBOUND_RETRY_SCHEDULE: expected Outbound webhook retries/);
+});
+
 t.test('production without DATABASE_URL or PUBLIC_BASE_URL: one line naming the variable and what to set', async (t) => {
   const noDatabase = refusal(without(PRODUCTION, 'DATABASE_URL'));
   t.match(noDatabase, /^Invalid configuration: DATABASE_URL: required in production .*postgres:\/\//);
