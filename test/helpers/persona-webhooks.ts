@@ -77,6 +77,17 @@ export async function postPersonaWebhook(apiUrl: string, body: string): Promise<
   return { status: response.status, contentType: response.headers.get('content-type'), body: text ? JSON.parse(text) : null };
 }
 
+/** The person finishes the sandbox's hosted Persona inquiry with `decision`; answers the sandbox's status. */
+export async function decidePersonaInquiry(sandboxUrl: string, inquiryId: string, decision: string): Promise<number> {
+  const response = await fetch(`${sandboxUrl}/persona/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision }).toString(),
+  });
+  await response.text();
+  return response.status;
+}
+
 /** Runs `work` over `items` with at most `limit` in flight; results in input order. */
 export async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

@@ -6,7 +6,7 @@ import t from 'tap';
 import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { TEST_DATABASE_URL } from '../helpers/database.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -22,12 +22,7 @@ t.test('database unreachable: webhooks 503, nothing stored; the retry after reco
   t.equal(created.status, 201);
   const id: string = created.body.id;
   const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
-  const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString(),
-  });
-  await decided.text();
+  await decidePersonaInquiry(stack.sandboxUrl, inquiryId, 'approved');
   const historyBefore = await stack.directDb.select().from(verificationHistory).where(eq(verificationHistory.verificationId, id));
 
   const base = Date.now() - 10_000;

@@ -2,7 +2,7 @@
 // workflow looks again soon. A later event must not push that recheck back to the fallback poll.
 import t from 'tap';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
 
 t.test('the read-lag recheck survives a later event', async (t) => {
@@ -38,13 +38,7 @@ t.test('the read-lag recheck survives a later event', async (t) => {
   await recorded(older.eventId);
 
   // 3. The decision reaches the read API; its webhooks are lost.
-  const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString(),
-  });
-  await decided.text();
-  t.equal(decided.status, 200);
+  t.equal(await decidePersonaInquiry(stack.sandboxUrl, inquiryId, 'approved'), 200);
 
   const done = await eventually(get, (r) => r.body.status === 'approved', { timeoutMs: 15_000, intervalMs: 200 });
   t.equal(done.body.status, 'approved', 'found by the recheck, not an hour later by the fallback poll');

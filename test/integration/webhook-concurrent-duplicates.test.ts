@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import t from 'tap';
 import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
 
 const DELIVERIES = 100;
@@ -19,13 +19,7 @@ t.test('100 concurrent deliveries of one webhook: one stored, one transition, 99
   const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
 
   // Persona decides; its webhook is what we deliver 100 times (fetch-before-apply reads `approved`).
-  const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString(),
-  });
-  await decided.text();
-  t.equal(decided.status, 200);
+  t.equal(await decidePersonaInquiry(stack.sandboxUrl, inquiryId, 'approved'), 200);
 
   const { eventId, body } = personaEventBody({
     name: 'inquiry.approved',

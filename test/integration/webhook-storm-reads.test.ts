@@ -10,7 +10,7 @@ import t from 'tap';
 import { webhookEvents } from '../../db/schema/index.js';
 import type { ProviderRegistry } from '../../providers/index.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
 
 const WEBHOOKS = 100;
@@ -58,13 +58,7 @@ t.test('a storm of 100 webhooks for one verification costs a bounded number of p
   const inquiryId = new URL(created.body.sessionUrl).searchParams.get('inquiry-id')!;
 
   // Persona has decided; the storm is 99 `completed` events and, newest on Persona's clock, the approval.
-  const decided = await fetch(`${stack.sandboxUrl}/persona/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision: 'approved' }).toString(),
-  });
-  await decided.text();
-  t.equal(decided.status, 200);
+  t.equal(await decidePersonaInquiry(stack.sandboxUrl, inquiryId, 'approved'), 200);
   const readsBefore = reads.count;
   const base = Date.now() - WEBHOOKS;
   const storm = Array.from({ length: WEBHOOKS }, (_, i) => {
