@@ -3,7 +3,7 @@
 // workflow recorded. Shared by the fetch-before-apply and the reducer-only order tests.
 import { asc, inArray } from 'drizzle-orm';
 import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
-import { inBatches, permutations, personaEventBody, postPersonaWebhook } from './persona-webhooks.js';
+import { decidePersonaInquiry, inBatches, permutations, personaEventBody, postPersonaWebhook } from './persona-webhooks.js';
 import { eventually, type Stack } from './stack.js';
 
 /** Persona's inquiry lifecycle with a manual review, in event-time order. */
@@ -42,13 +42,8 @@ export interface OrderRun {
 }
 
 export async function decideInSandbox(sandboxUrl: string, inquiryId: string, decision: string): Promise<void> {
-  const response = await fetch(`${sandboxUrl}/persona/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision }).toString(),
-  });
-  await response.text();
-  if (response.status !== 200) throw new Error(`sandbox decision answered ${response.status}`);
+  const status = await decidePersonaInquiry(sandboxUrl, inquiryId, decision);
+  if (status !== 200) throw new Error(`sandbox decision answered ${status}`);
 }
 
 export async function runAllOrders(stack: Stack, options: { decideFirst?: 'approved'; concurrency?: number } = {}): Promise<OrderRun[]> {

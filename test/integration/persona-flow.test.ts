@@ -1,17 +1,8 @@
 // One Persona verification end to end on the real stack: API -> workflow -> sandbox inquiry ->
 // hosted-flow decision -> signed webhooks -> workflow -> Postgres -> GET.
 import t from 'tap';
+import { decidePersonaInquiry as decide } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
-
-async function decide(sandboxUrl: string, inquiryId: string, decision: string): Promise<number> {
-  const response = await fetch(`${sandboxUrl}/persona/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ 'inquiry-id': inquiryId, decision }).toString(),
-  });
-  await response.text();
-  return response.status;
-}
 
 t.test('persona: create, approve in the hosted flow, GET shows approved with document and history', async (t) => {
   const stack = await startStack(t);
