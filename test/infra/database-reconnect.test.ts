@@ -37,11 +37,11 @@ t.test('after an outage with many failed queries, queries fail fast and recover 
   const during = await Promise.all(Array.from({ length: 10 }, ping));
   t.same(new Set(during.map((p) => p.outcome)), new Set(['failed']), 'queries fail while the database is unreachable');
   const slowestFailure = Math.max(...during.map((p) => p.ms));
-  t.ok(slowestFailure < STORE_DEADLINE_MS / 2, `and fail well within intake's store deadline (${slowestFailure} ms)`);
+  t.ok(slowestFailure < STORE_DEADLINE_MS, `and fail within intake's store deadline (${slowestFailure} ms)`);
 
   proxy.restore();
   const after = await Promise.all(Array.from({ length: 10 }, ping));
   t.same(new Set(after.map((p) => p.outcome)), new Set(['ok']), 'every query succeeds once the database is back');
   const slowestRecovery = Math.max(...after.map((p) => p.ms));
-  t.ok(slowestRecovery < STORE_DEADLINE_MS / 2, `without sitting out a reconnect wait first (${slowestRecovery} ms)`);
+  t.ok(slowestRecovery < STORE_DEADLINE_MS, `without sitting out a reconnect wait first (${slowestRecovery} ms)`);
 });
