@@ -4,9 +4,7 @@
 FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY patches ./patches
-# Install scripts stay off; our own patches to dependencies (patches/, see README) are applied here.
-RUN npm ci --ignore-scripts && npx patch-package
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json worker.ts ./
 COPY activities ./activities
 COPY api ./api
@@ -22,9 +20,9 @@ RUN npm run build
 FROM node:24.22.3-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts
-# patch-package is a dev tool: the patched packages come from the build stage.
-COPY --from=build /app/node_modules/postgres ./node_modules/postgres
+COPY patches ./patches
+# Install scripts stay off; our own patches to dependencies (patches/, see README) are applied here.
+RUN npm ci --omit=dev --ignore-scripts && npx patch-package
 
 FROM node:24.22.3-bookworm-slim AS runtime
 ENV NODE_ENV=production

@@ -209,18 +209,12 @@ t.test('Dockerfile: builds dist/ once, runtime has prod dependencies and dist on
   t.match(runtime.at(-1), /^CMD \["node", "dist\/api\/server\.js"\]$/, 'starts the compiled API');
 
   // Dependencies we patch (patches/, applied by patch-package on npm install) run patched in the image too.
-  const patched = readdirSync(join(ROOT, 'patches')).map((file) => file.replace(/\+[^+]+\.patch$/, '').replace('+', '/'));
-  t.ok(patched.length > 0, `patched dependencies: ${patched.join(', ')}`);
+  t.ok(readdirSync(join(ROOT, 'patches')).length > 0, 'patches/ holds our patches to dependencies');
   t.ok(
-    lines.some((l) => /^RUN\s.*\bnpx patch-package\b/.test(l)),
-    'the build stage applies the patches',
+    lines.some((l) => /^RUN\s.*\bnpm ci\b.*--omit=dev.*&& npx patch-package$/.test(l)),
+    'the production dependencies are patched where they are installed',
   );
-  for (const name of patched) {
-    t.ok(
-      lines.some((l) => l === `COPY --from=build /app/node_modules/${name} ./node_modules/${name}`),
-      `${name} reaches the runtime dependencies patched, from the build stage`,
-    );
-  }
+  t.ok(lines.includes('COPY patches ./patches'), 'with the patches copied in');
 
   // Everything api/server.ts and worker.ts import (transitively) must reach the build stage.
   const copied = new Set(
