@@ -14,6 +14,7 @@ import postgres from 'postgres';
 import Stripe from 'stripe';
 import { Pool } from 'undici';
 import { ensureDevTenant } from '../api/services/tenants.js';
+import { parseEnv, workerTuningFromEnv } from '../config/env.js';
 import { createDatabase } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { verifications, webhookEvents } from '../db/schema/index.js';
@@ -38,7 +39,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 const COST_WEBHOOKS = Number(process.env.BENCH_COST_WEBHOOKS ?? 200);
-/** `intake`: run the webhook intake phases only (open-loop acks at BENCH_RATES), print their table and stop. */
+/**
+ * `intake`: run the webhook intake phases only (open-loop acks at BENCH_RATES), print their table and stop.
+ * `scale`: run the scale phase only (BENCH_SCALE open verifications, then BENCH_BURST webhooks).
+ */
 const ONLY = process.env.BENCH_ONLY;
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -92,8 +96,44 @@ async function waitReady(url: string, timeoutMs = 180_000): Promise<void> {
   throw new Error(`${url} not ready in ${timeoutMs} ms (last: ${last})`);
 }
 
-function rssMb(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024));
+/** Resident memory of a process now (VmRSS) or its peak so far (VmHWM). */
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): Promise<number> {
+  return readFile(`/proc/${pid}/status`, 'utf8').then((s) =>
+    Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) / 1024),
+  );
+}
+
+const STICKY_CACHE_METRICS = {
+  sticky_cache_size: 'size',
+  sticky_cache_hit: 'hits',
+  sticky_cache_miss: 'misses',
+  sticky_cache_total_forced_eviction: 'forcedEvictions',
+} as const;
+type StickyCache = Partial<Record<(typeof STICKY_CACHE_METRICS)[keyof typeof STICKY_CACHE_METRICS], number>>;
+
+/** The worker's sticky cache as the Temporal SDK exports it (TEMPORAL_METRICS_BIND), summed over labels. */
+async function stickyCacheOf(metricsUrl: string): Promise<StickyCache> {
+  const text = await fetch(metricsUrl).then((r) => r.text());
+  const totals: StickyCache = {};
+  for (const [, name, value] of text.matchAll(/^temporal_(sticky_cache_[a-z_]+?)(?:_total)?(?:\{[^}]*\})? (\S+)$/gm)) {
+    const key = STICKY_CACHE_METRICS[name as keyof typeof STICKY_CACHE_METRICS];
+    if (key) totals[key] = (totals[key] ?? 0) + Number(value);
+  }
+  return totals;
+}
+
+/**
+ * The worker's main-thread V8 heap (used, reserved) and native memory, from its prom-client default
+ * metrics; the SDK's workflow thread, where cached workflows live, is not among them.
+ */
+async function heapOf(metricsUrl: string): Promise<{ usedMb: number; totalMb: number; externalMb: number }> {
+  const text = await fetch(metricsUrl).then((r) => r.text());
+  const mb = (name: string) => Math.round(Number(new RegExp(`^veriflow_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+  return {
+    usedMb: mb('nodejs_heap_size_used_bytes'),
+    totalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+  };
 }
 
 async function main(): Promise<void> {
@@ -152,7 +192,20 @@ async function main(): Promise<void> {
   // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
   const { proc: api } = await child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
-  const { proc: worker } = await child('worker', [...profile, '--import=tsx', 'worker.ts'], env);
+  const [workerMetricsPort, temporalMetricsPort] = [await pickFreePort(), await pickFreePort()];
+  // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=192) is the worker's NODE_OPTIONS alone.
+  const workerEnv = {
+    ...env,
+    METRICS_PORT: String(workerMetricsPort),
+    TEMPORAL_METRICS_BIND: `127.0.0.1:${temporalMetricsPort}`,
+    ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+  };
+  // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no tsx, no webpack at start.
+  const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['--import=tsx', 'worker.ts'];
+  const { proc: worker } = await child('worker', [...profile, ...workerEntry], workerEnv);
+  const cacheBound = workerTuningFromEnv(parseEnv({ ...process.env, ...workerEnv })).maxCachedWorkflows;
+  const stickyCache = () => stickyCacheOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
+  const workerHeap = () => heapOf(`http://127.0.0.1:${workerMetricsPort}/metrics`);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
   await child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, true);
@@ -183,6 +236,115 @@ async function main(): Promise<void> {
     }
     return created;
   };
+
+  /**
+   * Scale: many open verifications waiting on timers, then a burst of webhooks to the newest of
+   * them. The worker's RSS is sampled as sessions arrive: with the sticky cache bounded
+   * (WORKER_MAX_CACHED_WORKFLOWS) it levels off once the cache is full; the burst then pays for
+   * the bound in replays of evicted workflows (cache misses, from the SDK's own metrics).
+   */
+  const scalePhase = async () => {
+    log(`scale: ${SCALE} open verifications, worker cache bound ${cacheBound}`);
+    const sizeBefore = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
+    const countBefore = await database.db.$count(verifications, isNotNull(verifications.providerRef));
+    const workerRssBefore = await rssMb(worker.pid!);
+    const scaleStart = performance.now();
+    let nextCreate = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (nextCreate++ < SCALE) await post('/v1/verifications', JSON.stringify({ provider: 'persona' }), auth);
+      }),
+    );
+    const createSeconds = (performance.now() - scaleStart) / 1000;
+    const sessionsDeadline = Date.now() + 6 * 60_000;
+    let withSession = 0;
+    const rssSamples: { withSession: number; workerRssMb: number; workerHeapUsedMb: number }[] = [];
+    while (Date.now() < sessionsDeadline) {
+      withSession = (await database.db.$count(verifications, isNotNull(verifications.providerRef))) - countBefore;
+      rssSamples.push({ withSession, workerRssMb: await rssMb(worker.pid!), workerHeapUsedMb: (await workerHeap()).usedMb });
+      if (withSession >= SCALE) break;
+      await sleep(1000);
+    }
+    const sessionsSeconds = (performance.now() - scaleStart) / 1000;
+    await sleep(3000);
+    const workerRss = await rssMb(worker.pid!);
+    const apiRss = await rssMb(api.pid!);
+    const cacheAfterSessions = await stickyCache();
+    const workerHeapAfterSessions = await workerHeap();
+    const sizeAfter = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
+    const bytesPerVerification = Math.round((sizeAfter - sizeBefore) / SCALE);
+
+    log(`burst of ${BURST} webhooks`);
+    const burstRows = (await database.db.execute(
+      sql`select id, provider_ref from verifications where provider = 'persona' and provider_ref is not null order by created_at desc limit ${BURST}`,
+    )) as unknown;
+    const targets = (Array.isArray(burstRows) ? burstRows : (burstRows as { rows: unknown[] }).rows) as {
+      id: string;
+      provider_ref: string;
+    }[];
+    const burstIds: string[] = [];
+    const burstStart = performance.now();
+    await Promise.all(
+      targets.map(async (v, i) => {
+        const { body, eventId } = personaEventBody({
+          name: 'inquiry.started',
+          status: 'pending',
+          createdAt: new Date(Date.now() - 1000 + i),
+          inquiryId: v.provider_ref,
+          referenceId: v.id,
+        });
+        burstIds.push(eventId);
+        await post('/webhooks/persona', body, {
+          'content-type': 'application/json',
+          'persona-signature': signPersona(body, SECRETS.persona.webhookSecret),
+        });
+      }),
+    );
+    const acked = (performance.now() - burstStart) / 1000;
+    let applied = 0;
+    const burstDeadline = Date.now() + 5 * 60_000;
+    while (Date.now() < burstDeadline) {
+      applied = await database.db.$count(
+        webhookEvents,
+        and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, burstIds)),
+      );
+      if (applied >= targets.length) break;
+      await sleep(250);
+    }
+    const burstSeconds = (performance.now() - burstStart) / 1000;
+    const cacheAfterBurst = await stickyCache();
+    return {
+      open: SCALE,
+      cacheBound,
+      createSeconds: round2(createSeconds),
+      allSessionsSeconds: round2(sessionsSeconds),
+      withSession,
+      workerRssBeforeMb: workerRssBefore,
+      workerRssMb: workerRss,
+      workerPeakRssMb: await rssMb(worker.pid!, 'VmHWM'),
+      workerHeap: workerHeapAfterSessions,
+      workerRssPerOpenKb: Math.round(((workerRss - workerRssBefore) * 1024) / SCALE),
+      rssSamples,
+      apiRssMb: apiRss,
+      bytesPerVerification,
+      stickyCache: { afterSessions: cacheAfterSessions, afterBurst: cacheAfterBurst },
+      burst: {
+        webhooks: targets.length,
+        ackSeconds: round2(acked),
+        allAppliedSeconds: round2(burstSeconds),
+        applied,
+        cacheMisses: (cacheAfterBurst.misses ?? 0) - (cacheAfterSessions.misses ?? 0),
+      },
+    };
+  };
+
+  if (ONLY === 'scale') {
+    const scale = await scalePhase();
+    process.stdout.write(
+      `${renderScale(scale)}\nJSON: ${await save(startedAt, { date: startedAt.toISOString(), settings: { scale: SCALE, burst: BURST }, scale })}\n`,
+    );
+    return;
+  }
 
   // Targets for webhooks: verifications with live sessions.
   log('creating webhook targets');
@@ -393,70 +555,7 @@ async function main(): Promise<void> {
     multiStep.push(performance.now() - began);
   }
 
-  // 3. Scale: many open verifications waiting on timers, then a burst of webhooks.
-  log(`scale: ${SCALE} open verifications`);
-  const sizeBefore = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
-  const countBefore = await database.db.$count(verifications, isNotNull(verifications.providerRef));
-  const scaleStart = performance.now();
-  let nextCreate = 0;
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (nextCreate++ < SCALE) await post('/v1/verifications', JSON.stringify({ provider: 'persona' }), auth);
-    }),
-  );
-  const createSeconds = (performance.now() - scaleStart) / 1000;
-  const sessionsDeadline = Date.now() + 6 * 60_000;
-  let withSession = 0;
-  while (Date.now() < sessionsDeadline) {
-    withSession = (await database.db.$count(verifications, isNotNull(verifications.providerRef))) - countBefore;
-    if (withSession >= SCALE) break;
-    await sleep(1000);
-  }
-  const sessionsSeconds = (performance.now() - scaleStart) / 1000;
-  await sleep(3000);
-  const workerRss = await rssMb(worker.pid!);
-  const apiRss = await rssMb(api.pid!);
-  const sizeAfter = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
-  const bytesPerVerification = Math.round((sizeAfter - sizeBefore) / SCALE);
-
-  log(`burst of ${BURST} webhooks`);
-  const burstRows = (await database.db.execute(
-    sql`select id, provider_ref from verifications where provider = 'persona' and provider_ref is not null order by created_at desc limit ${BURST}`,
-  )) as unknown;
-  const targets = (Array.isArray(burstRows) ? burstRows : (burstRows as { rows: unknown[] }).rows) as {
-    id: string;
-    provider_ref: string;
-  }[];
-  const burstIds: string[] = [];
-  const burstStart = performance.now();
-  await Promise.all(
-    targets.map(async (v, i) => {
-      const { body, eventId } = personaEventBody({
-        name: 'inquiry.started',
-        status: 'pending',
-        createdAt: new Date(Date.now() - 1000 + i),
-        inquiryId: v.provider_ref,
-        referenceId: v.id,
-      });
-      burstIds.push(eventId);
-      await post('/webhooks/persona', body, {
-        'content-type': 'application/json',
-        'persona-signature': signPersona(body, SECRETS.persona.webhookSecret),
-      });
-    }),
-  );
-  const acked = (performance.now() - burstStart) / 1000;
-  let applied = 0;
-  const burstDeadline = Date.now() + 5 * 60_000;
-  while (Date.now() < burstDeadline) {
-    applied = await database.db.$count(
-      webhookEvents,
-      and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, burstIds)),
-    );
-    if (applied >= targets.length) break;
-    await sleep(250);
-  }
-  const burstSeconds = (performance.now() - burstStart) / 1000;
+  const scale = await scalePhase();
 
   const results = {
     date: startedAt.toISOString(),
@@ -480,21 +579,17 @@ async function main(): Promise<void> {
     templates: { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) },
     signatureCost,
     costProfile,
-    scale: {
-      open: SCALE,
-      createSeconds: round2(createSeconds),
-      allSessionsSeconds: round2(sessionsSeconds),
-      withSession,
-      workerRssMb: workerRss,
-      apiRssMb: apiRss,
-      bytesPerVerification,
-      burst: { webhooks: targets.length, ackSeconds: round2(acked), allAppliedSeconds: round2(burstSeconds), applied },
-    },
+    scale,
   };
+  process.stdout.write(renderTable(results) + `\nJSON: ${await save(startedAt, results)}\n`);
+}
+
+/** Writes the run's JSON to bench/results/ and returns its path. */
+async function save(startedAt: Date, results: object): Promise<string> {
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const file = new URL(`./results/${startedAt.toISOString().replaceAll(':', '-').slice(0, 19)}.json`, import.meta.url);
   await writeFile(file, JSON.stringify(results, null, 2));
-  process.stdout.write(renderTable(results) + `\nJSON: ${file.pathname}\n`);
+  return file.pathname;
 }
 
 function round2(n: number): number {
@@ -504,6 +599,16 @@ function round2(n: number): number {
 function row(name: string, r: LoadResult | LatencySummary, goal = ''): string {
   const load = 'achievedPerSecond' in r ? `${r.offered ?? '–'} | ${r.achievedPerSecond} | ${r.errors}` : '– | – | –';
   return `| ${name} | ${load} | ${r.p50} | ${r.p95} | ${r.p99} | ${goal} |`;
+}
+
+function renderScale(s: any): string {
+  return (
+    `Scale: ${s.open} open verifications created in ${s.createSeconds} s, all sessions in ${s.allSessionsSeconds} s (${s.withSession} with a session); ` +
+    `worker RSS ${s.workerRssMb} MB (${s.workerRssBeforeMb} MB before, peak ${s.workerPeakRssMb} MB, ${s.workerRssPerOpenKb} KB per open verification) ` +
+    `with the workflow cache bounded at ${s.cacheBound} (${s.stickyCache.afterSessions.size ?? '?'} cached); API RSS ${s.apiRssMb} MB; ` +
+    `database ${s.bytesPerVerification} bytes per verification; burst of ${s.burst.webhooks} webhooks acknowledged in ${s.burst.ackSeconds} s, ` +
+    `all applied in ${s.burst.allAppliedSeconds} s (${s.burst.applied} applied, ${s.burst.cacheMisses} cache misses).`
+  );
 }
 
 function renderTable(r: any): string {
@@ -524,9 +629,7 @@ function renderTable(r: any): string {
     '',
     `Intake rate / raw signalWithStart rate: **${r.limits.intakeVsSignalWithStart}** (goal ≥ 0.5); intake / no-op fastify: **${r.limits.intakeVsNoop}**.`,
     '',
-    `Scale: ${r.scale.open} open verifications created in ${r.scale.createSeconds} s, all sessions in ${r.scale.allSessionsSeconds} s (${r.scale.withSession} with a session); ` +
-      `worker RSS ${r.scale.workerRssMb} MB, API RSS ${r.scale.apiRssMb} MB; database ${r.scale.bytesPerVerification} bytes per verification; ` +
-      `burst of ${r.scale.burst.webhooks} webhooks acknowledged in ${r.scale.burst.ackSeconds} s, all applied in ${r.scale.burst.allAppliedSeconds} s (${r.scale.burst.applied} applied).`,
+    renderScale(r.scale),
     '',
     renderCostProfile(r.costProfile),
     '',

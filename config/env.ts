@@ -225,9 +225,12 @@ export const EnvSchema = Type.Object({
     description: 'Activities one worker runs at once (provider calls, persistence)',
   }),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: Type.Integer({ default: 40, minimum: 2, description: 'Workflow tasks one worker runs at once' }),
-  WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(
-    Type.Integer({ minimum: 0, description: 'Sticky workflow cache size; unset: the SDK sizes it from the heap' }),
-  ),
+  WORKER_MAX_CACHED_WORKFLOWS: Type.Integer({
+    default: 100,
+    minimum: 0,
+    description:
+      'Open verifications one worker keeps in memory (sticky workflow cache); past it the least recently used is evicted and replayed from its history on its next event. About 1 MB of worker heap each (README "Worker memory"); 0: no cache',
+  }),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
   SHUTDOWN_DEADLINE: Duration(
     '40s',
@@ -269,6 +272,11 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     if (problems.length > 0) throw new InvalidConfigError(problems.map((p) => `Invalid configuration: ${p}`).join('\n'));
   }
   payloadKeyRing(value);
+  // The SDK would quietly lower the task concurrency to the cache size, with a warning nobody reads.
+  if (value.WORKER_MAX_CACHED_WORKFLOWS > 0 && value.WORKER_MAX_CACHED_WORKFLOWS < value.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS)
+    throw new InvalidConfigError(
+      `Invalid configuration:\n  WORKER_MAX_CACHED_WORKFLOWS: ${value.WORKER_MAX_CACHED_WORKFLOWS} is below WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${value.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS}); raise it, lower that, or set 0 for no cache`,
+    );
   return value;
 }
 
@@ -472,8 +480,7 @@ export function payloadKeyRing(env: Pick<Env, 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_K
 export interface WorkerTuning {
   maxConcurrentActivityTaskExecutions: number;
   maxConcurrentWorkflowTaskExecutions: number;
-  /** undefined: the SDK's heap-based default. */
-  maxCachedWorkflows: number | undefined;
+  maxCachedWorkflows: number;
   shutdownGraceTimeMs: number;
 }
 

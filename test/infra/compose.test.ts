@@ -76,7 +76,8 @@ t.test('services: the production-shaped stack', async (t) => {
   t.ok(services.api!.build && services.worker!.build, 'api and worker are built from the Dockerfile');
   // Compiled by `npm run build` in the image: plain node, no tsx, no bundling at start.
   t.match(services.api!.command, ['node', 'dist/api/server.js']);
-  t.match(services.worker!.command, ['node', 'dist/worker.js']);
+  // The worker's heap is bounded (README "Worker memory"): V8's default lets it grow to GBs.
+  t.same(services.worker!.command, ['node', '--max-old-space-size=192', 'dist/worker.js']);
 });
 
 t.test('every image is pinned to a version (no latest, no untagged)', async (t) => {
