@@ -94,17 +94,20 @@ export function webhookEventsOf(effects: RecordedEffect[], sessionExists: boolea
  * workflow must still start their deliveries). Call it inside the transaction that records the
  * change.
  */
-export async function enqueueWebhookEvents(
-  tx: Database,
-  verificationId: string,
-  eventsFor: WebhookEventRef[] | ((row: Verification) => WebhookEventRef[]),
-): Promise<string[]> {
-  if (Array.isArray(eventsFor) && eventsFor.length === 0) return [];
+export async function enqueueWebhookEvents(tx: Database, verificationId: string, events: WebhookEventRef[]): Promise<string[]> {
+  if (events.length === 0) return [];
   // Locked: two recordings of one verification (a step and a status change) number in turn.
   const [row] = await tx.select().from(verifications).where(eq(verifications.id, verificationId)).for('update');
-  if (!row) return [];
-  const events = typeof eventsFor === 'function' ? eventsFor(row) : eventsFor;
+  return row ? enqueueWebhookEventsOf(tx, row, events) : [];
+}
+
+/**
+ * enqueueWebhookEvents for a verification row this transaction already locked and holds as it now
+ * is (an UPDATE … RETURNING locks it as SELECT … FOR UPDATE would), saving the read.
+ */
+export async function enqueueWebhookEventsOf(tx: Database, row: Verification, events: WebhookEventRef[]): Promise<string[]> {
   if (events.length === 0) return [];
+  const verificationId = row.id;
   const [endpoint] = await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.tenantId, row.tenantId));
   if (!endpoint) return [];
   const known = await tx

@@ -1,15 +1,15 @@
 // Persisting what the workflow decided: history, status snapshot, documents and webhook
 // outcomes in one transaction, idempotent under activity retries (history rows are keyed by
 // the workflow's sequence number).
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray } from 'drizzle-orm';
 import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.js';
 import type { RecordedEffect } from '../domain/history.js';
 import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
 import type { ActivityDeps } from './deps.js';
-import { noticeVerificationChanged } from '../db/change-notice.js';
+import { verificationChangedNotice } from '../db/change-notice.js';
 import { isErasedPayload } from '../db/personal-data.js';
 import { saveDocument } from './documents.js';
-import { enqueueWebhookEvents, webhookEventsOf } from './outbound-webhooks.js';
+import { enqueueWebhookEventsOf, webhookEventsOf } from './outbound-webhooks.js';
 
 export type WebhookOutcome = 'applied' | 'stale' | 'duplicate' | 'unconfirmed';
 
@@ -67,7 +67,10 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
               onlyIfMissing: effect.onlyIfMissing,
             });
         }
-        await tx
+        // The UPDATE locks the row (two recordings of one verification number their outbound
+        // webhooks in turn), returns it as it now is for those webhooks, and queues the change
+        // notice (delivered on commit): one round trip for what were three.
+        const [row] = await tx
           .update(verifications)
           .set({
             status: snapshot.status,
@@ -75,7 +78,8 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
             result: isTerminalStatus(snapshot.status) ? { decision: snapshot.status, reasons: snapshot.reasons } : null,
             updatedAt: new Date(),
           })
-          .where(eq(verifications.id, verificationId));
+          .where(eq(verifications.id, verificationId))
+          .returning({ ...getTableColumns(verifications), notice: verificationChangedNotice(verificationId) });
         for (const outcome of ['applied', 'stale', 'duplicate', 'unconfirmed'] as const) {
           const ids = request.webhookOutcomes.filter((o) => o.outcome === outcome).map((o) => o.webhookEventId);
           if (ids.length === 0) continue;
@@ -87,12 +91,7 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
               : inArray(webhookEvents.id, ids);
           await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(rows);
         }
-        // After the update: the events carry the verification as it now is.
-        const deliveryIds = await enqueueWebhookEvents(tx, verificationId, (row) =>
-          webhookEventsOf(request.effects, row.providerRef !== null),
-        );
-        await noticeVerificationChanged(tx, verificationId);
-        return deliveryIds;
+        return row ? enqueueWebhookEventsOf(tx, row, webhookEventsOf(request.effects, row.providerRef !== null)) : [];
       });
       for (const effect of request.effects) {
         if (effect.type === 'statusChanged') metrics?.transitions.inc({ provider: request.provider, status: effect.to });

@@ -42,6 +42,7 @@ const COST_WEBHOOKS = Number(process.env.BENCH_COST_WEBHOOKS ?? 200);
 /**
  * `intake`: run the webhook intake phases only (open-loop acks at BENCH_RATES), print their table and stop.
  * `scale`: run the scale phase only (BENCH_SCALE open verifications, then BENCH_BURST webhooks).
+ * `cost`: run the cost profile only (BENCH_COST_WEBHOOKS webhooks), print its table and stop.
  */
 const ONLY = process.env.BENCH_ONLY;
 
@@ -346,6 +347,62 @@ async function main(): Promise<void> {
     return;
   }
 
+  /** The cost profile (bench/cost-profile.ts): COST_WEBHOOKS webhooks, one per verification with a live session. */
+  const measureCostProfile = async () => {
+    log(`cost profile: ${COST_WEBHOOKS} webhooks, one per verification`);
+    const costTargets: { id: string; sessionUrl: string | null }[] = [];
+    while (costTargets.length < COST_WEBHOOKS)
+      costTargets.push(...(await Promise.all(Array.from({ length: 20 }, () => create('persona', true)))));
+    const costSources: CostSources = {
+      processes: {
+        API: async () => [api.pid!],
+        worker: async () => [worker.pid!],
+        Temporal: async () => [temporal.child.pid!],
+        Postgres: () => pidsNamed('postgres'),
+        sandbox: async () => [sandboxProc.pid!],
+      },
+      pgStatsUrl: pgProxy.ready.statsUrl,
+      sandboxStatsUrl: sandbox.statsUrl,
+      temporal: new Client({ connection: await Connection.connect({ address: temporal.address }) }),
+      workflowIds: costTargets.map((v) => verificationWorkflowId(v.id)),
+    };
+    cleanups.push(() => costSources.temporal.connection.close());
+    await sleep(2000);
+    const costBefore = await snapshotCost(costSources);
+    const costEventIds: string[] = [];
+    await openLoop(50, (COST_WEBHOOKS / 50) * 1000, (i) => {
+      const v = costTargets[i % costTargets.length]!;
+      const { body, eventId } = personaEventBody({
+        name: 'inquiry.started',
+        status: 'pending',
+        createdAt: new Date(),
+        inquiryId: new URL(v.sessionUrl!).searchParams.get('inquiry-id')!,
+        referenceId: v.id,
+      });
+      costEventIds.push(eventId);
+      return post('/webhooks/persona', body, {
+        'content-type': 'application/json',
+        'persona-signature': signPersona(body, SECRETS.persona.webhookSecret),
+      }).then((r) => r.status === 200);
+    });
+    const costDeadline = Date.now() + 2 * 60_000;
+    while (
+      Date.now() < costDeadline &&
+      (await database.db.$count(
+        webhookEvents,
+        and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, costEventIds)),
+      )) < costEventIds.length
+    )
+      await sleep(100);
+    // Activities that follow an applied event (records, notifications) finish shortly after.
+    await sleep(1000);
+    return costPerWebhook(costBefore, await snapshotCost(costSources), costEventIds.length);
+  };
+  if (ONLY === 'cost') {
+    process.stdout.write(renderCostProfile(await measureCostProfile()) + '\n');
+    return;
+  }
+
   // Targets for webhooks: verifications with live sessions.
   log('creating webhook targets');
   const personaTargets = await Promise.all(Array.from({ length: 20 }, () => create('persona', true)));
@@ -476,54 +533,7 @@ async function main(): Promise<void> {
     visible.push(performance.now() - began);
   }
 
-  log(`cost profile: ${COST_WEBHOOKS} webhooks, one per verification`);
-  const costTargets: { id: string; sessionUrl: string | null }[] = [];
-  while (costTargets.length < COST_WEBHOOKS)
-    costTargets.push(...(await Promise.all(Array.from({ length: 20 }, () => create('persona', true)))));
-  const costSources: CostSources = {
-    processes: {
-      API: async () => [api.pid!],
-      worker: async () => [worker.pid!],
-      Temporal: async () => [temporal.child.pid!],
-      Postgres: () => pidsNamed('postgres'),
-      sandbox: async () => [sandboxProc.pid!],
-    },
-    pgStatsUrl: pgProxy.ready.statsUrl,
-    sandboxStatsUrl: sandbox.statsUrl,
-    temporal: new Client({ connection: await Connection.connect({ address: temporal.address }) }),
-    workflowIds: costTargets.map((v) => verificationWorkflowId(v.id)),
-  };
-  cleanups.push(() => costSources.temporal.connection.close());
-  await sleep(2000);
-  const costBefore = await snapshotCost(costSources);
-  const costEventIds: string[] = [];
-  await openLoop(50, (COST_WEBHOOKS / 50) * 1000, (i) => {
-    const v = costTargets[i % costTargets.length]!;
-    const { body, eventId } = personaEventBody({
-      name: 'inquiry.started',
-      status: 'pending',
-      createdAt: new Date(),
-      inquiryId: new URL(v.sessionUrl!).searchParams.get('inquiry-id')!,
-      referenceId: v.id,
-    });
-    costEventIds.push(eventId);
-    return post('/webhooks/persona', body, {
-      'content-type': 'application/json',
-      'persona-signature': signPersona(body, SECRETS.persona.webhookSecret),
-    }).then((r) => r.status === 200);
-  });
-  const costDeadline = Date.now() + 2 * 60_000;
-  while (
-    Date.now() < costDeadline &&
-    (await database.db.$count(
-      webhookEvents,
-      and(isNotNull(webhookEvents.processedAt), inArray(webhookEvents.providerEventId, costEventIds)),
-    )) < costEventIds.length
-  )
-    await sleep(100);
-  // Activities that follow an applied event (records, notifications) finish shortly after.
-  await sleep(1000);
-  const costProfile = costPerWebhook(costBefore, await snapshotCost(costSources), costEventIds.length);
+  const costProfile = await measureCostProfile();
 
   // 4 (before the scale run fills the queues). Template sync of 100 templates; multi-step end to end.
   log('template sync (100) and multi-step end to end');

@@ -190,6 +190,9 @@ export async function sweepUndelivered(
     if (rows.length === 0) return counts;
     deps.metrics?.webhookDispatchBatchSize.observe(rows.length);
     if (await deliverBatch(deps, rows, counts)) return counts;
+    // A short batch was every row due: claiming again would find nothing (rows stored since then
+    // nudge the dispatcher into another pass; the sweeper's tick finds the rest).
+    if (rows.length < batch) return counts;
   }
 }
 

@@ -2,8 +2,8 @@
 // in Postgres the provider gets 200 whatever Temporal does, and the sweeper re-delivers what the
 // signal could not. Only a failed store answers 503 so the provider retries.
 import { randomUUID } from 'node:crypto';
-import { and, eq, or, type SQL } from 'drizzle-orm';
-import { verifications, webhookEvents } from '../../db/schema/index.js';
+import { and, eq, or, sql, type SQL } from 'drizzle-orm';
+import { verifications, webhookEvents, type WebhookEventOutcome } from '../../db/schema/index.js';
 import { storableJson } from '../../db/storable-json.js';
 import type { ProviderName, ProviderEvent } from '../../domain/verification.js';
 import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
@@ -90,7 +90,8 @@ async function storeEvent(
   rawBody: Buffer,
   correlationId: string,
 ): Promise<IntakeResult> {
-  const verificationId = await matchVerification(deps, provider, parsed);
+  // Matched in the insert itself: one round trip per webhook, not a lookup and then the write.
+  const match = matchingVerification(deps, provider, parsed);
   // The id is ours before the insert: the stored event (what the sweeper re-sends) names its row.
   const id = randomUUID();
   const event = toProviderEvent(provider, parsed, id);
@@ -102,20 +103,26 @@ async function storeEvent(
       provider,
       providerEventId: parsed.providerEventId,
       eventType: parsed.eventType,
-      verificationId,
+      verificationId: match ?? null,
       providerRef: parsed.providerRef,
       occurredAt: new Date(parsed.occurredAt),
       payload: storablePayload(rawBody),
       event: storedEvent ? { ...storedEvent } : null,
       signatureValid: true,
-      outcome: parsed.status === null ? 'ignored' : verificationId ? 'received' : 'unmatched',
+      outcome:
+        parsed.status === null
+          ? 'ignored'
+          : match
+            ? sql<WebhookEventOutcome>`case when ${match} is null then 'unmatched' else 'received' end`
+            : 'unmatched',
       correlationId,
     })
     .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.providerEventId] })
-    .returning({ id: webhookEvents.id });
+    .returning({ id: webhookEvents.id, verificationId: webhookEvents.verificationId });
   if (!stored) return { outcome: 'duplicate', delivery: null };
   // An event that carries no status (an event type we do not handle) is ignored, matched or not.
   if (!storedEvent) return { outcome: 'ignored', delivery: null };
+  const verificationId = stored.verificationId;
   if (!verificationId) {
     deps.logger.warn(
       { provider, providerEventId: parsed.providerEventId, correlationId },
@@ -142,17 +149,18 @@ export function toProviderEvent(provider: ProviderName, parsed: NormalizedWebhoo
   };
 }
 
-async function matchVerification(deps: AppDeps, provider: ProviderName, parsed: NormalizedWebhook): Promise<string | null> {
+/** The id of the verification the webhook names (by our id or the provider's reference), as a subquery; null when it names none. */
+function matchingVerification(deps: AppDeps, provider: ProviderName, parsed: NormalizedWebhook): SQL | null {
   const matches: SQL[] = [];
   if (parsed.verificationId) matches.push(eq(verifications.id, parsed.verificationId));
   if (parsed.providerRef) matches.push(eq(verifications.providerRef, parsed.providerRef));
   if (matches.length === 0) return null;
-  const [row] = await deps.database.db
+  const row = deps.database.db
     .select({ id: verifications.id })
     .from(verifications)
     .where(and(eq(verifications.provider, provider), or(...matches)))
     .limit(1);
-  return row?.id ?? null;
+  return sql`(${row})`;
 }
 
 /**
