@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { InvalidConfigError, parseEnv } from '../../config/env.js';
+import { refusal } from '../helpers/config-refusal.js';
 import { defaultPromotion } from '../../wiring/worker-deployment.js';
 
 const PRODUCTION = {
@@ -18,16 +18,6 @@ const PRODUCTION = {
 function without<T extends Record<string, string>>(env: T, key: keyof T): Record<string, string> {
   const { [key]: _dropped, ...rest } = env;
   return rest;
-}
-
-function refusal(env: Record<string, string>): string {
-  try {
-    parseEnv(env);
-  } catch (err) {
-    if (err instanceof InvalidConfigError) return err.message;
-    throw err;
-  }
-  return '(accepted)';
 }
 
 t.test('a complete production configuration is accepted', async (t) => {

@@ -3,23 +3,14 @@
 // the measured one (README "Worker memory"); an override is honoured, and a value the SDK would
 // silently change is refused with one line naming the variable.
 import t from 'tap';
-import { InvalidConfigError, parseEnv, workerTuningFromEnv } from '../../config/env.js';
+import { parseEnv, workerTuningFromEnv } from '../../config/env.js';
+import { refusal } from '../helpers/config-refusal.js';
 
 const PRODUCTION = {
   PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 7).toString('base64')}`,
   DATABASE_URL: 'postgres://veriflow:secret@db:5432/veriflow',
   PUBLIC_BASE_URL: 'https://verify.example.com',
 };
-
-function refusal(env: Record<string, string>): string {
-  try {
-    parseEnv(env);
-  } catch (err) {
-    if (err instanceof InvalidConfigError) return err.message;
-    throw err;
-  }
-  return '(accepted)';
-}
 
 t.test('WORKER_MAX_CACHED_WORKFLOWS: a measured default bounds the cache', async (t) => {
   t.equal(workerTuningFromEnv(parseEnv({})).maxCachedWorkflows, 100, 'the default');
