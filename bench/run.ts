@@ -24,6 +24,7 @@ import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-de
 import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.js';
 import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.js';
 import { BENCH_SECRETS, benchProcessEnv } from './process-env.js';
+import { judgeGoals, renderGoals } from './goals.js';
 import { measureSignatureCost, renderSignatureCost } from './signature-cost.js';
 import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.js';
 
@@ -474,7 +475,7 @@ async function main(): Promise<void> {
       [
         '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
         '| --- | --- | --- | --- | --- | --- | --- | --- |',
-        ...intake.persona!.map((x) => row('Persona webhook ack', x)),
+        ...intake.persona!.map((x) => row('Persona webhook ack', x, ACK_GOALS[x.offered ?? 0] ?? '')),
         ...intake.stripe!.map((x) => row('Stripe webhook ack', x)),
       ].join('\n') + '\n',
     );
@@ -621,13 +622,16 @@ function renderScale(s: any): string {
   );
 }
 
+/** The goal column of the Persona ack rows, by offered rate (judged in the goals table). */
+const ACK_GOALS: Record<number, string> = { 50: 'p99 < 50 ms', 100: 'p99 < 100 ms', 200: 'sustained, no errors' };
+
 function renderTable(r: any): string {
   const lines = [
     `## veriflow bench — ${r.date.slice(0, 10)}, ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
     '',
     '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...r.intake.persona.map((x: LoadResult) => row('Persona webhook ack', x, x.offered === 200 ? 'p99 < 20 ms at 200/s' : '')),
+    ...r.intake.persona.map((x: LoadResult) => row('Persona webhook ack', x, ACK_GOALS[x.offered ?? 0] ?? '')),
     ...r.intake.stripe.map((x: LoadResult) => row('Stripe webhook ack', x)),
     row(`intake, closed loop ×${r.settings.concurrency}`, r.limits.intakeClosedLoop),
     row(`raw signalWithStart ×${r.settings.concurrency}`, r.limits.signalWithStart),
@@ -640,6 +644,8 @@ function renderTable(r: any): string {
     `Intake rate / raw signalWithStart rate: **${r.limits.intakeVsSignalWithStart}** (goal ≥ 0.5); intake / no-op fastify: **${r.limits.intakeVsNoop}**.`,
     '',
     renderScale(r.scale),
+    '',
+    renderGoals(judgeGoals(r)),
     '',
     renderCostProfile(r.costProfile),
     '',

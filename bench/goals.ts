@@ -1,0 +1,91 @@
+// Issue 17's goals, judged against one bench run: each row says what the run measured, what the
+// goal is and whether it was met, so a reader of `npm run bench` does not have to do the
+// arithmetic (ratios are taken within the run: absolute figures move with the machine).
+import type { LatencySummary, LoadResult } from './stats.js';
+
+export interface GoalInputs {
+  intake: { persona: LoadResult[] };
+  limits: { intakeVsSignalWithStart: number; signalWithStart: LoadResult };
+  create: LatencySummary;
+  scale?: {
+    open: number;
+    withSession: number;
+    workerPeakRssMb: number;
+    burst: { webhooks: number; applied: number; allAppliedSeconds: number };
+  };
+}
+
+export interface GoalRow {
+  measure: string;
+  now: string;
+  goal: string;
+  /** null: the run did not measure it (e.g. a rate left out of BENCH_RATES). */
+  met: boolean | null;
+}
+
+/** A rate counts as sustained when at least this share of what was offered was acknowledged, without errors. */
+const SUSTAINED_SHARE = 0.98;
+const WORKER_RSS_GOAL_MB = 512;
+
+export function judgeGoals(r: GoalInputs): GoalRow[] {
+  const ackAt = (rate: number) => r.intake.persona.find((x) => x.offered === rate);
+  const ackP99 = (rate: number, goalMs: number): GoalRow => {
+    const x = ackAt(rate);
+    return {
+      measure: `Persona ack at ${rate}/s`,
+      now: x ? `p50 ${x.p50} ms, p99 ${x.p99} ms` : 'not run',
+      goal: `p99 < ${goalMs} ms`,
+      met: x ? x.p99 < goalMs && x.errors === 0 : null,
+    };
+  };
+  const at200 = ackAt(200);
+  const rows: GoalRow[] = [
+    {
+      measure: 'intake closed loop / raw signalWithStart',
+      now: String(r.limits.intakeVsSignalWithStart),
+      goal: '≥ 0.5',
+      met: r.limits.intakeVsSignalWithStart >= 0.5,
+    },
+    ackP99(50, 50),
+    ackP99(100, 100),
+    {
+      measure: 'Persona ack at 200/s',
+      now: at200 ? `${at200.achievedPerSecond}/s achieved, ${at200.errors} errors, p99 ${at200.p99} ms` : 'not run',
+      goal: 'sustained without errors',
+      met: at200 ? at200.errors === 0 && at200.achievedPerSecond >= SUSTAINED_SHARE * 200 : null,
+    },
+    { measure: 'create ×8', now: `p50 ${r.create.p50} ms, p99 ${r.create.p99} ms`, goal: 'p99 < 50 ms', met: r.create.p99 < 50 },
+  ];
+  const s = r.scale;
+  if (!s) return rows;
+  // What raw signalWithStart needs for as many webhooks, at the rate it reached in this run.
+  const rawSeconds = s.burst.webhooks / r.limits.signalWithStart.achievedPerSecond;
+  rows.push(
+    {
+      measure: `burst of ${s.burst.webhooks} webhooks`,
+      now: `${s.burst.applied} applied in ${s.burst.allAppliedSeconds} s (raw signalWithStart: ${round1(rawSeconds)} s)`,
+      goal: `applied within 3× raw (${round1(3 * rawSeconds)} s)`,
+      met: s.burst.applied === s.burst.webhooks && s.burst.allAppliedSeconds <= 3 * rawSeconds,
+    },
+    {
+      measure: `${s.open} open verifications`,
+      now: `${s.withSession} with a session; worker peak RSS ${s.workerPeakRssMb} MB`,
+      goal: `all sessions; worker RSS ≤ ${WORKER_RSS_GOAL_MB} MB`,
+      met: s.withSession >= s.open && s.workerPeakRssMb <= WORKER_RSS_GOAL_MB,
+    },
+  );
+  return rows;
+}
+
+export function renderGoals(rows: GoalRow[]): string {
+  const verdict = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : 'missed');
+  return [
+    '| goal (issue 17) | this run | goal | verdict |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((g) => `| ${g.measure} | ${g.now} | ${g.goal} | ${verdict(g.met)} |`),
+  ].join('\n');
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}

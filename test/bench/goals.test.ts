@@ -1,0 +1,93 @@
+import t from 'tap';
+import { judgeGoals, renderGoals, type GoalInputs } from '../../bench/goals.js';
+import type { LoadResult } from '../../bench/stats.js';
+
+const load = (offered: number | null, achievedPerSecond: number, p99: number, errors = 0): LoadResult => ({
+  offered,
+  achievedPerSecond,
+  errors,
+  sent: achievedPerSecond * 10,
+  count: achievedPerSecond * 10,
+  p50: p99 / 4,
+  p95: p99 / 2,
+  p99,
+  max: p99 * 2,
+});
+
+const run = (over: Partial<GoalInputs> = {}): GoalInputs => ({
+  intake: { persona: [load(50, 50, 20), load(100, 100, 60), load(200, 199, 150)] },
+  limits: { intakeVsSignalWithStart: 0.6, signalWithStart: load(null, 500, 40) },
+  create: load(null, 120, 45),
+  scale: { open: 10_000, withSession: 10_000, workerPeakRssMb: 470, burst: { webhooks: 1000, applied: 1000, allAppliedSeconds: 5.9 } },
+  ...over,
+});
+
+const verdicts = (inputs: GoalInputs) => Object.fromEntries(judgeGoals(inputs).map((g) => [g.measure, g.met]));
+
+t.test('a run that reaches every goal is judged met on every row', async (t) => {
+  const rows = judgeGoals(run());
+  t.equal(rows.length, 7);
+  t.same(
+    rows.filter((g) => g.met !== true).map((g) => g.measure),
+    [],
+  );
+});
+
+t.test('each goal is missed on its own threshold', async (t) => {
+  t.equal(
+    verdicts(run({ limits: { intakeVsSignalWithStart: 0.49, signalWithStart: load(null, 500, 40) } }))[
+      'intake closed loop / raw signalWithStart'
+    ],
+    false,
+  );
+  t.equal(
+    verdicts(run({ intake: { persona: [load(50, 50, 50), load(100, 100, 60), load(200, 199, 150)] } }))['Persona ack at 50/s'],
+    false,
+  );
+  t.equal(
+    verdicts(run({ intake: { persona: [load(50, 50, 20), load(100, 100, 100), load(200, 199, 150)] } }))['Persona ack at 100/s'],
+    false,
+  );
+  // 200/s: a shortfall in rate or a single error is a miss, latency is not judged there.
+  t.equal(
+    verdicts(run({ intake: { persona: [load(50, 50, 20), load(100, 100, 60), load(200, 190, 150)] } }))['Persona ack at 200/s'],
+    false,
+  );
+  t.equal(
+    verdicts(run({ intake: { persona: [load(50, 50, 20), load(100, 100, 60), load(200, 199, 150, 1)] } }))['Persona ack at 200/s'],
+    false,
+  );
+  t.equal(
+    verdicts(run({ intake: { persona: [load(50, 50, 20), load(100, 100, 60), load(200, 199, 4000)] } }))['Persona ack at 200/s'],
+    true,
+  );
+  t.equal(verdicts(run({ create: load(null, 120, 50) }))['create ×8'], false);
+});
+
+t.test('the burst is judged against three times what raw signalWithStart needs for as many webhooks', async (t) => {
+  // 1000 at 500/s raw is 2 s, so the bound is 6 s.
+  const burst = (allAppliedSeconds: number, applied = 1000) =>
+    run({ scale: { open: 10, withSession: 10, workerPeakRssMb: 100, burst: { webhooks: 1000, applied, allAppliedSeconds } } });
+  t.equal(verdicts(burst(6))['burst of 1000 webhooks'], true);
+  t.equal(verdicts(burst(6.01))['burst of 1000 webhooks'], false);
+  t.equal(verdicts(burst(1, 999))['burst of 1000 webhooks'], false, 'a webhook not applied is a miss however fast the rest');
+  t.match(judgeGoals(burst(6)).find((g) => g.measure.startsWith('burst'))!.goal, /6 s/);
+});
+
+t.test('scale needs every session and a bounded worker', async (t) => {
+  const scale = (withSession: number, workerPeakRssMb: number) =>
+    run({ scale: { open: 10_000, withSession, workerPeakRssMb, burst: { webhooks: 1, applied: 1, allAppliedSeconds: 0 } } });
+  t.equal(verdicts(scale(9_999, 300))['10000 open verifications'], false);
+  t.equal(verdicts(scale(10_000, 513))['10000 open verifications'], false);
+  t.equal(verdicts(scale(10_000, 512))['10000 open verifications'], true);
+});
+
+t.test('what a run left out is reported as not measured, not as met', async (t) => {
+  const inputs = run({ intake: { persona: [load(50, 50, 20)] } });
+  delete inputs.scale;
+  const rows = judgeGoals(inputs);
+  t.equal(rows.length, 5);
+  t.equal(verdicts(inputs)['Persona ack at 100/s'], null);
+  t.match(renderGoals(rows), /\| Persona ack at 200\/s \| not run \| sustained without errors \| not measured \|/);
+  t.match(renderGoals(rows), /\| Persona ack at 50\/s \| p50 5 ms, p99 20 ms \| p99 < 50 ms \| met \|/);
+});
