@@ -3,11 +3,9 @@
 // API and worker each in their own process (the load generator must not share their CPU time).
 // Bounded in count and time; prints a markdown table and writes JSON to bench/results/. The
 // signature-cost table (bench/signature-cost.ts) is measured first, before the stack starts.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { createInterface } from 'node:readline';
 import { Client, Connection } from '@temporalio/client';
 import { and, inArray, isNotNull, sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -25,6 +23,7 @@ import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.
 import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.js';
 import { BENCH_SECRETS, benchProcessEnv } from './process-env.js';
 import { judgeGoals, renderGoals } from './goals.js';
+import { BenchRun } from './lifecycle.js';
 import { measureSignatureCost, renderSignatureCost } from './signature-cost.js';
 import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.js';
 
@@ -48,41 +47,7 @@ const COST_WEBHOOKS = Number(process.env.BENCH_COST_WEBHOOKS ?? 200);
 const ONLY = process.env.BENCH_ONLY;
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-
-/**
- * Starts a bench process. With `announces`, waits for its first stdout line (a JSON object saying
- * where it listens); otherwise resolves at once.
- */
-function child<Ready extends object = Record<string, never>>(
-  name: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  announces = false,
-): Promise<{ proc: ChildProcess; ready: Ready }> {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', announces ? 'pipe' : 'ignore', 'pipe'] });
-  const tail: string[] = [];
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => tail.push(c));
-  // SIGTERM first: the API and worker shut down cleanly (and write CPU profiles when asked).
-  cleanups.push(async () => {
-    if (proc.exitCode !== null) return;
-    proc.kill('SIGTERM');
-    const gone = await Promise.race([new Promise((r) => proc.once('exit', () => r(true))), sleep(8000).then(() => false)]);
-    if (!gone) proc.kill('SIGKILL');
-  });
-  let stopping = false;
-  cleanups.push(() => (stopping = true));
-  return new Promise((resolve, reject) => {
-    proc.once('exit', (code) => {
-      const error = new Error(`${name} exited (${code}):\n${tail.join('').slice(-2000)}`);
-      // After start, a crash would otherwise only show up as a timeout somewhere later.
-      if (!stopping) log(error.message);
-      reject(error);
-    });
-    if (announces) createInterface({ input: proc.stdout! }).once('line', (line) => resolve({ proc, ready: JSON.parse(line) as Ready }));
-    else resolve({ proc, ready: {} as Ready });
-  });
-}
+const bench = new BenchRun({ hardStopMs: 15 * 60_000, log });
 
 async function waitReady(url: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -111,7 +76,7 @@ const STICKY_CACHE_METRICS = {
   sticky_cache_miss: 'misses',
   sticky_cache_total_forced_eviction: 'forcedEvictions',
 } as const;
-type StickyCache = Partial<Record<(typeof STICKY_CACHE_METRICS)[keyof typeof STICKY_CACHE_METRICS], number>>;
+type StickyCache = Partial<Record<(typeof STICKY_CACHE_METRICS)[keyof typeof STICKY_CACHE_METRICS] | 'taskMsSum' | 'taskCount', number>>;
 
 /** The worker's sticky cache as the Temporal SDK exports it (TEMPORAL_METRICS_BIND), summed over labels. */
 async function stickyCacheOf(metricsUrl: string): Promise<StickyCache> {
@@ -121,7 +86,20 @@ async function stickyCacheOf(metricsUrl: string): Promise<StickyCache> {
     const key = STICKY_CACHE_METRICS[name as keyof typeof STICKY_CACHE_METRICS];
     if (key) totals[key] = (totals[key] ?? 0) + Number(value);
   }
+  // Verification workflow tasks and the time they took, start to completion (replays of evicted workflows included).
+  for (const [, part, value] of text.matchAll(
+    /^temporal_workflow_task_execution_latency_(sum|count)\{[^}]*workflow_type="verification"[^}]*\} (\S+)$/gm,
+  )) {
+    const key = part === 'sum' ? 'taskMsSum' : 'taskCount';
+    totals[key] = (totals[key] ?? 0) + Number(value);
+  }
   return totals;
+}
+
+/** Mean milliseconds a verification workflow task took between two readings of the worker's metrics. */
+function meanTaskMs(from: StickyCache, to: StickyCache): number {
+  const count = (to.taskCount ?? 0) - (from.taskCount ?? 0);
+  return count > 0 ? round2(((to.taskMsSum ?? 0) - (from.taskMsSum ?? 0)) / count) : 0;
 }
 
 /**
@@ -143,20 +121,21 @@ async function main(): Promise<void> {
   // CPU-only and in-process: measured before the stack competes for the cores.
   log('measuring webhook signature verification cost');
   const signatureCost = measureSignatureCost();
+  bench.measured.signatureCost = signatureCost;
   // Infrastructure: Temporal, a fresh database, the sandbox.
   log('starting Temporal dev server, database, sandbox');
   const temporal = await startTemporalDevServer({ dbFile: null, uiPort: null });
-  cleanups.push(() => temporal.stop());
+  bench.onStop(() => temporal.stop());
   const dbName = `vf_bench_${randomBytes(4).toString('hex')}`;
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
   await admin`create database ${admin(dbName)}`;
-  cleanups.push(async () => {
+  bench.onStop(async () => {
     await admin`drop database if exists ${admin(dbName)} with (force)`;
     await admin.end();
   });
   const dbUrl = Object.assign(new URL(ADMIN_URL), { pathname: `/${dbName}` }).toString();
   // The API and worker reach Postgres through a counting proxy (round trips for the cost profile).
-  const pgProxy = await child<{ port: number; statsUrl: string }>(
+  const pgProxy = await bench.child<{ port: number; statsUrl: string }>(
     'pg-proxy',
     ['--import=tsx', 'bench/pg-proxy-process.ts'],
     { BENCH_PG_TARGET: ADMIN_URL },
@@ -164,7 +143,7 @@ async function main(): Promise<void> {
   );
   const proxiedDbUrl = Object.assign(new URL(dbUrl), { port: String(pgProxy.ready.port) }).toString();
   const database = await createDatabase({ url: dbUrl });
-  cleanups.push(() => database.close());
+  bench.onStop(() => database.close());
   await migrateDatabase(database.db);
   await ensureDevTenant(database.db, API_KEY);
 
@@ -175,7 +154,7 @@ async function main(): Promise<void> {
     secrets: SECRETS,
     webhookRetryDelaysMs: [0, 500, 2000],
   };
-  const { proc: sandboxProc, ready: sandbox } = await child<{ url: string; statsUrl: string }>(
+  const { proc: sandboxProc, ready: sandbox } = await bench.child<{ url: string; statsUrl: string }>(
     'sandbox',
     ['--import=tsx', 'bench/sandbox-process.ts'],
     { BENCH_SANDBOX_OPTIONS: JSON.stringify(sandboxOptions) },
@@ -193,7 +172,7 @@ async function main(): Promise<void> {
   log('starting API and worker processes');
   // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
-  const { proc: api } = await child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
+  const { proc: api } = await bench.child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
   const [workerMetricsPort, temporalMetricsPort] = [await pickFreePort(), await pickFreePort()];
   // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=192) is the worker's NODE_OPTIONS alone.
   const workerEnv = {
@@ -204,17 +183,17 @@ async function main(): Promise<void> {
   };
   // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no tsx, no webpack at start.
   const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['--import=tsx', 'worker.ts'];
-  const { proc: worker } = await child('worker', [...profile, ...workerEntry], workerEnv);
+  const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv);
   const cacheBound = workerTuningFromEnv(parseEnv({ ...process.env, ...workerEnv })).maxCachedWorkflows;
   const stickyCache = () => stickyCacheOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const workerHeap = () => heapOf(`http://127.0.0.1:${workerMetricsPort}/metrics`);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
-  await child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, true);
+  await bench.child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, true);
 
   const pool = new Pool(apiUrl, { connections: 128 });
   const noopPool = new Pool(`http://127.0.0.1:${noopPort}`, { connections: 128 });
-  cleanups.push(
+  bench.onStop(
     () => pool.close(),
     () => noopPool.close(),
   );
@@ -250,6 +229,7 @@ async function main(): Promise<void> {
     const sizeBefore = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
     const countBefore = await database.db.$count(verifications, isNotNull(verifications.providerRef));
     const workerRssBefore = await rssMb(worker.pid!);
+    const cacheBefore = await stickyCache();
     const scaleStart = performance.now();
     let nextCreate = 0;
     await Promise.all(
@@ -264,6 +244,7 @@ async function main(): Promise<void> {
     while (Date.now() < sessionsDeadline) {
       withSession = (await database.db.$count(verifications, isNotNull(verifications.providerRef))) - countBefore;
       rssSamples.push({ withSession, workerRssMb: await rssMb(worker.pid!), workerHeapUsedMb: (await workerHeap()).usedMb });
+      bench.measured.scaleProgress = { open: SCALE, withSession, seconds: round2((performance.now() - scaleStart) / 1000), rssSamples };
       if (withSession >= SCALE) break;
       await sleep(1000);
     }
@@ -325,6 +306,8 @@ async function main(): Promise<void> {
       workerRssMb: workerRss,
       workerPeakRssMb: await rssMb(worker.pid!, 'VmHWM'),
       workerHeap: workerHeapAfterSessions,
+      workflowTaskMs: meanTaskMs(cacheBefore, cacheAfterSessions),
+      burstWorkflowTaskMs: meanTaskMs(cacheAfterSessions, cacheAfterBurst),
       workerRssPerOpenKb: Math.round(((workerRss - workerRssBefore) * 1024) / SCALE),
       rssSamples,
       apiRssMb: apiRss,
@@ -367,7 +350,7 @@ async function main(): Promise<void> {
       temporal: new Client({ connection: await Connection.connect({ address: temporal.address }) }),
       workflowIds: costTargets.map((v) => verificationWorkflowId(v.id)),
     };
-    cleanups.push(() => costSources.temporal.connection.close());
+    bench.onStop(() => costSources.temporal.connection.close());
     await sleep(2000);
     const costBefore = await snapshotCost(costSources);
     const costEventIds: string[] = [];
@@ -466,6 +449,7 @@ async function main(): Promise<void> {
     for (const rate of RATES) {
       log(`intake ${provider} at ${rate}/s for ${PHASE_MS} ms`);
       intake[provider]!.push(await openLoop(rate, PHASE_MS, send));
+      bench.measured.intake = intake;
       await sleep(1000);
     }
   }
@@ -486,7 +470,7 @@ async function main(): Promise<void> {
   log(`limits at concurrency ${CONCURRENCY}`);
   const intakeMax = await closedLoop(CONCURRENCY, PHASE_MS, personaWebhook);
   const connection = await Connection.connect({ address: temporal.address });
-  cleanups.push(() => connection.close());
+  bench.onStop(() => connection.close());
   const client = new Client({ connection });
   const signalWithStart = await closedLoop(CONCURRENCY, PHASE_MS, (i) =>
     client.workflow
@@ -534,7 +518,9 @@ async function main(): Promise<void> {
     visible.push(performance.now() - began);
   }
 
+  Object.assign(bench.measured, { limits: { intakeMax, signalWithStart, noop }, create: createLoad, webhookToVisible: summarize(visible) });
   const costProfile = await measureCostProfile();
+  bench.measured.costProfile = costProfile;
 
   // 4 (before the scale run fills the queues). Template sync of 100 templates; multi-step end to end.
   log('template sync (100) and multi-step end to end');
@@ -566,6 +552,7 @@ async function main(): Promise<void> {
     multiStep.push(performance.now() - began);
   }
 
+  bench.measured.templates = { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) };
   const scale = await scalePhase();
 
   const results = {
@@ -616,7 +603,7 @@ function renderScale(s: any): string {
   return (
     `Scale: ${s.open} open verifications created in ${s.createSeconds} s, all sessions in ${s.allSessionsSeconds} s (${s.withSession} with a session); ` +
     `worker RSS ${s.workerRssMb} MB (${s.workerRssBeforeMb} MB before, peak ${s.workerPeakRssMb} MB, ${s.workerRssPerOpenKb} KB per open verification) ` +
-    `with the workflow cache bounded at ${s.cacheBound} (${s.stickyCache.afterSessions.size ?? '?'} cached); API RSS ${s.apiRssMb} MB; ` +
+    `with the workflow cache bounded at ${s.cacheBound} (${s.stickyCache.afterSessions.size ?? '?'} cached), workflow tasks ${s.workflowTaskMs} ms mean (${s.burstWorkflowTaskMs} ms in the burst); API RSS ${s.apiRssMb} MB; ` +
     `database ${s.bytesPerVerification} bytes per verification; burst of ${s.burst.webhooks} webhooks acknowledged in ${s.burst.ackSeconds} s, ` +
     `all applied in ${s.burst.allAppliedSeconds} s (${s.burst.applied} applied, ${s.burst.cacheMisses} cache misses).`
   );
@@ -654,21 +641,4 @@ function renderTable(r: any): string {
   return lines.join('\n');
 }
 
-const hardStop = setTimeout(() => {
-  log('bench exceeded 15 minutes; stopping');
-  process.exit(2);
-}, 15 * 60_000);
-hardStop.unref();
-
-main()
-  .catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const cleanup of cleanups.reverse())
-      await Promise.resolve()
-        .then(cleanup)
-        .catch(() => {});
-    process.exit();
-  });
+void bench.main(main);

@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { waitFor } from '../helpers/eventually.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/hard-stop-run.ts', import.meta.url));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+t.test('a bench run past its hard stop prints what it measured, stops its processes and exits 2', async (t) => {
+  const run = spawn(process.execPath, ['--import=tsx', FIXTURE], { env: { ...process.env, HARD_STOP_MS: '1500' } });
+  let stdout = '';
+  let stderr = '';
+  run.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  run.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const [code] = (await once(run, 'exit')) as [number];
+  const pid = Number(/child (\d+)/.exec(stdout)?.[1]);
+  t.ok(pid > 0, 'the fixture started its child');
+  t.teardown(() => void (alive(pid) && process.kill(pid, 'SIGKILL')));
+  t.equal(code, 2);
+  t.match(stderr, /exceeded/);
+  // What was measured before the stop is not lost with the run.
+  t.match(stdout, /"intake":\s*\{\s*"p99":\s*12\.5/);
+  // The child ignores SIGTERM: the stop has to escalate, and must not leave it running.
+  await waitFor(() => !alive(pid), 'the child to be gone', 15_000);
+});
