@@ -60,7 +60,7 @@ export class BenchRun {
   /** Runs `body`, then stops everything the run started and exits: 0, 1 on an error, 2 past the hard stop. */
   async main(body: () => Promise<void>): Promise<never> {
     const hardStop = setTimeout(() => {
-      this.options.log(`bench exceeded ${Math.round(this.options.hardStopMs / 60_000)} minutes; stopping`);
+      this.options.log(`bench exceeded its hard stop (${this.options.hardStopMs / 1000} s); stopping`);
       process.stdout.write(`Measured before the stop:\n${JSON.stringify(this.measured, null, 2)}\n`);
       void this.stop().then(() => process.exit(2));
     }, this.options.hardStopMs);

@@ -47,7 +47,10 @@ const COST_WEBHOOKS = Number(process.env.BENCH_COST_WEBHOOKS ?? 200);
 const ONLY = process.env.BENCH_ONLY;
 
 const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
-const bench = new BenchRun({ hardStopMs: 15 * 60_000, log });
+/** BENCH_HARD_STOP_MINUTES bounds the whole run; BENCH_SESSIONS_MINUTES how long the scale phase waits for its sessions. */
+const HARD_STOP_MINUTES = Number(process.env.BENCH_HARD_STOP_MINUTES ?? 15);
+const SESSIONS_MINUTES = Number(process.env.BENCH_SESSIONS_MINUTES ?? 6);
+const bench = new BenchRun({ hardStopMs: HARD_STOP_MINUTES * 60_000, log });
 
 async function waitReady(url: string, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -238,7 +241,7 @@ async function main(): Promise<void> {
       }),
     );
     const createSeconds = (performance.now() - scaleStart) / 1000;
-    const sessionsDeadline = Date.now() + 6 * 60_000;
+    const sessionsDeadline = Date.now() + SESSIONS_MINUTES * 60_000;
     let withSession = 0;
     const rssSamples: { withSession: number; workerRssMb: number; workerHeapUsedMb: number }[] = [];
     while (Date.now() < sessionsDeadline) {
