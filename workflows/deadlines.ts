@@ -5,6 +5,7 @@
 // applicant never finished), the fallback poll (no webhook for a while: read the provider; every
 // provider event pushes it back) and the recheck (a read owed soon: read lag, a body to confirm,
 // a failed read; no event pushes it back). Once decided, only the decision window remains.
+// The loop waits for the earliest of them on one durable timer (`timerChange`).
 import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
 import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
 import type { VerificationTimers } from '../domain/timers.js';
@@ -56,6 +57,21 @@ export function decisionWindowClosed(
 /** The recheck moves earlier, never later: a later event cannot push back a read already owed. */
 export function recheckSoon(recheckAt: number | null, now: number, pollIntervalMs: number): number {
   return Math.min(recheckAt ?? Infinity, now + Math.min(pollIntervalMs, READ_LAG_RECHECK_MS));
+}
+
+/**
+ * What the loop does with its one armed timer (armed for `armedAt`; null: none) before it waits
+ * for `deadline` (still ahead; null: none). Every StartTimer and CancelTimer is a history event
+ * and every provider event pushes the fallback poll back, so a timer armed no later than the
+ * deadline stays: firing early, it finds nothing due and the loop arms the next. A later one
+ * would sleep past the deadline. With no deadline it is cancelled rather than left to wake a
+ * verification that waits only for messages.
+ */
+export type TimerChange = { kind: 'keep' } | { kind: 'disarm' } | { kind: 'arm'; at: number };
+
+export function timerChange(armedAt: number | null, deadline: number | null): TimerChange {
+  if (deadline === null) return { kind: armedAt === null ? 'keep' : 'disarm' };
+  return armedAt !== null && armedAt <= deadline ? { kind: 'keep' } : { kind: 'arm', at: deadline };
 }
 
 export type TimerAction =

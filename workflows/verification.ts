@@ -4,6 +4,7 @@
 // What each step does lives in verification-run.ts; this file is the loop.
 import { context as traceContext } from '@opentelemetry/api';
 import { condition, continueAsNew, makeContinueAsNewFunc, setHandler } from '@temporalio/workflow';
+import { DeadlineTimer } from './deadline-timer.js';
 import {
   cancelUpdate,
   getStateQuery,
@@ -28,6 +29,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
   });
   run.publishSearchAttributes();
   run.opening.startOnFirstRun();
+  // Armed across iterations: a message that leaves the deadline where it was, or later, costs no timer.
+  const timer = new DeadlineTimer();
 
   for (;;) {
     await run.serveInbox();
@@ -49,12 +52,8 @@ export async function verification(input: VerificationWorkflowInput): Promise<Ve
         : continueAsNew<typeof verification>(next);
     }
     const deadline = run.nextDeadline();
-    if (deadline === null) {
-      await condition(() => run.inbox.length > 0);
-      continue;
-    }
-    const woke = deadline > Date.now() && (await condition(() => run.inbox.length > 0, deadline - Date.now()));
-    if (!woke) await run.onTimer();
+    if (deadline !== null && deadline <= Date.now()) await run.onTimer();
+    else await timer.wait(deadline, () => run.inbox.length > 0);
   }
   return run.view();
 }

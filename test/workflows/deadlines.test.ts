@@ -1,6 +1,6 @@
 // When a verification next needs the clock and what a timer does when it fires
-// (workflows/deadlines.ts), as the workflow loop drives them: wait until nextDeadline, then
-// timerAction at the time the timer fired.
+// (workflows/deadlines.ts), as the workflow loop drives them: wait until nextDeadline on the one
+// armed timer (timerChange), then timerAction at the time the timer fired.
 import fc from 'fast-check';
 import t from 'tap';
 import { assertProperty } from '../helpers/property.js';
@@ -12,6 +12,7 @@ import {
   pollChangesNothing,
   recheckSoon,
   timerAction,
+  timerChange,
   type Schedule,
 } from '../../workflows/deadlines.js';
 import type { ReducerEvent } from '../../workflows/state.js';
@@ -76,6 +77,15 @@ t.test('a recheck is due within min(poll interval, 30 s) and never moves later',
   t.equal(recheckSoon(null, T0, 3_600_000), T0 + READ_LAG_RECHECK_MS);
   t.equal(recheckSoon(null, T0, 2_000), T0 + 2_000);
   t.equal(recheckSoon(T0 + 1_000, T0, 3_600_000), T0 + 1_000, 'a recheck already owed sooner stays');
+});
+
+t.test('the armed timer stays while the deadline is where it was or later, and moves only earlier', async (t) => {
+  t.same(timerChange(null, T0 + 1_000), { kind: 'arm', at: T0 + 1_000 }, 'nothing armed: arm for the deadline');
+  t.same(timerChange(T0 + 1_000, T0 + 1_000), { kind: 'keep' }, 'a message that left the deadline where it was');
+  t.same(timerChange(T0 + 1_000, T0 + 5_000), { kind: 'keep' }, 'a webhook pushed the fallback poll back: fire early, then arm again');
+  t.same(timerChange(T0 + 5_000, T0 + 1_000), { kind: 'arm', at: T0 + 1_000 }, 'a recheck owed sooner: cancel and arm earlier');
+  t.same(timerChange(T0 + 5_000, null), { kind: 'disarm' }, 'no deadline any more (a decided Stripe account)');
+  t.same(timerChange(null, null), { kind: 'keep' }, 'nothing armed, nothing to wait for');
 });
 
 t.test('a poll that finds the status and provider status unchanged changes nothing', async (t) => {
@@ -161,6 +171,20 @@ t.test('property: a recheck is never later than one already owed, nor than min(p
     fc.property(maybeTime, arbNow, arbPollInterval, (owed, now, interval) => {
       const at = recheckSoon(owed, now, interval);
       return at <= now + Math.min(interval, READ_LAG_RECHECK_MS) && (owed === null || at <= owed);
+    }),
+    RUNS,
+  );
+});
+
+t.test('property: the timer never sleeps past the deadline, and a deadline that stays or moves later costs no timer event', async (t) => {
+  assertProperty(
+    t,
+    fc.property(maybeTime, maybeTime, (armedAt, deadline) => {
+      const change = timerChange(armedAt, deadline);
+      const waitsFor = change.kind === 'arm' ? change.at : change.kind === 'keep' ? armedAt : null;
+      if (deadline === null) return waitsFor === null;
+      const stays = armedAt !== null && armedAt <= deadline;
+      return waitsFor !== null && waitsFor <= deadline && (change.kind === 'keep') === stays;
     }),
     RUNS,
   );
