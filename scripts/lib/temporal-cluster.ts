@@ -355,27 +355,31 @@ async function poll(server: ServerProcess, what: string, attempt: () => Promise<
   );
 }
 
-/** The cluster does not create `default` (the dev server does); search attributes fail loudly. */
-async function registerNamespaceAndSearchAttributes(address: string): Promise<void> {
+/**
+ * The cluster does not create `default` (the dev server does), nor does anything create the
+ * namespace of each test file on a server the run shares (test/helpers/temporal.ts); search
+ * attributes fail loudly.
+ */
+export async function registerNamespaceAndSearchAttributes(address: string, namespace = NAMESPACE): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     try {
       await connection.workflowService.registerNamespace({
-        namespace: NAMESPACE,
+        namespace,
         workflowExecutionRetentionPeriod: msToTs(NAMESPACE_RETENTION),
       });
     } catch (error) {
       if (!isAlreadyExists(error)) throw error;
     }
-    const existing = await connection.operatorService.listSearchAttributes({ namespace: NAMESPACE });
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
     const missing = Object.entries(VERIFICATION_SEARCH_ATTRIBUTES).filter(([name]) => !(name in (existing.customAttributes ?? {})));
     if (missing.length > 0) {
       await connection.operatorService.addSearchAttributes({
-        namespace: NAMESPACE,
+        namespace,
         searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPES[type]!])),
       });
     }
-    const registered = (await connection.operatorService.listSearchAttributes({ namespace: NAMESPACE })).customAttributes ?? {};
+    const registered = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
     const wrong = Object.entries(VERIFICATION_SEARCH_ATTRIBUTES).filter(([name, type]) => registered[name] !== INDEXED_VALUE_TYPES[type]);
     if (wrong.length > 0) {
       throw new TemporalClusterError(

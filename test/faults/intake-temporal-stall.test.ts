@@ -55,7 +55,7 @@ t.test('Temporal stalls: webhooks still acknowledged, signals bounded, every eve
   const counter = signalCounter();
   const apiClient = new Client({
     connection,
-    namespace: 'default',
+    namespace: temporal.namespace,
     dataConverter: getDataConverter(parseEnv()),
     interceptors: { workflow: [counter.interceptor] },
   });

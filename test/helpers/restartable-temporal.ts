@@ -1,14 +1,15 @@
 // A real Temporal server the test can stop and start again: the same address, the same persisted
 // workflows, as after a crash or a deploy. Pass it to startStack({ temporal }) so API, sweeper and
 // worker all talk to it. Under `npm run test:cluster` it is the run's PostgreSQL cluster, stopped
-// and started through the runner's control endpoint (TEMPORAL_TEST_CONTROL_URL); otherwise a dev
-// server on a SQLite file and a fixed port of its own.
+// and started through the runner's control endpoint (TEMPORAL_TEST_CONTROL_URL); otherwise (also
+// under `npm test`, whose shared dev server other files use meanwhile) a dev server on a SQLite
+// file and a fixed port of its own.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { pickFreePort, startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
-import { connectTestTemporal, startTestTemporal, type TestTemporal } from './temporal.js';
+import { connectTestTemporal, NAMESPACE_PER_FILE, startTestTemporal, type TestTemporal } from './temporal.js';
 
 export interface RestartableTemporal extends TestTemporal {
   /** Stops the server (SIGTERM, state flushed); clients stay, and reconnect once it is back. */
@@ -18,7 +19,8 @@ export interface RestartableTemporal extends TestTemporal {
 }
 
 export async function startRestartableTemporal(t: Pick<Test, 'teardown'>): Promise<RestartableTemporal> {
-  return process.env.TEMPORAL_TEST_ADDRESS ? sharedCluster(t) : ownDevServer(t);
+  // The dev server `npm test` shares serves files running in parallel: none of them may stop it.
+  return process.env.TEMPORAL_TEST_ADDRESS && !NAMESPACE_PER_FILE ? sharedCluster(t) : ownDevServer(t);
 }
 
 async function sharedCluster(t: Pick<Test, 'teardown'>): Promise<RestartableTemporal> {
@@ -43,10 +45,12 @@ async function ownDevServer(t: Pick<Test, 'teardown'>): Promise<RestartableTempo
   const dbFile = join(dir, 'temporal.sqlite');
   const port = await pickFreePort();
   let server: TemporalDevServer | null = await startTemporalDevServer({ dbFile, port, uiPort: null });
-  const temporal = await connectTestTemporal(t, server.address, async () => {
-    await server?.stop();
-    server = null;
-    await rm(dir, { recursive: true, force: true });
+  const temporal = await connectTestTemporal(t, server.address, {
+    stopServer: async () => {
+      await server?.stop();
+      server = null;
+      await rm(dir, { recursive: true, force: true });
+    },
   });
   return {
     ...temporal,

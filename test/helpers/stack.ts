@@ -67,7 +67,7 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Start without a worker (tests that start their own, or none). */
   worker?: boolean;
-  /** Use this Temporal server (e.g. one the test restarts) instead of a fresh in-memory one; the caller stops it. */
+  /** Use this Temporal server (e.g. one the test restarts) and its namespace instead of startTestTemporal's; the caller stops it. */
   temporal?: TestTemporal;
   /** Run the webhook sweeper every SWEEPER_INTERVAL, as api/server.ts and scripts/dev.ts do. */
   startSweeper?: boolean;
@@ -135,6 +135,7 @@ export async function startStack(t: Test, options: StackOptions = {}): Promise<S
     PORT: String(apiPort),
     DATABASE_URL: options.databaseUrl?.(testDb.url) ?? testDb.url,
     TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
     TEMPORAL_TASK_QUEUE: `verifications-${apiPort}`,
     ...testAppEnv(sandbox.url),
     ...options.env,

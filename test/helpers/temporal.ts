@@ -1,35 +1,65 @@
+import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { Test } from 'tap';
 import { getDataConverter } from '../../wiring/codec.js';
 import { parseEnv } from '../../config/env.js';
 import { tracingClientInterceptors } from '../../wiring/tracing.js';
+import { registerNamespaceAndSearchAttributes } from '../../scripts/lib/temporal-cluster.js';
 import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
 
 export interface TestTemporal {
   address: string;
   connection: Connection;
-  /** On namespace `default`. */
+  /** The namespace of this test file: `default`, or one of its own on a server shared by parallel files. */
+  namespace: string;
+  /** On `namespace`. */
   client: Client;
   stop(): Promise<void>;
 }
 
 /**
- * The Temporal server of this test file: the cluster `npm run test:cluster` started when
- * TEMPORAL_TEST_ADDRESS is set (shared by the files of that run, which it runs one at a time),
- * else a real, in-memory, headless dev server per test file. Either way closed at teardown.
+ * Set by test/run.ts (`npm test`): TEMPORAL_TEST_ADDRESS is one dev server for the whole run,
+ * shared by files running in parallel, so each file works in a namespace of its own. Without it,
+ * TEMPORAL_TEST_ADDRESS is the cluster of `npm run test:cluster`, whose files run one at a time
+ * in `default`.
+ */
+export const NAMESPACE_PER_FILE = process.env.TEMPORAL_TEST_NAMESPACE_PER_FILE === '1';
+
+/**
+ * The Temporal server of this test file: the server the run shares when TEMPORAL_TEST_ADDRESS is
+ * set (see NAMESPACE_PER_FILE), else a real, in-memory, headless dev server of its own. Either
+ * way closed at teardown.
  */
 export async function startTestTemporal(t: Pick<Test, 'teardown'>): Promise<TestTemporal> {
   const shared = process.env.TEMPORAL_TEST_ADDRESS;
-  if (shared) return connectTestTemporal(t, shared);
+  if (shared) return connectTestTemporal(t, shared, { namespace: NAMESPACE_PER_FILE ? await registerTestNamespace(shared) : 'default' });
   const server = await startTemporalDevServer({ dbFile: null, uiPort: null });
-  return connectTestTemporal(t, server.address, () => server.stop());
+  return connectTestTemporal(t, server.address, { stopServer: () => server.stop() });
+}
+
+/**
+ * A fresh namespace with the search attributes the dev server registers in `default`: workflow
+ * ids (verification-<id>, deliveries numbered by each file's own database), task queues and
+ * worker deployments of parallel files cannot meet.
+ */
+async function registerTestNamespace(address: string): Promise<string> {
+  const namespace = `vf-test-${randomBytes(6).toString('hex')}`;
+  await registerNamespaceAndSearchAttributes(address, namespace);
+  return namespace;
+}
+
+export interface ConnectOptions {
+  /** Default `default`. */
+  namespace?: string;
+  /** Runs after the connection is closed, e.g. to stop a server of the test's own. */
+  stopServer?: () => Promise<void>;
 }
 
 /** A client for the server at `address`; its stop() (also at teardown) closes the connection, then runs `stopServer`. */
 export async function connectTestTemporal(
   t: Pick<Test, 'teardown'>,
   address: string,
-  stopServer: () => Promise<void> = async () => {},
+  { namespace = 'default', stopServer = async () => {} }: ConnectOptions = {},
 ): Promise<TestTemporal> {
   let connection: Connection;
   try {
@@ -49,9 +79,9 @@ export async function connectTestTemporal(
   // Client interceptors as wiring/temporal.ts's: when the test started tracing, signals carry the trace.
   const client = new Client({
     connection,
-    namespace: 'default',
+    namespace,
     dataConverter: getDataConverter(parseEnv()),
     interceptors: { workflow: tracingClientInterceptors() },
   });
-  return { address, connection, client, stop };
+  return { address, connection, namespace, client, stop };
 }

@@ -22,7 +22,7 @@ t.test('a production worker does not apply a plaintext update', async (t) => {
   const connection = await NativeConnection.connect({ address: stack.temporal.address });
   const worker = await createVerificationWorker({
     connection,
-    namespace: 'default',
+    namespace: stack.temporal.namespace,
     taskQueue: stack.env.TEMPORAL_TASK_QUEUE,
     workflowBundle: await workflowBundle(),
     db: stack.database.db,
@@ -46,7 +46,7 @@ t.test('a production worker does not apply a plaintext update', async (t) => {
   );
   t.equal(created.status, 201, 'encrypted traffic from the API works');
   const id: string = created.body.id;
-  const handle = new Client({ connection: stack.temporal.client.connection, namespace: 'default' }).workflow.getHandle(
+  const handle = new Client({ connection: stack.temporal.client.connection, namespace: stack.temporal.namespace }).workflow.getHandle(
     `verification-${id}`,
   );
 
