@@ -21,6 +21,7 @@ import { startTestTemporal } from '../helpers/temporal.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
 interface Service {
   image?: string;
@@ -76,8 +77,11 @@ t.test('services: the production-shaped stack', async (t) => {
   t.ok(services.api!.build && services.worker!.build, 'api and worker are built from the Dockerfile');
   // Compiled by `npm run build` in the image: plain node, no tsx, no bundling at start.
   t.match(services.api!.command, ['node', 'dist/api/server.js']);
-  // The worker's heap is bounded (README "Worker memory"): V8's default lets it grow to GBs.
-  t.same(services.worker!.command, ['node', '--max-old-space-size=192', 'dist/worker.js']);
+  // The worker's heap is bounded, old and young generation (README "Worker memory"): V8's defaults let it grow to GBs,
+  // and `npm run start:worker` starts it the same way.
+  const workerCommand = ['node', '--max-old-space-size=192', '--max-semi-space-size=16', 'dist/worker.js'];
+  t.same(services.worker!.command, workerCommand);
+  t.equal(packageJson.scripts['start:worker'], workerCommand.join(' '));
 });
 
 t.test('every image is pinned to a version (no latest, no untagged)', async (t) => {
