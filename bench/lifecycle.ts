@@ -15,7 +15,8 @@ export class BenchRun {
   /** Phase results as they are measured, by phase name: printed as they stand if the run is stopped. */
   readonly measured: Record<string, unknown> = {};
   private readonly cleanups: Cleanup[] = [];
-  private stopping = false;
+  private stopping: Promise<void> | null = null;
+  private pastHardStop = false;
 
   constructor(private readonly options: { hardStopMs: number; log: (line: string) => void }) {}
 
@@ -62,6 +63,7 @@ export class BenchRun {
     const hardStop = setTimeout(() => {
       this.options.log(`bench exceeded its hard stop (${this.options.hardStopMs / 1000} s); stopping`);
       process.stdout.write(`Measured before the stop:\n${JSON.stringify(this.measured, null, 2)}\n`);
+      this.pastHardStop = true;
       void this.stop().then(() => process.exit(2));
     }, this.options.hardStopMs);
     let code = 0;
@@ -72,16 +74,19 @@ export class BenchRun {
       code = 1;
     }
     clearTimeout(hardStop);
+    // The body may end (or fail, its processes gone) while the hard stop is still stopping them.
     await this.stop();
-    process.exit(code);
+    process.exit(this.pastHardStop ? 2 : code);
   }
 
-  private async stop(): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
-    for (const cleanup of this.cleanups.reverse())
-      await Promise.resolve()
-        .then(cleanup)
-        .catch(() => {});
+  /** Runs the cleanups once, newest first; every caller waits for the same run. */
+  private stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const cleanup of this.cleanups.reverse())
+        await Promise.resolve()
+          .then(cleanup)
+          .catch(() => {});
+    })();
+    return this.stopping;
   }
 }

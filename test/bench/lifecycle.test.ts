@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { waitFor } from '../helpers/eventually.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hard-stop-run.ts', import.meta.url));
+const BODY_FAILS_FIXTURE = fileURLToPath(new URL('./fixtures/hard-stop-body-fails.ts', import.meta.url));
 
 const alive = (pid: number) => {
   try {
@@ -31,4 +35,15 @@ t.test('a bench run past its hard stop prints what it measured, stops its proces
   t.match(stdout, /"intake":\s*\{\s*"p99":\s*12\.5/);
   // The child ignores SIGTERM: the stop has to escalate, and must not leave it running.
   await waitFor(() => !alive(pid), 'the child to be gone', 15_000);
+});
+
+t.test('a body that fails because the hard stop is under way does not cut the stop short', async (t) => {
+  const marker = join(mkdtempSync(join(tmpdir(), 'vf-bench-')), 'marker');
+  const run = spawn(process.execPath, ['--import=tsx', BODY_FAILS_FIXTURE], {
+    env: { ...process.env, HARD_STOP_MS: '1500', MARKER_FILE: marker },
+    stdio: 'ignore',
+  });
+  const [code] = (await once(run, 'exit')) as [number];
+  t.equal(code, 2, 'a run past its hard stop exits 2 however its body ended');
+  t.ok(existsSync(marker), 'every cleanup ran before the exit');
 });
