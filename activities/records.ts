@@ -1,7 +1,7 @@
 // Persisting what the workflow decided: history, status snapshot, documents and webhook
 // outcomes in one transaction, idempotent under activity retries (history rows are keyed by
 // the workflow's sequence number).
-import { and, eq, getTableColumns, inArray } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.js';
 import type { RecordedEffect } from '../domain/history.js';
 import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
@@ -89,7 +89,19 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
             outcome === 'duplicate'
               ? and(inArray(webhookEvents.id, ids), inArray(webhookEvents.outcome, ['received', 'delivered']))
               : inArray(webhookEvents.id, ids);
-          await tx.update(webhookEvents).set({ outcome, processedAt: new Date() }).where(rows);
+          // The workflow has the event, so it was delivered, even when the signal's answer was
+          // lost and the dispatcher recorded "Temporal unreachable": no pass claims a row that
+          // has a verdict, so only this update can say so.
+          await tx
+            .update(webhookEvents)
+            .set({
+              outcome,
+              processedAt: new Date(),
+              deliveredAt: sql`coalesce(${webhookEvents.deliveredAt}, now())`,
+              errorMessage: null,
+              nextSweepAt: null,
+            })
+            .where(rows);
         }
         return row ? enqueueWebhookEventsOf(tx, row, webhookEventsOf(request.effects, row.providerRef !== null)) : [];
       });

@@ -12,8 +12,12 @@ export interface TcpProxy {
   restore(): void;
   /** Delay every chunk in both directions by this much (a slow network or an overloaded database). */
   setLatency(ms: number): void;
-  /** Hold every chunk in both directions (a server that stops answering without closing anything); resume() sends them on, in order. */
-  pause(): void;
+  /**
+   * Hold every chunk in both directions (a server that stops answering without closing anything),
+   * or with `replies` only the server's (requests arrive, their answers are lost in the stall);
+   * resume() sends them on, in order.
+   */
+  pause(held?: 'both' | 'replies'): void;
   resume(): void;
   /** Connections accepted and forwarded so far. */
   readonly forwarded: number;
@@ -25,11 +29,12 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
   let forwarded = 0;
   let latencyMs = 0;
   let held: (() => void)[] | null = null;
+  let holdRequests = true;
   // Equal delays fire in order, so a delayed stream stays a stream.
-  const relay = (from: Socket, to: Socket) =>
+  const relay = (from: Socket, to: Socket, isRequest: boolean) =>
     from.on('data', (chunk) => {
       const send = () => to.writable && to.write(chunk);
-      if (held) held.push(send);
+      if (held && (holdRequests || !isRequest)) held.push(send);
       else if (latencyMs === 0) send();
       else setTimeout(send, latencyMs);
     });
@@ -45,8 +50,8 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
-    relay(client, upstream);
-    relay(upstream, client);
+    relay(client, upstream, true);
+    relay(upstream, client, false);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -79,7 +84,8 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     setLatency(ms) {
       latencyMs = ms;
     },
-    pause() {
+    pause(which = 'both') {
+      holdRequests = which === 'both';
       held ??= [];
     },
     resume() {
