@@ -61,14 +61,6 @@ export function deliveryDeps({
   };
 }
 
-/** Signals one stored event and records the outcome on its row. */
-export async function deliverEvent(deps: DeliveryDeps, delivery: PendingDelivery): Promise<DeliveryOutcome> {
-  const result = await signalStoredEvent(deps, delivery);
-  if (result.outcome === 'delivered') await markDelivered(deps.db, [delivery.webhookEventId]);
-  if (result.outcome === 'unavailable') await markUnreachable(deps.db, [delivery.webhookEventId], result.reason);
-  return result.outcome;
-}
-
 type SignalResult = { outcome: Exclude<DeliveryOutcome, 'unavailable'> } | { outcome: 'unavailable'; reason: string };
 
 /**
