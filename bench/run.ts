@@ -79,12 +79,14 @@ const STICKY_CACHE_METRICS = {
   sticky_cache_miss: 'misses',
   sticky_cache_total_forced_eviction: 'forcedEvictions',
 } as const;
-type StickyCache = Partial<Record<(typeof STICKY_CACHE_METRICS)[keyof typeof STICKY_CACHE_METRICS] | 'taskMsSum' | 'taskCount', number>>;
+type WorkerTaskMetrics = Partial<
+  Record<(typeof STICKY_CACHE_METRICS)[keyof typeof STICKY_CACHE_METRICS] | 'taskMsSum' | 'taskCount', number>
+>;
 
-/** The worker's sticky cache as the Temporal SDK exports it (TEMPORAL_METRICS_BIND), summed over labels. */
-async function stickyCacheOf(metricsUrl: string): Promise<StickyCache> {
+/** The worker's sticky cache and its verification workflow task times, as the Temporal SDK exports them (TEMPORAL_METRICS_BIND), summed over labels. */
+async function workerTaskMetricsOf(metricsUrl: string): Promise<WorkerTaskMetrics> {
   const text = await fetch(metricsUrl).then((r) => r.text());
-  const totals: StickyCache = {};
+  const totals: WorkerTaskMetrics = {};
   for (const [, name, value] of text.matchAll(/^temporal_(sticky_cache_[a-z_]+?)(?:_total)?(?:\{[^}]*\})? (\S+)$/gm)) {
     const key = STICKY_CACHE_METRICS[name as keyof typeof STICKY_CACHE_METRICS];
     if (key) totals[key] = (totals[key] ?? 0) + Number(value);
@@ -100,7 +102,7 @@ async function stickyCacheOf(metricsUrl: string): Promise<StickyCache> {
 }
 
 /** Mean milliseconds a verification workflow task took between two readings of the worker's metrics. */
-function meanTaskMs(from: StickyCache, to: StickyCache): number {
+function meanTaskMs(from: WorkerTaskMetrics, to: WorkerTaskMetrics): number {
   const count = (to.taskCount ?? 0) - (from.taskCount ?? 0);
   return count > 0 ? round2(((to.taskMsSum ?? 0) - (from.taskMsSum ?? 0)) / count) : 0;
 }
@@ -188,7 +190,7 @@ async function main(): Promise<void> {
   const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['--import=tsx', 'worker.ts'];
   const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv);
   const cacheBound = workerTuningFromEnv(parseEnv({ ...process.env, ...workerEnv })).maxCachedWorkflows;
-  const stickyCache = () => stickyCacheOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
+  const workerTasks = () => workerTaskMetricsOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const workerHeap = () => heapOf(`http://127.0.0.1:${workerMetricsPort}/metrics`);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
@@ -232,7 +234,7 @@ async function main(): Promise<void> {
     const sizeBefore = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
     const countBefore = await database.db.$count(verifications, isNotNull(verifications.providerRef));
     const workerRssBefore = await rssMb(worker.pid!);
-    const cacheBefore = await stickyCache();
+    const cacheBefore = await workerTasks();
     const scaleStart = performance.now();
     let nextCreate = 0;
     await Promise.all(
@@ -255,7 +257,7 @@ async function main(): Promise<void> {
     await sleep(3000);
     const workerRss = await rssMb(worker.pid!);
     const apiRss = await rssMb(api.pid!);
-    const cacheAfterSessions = await stickyCache();
+    const cacheAfterSessions = await workerTasks();
     const workerHeapAfterSessions = await workerHeap();
     const sizeAfter = Number((await admin`select pg_database_size(${dbName}) as size`)[0]!.size);
     const bytesPerVerification = Math.round((sizeAfter - sizeBefore) / SCALE);
@@ -298,7 +300,7 @@ async function main(): Promise<void> {
       await sleep(250);
     }
     const burstSeconds = (performance.now() - burstStart) / 1000;
-    const cacheAfterBurst = await stickyCache();
+    const cacheAfterBurst = await workerTasks();
     return {
       open: SCALE,
       cacheBound,
