@@ -4,13 +4,8 @@
 // in a namespace of its own (TEMPORAL_TEST_NAMESPACE_PER_FILE, test/helpers/temporal.ts), since
 // tap runs two at a time; a file that restarts its server still starts its own
 // (test/helpers/restartable-temporal.ts). `npx tap <file>` alone falls back to a server per file.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTemporalDevServer } from '../scripts/lib/temporal-dev-server.js';
-
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+import { runTap } from './helpers/run-tap.js';
 
 const server = await startTemporalDevServer({ dbFile: null, uiPort: null });
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -19,13 +14,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.exit(130);
   });
 try {
-  const tap = spawn(join(ROOT, 'node_modules', '.bin', 'tap'), process.argv.slice(2), {
-    cwd: ROOT,
-    stdio: 'inherit',
-    env: { ...process.env, TEMPORAL_TEST_ADDRESS: server.address, TEMPORAL_TEST_NAMESPACE_PER_FILE: '1' },
-  });
-  const [code] = (await once(tap, 'exit')) as [number | null];
-  process.exitCode = code ?? 1;
+  const { code } = await runTap(process.argv.slice(2), { TEMPORAL_TEST_ADDRESS: server.address, TEMPORAL_TEST_NAMESPACE_PER_FILE: '1' });
+  process.exitCode = code;
 } finally {
   await server.stop();
 }

@@ -2,15 +2,11 @@
 // at a time: they share the cluster, and one of them restarts it) on the files that prove the
 // production shape against it. The files reach the cluster through TEMPORAL_TEST_ADDRESS and
 // restart it through a loopback control endpoint (TEMPORAL_TEST_CONTROL_URL).
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startTemporalCluster } from '../../scripts/lib/temporal-cluster.js';
 import { resolveTemporalServer } from '../../scripts/lib/temporal-server.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { runTap } from '../helpers/run-tap.js';
 const FILES = [
   'test/integration/persona-flow.test.ts',
   'test/integration/webhook-concurrent-duplicates.test.ts',
@@ -49,22 +45,16 @@ async function main(): Promise<number> {
 
   const suiteStarted = Date.now();
   try {
-    const tap = spawn(join(ROOT, 'node_modules', '.bin', 'tap'), ['--jobs=1', ...process.argv.slice(2), ...FILES], {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        TEMPORAL_TEST_ADDRESS: cluster.address,
-        TEMPORAL_TEST_CONTROL_URL: `http://127.0.0.1:${port}`,
-        TEMPORAL_TEST_CLUSTER_DATABASE_URL: Object.assign(new URL(cluster.postgresUrl), { pathname: `/${cluster.databases.persistence}` })
-          .href,
-      },
+    const { code, signal } = await runTap(['--jobs=1', ...process.argv.slice(2), ...FILES], {
+      TEMPORAL_TEST_ADDRESS: cluster.address,
+      TEMPORAL_TEST_CONTROL_URL: `http://127.0.0.1:${port}`,
+      TEMPORAL_TEST_CLUSTER_DATABASE_URL: Object.assign(new URL(cluster.postgresUrl), { pathname: `/${cluster.databases.persistence}` })
+        .href,
     });
-    const [code, signal] = (await once(tap, 'exit')) as [number | null, string | null];
     log(
       `schemas ${cluster.timings.schemaMs} ms, cluster start ${cluster.timings.startMs} ms, suite ${Date.now() - suiteStarted} ms (tap ${signal ?? `exit ${code}`})`,
     );
-    return code ?? 1;
+    return code;
   } finally {
     control.close();
     await cluster.destroy();
