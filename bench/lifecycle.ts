@@ -26,15 +26,17 @@ export class BenchRun {
 
   /**
    * Starts a process of the run. With `announces`, waits for its first stdout line (a JSON object
-   * saying where it listens); otherwise resolves at once.
+   * saying where it listens); otherwise resolves at once. With `nice`, it runs at that niceness
+   * (through nice(1), so every thread it starts inherits it).
    */
   child<Ready extends object = Record<string, never>>(
     name: string,
     args: string[],
     env: NodeJS.ProcessEnv,
-    announces = false,
+    { announces = false, nice = 0 }: { announces?: boolean; nice?: number } = {},
   ): Promise<{ proc: ChildProcess; ready: Ready }> {
-    const proc = spawn(process.execPath, args, {
+    const [command, commandArgs] = nice === 0 ? [process.execPath, args] : ['nice', ['-n', String(nice), process.execPath, ...args]];
+    const proc = spawn(command, commandArgs, {
       env: { ...process.env, ...env },
       stdio: ['ignore', announces ? 'pipe' : 'ignore', 'pipe'],
     });

@@ -40,6 +40,11 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const BURST = Number(process.env.BENCH_BURST ?? 1000);
 const COST_WEBHOOKS = Number(process.env.BENCH_COST_WEBHOOKS ?? 200);
 /**
+ * The worker's niceness: on one host, requests win the CPU and workflow work catches up after, as
+ * compose's `cpu_shares` has it (BENCH_WORKER_NICE=0 to share the CPU evenly).
+ */
+const WORKER_NICE = Number(process.env.BENCH_WORKER_NICE ?? 10);
+/**
  * `intake`: run the webhook intake phases only (open-loop acks at BENCH_RATES), print their table and stop.
  * `scale`: run the scale phase only (BENCH_SCALE open verifications, then BENCH_BURST webhooks).
  * `cost`: run the cost profile only (BENCH_COST_WEBHOOKS webhooks), print its table and stop.
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
     'pg-proxy',
     ['--import=tsx', 'bench/pg-proxy-process.ts'],
     { BENCH_PG_TARGET: ADMIN_URL },
-    true,
+    { announces: true },
   );
   const proxiedDbUrl = Object.assign(new URL(dbUrl), { port: String(pgProxy.ready.port) }).toString();
   const database = await createDatabase({ url: dbUrl });
@@ -163,7 +168,7 @@ async function main(): Promise<void> {
     'sandbox',
     ['--import=tsx', 'bench/sandbox-process.ts'],
     { BENCH_SANDBOX_OPTIONS: JSON.stringify(sandboxOptions) },
-    true,
+    { announces: true },
   );
 
   const env = benchProcessEnv({
@@ -188,13 +193,13 @@ async function main(): Promise<void> {
   };
   // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no tsx, no webpack at start.
   const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['--import=tsx', 'worker.ts'];
-  const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv);
+  const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv, { nice: WORKER_NICE });
   const cacheBound = workerTuningFromEnv(parseEnv({ ...process.env, ...workerEnv })).maxCachedWorkflows;
   const workerTasks = () => workerTaskMetricsOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const workerHeap = () => heapOf(`http://127.0.0.1:${workerMetricsPort}/metrics`);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
-  await bench.child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, true);
+  await bench.child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, { announces: true });
 
   const pool = new Pool(apiUrl, { connections: 128 });
   const noopPool = new Pool(`http://127.0.0.1:${noopPort}`, { connections: 128 });

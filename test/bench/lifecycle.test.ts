@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { BenchRun } from '../../bench/lifecycle.js';
 import { waitFor } from '../helpers/eventually.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hard-stop-run.ts', import.meta.url));
@@ -46,4 +47,15 @@ t.test('a body that fails because the hard stop is under way does not cut the st
   const [code] = (await once(run, 'exit')) as [number];
   t.equal(code, 2, 'a run past its hard stop exits 2 however its body ended');
   t.ok(existsSync(marker), 'every cleanup ran before the exit');
+});
+
+t.test('a child started with a niceness runs at it, and so do the threads it starts (the SDK runs workflows on one)', async (t) => {
+  const run = new BenchRun({ hardStopMs: 60_000, log: () => {} });
+  const script = `
+    const { Worker } = require('node:worker_threads');
+    const main = require('node:os').getPriority();
+    new Worker("require('node:worker_threads').parentPort.postMessage(require('node:os').getPriority())", { eval: true })
+      .once('message', (thread) => console.log(JSON.stringify({ main, thread })));`;
+  const { ready } = await run.child<{ main: number; thread: number }>('niced', ['-e', script], {}, { announces: true, nice: 10 });
+  t.same(ready, { main: 10, thread: 10 });
 });
