@@ -3,20 +3,19 @@
 // API never has more than WEBHOOK_DISPATCH_CONCURRENCY signals in flight nor two signals of one
 // verification at once, and once the stall ends every stored event reaches its workflow: recorded
 // once each (nothing lost, nothing doubled), first signalled in the order it was stored.
-import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { inArray } from 'drizzle-orm';
 import t from 'tap';
 import { parseEnv } from '../../config/env.js';
 import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
 import type { ProviderEvent } from '../../domain/verification.js';
-import { getDataConverter, getPayloadCodec } from '../../wiring/codec.js';
+import { getPayloadCodec } from '../../wiring/codec.js';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
 import { verificationWorkflowId } from '../../workflows/messages.js';
 import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { startTemporalViaProxy } from '../helpers/temporal-via-proxy.js';
 
 const VERIFICATIONS = 4;
 const EVENTS_EACH = 5;
@@ -46,21 +45,11 @@ function signalCounter() {
 }
 
 t.test('Temporal stalls: webhooks still acknowledged, signals bounded, every event delivered once and in order after', async (t) => {
-  const temporal = await startTestTemporal(t);
-  const [host, port] = temporal.address.split(':');
-  const proxy = await startTcpProxy(t, { host: host!, port: Number(port) });
-  // The API reaches Temporal through the proxy; the worker does not (workflows keep running).
-  const connection = await Connection.connect({ address: `127.0.0.1:${proxy.port}` });
-  t.teardown(() => connection.close());
   const counter = signalCounter();
-  const apiClient = new Client({
-    connection,
-    namespace: temporal.namespace,
-    dataConverter: getDataConverter(parseEnv()),
-    interceptors: { workflow: [counter.interceptor] },
-  });
+  // The API reaches Temporal through the proxy; the worker does not (workflows keep running).
+  const { temporal, proxy, apiTemporal } = await startTemporalViaProxy(t, { interceptors: [counter.interceptor] });
   const stack = await startStack(t, {
-    temporal: { ...temporal, client: apiClient },
+    temporal: apiTemporal,
     startSweeper: true,
     env: { WEBHOOK_DISPATCH_CONCURRENCY: String(CONCURRENCY), SWEEPER_INTERVAL: '500ms' },
     // Only the webhooks this test sends arrive.

@@ -3,27 +3,18 @@
 // unreachable", and the workflow applies the event all the same. The row must then say what
 // happened: delivered, with the workflow's verdict and no stale error. A row left undelivered
 // would never be claimed again (it is no longer `received`) and would read as lost forever.
-import { Client, Connection } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import t from 'tap';
-import { parseEnv } from '../../config/env.js';
 import { webhookEvents } from '../../db/schema/index.js';
-import { getDataConverter } from '../../wiring/codec.js';
 import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
 import { eventually, startStack } from '../helpers/stack.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { startTemporalViaProxy } from '../helpers/temporal-via-proxy.js';
 
 t.test('a signal whose answer is lost, applied by the workflow after the API gave up on it, is recorded as delivered', async (t) => {
-  const temporal = await startTestTemporal(t);
-  const [host, port] = temporal.address.split(':');
-  const proxy = await startTcpProxy(t, { host: host!, port: Number(port) });
   // Only the API reaches Temporal through the proxy; the worker goes straight to it.
-  const connection = await Connection.connect({ address: `127.0.0.1:${proxy.port}` });
-  t.teardown(() => connection.close());
-  const apiClient = new Client({ connection, namespace: temporal.namespace, dataConverter: getDataConverter(parseEnv()) });
+  const { proxy, apiTemporal } = await startTemporalViaProxy(t);
   // No sweeper: the intake's nudge is the only dispatch pass, so no retry can deliver the row instead.
-  const stack = await startStack(t, { temporal: { ...temporal, client: apiClient } });
+  const stack = await startStack(t, { temporal: apiTemporal });
 
   const created = await stack.request('POST', '/v1/verifications', { provider: 'persona' }, { prefer: 'wait=15' });
   t.equal(created.status, 201);
