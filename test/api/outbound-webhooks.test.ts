@@ -14,6 +14,7 @@ import {
   DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
   DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT,
 } from '../../domain/retry-schedule.js';
+import { waitFor } from '../helpers/eventually.js';
 import { TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -318,7 +319,10 @@ t.test('outbound webhooks', async (t) => {
     t.equal(approved.body.status, 'approved');
     t.ok(elapsed < 8_000, `approved after ${elapsed} ms, with the endpoint still answering`);
     t.equal(receiver.received.length, 0, 'no webhook answered yet');
-    t.ok(receiver.inFlight() >= 1, 'the first delivery is still waiting on the endpoint');
+    // The delivery starts once the decision is recorded, so it may reach the endpoint just after
+    // the GET saw `approved`; then it is held there for 10 s, still unanswered.
+    await waitFor(() => receiver.inFlight() >= 1, 'the first delivery to reach the endpoint');
+    t.equal(receiver.received.length, 0, 'the first delivery is still waiting on the endpoint');
     // Delivered one after another (ordered), 10 s each.
     const deliveries = await eventually(
       () => deliveriesOf(api, id),
