@@ -1,13 +1,14 @@
 // Persisting what the workflow decided: history, status snapshot, documents and webhook
 // outcomes in one transaction, idempotent under activity retries (history rows are keyed by
 // the workflow's sequence number).
-import { and, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray } from 'drizzle-orm';
 import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.js';
 import type { RecordedEffect } from '../domain/history.js';
 import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
 import type { ActivityDeps } from './deps.js';
 import { verificationChangedNotice } from '../db/change-notice.js';
 import { isErasedPayload } from '../db/personal-data.js';
+import { deliveredColumns } from '../db/webhook-delivered.js';
 import { saveDocument } from './documents.js';
 import { enqueueWebhookEventsOf, webhookEventsOf } from './outbound-webhooks.js';
 
@@ -94,13 +95,7 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
           // has a verdict, so only this update can say so.
           await tx
             .update(webhookEvents)
-            .set({
-              outcome,
-              processedAt: new Date(),
-              deliveredAt: sql`coalesce(${webhookEvents.deliveredAt}, now())`,
-              errorMessage: null,
-              nextSweepAt: null,
-            })
+            .set({ outcome, processedAt: new Date(), ...deliveredColumns() })
             .where(rows);
         }
         return row ? enqueueWebhookEventsOf(tx, row, webhookEventsOf(request.effects, row.providerRef !== null)) : [];

@@ -10,6 +10,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import { sweeperFromEnv, webhookDispatchFromEnv } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
+import { deliveredColumns } from '../../db/webhook-delivered.js';
 import { verifications, webhookEvents, type WebhookEvent } from '../../db/schema/index.js';
 import { isTerminalStatus, type ProviderEvent, type VerificationStatus } from '../../domain/verification.js';
 import type { Metrics } from '../../wiring/metrics.js';
@@ -106,10 +107,8 @@ async function markDelivered(db: Database, ids: string[]): Promise<void> {
   await db
     .update(webhookEvents)
     .set({
-      deliveredAt: sql`coalesce(${webhookEvents.deliveredAt}, now())`,
+      ...deliveredColumns(),
       outcome: sql`case when ${webhookEvents.outcome} = 'received' then 'delivered' else ${webhookEvents.outcome} end`,
-      errorMessage: null,
-      nextSweepAt: null,
     })
     .where(inArray(webhookEvents.id, ids));
 }
