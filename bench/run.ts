@@ -231,15 +231,9 @@ async function main(): Promise<void> {
   };
 
   /**
-   * Scale: many open verifications waiting on timers, then a burst of webhooks to the newest of
-   * them. The worker's RSS is sampled as sessions arrive: with the sticky cache bounded
-   * (WORKER_MAX_CACHED_WORKFLOWS) it levels off once the cache is full; the burst then pays for
-   * the bound in replays of evicted workflows (cache misses, from the SDK's own metrics).
-   */
-  /**
    * Waits until every stored webhook has the workflow's verdict: a phase that measures the
-   * worker's cost or speed must not count the backlog an earlier phase left (the worker yields the
-   * CPU to intake, so a load phase leaves one behind).
+   * worker's cost or speed must not count the backlog an earlier phase left (the load phases
+   * store webhooks faster than the worker applies them).
    */
   const drainBacklog = async (before: string) => {
     const waiting = () => database.db.$count(webhookEvents, inArray(webhookEvents.outcome, ['received', 'delivered']));
@@ -255,6 +249,12 @@ async function main(): Promise<void> {
     );
   };
 
+  /**
+   * Scale: many open verifications waiting on timers, then a burst of webhooks to the newest of
+   * them. The worker's RSS is sampled as sessions arrive: with the sticky cache bounded
+   * (WORKER_MAX_CACHED_WORKFLOWS) it levels off once the cache is full; the burst then pays for
+   * the bound in replays of evicted workflows (cache misses, from the SDK's own metrics).
+   */
   const scalePhase = async () => {
     await drainBacklog('scale');
     log(`scale: ${SCALE} open verifications, worker cache bound ${cacheBound}`);

@@ -17,7 +17,7 @@ export interface TcpProxy {
    * or with `replies` only the server's (requests arrive, their answers are lost in the stall);
    * resume() sends them on, in order.
    */
-  pause(held?: 'both' | 'replies'): void;
+  pause(which?: 'both' | 'replies'): void;
   resume(): void;
   /** Connections accepted and forwarded so far. */
   readonly forwarded: number;
