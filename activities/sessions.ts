@@ -9,6 +9,7 @@ import type { ActivityDeps } from './deps.js';
 import { noticeVerificationChanged } from '../db/change-notice.js';
 import { saveDocument } from './documents.js';
 import { toActivityFailure } from './failures.js';
+import { heartbeating } from './heartbeats.js';
 import { noteSessionRetry } from './steps.js';
 
 export interface CreateSessionRequest {
@@ -48,7 +49,7 @@ function earliest(a: string | null, b: string): string {
 
 export function createSessionActivities({ db, providers, logger, metrics, readBudget }: ActivityDeps) {
   return {
-    async createProviderSession(request: CreateSessionRequest): Promise<CreatedSession> {
+    createProviderSession: heartbeating(async (request: CreateSessionRequest): Promise<CreatedSession> => {
       const { verificationId, provider } = request;
       const [row] = await db.select().from(verifications).where(eq(verifications.id, verificationId));
       if (!row) {
@@ -99,7 +100,7 @@ export function createSessionActivities({ db, providers, logger, metrics, readBu
       await noticeVerificationChanged(db, verificationId);
       logger.info({ verificationId, provider, providerRef: session.providerRef }, 'provider session created');
       return { providerRef: session.providerRef, expiresAt, providerStatus: session.providerStatus, status: session.status };
-    },
+    }),
 
     /**
      * Reads the provider's state; the document it returns is saved here so it never enters

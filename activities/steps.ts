@@ -13,6 +13,7 @@ import { FailureType } from '../domain/failures.js';
 import type { ActivityDeps, ProviderLookup } from './deps.js';
 import { saveDocument } from './documents.js';
 import { toActivityFailure } from './failures.js';
+import { heartbeating } from './heartbeats.js';
 import { enqueueWebhookEvents } from './outbound-webhooks.js';
 import type { FetchedState } from './sessions.js';
 
@@ -76,30 +77,26 @@ async function saveProgress(db: Database, verificationId: string, progress: Veri
 
 export function createStepActivities({ db, providers, logger }: ActivityDeps) {
   return {
-    async listTemplateSteps({
-      provider,
-      templateId,
-    }: {
-      provider: ProviderName;
-      templateId: string | null;
-    }): Promise<{ steps: TemplateStep[] }> {
-      // The synced cache first (seed 001: no provider call per verification); the provider when the
-      // template is not cached. A deactivated template still resolves: the verification was created with it.
-      if (templateId !== null) {
-        const [cached] = await db
-          .select({ steps: providerTemplates.steps })
-          .from(providerTemplates)
-          .where(and(eq(providerTemplates.provider, provider), eq(providerTemplates.externalId, templateId)));
-        if (cached && cached.steps.length > 0) return { steps: cached.steps.map(({ key, name }) => ({ key, name })) };
-      }
-      try {
-        return { steps: await stepsOf(providers, provider).listSteps(templateId) };
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
-    },
+    listTemplateSteps: heartbeating(
+      async ({ provider, templateId }: { provider: ProviderName; templateId: string | null }): Promise<{ steps: TemplateStep[] }> => {
+        // The synced cache first (seed 001: no provider call per verification); the provider when the
+        // template is not cached. A deactivated template still resolves: the verification was created with it.
+        if (templateId !== null) {
+          const [cached] = await db
+            .select({ steps: providerTemplates.steps })
+            .from(providerTemplates)
+            .where(and(eq(providerTemplates.provider, provider), eq(providerTemplates.externalId, templateId)));
+          if (cached && cached.steps.length > 0) return { steps: cached.steps.map(({ key, name }) => ({ key, name })) };
+        }
+        try {
+          return { steps: await stepsOf(providers, provider).listSteps(templateId) };
+        } catch (err) {
+          throw toActivityFailure(err);
+        }
+      },
+    ),
 
-    async runTemplateStep(request: StepRequest): Promise<{ webhookDeliveryIds: string[] }> {
+    runTemplateStep: heartbeating(async (request: StepRequest): Promise<{ webhookDeliveryIds: string[] }> => {
       const { verificationId, stepIndex, totalSteps, step } = request;
       const attempt = Context.current().info.attempt;
       if (stepIndex === 0 && attempt === 1) await saveProgress(db, verificationId, progressOf(0, totalSteps, `Starting ${step.name}`));
@@ -133,9 +130,9 @@ export function createStepActivities({ db, providers, logger }: ActivityDeps) {
       });
       logger.info({ verificationId, step: step.key, stepIndex, totalSteps }, 'template step completed');
       return { webhookDeliveryIds };
-    },
+    }),
 
-    async finalizeSession(request: Omit<StepRequest, 'stepIndex' | 'totalSteps' | 'step'>): Promise<FetchedState> {
+    finalizeSession: heartbeating(async (request: Omit<StepRequest, 'stepIndex' | 'totalSteps' | 'step'>): Promise<FetchedState> => {
       let state;
       try {
         state = await stepsOf(providers, request.provider).finalize({ providerRef: request.providerRef, templateId: request.templateId });
@@ -162,6 +159,6 @@ export function createStepActivities({ db, providers, logger }: ActivityDeps) {
         );
       }
       return { providerStatus: state.providerStatus, status: state.status, reasons: state.reasons, fetchedAt: new Date().toISOString() };
-    },
+    }),
   };
 }

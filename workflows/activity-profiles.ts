@@ -1,6 +1,7 @@
 // The verification workflow's activities, grouped by how they may fail: each profile says how
-// long a call may take and how it is retried. Timeouts stay short where they are also how long
-// a crashed worker's activity waits to be retried.
+// long a call may take and how it is retried. Provider calls heartbeat while they run
+// (activities/heartbeats.ts): a crashed worker's attempt is retried after the short heartbeat
+// timeout, while the start-to-close timeout can allow for a slow provider.
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { FailureType } from '../domain/failures.js';
@@ -10,18 +11,23 @@ type Activities = ReturnType<typeof createActivities>;
 /** A provider that refused the request, or a verification that is gone: retrying cannot help. */
 const NON_RETRYABLE = [FailureType.providerRejected, FailureType.verificationNotFound];
 
+/** How long a provider call may go unheard from before Temporal gives its attempt to another worker. */
+const PROVIDER_CALL_HEARTBEAT = '5s';
+
 /**
  * Opening the session at the provider (and listing its template's steps): must eventually succeed, so a provider outage only delays
  * it. A regular activity: it can wait on a slow provider, and a draining worker lets it finish.
  */
 export const providerCalls = proxyActivities<Pick<Activities, 'createProviderSession' | 'listTemplateSteps'>>({
   startToCloseTimeout: '15s',
+  heartbeatTimeout: PROVIDER_CALL_HEARTBEAT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Template steps: a provider outage is retried indefinitely with backoff; a 4xx ends the verification in `error`. */
 export const templateSteps = proxyActivities<Pick<Activities, 'runTemplateStep' | 'finalizeSession'>>({
   startToCloseTimeout: '30s',
+  heartbeatTimeout: PROVIDER_CALL_HEARTBEAT,
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
+import proto from '@temporalio/proto';
 import t from 'tap';
 import { providerTemplates, verifications } from '../../db/schema/index.js';
 import { ensureTemplateSyncSchedule, templateSyncScheduleId } from '../../wiring/schedules.js';
@@ -411,75 +412,61 @@ t.test('idmeta on the real stack', async (t) => {
   });
 });
 
-t.test('idmeta: the worker is killed between steps; a new worker resumes without repeating finished steps', async (t) => {
-  const stack = await startStack(t, { worker: false });
-  const bundlePath = await writeWorkflowBundle(t, (await workflowBundle()).code);
-  t.match((await stack.request('POST', '/v1/templates/sync', undefined, operator)).body, { synced: 5 });
-  // Hold the second step: it fails with 503 until released.
-  await sandbox(stack, 'POST', '/idmeta/admin/chaos', { template_id: THREE_STEP_TEMPLATE, step: 'selfie', failures: 1000 });
+t.test(
+  'idmeta: the worker is killed during a step; a new worker retries it within the heartbeat timeout, without repeating finished steps',
+  async (t) => {
+    const stack = await startStack(t, { worker: false });
+    const bundlePath = await writeWorkflowBundle(t, (await workflowBundle()).code);
+    t.match((await stack.request('POST', '/v1/templates/sync', undefined, operator)).body, { synced: 5 });
+    // Hold the second step: it fails with 503 until released.
+    await sandbox(stack, 'POST', '/idmeta/admin/chaos', { template_id: THREE_STEP_TEMPLATE, step: 'selfie', failures: 1000 });
 
-  const first = await startWorkerProcess(t, stack.env, bundlePath);
-  const created = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE });
-  t.equal(created.status, 202);
-  const id: string = created.body.id;
-  const between = await eventually(
-    () => stack.request('GET', `/v1/verifications/${id}`),
-    (r) => /retrying Selfie/.test(r.body.progress?.message ?? ''),
-    { timeoutMs: 30_000, intervalMs: 20 },
-  );
-  t.match(between.body.progress, { currentStep: 1, totalSteps: 3 }, 'step 1 done, step 2 failing');
-  t.equal(await first.kill(), 'SIGKILL');
-
-  const providerRef: string = between.body.providerRef;
-  await sandbox(stack, 'POST', '/idmeta/admin/chaos', { verification_id: providerRef, step: 'selfie', failures: 0 });
-  const killedAt = Date.now();
-  await startWorkerProcess(t, stack.env, bundlePath);
-  t.comment(`second worker ready ${Date.now() - killedAt} ms after the kill`);
-  const { final } = await watch(stack, id, { timeoutMs: 90_000 });
-  t.comment(`resumed and approved ${Date.now() - killedAt} ms after the kill (includes the new worker's start-up)`);
-  t.equal(final.status, 'approved');
-  t.match(final.progress, { currentStep: 3, totalSteps: 3 });
-
-  const counters = await stepCounters(stack, providerRef);
-  t.comment(`sandbox counters: ${JSON.stringify(counters)}`);
-  // Which attempt of each activity finally ran: an attempt above the sandbox's count was lost with the killed worker.
-  const events = (await stack.temporal.client.workflow.getHandle(`verification-${id}`).fetchHistory()).events ?? [];
-  const scheduled = new Map(
-    events
-      .filter((e) => e.activityTaskScheduledEventAttributes)
-      .map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]),
-  );
-  const attempts = events
-    .filter((e) => e.activityTaskStartedEventAttributes)
-    .map(
-      (e) =>
-        `${scheduled.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId))}#${e.activityTaskStartedEventAttributes!.attempt}`,
+    const first = await startWorkerProcess(t, stack.env, bundlePath);
+    const created = await stack.request('POST', '/v1/verifications', { provider: 'idmeta', templateId: THREE_STEP_TEMPLATE });
+    t.equal(created.status, 202);
+    const id: string = created.body.id;
+    const between = await eventually(
+      () => stack.request('GET', `/v1/verifications/${id}`),
+      (r) => /retrying Selfie/.test(r.body.progress?.message ?? ''),
+      { timeoutMs: 30_000, intervalMs: 20 },
     );
-  t.comment(`activity attempts: ${attempts.join(', ')}`);
-  // What the resume waits for: a workflow task the killed worker held times out on Temporal's clock (10 s); an
-  // activity attempt it held, after its 30 s start-to-close (retries do not show in history).
-  t.comment(
-    `workflow tasks held by the killed worker and timed out: ${events.filter((e) => e.workflowTaskTimedOutEventAttributes).length}`,
-  );
-  const ms = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
-  const byId = new Map(events.map((e) => [String(e.eventId), e]));
-  const slow = events
-    .filter((e) => e.activityTaskCompletedEventAttributes)
-    .map((e) => {
-      const scheduledEvent = byId.get(String(e.activityTaskCompletedEventAttributes!.scheduledEventId))!;
-      return {
-        name: scheduled.get(String(scheduledEvent.eventId)),
-        scheduledAt: ms(scheduledEvent) - killedAt,
-        took: ms(e) - ms(scheduledEvent),
-      };
-    })
-    .filter((a) => a.took > 5000);
-  t.comment(`activities that took over 5 s (a lost attempt waits for its start-to-close timeout): ${JSON.stringify(slow)}`);
-  t.match(counters.document, { calls: 1, successes: 1, executions: 1 }, 'the finished step was not called again after the restart');
-  t.match(counters.selfie, { successes: 1, executions: 1 }, 'the interrupted step succeeded exactly once');
-  t.ok(counters.selfie!.failures >= 1);
-  t.match(counters.database_check, { calls: 1, successes: 1, executions: 1 });
-});
+    t.match(between.body.progress, { currentStep: 1, totalSteps: 3 }, 'step 1 done, step 2 failing');
+    const providerRef: string = between.body.providerRef;
+
+    // The next attempt of step 2 hangs at the provider longer than the heartbeat timeout (5 s) and
+    // shorter than the step's start-to-close (30 s): the worker dies holding it.
+    const callsBefore = (await stepCounters(stack, providerRef)).selfie!.calls;
+    await sandbox(stack, 'POST', '/idmeta/admin/chaos', { verification_id: providerRef, step: 'selfie', failures: 0, delay_ms: 8000 });
+    await eventually(
+      () => stepCounters(stack, providerRef),
+      (counters) => counters.selfie!.calls > callsBefore,
+      { timeoutMs: 30_000, intervalMs: 20, what: 'the next attempt of step 2 to reach the provider' },
+    );
+    t.equal(await first.kill(), 'SIGKILL');
+    await sandbox(stack, 'POST', '/idmeta/admin/chaos', { verification_id: providerRef, delay_ms: 0 });
+    const killedAt = Date.now();
+    await startWorkerProcess(t, stack.env, bundlePath);
+    t.comment(`second worker ready ${Date.now() - killedAt} ms after the kill`);
+    const { final } = await watch(stack, id, { timeoutMs: 90_000 });
+    t.comment(`resumed and approved ${Date.now() - killedAt} ms after the kill (includes the new worker's start-up)`);
+    t.equal(final.status, 'approved');
+    t.match(final.progress, { currentStep: 3, totalSteps: 3 });
+
+    // The lost attempt ended by the heartbeat timeout, not by waiting out the step's start-to-close.
+    const events = (await stack.temporal.client.workflow.getHandle(`verification-${id}`).fetchHistory()).events ?? [];
+    const timedOut = events
+      .map((e) => e.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType)
+      .filter((type) => type !== undefined && type !== null);
+    t.same(timedOut, [proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT], 'one lost attempt, ended by its heartbeat timeout');
+
+    const counters = await stepCounters(stack, providerRef);
+    t.comment(`sandbox counters: ${JSON.stringify(counters)}`);
+    t.match(counters.document, { calls: 1, successes: 1, executions: 1 }, 'the finished step was not called again after the restart');
+    t.match(counters.selfie, { executions: 1 }, 'the interrupted step ran once at the provider');
+    t.ok(counters.selfie!.calls >= callsBefore + 2, 'the lost call and its retry');
+    t.match(counters.database_check, { calls: 1, successes: 1, executions: 1 });
+  },
+);
 
 /** `npm run provider:sync-templates` against the stack's database and sandbox. */
 function runCli(stack: Stack): Promise<{ code: number | null; stdout: string; stderr: string }> {
