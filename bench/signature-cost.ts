@@ -6,11 +6,11 @@ import { createHmac } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Stripe from 'stripe';
 import { Signature } from 'smile-identity-core';
-import { verifyIdmetaSignature } from '../providers/idmeta/signature.js';
-import { verifyPersonaSignature } from '../providers/persona/signature.js';
-import { verifySmileIdCallback } from '../providers/smileid/webhook.js';
-import { verifyStripeSignature } from '../providers/stripe/signature.js';
-import { summarize } from './stats.js';
+import { verifyIdmetaSignature } from '../providers/idmeta/signature.ts';
+import { verifyPersonaSignature } from '../providers/persona/signature.ts';
+import { verifySmileIdCallback } from '../providers/smileid/webhook.ts';
+import { verifyStripeSignature } from '../providers/stripe/signature.ts';
+import { summarize } from './stats.ts';
 
 const MiB = 1024 * 1024;
 const SECRET = 'bench_webhook_secret';

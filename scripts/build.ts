@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../wiring/worker-root.js';
+import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../wiring/worker-root.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--out-dir` lets a test build a private copy; it must stay inside the project so the compiled

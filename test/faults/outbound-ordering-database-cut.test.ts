@@ -6,14 +6,14 @@
 // succeeded; the first may arrive twice (at least once: same webhook-id), no other event may.
 import { eq } from 'drizzle-orm';
 import t from 'tap';
-import { createTenant } from '../../api/services/tenants.js';
-import { webhookDeliveries } from '../../db/schema/index.js';
-import { TEST_DATABASE_URL } from '../helpers/database.js';
-import { waitFor } from '../helpers/eventually.js';
-import { decidePersonaInquiry } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { webhookDeliveries } from '../../db/schema/index.ts';
+import { TEST_DATABASE_URL } from '../helpers/database.ts';
+import { waitFor } from '../helpers/eventually.ts';
+import { decidePersonaInquiry } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 t.test('database cut while ordered deliveries retry and wait their turn: afterwards all arrive, in order, once', async (t) => {
   const pg = new URL(TEST_DATABASE_URL);

@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import t from 'tap';
 import { parseDocument } from 'yaml';
-import { parseDuration } from '../../config/duration.js';
-import { EnvSchema, parseEnv } from '../../config/env.js';
-import { resolveTemporalCli } from '../../scripts/lib/temporal-cli.js';
-import { pickFreePort, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.js';
-import { eventually } from '../helpers/stack.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { parseDuration } from '../../config/duration.ts';
+import { EnvSchema, parseEnv } from '../../config/env.ts';
+import { resolveTemporalCli } from '../../scripts/lib/temporal-cli.ts';
+import { pickFreePort, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.ts';
+import { eventually } from '../helpers/stack.ts';
+import { startTestTemporal } from '../helpers/temporal.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');

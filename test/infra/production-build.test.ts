@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { startSandbox } from '../../sandbox/server.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { eventually, PERSONA_SECRETS } from '../helpers/stack.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { startSandbox } from '../../sandbox/server.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { eventually, PERSONA_SECRETS } from '../helpers/stack.ts';
+import { startTestTemporal } from '../helpers/temporal.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
