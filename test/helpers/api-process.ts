@@ -25,7 +25,7 @@ export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overr
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const stdout: string[] = [];
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+  const exited = new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ?? `exit code ${code}`)));
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;

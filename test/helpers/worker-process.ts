@@ -39,7 +39,7 @@ export async function startWorkerProcess(t: Pick<Test, 'teardown'>, env: Env, bu
   const childEnv: NodeJS.ProcessEnv = { ...process.env, WORKER_BUNDLE_PATH: bundlePath };
   for (const [key, value] of Object.entries(env)) if (value !== undefined) childEnv[key] = String(value);
   const child = spawn(process.execPath, [ENTRY], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+  const exited = new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ?? `exit code ${code}`)));
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const kill = async () => {
