@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   // The API and worker reach Postgres through a counting proxy (round trips for the cost profile).
   const pgProxy = await bench.child<{ port: number; statsUrl: string }>(
     'pg-proxy',
-    ['--import=tsx', 'bench/pg-proxy-process.ts'],
+    ['bench/pg-proxy-process.ts'],
     { BENCH_PG_TARGET: ADMIN_URL },
     { announces: true },
   );
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   };
   const { proc: sandboxProc, ready: sandbox } = await bench.child<{ url: string; statsUrl: string }>(
     'sandbox',
-    ['--import=tsx', 'bench/sandbox-process.ts'],
+    ['bench/sandbox-process.ts'],
     { BENCH_SANDBOX_OPTIONS: JSON.stringify(sandboxOptions) },
     { announces: true },
   );
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   log('starting API and worker processes');
   // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
-  const { proc: api } = await bench.child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
+  const { proc: api } = await bench.child('api', [...profile, 'api/server.ts'], env);
   const [workerMetricsPort, temporalMetricsPort] = [await pickFreePort(), await pickFreePort()];
   // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=192) is the worker's NODE_OPTIONS alone.
   const workerEnv = {
@@ -193,15 +193,15 @@ async function main(): Promise<void> {
     TEMPORAL_METRICS_BIND: `127.0.0.1:${temporalMetricsPort}`,
     ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
   };
-  // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no tsx, no webpack at start.
-  const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['--import=tsx', 'worker.ts'];
+  // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no type stripping, no webpack at start.
+  const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['worker.ts'];
   const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv, { nice: WORKER_NICE });
   const cacheBound = workerTuningFromEnv(parseEnv({ ...process.env, ...workerEnv })).maxCachedWorkflows;
   const workerTasks = () => workerTaskMetricsOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const workerHeap = () => heapOf(`http://127.0.0.1:${workerMetricsPort}/metrics`);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
-  await bench.child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, { announces: true });
+  await bench.child('noop', ['bench/noop-server.ts'], { PORT: String(noopPort) }, { announces: true });
 
   const pool = new Pool(apiUrl, { connections: 128 });
   const noopPool = new Pool(`http://127.0.0.1:${noopPort}`, { connections: 128 });

@@ -1,6 +1,6 @@
 // What an unauthenticated webhook can cost: each provider's verifier on a 1 MiB body, a valid
 // signature against the worst forged header the bounds still let through (and the 800-set
-// header that used to cost ~1 s). In-process and CPU-only; `tsx bench/signature-cost.ts` runs
+// header that used to cost ~1 s). In-process and CPU-only; `node bench/signature-cost.ts` runs
 // it alone, `npm run bench` includes it.
 import { createHmac } from 'node:crypto';
 import { pathToFileURL } from 'node:url';

@@ -1,7 +1,7 @@
 // `npm run build`: the production artefacts in dist/. TypeScript compiled once by tsc, the
 // migrations copied beside the compiled migrator, and the workflow code bundled once into
 // dist/workflow-bundle.js (the `production` sample's pattern), so a production process starts
-// with `node dist/…`: no tsx, no TypeScript compiler and no webpack at start-up.
+// with `node dist/…`: no type stripping, no TypeScript compiler and no webpack at start-up.
 import { spawn } from 'node:child_process';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

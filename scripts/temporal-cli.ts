@@ -4,7 +4,7 @@ import { installCommand } from './lib/go-tool.ts';
 import { resolveTemporalCli, TemporalCliError } from './lib/temporal-cli.ts';
 
 process.exitCode = await installCommand(process.argv[2], {
-  usage: 'Usage: tsx scripts/temporal-cli.ts install',
+  usage: 'Usage: node scripts/temporal-cli.ts install',
   resolvePaths: async () => [(await resolveTemporalCli()).path],
   failure: TemporalCliError,
 });

@@ -4,7 +4,7 @@ import { installCommand } from './lib/go-tool.ts';
 import { resolveTemporalServer, TemporalServerError } from './lib/temporal-server.ts';
 
 process.exitCode = await installCommand(process.argv[2], {
-  usage: 'Usage: tsx scripts/temporal-server.ts install',
+  usage: 'Usage: node scripts/temporal-server.ts install',
   resolvePaths: async () => {
     const { server, sqlTool } = await resolveTemporalServer();
     return [server.path, sqlTool.path];

@@ -79,7 +79,7 @@ export function bundleWorkflows(logLevel: LogLevel = 'WARN'): Promise<WorkflowBu
 
 /**
  * The workflow code the worker runs: the bundle `npm run build` wrote beside the compiled worker
- * (production starts without webpack), else bundled from source at start (tsx, dev and tests).
+ * (production starts without webpack), else bundled from source at start (dev and tests).
  * Read, not only pointed at: its hash is the default build id.
  */
 async function workflowCode(): Promise<WorkflowBundle> {

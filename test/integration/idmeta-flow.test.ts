@@ -378,7 +378,7 @@ t.test('idmeta on the real stack', async (t) => {
     const cliStarted = Date.now();
     const cli = await runCli(stack);
     t.comment(
-      `npm run provider:sync-templates (100 templates) took ${Date.now() - cliStarted} ms including tsx start-up; said:\n${cli.stdout.trim()}`,
+      `npm run provider:sync-templates (100 templates) took ${Date.now() - cliStarted} ms including Node's start-up; said:\n${cli.stdout.trim()}`,
     );
     t.equal(cli.code, 0, cli.stderr);
     t.match(cli.stdout, /page 1\/2: 50\/100 templates/);
