@@ -118,7 +118,7 @@ export default tseslint.config(
             ...layer(['activities', 'sandbox'], 'The API never calls activity implementations.'),
             {
               // The signal, query and update definitions are the API's only business in workflows/.
-              group: ['../workflows/*', '../../workflows/*', '!../workflows/messages.js', '!../../workflows/messages.js'],
+              group: ['../workflows/*', '../../workflows/*', '!../workflows/messages.ts', '!../../workflows/messages.ts'],
               message: 'The API uses workflows/messages.ts only: shared contracts live in domain/.',
             },
           ],

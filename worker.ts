@@ -1,10 +1,10 @@
 // The Temporal worker: runs verification workflows and their activities. The wiring is
 // wiring/worker-root.ts; this entry checks the configuration, traces, and exits with grace.
 import { fileURLToPath } from 'node:url';
-import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from './config/env.js';
-import { exitGracefullyOnSignal } from './wiring/graceful-exit.js';
-import { startTracingFromEnv, stopTracing } from './wiring/tracing.js';
-import { composeWorker } from './wiring/worker-root.js';
+import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from './config/env.ts';
+import { exitGracefullyOnSignal } from './wiring/graceful-exit.ts';
+import { startTracingFromEnv, stopTracing } from './wiring/tracing.ts';
+import { composeWorker } from './wiring/worker-root.ts';
 
 async function main(): Promise<void> {
   const env = parseEnv();

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Database } from '../db/client.js';
-import type { ProviderName } from '../domain/verification.js';
-import type { ProviderAdapter } from '../providers/types.js';
-import type { Mailer } from '../wiring/mailer.js';
-import type { OutboundPolicy } from '../wiring/outbound-address.js';
-import type { Metrics } from '../wiring/metrics.js';
-import type { ProviderReadBudget } from './read-budget.js';
+import type { Database } from '../db/client.ts';
+import type { ProviderName } from '../domain/verification.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import type { Mailer } from '../wiring/mailer.ts';
+import type { OutboundPolicy } from '../wiring/outbound-address.ts';
+import type { Metrics } from '../wiring/metrics.ts';
+import type { ProviderReadBudget } from './read-budget.ts';
 
 export interface ProviderLookup {
   get(name: ProviderName): ProviderAdapter;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
-import { verificationDocuments } from '../db/schema/index.js';
-import { DOCUMENT_FIELDS, type DocumentData } from '../domain/identity-document.js';
+import type { Database } from '../db/client.ts';
+import { verificationDocuments } from '../db/schema/index.ts';
+import { DOCUMENT_FIELDS, type DocumentData } from '../domain/identity-document.ts';
 
 export interface SaveDocumentInput {
   verificationId: string;

@@ -2,11 +2,11 @@
 // is read here from the verification row, so it never enters workflow history.
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
-import { emailDeliveries, verifications } from '../db/schema/index.js';
-import type { MailMessage } from '../wiring/mailer.js';
-import { FailureType } from '../domain/failures.js';
-import type { ActivityDeps } from './deps.js';
+import type { Database } from '../db/client.ts';
+import { emailDeliveries, verifications } from '../db/schema/index.ts';
+import type { MailMessage } from '../wiring/mailer.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { ActivityDeps } from './deps.ts';
 
 export const SESSION_LINK_EMAIL = 'session_link';
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { ProviderRequestError } from '../providers/errors.js';
-import { FailureType } from '../domain/failures.js';
+import { ProviderRequestError } from '../providers/errors.ts';
+import { FailureType } from '../domain/failures.ts';
 
 /**
  * Turn a provider failure into the Temporal failure that makes the retry policy do the right

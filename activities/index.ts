@@ -1,13 +1,13 @@
-import type { ActivityDeps } from './deps.js';
-import { createEmailActivities } from './email.js';
-import { createOutboundWebhookActivities } from './outbound-webhooks.js';
-import { createPersonalDataActivities } from './personal-data.js';
-import { createRecordActivities } from './records.js';
-import { createSessionActivities } from './sessions.js';
-import { createStepActivities } from './steps.js';
-import { createTemplateActivities } from './templates.js';
+import type { ActivityDeps } from './deps.ts';
+import { createEmailActivities } from './email.ts';
+import { createOutboundWebhookActivities } from './outbound-webhooks.ts';
+import { createPersonalDataActivities } from './personal-data.ts';
+import { createRecordActivities } from './records.ts';
+import { createSessionActivities } from './sessions.ts';
+import { createStepActivities } from './steps.ts';
+import { createTemplateActivities } from './templates.ts';
 
-export type { ActivityDeps } from './deps.js';
+export type { ActivityDeps } from './deps.ts';
 
 /** Built once by the worker with its dependencies; workflows import only this function's type. */
 export function createActivities(deps: ActivityDeps) {

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, inArray, lt, max, ne, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
-import type { Database } from '../db/client.js';
+import type { Database } from '../db/client.ts';
 import {
   verificationDocuments,
   verifications,
@@ -16,14 +16,14 @@ import {
   type WebhookDelivery,
   type WebhookDeliveryStatus,
   type WebhookEndpoint,
-} from '../db/schema/index.js';
-import { toVerificationSummaryJson } from '../db/verification-view.js';
-import { FailureType } from '../domain/failures.js';
-import type { RecordedEffect } from '../domain/history.js';
-import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
-import { createOutboundAgent, OutboundAddressRefusedError } from '../wiring/outbound-agent.js';
-import { hostRefusal, schemeRefusal } from '../wiring/outbound-address.js';
-import type { ActivityDeps } from './deps.js';
+} from '../db/schema/index.ts';
+import { toVerificationSummaryJson } from '../db/verification-view.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { RecordedEffect } from '../domain/history.ts';
+import { isTerminalStatus, type VerificationStatus } from '../domain/verification.ts';
+import { createOutboundAgent, OutboundAddressRefusedError } from '../wiring/outbound-agent.ts';
+import { hostRefusal, schemeRefusal } from '../wiring/outbound-address.ts';
+import type { ActivityDeps } from './deps.ts';
 
 export const WEBHOOK_EVENT_TYPES = [
   'verification.created',

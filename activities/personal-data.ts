@@ -3,13 +3,13 @@
 // written in one transaction, so an erasure is never recorded without its event.
 import { ApplicationFailure } from '@temporalio/common';
 import { and, inArray, sql } from 'drizzle-orm';
-import { erasePersonalDataRows, type ErasureRequest } from '../db/personal-data.js';
-import { personalDataErasures, verificationHistory, verifications } from '../db/schema/index.js';
-import type { PersonalDataErasureRecord } from '../domain/personal-data-erasure.js';
-import { TERMINAL_STATUSES } from '../domain/verification.js';
-import { FailureType } from '../domain/failures.js';
-import type { ActivityDeps } from './deps.js';
-import { enqueueWebhookEvents } from './outbound-webhooks.js';
+import { erasePersonalDataRows, type ErasureRequest } from '../db/personal-data.ts';
+import { personalDataErasures, verificationHistory, verifications } from '../db/schema/index.ts';
+import type { PersonalDataErasureRecord } from '../domain/personal-data-erasure.ts';
+import { TERMINAL_STATUSES } from '../domain/verification.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { ActivityDeps } from './deps.ts';
+import { enqueueWebhookEvents } from './outbound-webhooks.ts';
 
 export interface ErasePersonalDataResult {
   erasure: PersonalDataErasureRecord;

@@ -4,7 +4,7 @@
 // spend the provider's rate limit (shared with session creation) and money. A read refused here is not made: the workflow applies the signed
 // body as it is and rechecks soon (workflows/provider-reads.ts), so nothing waits or is lost.
 // The bucket lives in the process: N workers may read N times the budget.
-import type { ProviderName } from '../domain/verification.js';
+import type { ProviderName } from '../domain/verification.ts';
 
 export interface ReadBudgetSettings {
   /** Tokens added per second (a fraction is fine: 0.5 is one read every two seconds). */
@@ -18,10 +18,10 @@ export class TokenBucket {
   private tokens: number;
   private refilledAt: number;
 
-  constructor(
-    private readonly settings: ReadBudgetSettings,
-    now: number,
-  ) {
+  private readonly settings: ReadBudgetSettings;
+
+  constructor(settings: ReadBudgetSettings, now: number) {
+    this.settings = settings;
     this.tokens = settings.burst;
     this.refilledAt = now;
   }

@@ -2,15 +2,15 @@
 // outcomes in one transaction, idempotent under activity retries (history rows are keyed by
 // the workflow's sequence number).
 import { and, eq, getTableColumns, inArray } from 'drizzle-orm';
-import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.js';
-import type { RecordedEffect } from '../domain/history.js';
-import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.js';
-import type { ActivityDeps } from './deps.js';
-import { verificationChangedNotice } from '../db/change-notice.js';
-import { isErasedPayload } from '../db/personal-data.js';
-import { deliveredColumns } from '../db/webhook-delivered.js';
-import { saveDocument } from './documents.js';
-import { enqueueWebhookEventsOf, webhookEventsOf } from './outbound-webhooks.js';
+import { verificationHistory, verifications, webhookEvents } from '../db/schema/index.ts';
+import type { RecordedEffect } from '../domain/history.ts';
+import { isTerminalStatus, type ProviderName, type VerificationStatus } from '../domain/verification.ts';
+import type { ActivityDeps } from './deps.ts';
+import { verificationChangedNotice } from '../db/change-notice.ts';
+import { isErasedPayload } from '../db/personal-data.ts';
+import { deliveredColumns } from '../db/webhook-delivered.ts';
+import { saveDocument } from './documents.ts';
+import { enqueueWebhookEventsOf, webhookEventsOf } from './outbound-webhooks.ts';
 
 export type WebhookOutcome = 'applied' | 'stale' | 'duplicate' | 'unconfirmed';
 

@@ -2,15 +2,15 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
-import { verifications } from '../db/schema/index.js';
-import type { ProviderName, VerificationStatus } from '../domain/verification.js';
-import { FailureType } from '../domain/failures.js';
-import type { ActivityDeps } from './deps.js';
-import { noticeVerificationChanged } from '../db/change-notice.js';
-import { saveDocument } from './documents.js';
-import { toActivityFailure } from './failures.js';
-import { heartbeating } from './heartbeats.js';
-import { noteSessionRetry } from './steps.js';
+import { verifications } from '../db/schema/index.ts';
+import type { ProviderName, VerificationStatus } from '../domain/verification.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { ActivityDeps } from './deps.ts';
+import { noticeVerificationChanged } from '../db/change-notice.ts';
+import { saveDocument } from './documents.ts';
+import { toActivityFailure } from './failures.ts';
+import { heartbeating } from './heartbeats.ts';
+import { noteSessionRetry } from './steps.ts';
 
 export interface CreateSessionRequest {
   verificationId: string;

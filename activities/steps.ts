@@ -4,18 +4,18 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq } from 'drizzle-orm';
-import { noticeVerificationChanged } from '../db/change-notice.js';
-import type { Database } from '../db/client.js';
-import { providerTemplates, verifications, type VerificationProgress } from '../db/schema/index.js';
-import type { ProviderName } from '../domain/verification.js';
-import type { MultiStepApi, StepApplicant, TemplateStep } from '../providers/types.js';
-import { FailureType } from '../domain/failures.js';
-import type { ActivityDeps, ProviderLookup } from './deps.js';
-import { saveDocument } from './documents.js';
-import { toActivityFailure } from './failures.js';
-import { heartbeating } from './heartbeats.js';
-import { enqueueWebhookEvents } from './outbound-webhooks.js';
-import type { FetchedState } from './sessions.js';
+import { noticeVerificationChanged } from '../db/change-notice.ts';
+import type { Database } from '../db/client.ts';
+import { providerTemplates, verifications, type VerificationProgress } from '../db/schema/index.ts';
+import type { ProviderName } from '../domain/verification.ts';
+import type { MultiStepApi, StepApplicant, TemplateStep } from '../providers/types.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { ActivityDeps, ProviderLookup } from './deps.ts';
+import { saveDocument } from './documents.ts';
+import { toActivityFailure } from './failures.ts';
+import { heartbeating } from './heartbeats.ts';
+import { enqueueWebhookEvents } from './outbound-webhooks.ts';
+import type { FetchedState } from './sessions.ts';
 
 export interface StepRequest {
   verificationId: string;

@@ -1,11 +1,11 @@
 // Template sync as an activity, run by the templateSync workflow every 24 h (a Temporal schedule).
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { syncProviderTemplates, type TemplateSyncSummary } from '../db/template-sync.js';
-import type { ProviderName } from '../domain/verification.js';
-import { FailureType } from '../domain/failures.js';
-import type { ActivityDeps } from './deps.js';
-import { toActivityFailure } from './failures.js';
+import { syncProviderTemplates, type TemplateSyncSummary } from '../db/template-sync.ts';
+import type { ProviderName } from '../domain/verification.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { ActivityDeps } from './deps.ts';
+import { toActivityFailure } from './failures.ts';
 
 export interface TemplateSyncRequest {
   provider: ProviderName;

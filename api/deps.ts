@@ -1,13 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Env } from '../config/env.js';
-import type { DatabaseHandle } from '../db/client.js';
-import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
-import type { VerificationTimers } from '../domain/timers.js';
-import type { ProviderName } from '../domain/verification.js';
-import type { ProviderAdapter } from '../providers/types.js';
-import type { WebhookDispatcher } from './services/webhook-dispatcher.js';
-import type { Metrics } from '../wiring/metrics.js';
+import type { Env } from '../config/env.ts';
+import type { DatabaseHandle } from '../db/client.ts';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.ts';
+import type { VerificationTimers } from '../domain/timers.ts';
+import type { ProviderName } from '../domain/verification.ts';
+import type { ProviderAdapter } from '../providers/types.ts';
+import type { WebhookDispatcher } from './services/webhook-dispatcher.ts';
+import type { Metrics } from '../wiring/metrics.ts';
 
 export interface ProviderDirectory {
   has(name: string): boolean;

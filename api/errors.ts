@@ -11,14 +11,15 @@ type WithCode = ProblemOptions & { code: string };
 type WithOptionalCode = ProblemOptions & { code?: string };
 
 export class ApiError extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly code: string;
   readonly action: string | undefined;
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    readonly code: string,
-    { detail, action }: ProblemOptions,
-  ) {
+  constructor(status: number, title: string, code: string, { detail, action }: ProblemOptions) {
     super(detail);
+    this.status = status;
+    this.title = title;
+    this.code = code;
     this.action = action;
   }
 }

@@ -1,9 +1,9 @@
 // TypeBox schemas for every route: request validation, response serialization (strips
 // accidental fields) and the OpenAPI document, from one definition.
 import { Type, type Static } from '@sinclair/typebox';
-import { ERASURE_TRIGGERS, type ErasedBy } from '../domain/personal-data-erasure.js';
-import { PROVIDER_NAMES } from '../domain/verification.js';
-import { ProviderNameSchema, StatusSchema, VerificationSummarySchema } from '../domain/verification-json.js';
+import { ERASURE_TRIGGERS, type ErasedBy } from '../domain/personal-data-erasure.ts';
+import { PROVIDER_NAMES } from '../domain/verification.ts';
+import { ProviderNameSchema, StatusSchema, VerificationSummarySchema } from '../domain/verification-json.ts';
 
 // An `enum` of strings: one schema keyword in OpenAPI, and the right union type in TypeScript.
 const literals = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>(Type.String({ enum: [...values] }));

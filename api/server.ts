@@ -2,10 +2,10 @@
 // closes gracefully (in-flight requests and the dispatch pass under way finish first). The wiring is
 // wiring/api-root.ts; this entry checks the configuration, traces, and exits with grace.
 import { fileURLToPath } from 'node:url';
-import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from '../config/env.js';
-import { composeApi } from '../wiring/api-root.js';
-import { exitGracefullyOnSignal } from '../wiring/graceful-exit.js';
-import { startTracingFromEnv, stopTracing } from '../wiring/tracing.js';
+import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from '../config/env.ts';
+import { composeApi } from '../wiring/api-root.ts';
+import { exitGracefullyOnSignal } from '../wiring/graceful-exit.ts';
+import { startTracingFromEnv, stopTracing } from '../wiring/tracing.ts';
 
 async function main(): Promise<void> {
   const env = parseEnv();

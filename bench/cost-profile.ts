@@ -3,7 +3,7 @@
 // around a batch of webhooks divided by the batch size.
 import { readdir, readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
-import { readStats } from './child-stats.js';
+import { readStats } from './child-stats.ts';
 
 /** Linux reports process CPU time in clock ticks; USER_HZ is 100 on every mainstream kernel. */
 const MS_PER_TICK = 10;

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { devStackEnv, startDev } from '../test/helpers/dev-process.js';
-import { personaEventBody, postPersonaWebhook } from '../test/helpers/persona-webhooks.js';
-import { PERSONA_SECRETS } from '../test/helpers/stack.js';
-import { summarize, type LatencySummary } from './stats.js';
+import { devStackEnv, startDev } from '../test/helpers/dev-process.ts';
+import { personaEventBody, postPersonaWebhook } from '../test/helpers/persona-webhooks.ts';
+import { PERSONA_SECRETS } from '../test/helpers/stack.ts';
+import { summarize, type LatencySummary } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_DEV_ROUNDS ?? 3);
 const CONCURRENCY = 10;

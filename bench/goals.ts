@@ -1,7 +1,7 @@
 // Issue 17's goals, judged against one bench run: each row says what the run measured, what the
 // goal is and whether it was met, so a reader of `npm run bench` does not have to do the
 // arithmetic (ratios are taken within the run: absolute figures move with the machine).
-import type { LatencySummary, LoadResult } from './stats.js';
+import type { LatencySummary, LoadResult } from './stats.ts';
 
 export interface GoalInputs {
   intake: { persona: LoadResult[] };

@@ -18,7 +18,11 @@ export class BenchRun {
   private stopping: Promise<void> | null = null;
   private pastHardStop = false;
 
-  constructor(private readonly options: { hardStopMs: number; log: (line: string) => void }) {}
+  private readonly options: { hardStopMs: number; log: (line: string) => void };
+
+  constructor(options: { hardStopMs: number; log: (line: string) => void }) {
+    this.options = options;
+  }
 
   onStop(...cleanups: Cleanup[]): void {
     this.cleanups.push(...cleanups);

@@ -2,8 +2,8 @@
 // for the API and worker. Its own process, so counting never waits on the load generator.
 import { createConnection, createServer } from 'node:net';
 import { once } from 'node:events';
-import { announce, serveStats } from './child-stats.js';
-import { PgRoundTripCounter } from './pg-wire-counter.js';
+import { announce, serveStats } from './child-stats.ts';
+import { PgRoundTripCounter } from './pg-wire-counter.ts';
 
 const target = new URL(process.env.BENCH_PG_TARGET ?? 'postgres://127.0.0.1:5432');
 const counters = new Set<PgRoundTripCounter>();

@@ -11,21 +11,21 @@ import { and, inArray, isNotNull, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import Stripe from 'stripe';
 import { Pool } from 'undici';
-import { ensureDevTenant } from '../api/services/tenants.js';
-import { parseEnv, workerTuningFromEnv } from '../config/env.js';
-import { createDatabase } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { verifications, webhookEvents } from '../db/schema/index.js';
-import { verificationWorkflowId } from '../workflows/messages.js';
-import type { SandboxOptions } from '../sandbox/server.js';
-import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.js';
-import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.js';
-import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.js';
-import { BENCH_SECRETS, benchProcessEnv } from './process-env.js';
-import { judgeGoals, renderGoals } from './goals.js';
-import { BenchRun } from './lifecycle.js';
-import { measureSignatureCost, renderSignatureCost } from './signature-cost.js';
-import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.js';
+import { ensureDevTenant } from '../api/services/tenants.ts';
+import { parseEnv, workerTuningFromEnv } from '../config/env.ts';
+import { createDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { verifications, webhookEvents } from '../db/schema/index.ts';
+import { verificationWorkflowId } from '../workflows/messages.ts';
+import type { SandboxOptions } from '../sandbox/server.ts';
+import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.ts';
+import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.ts';
+import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.ts';
+import { BENCH_SECRETS, benchProcessEnv } from './process-env.ts';
+import { judgeGoals, renderGoals } from './goals.ts';
+import { BenchRun } from './lifecycle.ts';
+import { measureSignatureCost, renderSignatureCost } from './signature-cost.ts';
+import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.ts';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const API_KEY = 'vf_bench_key_000001';
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
   // The API and worker reach Postgres through a counting proxy (round trips for the cost profile).
   const pgProxy = await bench.child<{ port: number; statsUrl: string }>(
     'pg-proxy',
-    ['--import=tsx', 'bench/pg-proxy-process.ts'],
+    ['bench/pg-proxy-process.ts'],
     { BENCH_PG_TARGET: ADMIN_URL },
     { announces: true },
   );
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   };
   const { proc: sandboxProc, ready: sandbox } = await bench.child<{ url: string; statsUrl: string }>(
     'sandbox',
-    ['--import=tsx', 'bench/sandbox-process.ts'],
+    ['bench/sandbox-process.ts'],
     { BENCH_SANDBOX_OPTIONS: JSON.stringify(sandboxOptions) },
     { announces: true },
   );
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   log('starting API and worker processes');
   // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
-  const { proc: api } = await bench.child('api', [...profile, '--import=tsx', 'api/server.ts'], env);
+  const { proc: api } = await bench.child('api', [...profile, 'api/server.ts'], env);
   const [workerMetricsPort, temporalMetricsPort] = [await pickFreePort(), await pickFreePort()];
   // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=192) is the worker's NODE_OPTIONS alone.
   const workerEnv = {
@@ -193,15 +193,15 @@ async function main(): Promise<void> {
     TEMPORAL_METRICS_BIND: `127.0.0.1:${temporalMetricsPort}`,
     ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
   };
-  // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no tsx, no webpack at start.
-  const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['--import=tsx', 'worker.ts'];
+  // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no type stripping, no webpack at start.
+  const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['worker.ts'];
   const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv, { nice: WORKER_NICE });
   const cacheBound = workerTuningFromEnv(parseEnv({ ...process.env, ...workerEnv })).maxCachedWorkflows;
   const workerTasks = () => workerTaskMetricsOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const workerHeap = () => heapOf(`http://127.0.0.1:${workerMetricsPort}/metrics`);
   await waitReady(`${apiUrl}/health/ready`);
   const noopPort = await pickFreePort();
-  await bench.child('noop', ['--import=tsx', 'bench/noop-server.ts'], { PORT: String(noopPort) }, { announces: true });
+  await bench.child('noop', ['bench/noop-server.ts'], { PORT: String(noopPort) }, { announces: true });
 
   const pool = new Pool(apiUrl, { connections: 128 });
   const noopPool = new Pool(`http://127.0.0.1:${noopPort}`, { connections: 128 });

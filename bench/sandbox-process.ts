@@ -2,8 +2,8 @@
 // slows their answers nor is charged for their CPU. Counts the provider API requests it serves.
 import { subscribe } from 'node:diagnostics_channel';
 import type { Server } from 'node:http';
-import { startSandbox, type SandboxOptions } from '../sandbox/server.js';
-import { announce, serveStats } from './child-stats.js';
+import { startSandbox, type SandboxOptions } from '../sandbox/server.ts';
+import { announce, serveStats } from './child-stats.ts';
 
 const options = JSON.parse(process.env.BENCH_SANDBOX_OPTIONS ?? '{}') as SandboxOptions;
 let requests = 0;

@@ -1,16 +1,16 @@
 // What an unauthenticated webhook can cost: each provider's verifier on a 1 MiB body, a valid
 // signature against the worst forged header the bounds still let through (and the 800-set
-// header that used to cost ~1 s). In-process and CPU-only; `tsx bench/signature-cost.ts` runs
+// header that used to cost ~1 s). In-process and CPU-only; `node bench/signature-cost.ts` runs
 // it alone, `npm run bench` includes it.
 import { createHmac } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Stripe from 'stripe';
 import { Signature } from 'smile-identity-core';
-import { verifyIdmetaSignature } from '../providers/idmeta/signature.js';
-import { verifyPersonaSignature } from '../providers/persona/signature.js';
-import { verifySmileIdCallback } from '../providers/smileid/webhook.js';
-import { verifyStripeSignature } from '../providers/stripe/signature.js';
-import { summarize } from './stats.js';
+import { verifyIdmetaSignature } from '../providers/idmeta/signature.ts';
+import { verifyPersonaSignature } from '../providers/persona/signature.ts';
+import { verifySmileIdCallback } from '../providers/smileid/webhook.ts';
+import { verifyStripeSignature } from '../providers/stripe/signature.ts';
+import { summarize } from './stats.ts';
 
 const MiB = 1024 * 1024;
 const SECRET = 'bench_webhook_secret';

@@ -2,11 +2,11 @@
 // its type, validated once at start-up with an error that names every bad variable.
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, type ValueError } from '@sinclair/typebox/value';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE } from '../domain/retry-schedule.js';
-import { PROVIDER_NAMES, type ProviderName } from '../domain/verification.js';
-import type { VerificationTimers } from '../domain/timers.js';
-import type { ReadBudgetSettings } from '../activities/read-budget.js';
-import { parseDuration, parseDurationList } from './duration.js';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE } from '../domain/retry-schedule.ts';
+import { PROVIDER_NAMES, type ProviderName } from '../domain/verification.ts';
+import type { VerificationTimers } from '../domain/timers.ts';
+import type { ReadBudgetSettings } from '../activities/read-budget.ts';
+import { parseDuration, parseDurationList } from './duration.ts';
 
 const Duration = (fallback: string, description: string) =>
   Type.String({ default: fallback, pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });

@@ -1,5 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from './client.js';
+import type { Database } from './client.ts';
 
 /** Postgres channel carrying the id of a verification that changed (read by the API's live streams). */
 export const VERIFICATION_CHANGED_CHANNEL = 'verification_changed';

@@ -5,8 +5,8 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { acquireEmbeddedLock, readEmbeddedLock } from './embedded-lock.js';
-import * as schema from './schema/index.js';
+import { acquireEmbeddedLock, readEmbeddedLock } from './embedded-lock.ts';
+import * as schema from './schema/index.ts';
 
 /** One type for both drivers, so no caller (nor a transaction callback) knows which one runs. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;

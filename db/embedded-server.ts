@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { acquireEmbeddedLock } from './embedded-lock.js';
+import { acquireEmbeddedLock } from './embedded-lock.ts';
 
 const HOST = '127.0.0.1';
 /** postgres.js pools 10 per process; the API, the worker, CLIs and tools each bring their own. */

@@ -6,8 +6,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import type { Sql } from 'postgres';
-import type { Database } from './client.js';
-import type * as schema from './schema/index.js';
+import type { Database } from './client.ts';
+import type * as schema from './schema/index.ts';
 
 // Relative to this module, not the cwd: dev, tests, scripts and containers all start elsewhere.
 const migrationConfig: MigrationConfig = {

@@ -2,8 +2,8 @@
 // audit needs and what carries no personal data: status, provider refs, the status history, the
 // normalised events (status and reason codes) and the erasure record itself.
 import { and, eq, sql } from 'drizzle-orm';
-import type { ErasedBy } from '../domain/personal-data-erasure.js';
-import type { Database } from './client.js';
+import type { ErasedBy } from '../domain/personal-data-erasure.ts';
+import type { Database } from './client.ts';
 import {
   emailDeliveries,
   personalDataErasures,
@@ -12,7 +12,7 @@ import {
   webhookDeliveries,
   webhookEvents,
   type PersonalDataErasure,
-} from './schema/index.js';
+} from './schema/index.ts';
 
 /** A stored webhook body after erasure (the guard migration stores late webhooks the same way). */
 export const ERASED_PAYLOAD = { personalDataErased: true } as const;

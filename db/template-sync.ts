@@ -2,8 +2,8 @@
 // template at the provider, upsert them all, mark the ones it no longer lists inactive. db/ knows no
 // providers, so the caller passes the provider's list function.
 import { and, eq, inArray, not, sql } from 'drizzle-orm';
-import type { Database } from './client.js';
-import { providerTemplates, type TemplateStepRecord } from './schema/index.js';
+import type { Database } from './client.ts';
+import { providerTemplates, type TemplateStepRecord } from './schema/index.ts';
 
 /** A template as a provider lists it (structurally the providers' ProviderTemplate). */
 export interface ListedTemplate {

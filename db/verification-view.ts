@@ -2,15 +2,15 @@
 // webhooks): rows in, JSON out, typed by the one public schema (domain/verification-json.ts).
 // Pure, so the API and the activities share one shape. Status, provider and source columns are
 // plain text; the workflow, their only writer, validated them, so they are typed here.
-import { DOCUMENT_FIELDS } from '../domain/identity-document.js';
-import type { EventSource, ProviderName, VerificationStatus } from '../domain/verification.js';
+import { DOCUMENT_FIELDS } from '../domain/identity-document.ts';
+import type { EventSource, ProviderName, VerificationStatus } from '../domain/verification.ts';
 import type {
   VerificationDocumentJson,
   VerificationHistoryJson,
   VerificationJson,
   VerificationSummaryJson,
-} from '../domain/verification-json.js';
-import type { Verification, VerificationDocument, VerificationHistoryEntry } from './schema/index.js';
+} from '../domain/verification-json.ts';
+import type { Verification, VerificationDocument, VerificationHistoryEntry } from './schema/index.ts';
 
 // Fields are picked one by one: a column added for internal use never leaks to clients.
 function toDocumentJson(doc: VerificationDocument | undefined): VerificationDocumentJson | null {

@@ -3,7 +3,7 @@
 // RecordedEffect is that activity's payload, so it is recorded in workflow histories: its shape
 // is wire format, changed only with care. The reducer's own effects (workflows/state.ts) are
 // mapped to it by the workflow, so refactoring the reducer never changes what is recorded.
-import type { EventSource, VerificationStatus } from './verification.js';
+import type { EventSource, VerificationStatus } from './verification.ts';
 
 /** Why an event was recorded without changing the status. */
 export type IgnoreReason = 'stale' | 'superseded' | 'terminal' | 'operator_decided' | 'unconfirmed';

@@ -2,8 +2,8 @@
 // /openapi.json documents it), and the `data` of every outbound webhook is it without `history`
 // (db/verification-view.ts builds both, typed by these schemas), so the two cannot drift.
 import { Type, type Static } from '@sinclair/typebox';
-import { DOCUMENT_FIELDS, type DocumentField } from './identity-document.js';
-import { EVENT_SOURCES, PROVIDER_NAMES, VERIFICATION_STATUSES } from './verification.js';
+import { DOCUMENT_FIELDS, type DocumentField } from './identity-document.ts';
+import { EVENT_SOURCES, PROVIDER_NAMES, VERIFICATION_STATUSES } from './verification.ts';
 
 // An `enum` of strings: one schema keyword in OpenAPI, and the right union type in TypeScript.
 const literals = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>(Type.String({ enum: [...values] }));

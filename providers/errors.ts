@@ -21,11 +21,10 @@ export class MalformedWebhookError extends ProviderError {
 export class ProviderRequestError extends ProviderError {
   override readonly code = 'VF_PROVIDER_REQUEST';
   override readonly name = 'ProviderRequestError';
-  constructor(
-    message: string,
-    readonly details: { provider: string; status: number | null; retryable: boolean; retryAfterMs: number | null },
-  ) {
+  readonly details: { provider: string; status: number | null; retryable: boolean; retryAfterMs: number | null };
+  constructor(message: string, details: ProviderRequestError['details']) {
     super(message);
+    this.details = details;
   }
 }
 

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { request, type Dispatcher } from 'undici';
-import { ProviderRequestError, isRetryableStatus } from './errors.js';
-import { isJsonObject, parseJson } from './json.js';
-import { retryAfterMs as standardRetryAfterMs } from './retry-after.js';
+import { ProviderRequestError, isRetryableStatus } from './errors.ts';
+import { isJsonObject, parseJson } from './json.ts';
+import { retryAfterMs as standardRetryAfterMs } from './retry-after.ts';
 
 // The one way adapters talk HTTP to a provider: undici with per-request timeouts, the body read
 // as JSON, and every failure a ProviderRequestError that says whether retrying can help.

@@ -1,10 +1,10 @@
-import { isProviderName, type ProviderName } from '../domain/verification.js';
-import { ProviderError } from './errors.js';
-import { createIdmetaAdapter } from './idmeta/index.js';
-import { createPersonaAdapter } from './persona/index.js';
-import { createSmileIdAdapter } from './smileid/index.js';
-import { createStripeAdapter } from './stripe/index.js';
-import type { ProviderAdapter } from './types.js';
+import { isProviderName, type ProviderName } from '../domain/verification.ts';
+import { ProviderError } from './errors.ts';
+import { createIdmetaAdapter } from './idmeta/index.ts';
+import { createPersonaAdapter } from './persona/index.ts';
+import { createSmileIdAdapter } from './smileid/index.ts';
+import { createStripeAdapter } from './stripe/index.ts';
+import type { ProviderAdapter } from './types.ts';
 
 /** A provider name we do not know, or one whose configuration is missing. */
 export class UnknownProviderError extends ProviderError {

@@ -1,4 +1,4 @@
-import { WebhookSignatureError } from './errors.js';
+import { WebhookSignatureError } from './errors.ts';
 
 // Webhooks are unauthenticated until their signature is checked, so what a header can make us
 // compute must be bounded: every HMAC covers the whole body (up to 1 MiB, ~2.5 ms). Rotation

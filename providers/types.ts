@@ -1,6 +1,6 @@
-import type { ProviderCapabilities } from '../domain/provider-capabilities.js';
-import type { DocumentData } from '../domain/identity-document.js';
-import type { ProviderName, VerificationStatus } from '../domain/verification.js';
+import type { ProviderCapabilities } from '../domain/provider-capabilities.ts';
+import type { DocumentData } from '../domain/identity-document.ts';
+import type { ProviderName, VerificationStatus } from '../domain/verification.ts';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 

@@ -1,7 +1,7 @@
 // Webhook chaos for every simulator: deliver webhooks shuffled, duplicated, delayed or not at
 // all, so the app's ordering, dedupe and fallback polling can be watched working. Switched at
 // runtime from the sandbox home page or `POST /_chaos { "mode": "shuffle", "delayMs": 3000 }`.
-import { readBody, sendJson, type SandboxRoute } from './http.js';
+import { readBody, sendJson, type SandboxRoute } from './http.ts';
 
 export const CHAOS_MODES = ['off', 'shuffle', 'duplicate', 'delay', 'drop'] as const;
 export type ChaosMode = (typeof CHAOS_MODES)[number];

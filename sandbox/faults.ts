@@ -5,7 +5,7 @@
 //   GET    /_faults    what is still queued
 //   DELETE /_faults    clear everything
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendJson, type SandboxRoute } from './http.js';
+import { readBody, sendJson, type SandboxRoute } from './http.ts';
 
 export type Fault =
   /** Answer with this status (and a Retry-After in seconds when given) instead of the real answer. */

@@ -2,8 +2,8 @@
 // every message in memory instead of delivering it. The sandbox shows them at GET /mail (and
 // /mail.json); nothing leaves the machine.
 import { SMTPServer } from 'smtp-server';
-import { escapeHtml, page } from './html.js';
-import { sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from './http.js';
+import { escapeHtml, page } from './html.ts';
+import { sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from './http.ts';
 
 export interface CapturedMail {
   id: number;

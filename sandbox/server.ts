@@ -1,14 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { page, type VerificationLink } from './html.js';
-import { findRoute, RequestBodyTooLargeError, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from './http.js';
-import { inquiryRows } from './persona/pages.js';
-import { CHAOS_MODES, WebhookChaos, type ChaosSetting } from './chaos.js';
-import { FaultInjector } from './faults.js';
-import { createPersonaSimulator } from './persona/simulator.js';
-import { createStripeSimulator } from './stripe/simulator.js';
-import { createSmileIdSimulator } from './smileid/simulator.js';
-import { createIdmetaSimulator } from './idmeta/simulator.js';
+import { page, type VerificationLink } from './html.ts';
+import { findRoute, RequestBodyTooLargeError, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from './http.ts';
+import { inquiryRows } from './persona/pages.ts';
+import { CHAOS_MODES, WebhookChaos, type ChaosSetting } from './chaos.ts';
+import { FaultInjector } from './faults.ts';
+import { createPersonaSimulator } from './persona/simulator.ts';
+import { createStripeSimulator } from './stripe/simulator.ts';
+import { createSmileIdSimulator } from './smileid/simulator.ts';
+import { createIdmetaSimulator } from './idmeta/simulator.ts';
 
 // Provider simulators on one HTTP server: real HTTP, real signatures, hosted-flow pages. Nothing
 // here imports the app, so a bug shared by the app and its simulator cannot hide.

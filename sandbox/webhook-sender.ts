@@ -1,5 +1,5 @@
-import type { WebhookChaos } from './chaos.js';
-import type { SandboxLogger } from './http.js';
+import type { WebhookChaos } from './chaos.ts';
+import type { SandboxLogger } from './http.ts';
 
 // How every simulated provider delivers its webhooks: first attempts in the order sent, each
 // failed attempt retried on its own clock by the provider's schedule, chaos applied to first

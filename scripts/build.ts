@@ -1,14 +1,14 @@
 // `npm run build`: the production artefacts in dist/. TypeScript compiled once by tsc, the
 // migrations copied beside the compiled migrator, and the workflow code bundled once into
 // dist/workflow-bundle.js (the `production` sample's pattern), so a production process starts
-// with `node dist/…`: no tsx, no TypeScript compiler and no webpack at start-up.
+// with `node dist/…`: no type stripping, no TypeScript compiler and no webpack at start-up.
 import { spawn } from 'node:child_process';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../wiring/worker-root.js';
+import { bundleWorkflows, WORKFLOW_BUNDLE_FILE } from '../wiring/worker-root.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--out-dir` lets a test build a private copy; it must stay inside the project so the compiled

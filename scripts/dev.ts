@@ -6,19 +6,19 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { ensureDevTenant } from '../api/services/tenants.js';
-import { type Env, parseEnv, publicBaseUrl } from '../config/env.js';
-import { createDatabase } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { composeApi } from '../wiring/api-root.js';
-import { createLogger } from '../wiring/logger.js';
-import { startTracingFromEnv, stopTracing } from '../wiring/tracing.js';
-import { startMailCatcher, type MailCatcher } from '../sandbox/mail.js';
-import { startSandbox, type SandboxOptions } from '../sandbox/server.js';
-import { verificationWorkflowId } from '../workflows/messages.js';
-import { startEmbeddedDatabase, startWorkerProcess } from './lib/dev-children.js';
-import { logRejectedWebhooks } from './lib/rejected-webhooks.js';
-import { startTemporalDevServer } from './lib/temporal-dev-server.js';
+import { ensureDevTenant } from '../api/services/tenants.ts';
+import { type Env, parseEnv, publicBaseUrl } from '../config/env.ts';
+import { createDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { composeApi } from '../wiring/api-root.ts';
+import { createLogger } from '../wiring/logger.ts';
+import { startTracingFromEnv, stopTracing } from '../wiring/tracing.ts';
+import { startMailCatcher, type MailCatcher } from '../sandbox/mail.ts';
+import { startSandbox, type SandboxOptions } from '../sandbox/server.ts';
+import { verificationWorkflowId } from '../workflows/messages.ts';
+import { startEmbeddedDatabase, startWorkerProcess } from './lib/dev-children.ts';
+import { logRejectedWebhooks } from './lib/rejected-webhooks.ts';
+import { startTemporalDevServer } from './lib/temporal-dev-server.ts';
 
 /** The sandbox's credentials unless set in the environment; the sandbox signs with whatever wins. */
 const SANDBOX_DEFAULTS = {

@@ -3,8 +3,8 @@
 // test/client/generated-types.test.ts fails until you do.
 import { writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { CLIENT_SCHEMA_PATH, renderClientTypes } from './lib/client-types.js';
-import { buildOpenApiDocument } from './lib/openapi-document.js';
+import { CLIENT_SCHEMA_PATH, renderClientTypes } from './lib/client-types.ts';
+import { buildOpenApiDocument } from './lib/openapi-document.ts';
 
 const types = await renderClientTypes(await buildOpenApiDocument());
 await writeFile(CLIENT_SCHEMA_PATH, types);

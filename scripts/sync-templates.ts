@@ -1,13 +1,13 @@
 // `npm run provider:sync-templates [-- <provider>]`: refresh the provider_templates cache from
 // every configured template provider (IDmeta), printing progress and counts. The same sync the
 // 24-hourly Temporal schedule and POST /v1/templates/sync run; this one needs no Temporal.
-import { parseEnv } from '../config/env.js';
-import { createDatabase } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { syncProviderTemplates } from '../db/template-sync.js';
-import { isProviderName } from '../domain/verification.js';
-import { providersFromEnv } from '../wiring/providers.js';
-import { templateProviders } from '../wiring/schedules.js';
+import { parseEnv } from '../config/env.ts';
+import { createDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { syncProviderTemplates } from '../db/template-sync.ts';
+import { isProviderName } from '../domain/verification.ts';
+import { providersFromEnv } from '../wiring/providers.ts';
+import { templateProviders } from '../wiring/schedules.ts';
 
 function line(message: string): void {
   process.stdout.write(`${message}\n`);

@@ -2,13 +2,13 @@
 // the only time the key is shown. `list`, `revoke <key-prefix>` and
 // `set-providers <name> <p1,p2|all>` manage existing ones.
 import { and, eq, isNull } from 'drizzle-orm';
-import { createTenant } from '../api/services/tenants.js';
-import { parseEnv } from '../config/env.js';
-import { createDatabase } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { apiKeys, tenants } from '../db/schema/index.js';
-import { PROVIDER_NAMES, isProviderName, type ProviderName } from '../domain/verification.js';
-import { runCli } from './lib/run-cli.js';
+import { createTenant } from '../api/services/tenants.ts';
+import { parseEnv } from '../config/env.ts';
+import { createDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { apiKeys, tenants } from '../db/schema/index.ts';
+import { PROVIDER_NAMES, isProviderName, type ProviderName } from '../domain/verification.ts';
+import { runCli } from './lib/run-cli.ts';
 
 const USAGE = 'usage: npm run tenants -- create <name> [--providers p1,p2] | list | revoke <key-prefix> | set-providers <name> <p1,p2|all>';
 

@@ -1,12 +1,12 @@
 // Stored provider webhooks the sweeper gave up on (outcome `undeliverable`, the reason in
 // error_message). `npm run webhooks -- undeliverable` lists them, one JSON line each;
 // `npm run webhooks -- redrive <id>… | --all` puts them back in the sweeper's queue after the repair.
-import { listUndeliverable, redriveUndeliverable } from '../api/services/undeliverable-webhooks.js';
-import { parseEnv } from '../config/env.js';
-import { createDatabase } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
-import { providersFromEnv } from '../wiring/providers.js';
-import { runCli } from './lib/run-cli.js';
+import { listUndeliverable, redriveUndeliverable } from '../api/services/undeliverable-webhooks.ts';
+import { parseEnv } from '../config/env.ts';
+import { createDatabase } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
+import { providersFromEnv } from '../wiring/providers.ts';
+import { runCli } from './lib/run-cli.ts';
 
 const USAGE = 'usage: npm run webhooks -- undeliverable | redrive <id>… | redrive --all';
 

@@ -22,43 +22,43 @@ t.test('the boundary rules catch what they promise to', async (t) => {
     ['workflows/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", /no Node builtins/],
     [
       'workflows/probe.ts',
-      "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n",
+      "import { createActivities } from '../activities/index.ts';\nexport const x = createActivities;\n",
       /activity \*types\* only/,
     ],
-    ['workflows/probe.ts', "import { verifications } from '../db/schema/index.js';\nexport const x = verifications;\n", /only workflows\//],
-    ['providers/probe.ts', "import { verifications } from '../db/schema/index.js';\nexport const x = verifications;\n", /pure adapters/],
+    ['workflows/probe.ts', "import { verifications } from '../db/schema/index.ts';\nexport const x = verifications;\n", /only workflows\//],
+    ['providers/probe.ts', "import { verifications } from '../db/schema/index.ts';\nexport const x = verifications;\n", /pure adapters/],
     [
       'db/probe.ts',
-      "import { createProviderRegistry } from '../providers/index.js';\nexport const x = createProviderRegistry;\n",
+      "import { createProviderRegistry } from '../providers/index.ts';\nexport const x = createProviderRegistry;\n",
       /imports nothing of ours/,
     ],
     // Contracts shared with the workflows live in domain/: only the worker and the Temporal client side reach into workflows/.
-    ['activities/probe.ts', "import type { Effect } from '../workflows/state.js';\nexport type X = Effect;\n", /nothing from workflows\//],
+    ['activities/probe.ts', "import type { Effect } from '../workflows/state.ts';\nexport type X = Effect;\n", /nothing from workflows\//],
     [
       'activities/probe.ts',
-      "import { searchAttributes } from '../workflows/messages.js';\nexport const x = searchAttributes;\n",
+      "import { searchAttributes } from '../workflows/messages.ts';\nexport const x = searchAttributes;\n",
       /nothing from workflows\//,
     ],
     [
       'db/probe.ts',
-      "import type { VerificationView } from '../workflows/messages.js';\nexport type X = VerificationView;\n",
+      "import type { VerificationView } from '../workflows/messages.ts';\nexport type X = VerificationView;\n",
       /nothing from workflows\//,
     ],
-    ['providers/probe.ts', "import type { Effect } from '../workflows/state.js';\nexport type X = Effect;\n", /nothing from workflows\//],
-    ['api/probe.ts', "import type { Effect } from '../workflows/state.js';\nexport type X = Effect;\n", /workflows\/messages\.ts only/],
+    ['providers/probe.ts', "import type { Effect } from '../workflows/state.ts';\nexport type X = Effect;\n", /nothing from workflows\//],
+    ['api/probe.ts', "import type { Effect } from '../workflows/state.ts';\nexport type X = Effect;\n", /workflows\/messages\.ts only/],
     [
       'api/probe.ts',
-      "import { toRecordedEffects } from '../workflows/history.js';\nexport const x = toRecordedEffects;\n",
+      "import { toRecordedEffects } from '../workflows/history.ts';\nexport const x = toRecordedEffects;\n",
       /workflows\/messages\.ts only/,
     ],
     [
       'sandbox/probe.ts',
-      "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n",
+      "import { PROVIDER_NAMES } from '../domain/verification.ts';\nexport const x = PROVIDER_NAMES;\n",
       /shares no code/,
     ],
     [
       'api/probe.ts',
-      "import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n",
+      "import { createActivities } from '../activities/index.ts';\nexport const x = createActivities;\n",
       /never calls activity/,
     ],
     // typescript-eslint's recommended rules apply to product code too.
@@ -73,7 +73,7 @@ t.test('the boundary rules catch what they promise to', async (t) => {
     t.match(result?.messages.map((m) => m.message).join('\n'), expected, `${file}: ${expected}`);
   }
   const [typeOnly] = await eslint.lintText(
-    "import type { createActivities } from '../activities/index.js';\nexport type X = ReturnType<typeof createActivities>;\n",
+    "import type { createActivities } from '../activities/index.ts';\nexport type X = ReturnType<typeof createActivities>;\n",
     { filePath: 'workflows/probe.ts' },
   );
   t.same(
@@ -84,17 +84,17 @@ t.test('the boundary rules catch what they promise to', async (t) => {
   const allowed: [file: string, source: string, why: string][] = [
     [
       'api/probe.ts',
-      "import { cancelUpdate } from '../workflows/messages.js';\nexport const x = cancelUpdate;\n",
+      "import { cancelUpdate } from '../workflows/messages.ts';\nexport const x = cancelUpdate;\n",
       'the API sends the messages',
     ],
     [
       'db/probe.ts',
-      "import { PROVIDER_NAMES } from '../domain/verification.js';\nexport const x = PROVIDER_NAMES;\n",
+      "import { PROVIDER_NAMES } from '../domain/verification.ts';\nexport const x = PROVIDER_NAMES;\n",
       'db/ uses domain/ contracts',
     ],
     [
       'activities/probe.ts',
-      "import { FailureType } from '../domain/failures.js';\nexport const x = FailureType;\n",
+      "import { FailureType } from '../domain/failures.ts';\nexport const x = FailureType;\n",
       'activities use domain/ contracts',
     ],
   ];

@@ -4,8 +4,8 @@
 // in a namespace of its own (TEMPORAL_TEST_NAMESPACE_PER_FILE, test/helpers/temporal.ts), since
 // tap runs two at a time; a file that restarts its server still starts its own
 // (test/helpers/restartable-temporal.ts). `npx tap <file>` alone falls back to a server per file.
-import { startTemporalDevServer } from '../scripts/lib/temporal-dev-server.js';
-import { runTap } from './helpers/run-tap.js';
+import { startTemporalDevServer } from '../scripts/lib/temporal-dev-server.ts';
+import { runTap } from './helpers/run-tap.ts';
 
 const server = await startTemporalDevServer({ dbFile: null, uiPort: null });
 for (const signal of ['SIGINT', 'SIGTERM'] as const)

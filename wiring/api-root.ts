@@ -5,17 +5,17 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from '../api/app.js';
-import { startSweeper } from '../api/services/sweeper.js';
-import { createWebhookDispatcher } from '../api/services/webhook-dispatcher.js';
-import { timersFromEnv, type Env } from '../config/env.js';
-import type { DatabaseHandle } from '../db/client.js';
-import type { ProviderRegistry } from '../providers/index.js';
-import { createLogger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { OwnedResources } from './owned-resources.js';
-import { providersFromEnv } from './providers.js';
-import { connectClient } from './temporal.js';
+import { buildApp } from '../api/app.ts';
+import { startSweeper } from '../api/services/sweeper.ts';
+import { createWebhookDispatcher } from '../api/services/webhook-dispatcher.ts';
+import { timersFromEnv, type Env } from '../config/env.ts';
+import type { DatabaseHandle } from '../db/client.ts';
+import type { ProviderRegistry } from '../providers/index.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { OwnedResources } from './owned-resources.ts';
+import { providersFromEnv } from './providers.ts';
+import { connectClient } from './temporal.ts';
 
 /** What differs from a production API; everything omitted is built from the configuration. */
 export interface ApiOverrides {

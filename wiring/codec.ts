@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { METADATA_ENCODING_KEY, ValueError, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { payloadKeyRing, type Env, type PayloadKey } from '../config/env.js';
+import { payloadKeyRing, type Env, type PayloadKey } from '../config/env.ts';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const METADATA_KEY_ID = 'encryption-key-id';
@@ -112,7 +112,7 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-/** Under tsx the sources are .ts; compiled, they are .js beside this file. */
+/** Run from source the sources are .ts; compiled, they are .js beside this file. */
 export function failureConverterPath(): string {
   const ts = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
   return existsSync(ts) ? ts : fileURLToPath(new URL('./failure-converter.js', import.meta.url));

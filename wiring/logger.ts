@@ -1,6 +1,6 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
-import type { Env } from '../config/env.js';
+import type { Env } from '../config/env.ts';
 
 /** Fields that hold personal data, a credential or a whole provider document, wherever they are logged. */
 const SENSITIVE_FIELDS = [

@@ -1,7 +1,7 @@
 // Email out over SMTP (nodemailer). The worker builds one mailer from SMTP_URL and hands it to
 // the activities; without SMTP_URL there is none, and emails are recorded as failed.
 import { createTransport } from 'nodemailer';
-import type { Env } from '../config/env.js';
+import type { Env } from '../config/env.ts';
 
 export interface MailMessage {
   to: string;

@@ -4,8 +4,8 @@
 // shipped alerts (ops/prometheus/rules) see their series from the first scrape, not only after
 // the first failure.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { WEBHOOK_EVENT_TYPES } from '../activities/outbound-webhooks.js';
-import { PROVIDER_NAMES, VERIFICATION_STATUSES } from '../domain/verification.js';
+import { WEBHOOK_EVENT_TYPES } from '../activities/outbound-webhooks.ts';
+import { PROVIDER_NAMES, VERIFICATION_STATUSES } from '../domain/verification.ts';
 
 /** What veriflow_webhooks_received_total counts: the API's answer, then (worker) the workflow's decision. */
 export const WEBHOOK_OUTCOMES = {

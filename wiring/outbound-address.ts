@@ -2,7 +2,7 @@
 // the worker would POST into our own network (databases, admin ports, the cloud metadata service)
 // on the tenant's behalf. The same rules run when the URL is set and on every address dialled.
 import { BlockList, isIP } from 'node:net';
-import { commaList, type Env } from '../config/env.js';
+import { commaList, type Env } from '../config/env.ts';
 
 /** Where an address points. Only `public` is reachable without a setting. */
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link_local' | 'unspecified' | 'multicast' | 'reserved';

@@ -4,7 +4,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
-import { addressRefusal, type OutboundPolicy } from './outbound-address.js';
+import { addressRefusal, type OutboundPolicy } from './outbound-address.ts';
 
 export class OutboundAddressRefusedError extends Error {
   readonly code = 'VF_OUTBOUND_ADDRESS_REFUSED';

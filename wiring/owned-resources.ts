@@ -1,8 +1,8 @@
 // What a composition root (api-root.ts, worker-root.ts) opened itself, as opposed to what its
 // caller handed it: only the former is closed with the root.
-import type { Env } from '../config/env.js';
-import { createDatabase, type DatabaseHandle } from '../db/client.js';
-import { migrateDatabase } from '../db/migrate.js';
+import type { Env } from '../config/env.ts';
+import { createDatabase, type DatabaseHandle } from '../db/client.ts';
+import { migrateDatabase } from '../db/migrate.ts';
 
 export class OwnedResources {
   private readonly closers: (() => Promise<unknown> | void)[] = [];

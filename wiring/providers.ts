@@ -1,6 +1,6 @@
-import { commaList, linkSecret, publicBaseUrl, timersFromEnv, type Env } from '../config/env.js';
-import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryConfig } from '../providers/index.js';
-import { STRIPE_REFRESH_LINK_TTL_MS, stripeRefreshUrl, stripeReturnUrl } from '../providers/stripe/refresh-link.js';
+import { commaList, linkSecret, publicBaseUrl, timersFromEnv, type Env } from '../config/env.ts';
+import { createProviderRegistry, type ProviderRegistry, type ProviderRegistryConfig } from '../providers/index.ts';
+import { STRIPE_REFRESH_LINK_TTL_MS, stripeRefreshUrl, stripeReturnUrl } from '../providers/stripe/refresh-link.ts';
 
 /** Which providers are configured follows from which credentials the environment holds. */
 export function providerConfigFromEnv(env: Env): ProviderRegistryConfig {

@@ -10,11 +10,11 @@ import {
 } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Duration } from '@temporalio/common';
-import type { ProviderName } from '../domain/verification.js';
-import type { ProviderRegistry } from '../providers/index.js';
-import type { PersonalDataRetentionInput } from '../workflows/messages.js';
-import type { personalDataRetention } from '../workflows/personal-data.js';
-import type { TemplateSyncWorkflowInput, templateSync } from '../workflows/template-sync.js';
+import type { ProviderName } from '../domain/verification.ts';
+import type { ProviderRegistry } from '../providers/index.ts';
+import type { PersonalDataRetentionInput } from '../workflows/messages.ts';
+import type { personalDataRetention } from '../workflows/personal-data.ts';
+import type { TemplateSyncWorkflowInput, templateSync } from '../workflows/template-sync.ts';
 
 // The workflow's registered name, spelled here so this module never loads workflow code.
 const TEMPLATE_SYNC_WORKFLOW = 'templateSync';

@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { Env } from '../config/env.js';
-import { getDataConverter } from './codec.js';
-import { tracingClientInterceptors } from './tracing.js';
+import type { Env } from '../config/env.ts';
+import { getDataConverter } from './codec.ts';
+import { tracingClientInterceptors } from './tracing.ts';
 
 type TemporalEnv = Pick<Env, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS' | 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'> & {
   TEMPORAL_ADDRESS: string;

@@ -22,7 +22,7 @@ import {
   type OpenTelemetrySinks,
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
-import type { Env } from '../config/env.js';
+import type { Env } from '../config/env.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -18,8 +18,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { providerReadBudget } from '../activities/read-budget.js';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { providerReadBudget } from '../activities/read-budget.ts';
 import {
   personalDataRetentionMs,
   providerReadBudgetFromEnv,
@@ -27,19 +27,19 @@ import {
   workerTuningFromEnv,
   type Env,
   type WorkerTuning,
-} from '../config/env.js';
-import type { DatabaseHandle } from '../db/client.js';
-import type { ProviderRegistry } from '../providers/index.js';
-import { failureConverterPath, getDataConverter } from './codec.js';
-import { createLogger } from './logger.js';
-import { mailerFromEnv } from './mailer.js';
-import { createMetrics, type Metrics } from './metrics.js';
-import { outboundPolicyFromEnv } from './outbound-address.js';
-import { OwnedResources } from './owned-resources.js';
-import { providersFromEnv } from './providers.js';
-import { ensureRetentionSchedule, ensureTemplateSyncSchedule, templateProviders } from './schedules.js';
-import { connectClient, connectWorker } from './temporal.js';
-import { tracingActivityInterceptors, tracingSinks, WORKFLOW_TRACING_MODULES } from './tracing.js';
+} from '../config/env.ts';
+import type { DatabaseHandle } from '../db/client.ts';
+import type { ProviderRegistry } from '../providers/index.ts';
+import { failureConverterPath, getDataConverter } from './codec.ts';
+import { createLogger } from './logger.ts';
+import { mailerFromEnv } from './mailer.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { outboundPolicyFromEnv } from './outbound-address.ts';
+import { OwnedResources } from './owned-resources.ts';
+import { providersFromEnv } from './providers.ts';
+import { ensureRetentionSchedule, ensureTemplateSyncSchedule, templateProviders } from './schedules.ts';
+import { connectClient, connectWorker } from './temporal.ts';
+import { tracingActivityInterceptors, tracingSinks, WORKFLOW_TRACING_MODULES } from './tracing.ts';
 import {
   buildIdOfWorkflowCode,
   defaultPromotion,
@@ -48,9 +48,9 @@ import {
   versionedWorkerOptions,
   type PromotionResult,
   type VersionPromotion,
-} from './worker-deployment.js';
+} from './worker-deployment.ts';
 
-/** Under tsx the sources are .ts; compiled, they are .js in dist/workflows/. */
+/** Run from source the sources are .ts; compiled, they are .js in dist/workflows/. */
 export function workflowsPath(): string {
   const ts = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
   return existsSync(ts) ? ts : fileURLToPath(new URL('../workflows/index.js', import.meta.url));
@@ -79,7 +79,7 @@ export function bundleWorkflows(logLevel: LogLevel = 'WARN'): Promise<WorkflowBu
 
 /**
  * The workflow code the worker runs: the bundle `npm run build` wrote beside the compiled worker
- * (production starts without webpack), else bundled from source at start (tsx, dev and tests).
+ * (production starts without webpack), else bundled from source at start (dev and tests).
  * Read, not only pointed at: its hash is the default build id.
  */
 async function workflowCode(): Promise<WorkflowBundle> {

@@ -3,8 +3,8 @@
 // (activities/heartbeats.ts): a crashed worker's attempt is retried after the short heartbeat
 // timeout, while the start-to-close timeout can allow for a slow provider.
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import { FailureType } from '../domain/failures.js';
+import type { createActivities } from '../activities/index.ts';
+import { FailureType } from '../domain/failures.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 

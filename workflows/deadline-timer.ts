@@ -3,7 +3,7 @@
 // scope of its own, so it outlives the waits it serves and is cancelled only when that says so.
 // (`condition(…, timeout)` would start a timer per wait and cancel it on every message.)
 import { CancellationScope, condition, isCancellation, sleep } from '@temporalio/workflow';
-import { timerChange } from './deadlines.js';
+import { timerChange } from './deadlines.ts';
 
 interface Armed {
   at: number;

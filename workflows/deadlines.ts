@@ -6,11 +6,11 @@
 // provider event pushes it back) and the recheck (a read owed soon: read lag, a body to confirm,
 // a failed read; no event pushes it back). Once decided, only the decision window remains.
 // The loop waits for the earliest of them on one durable timer (`timerChange`).
-import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
-import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
-import type { VerificationTimers } from '../domain/timers.js';
-import type { SessionRef } from './messages.js';
-import { expiresWithSession, type ReducerEvent } from './state.js';
+import { isTerminalStatus, type VerificationStatus } from '../domain/verification.ts';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.ts';
+import type { VerificationTimers } from '../domain/timers.ts';
+import type { SessionRef } from './messages.ts';
+import { expiresWithSession, type ReducerEvent } from './state.ts';
 
 /** A recheck is due within min(poll interval, this). */
 export const READ_LAG_RECHECK_MS = 30_000;

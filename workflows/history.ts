@@ -1,7 +1,7 @@
 // The reducer's effects as the recordEvents activity takes them (domain/history.ts): copied
 // field by field, so whatever the reducer carries for itself never reaches the activity payload.
-import type { HistoryEntry, RecordedEffect } from '../domain/history.js';
-import type { Effect } from './state.js';
+import type { HistoryEntry, RecordedEffect } from '../domain/history.ts';
+import type { Effect } from './state.ts';
 
 export function toRecordedEffects(effects: readonly Effect[]): RecordedEffect[] {
   return effects.map((effect): RecordedEffect => {

@@ -4,8 +4,8 @@
 // `condition(() => inbox.isAnswered(id))`.
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ApplicationFailure } from '@temporalio/workflow';
-import type { ProviderEvent } from '../domain/verification.js';
-import type { ReducerEvent } from './state.js';
+import type { ProviderEvent } from '../domain/verification.ts';
+import type { ReducerEvent } from './state.ts';
 
 export type InboxItem =
   /** `trace`: the signal's trace context (Temporal's OpenTelemetry interceptors), so its webhook's trace continues through what the event causes. */

@@ -1,5 +1,5 @@
 // The worker's workflow bundle entry point.
-export { verification } from './verification.js';
-export { templateSync } from './template-sync.js';
-export { webhookDelivery } from './webhook-delivery.js';
-export { personalDataErasure, personalDataRetention } from './personal-data.js';
+export { verification } from './verification.ts';
+export { templateSync } from './template-sync.ts';
+export { webhookDelivery } from './webhook-delivery.ts';
+export { personalDataErasure, personalDataRetention } from './personal-data.ts';

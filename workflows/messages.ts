@@ -2,11 +2,11 @@
 // workflow, the API and tests. Importing this file never drags the workflow body along.
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ErasedBy } from '../domain/personal-data-erasure.js';
-import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
-import type { VerificationTimers } from '../domain/timers.js';
-import type { ProviderEvent, ProviderName, VerificationStatus } from '../domain/verification.js';
-import type { VerificationState } from './state.js';
+import type { ErasedBy } from '../domain/personal-data-erasure.ts';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.ts';
+import type { VerificationTimers } from '../domain/timers.ts';
+import type { ProviderEvent, ProviderName, VerificationStatus } from '../domain/verification.ts';
+import type { VerificationState } from './state.ts';
 
 export const VERIFICATION_WORKFLOW_TYPE = 'verification';
 

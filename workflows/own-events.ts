@@ -2,10 +2,10 @@
 // opening the session, and when an operator action is refused. Pure: `now` is passed in (the
 // workflow passes `nowIso()`, its deterministic clock).
 import { ApplicationFailure } from '@temporalio/workflow';
-import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
-import { FailureType } from '../domain/failures.js';
-import type { CancelInput, ReviewInput } from './messages.js';
-import type { ReducerEvent } from './state.js';
+import { isTerminalStatus, type VerificationStatus } from '../domain/verification.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { CancelInput, ReviewInput } from './messages.ts';
+import type { ReducerEvent } from './state.ts';
 
 export function nowIso(): string {
   return new Date().toISOString();

@@ -3,11 +3,11 @@
 // decision is older than RETENTION_PERSONAL_DATA (a schedule starts it, wiring/schedules.ts).
 // Both erase through the same activity and announce through the same outbound deliveries.
 import { ParentClosePolicy, log, proxyActivities, startChild } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import { FailureType } from '../domain/failures.js';
-import type { PersonalDataErasureRecord } from '../domain/personal-data-erasure.js';
-import { webhookDeliveryWorkflowId, type PersonalDataErasureInput, type PersonalDataRetentionInput } from './messages.js';
-import { webhookDelivery } from './webhook-delivery.js';
+import type { createActivities } from '../activities/index.ts';
+import { FailureType } from '../domain/failures.ts';
+import type { PersonalDataErasureRecord } from '../domain/personal-data-erasure.ts';
+import { webhookDeliveryWorkflowId, type PersonalDataErasureInput, type PersonalDataRetentionInput } from './messages.ts';
+import { webhookDelivery } from './webhook-delivery.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -18,8 +18,8 @@
 // the document) and shows a state reached after the body was sent. A read the budget refuses is
 // `read_failed` here: exactly that rule, and the recheck restores what the read would have
 // brought. An unsigned body proves nothing and is never applied unread.
-import { isTerminalStatus, type VerificationStatus } from '../domain/verification.js';
-import type { ReducerEvent } from './state.js';
+import { isTerminalStatus, type VerificationStatus } from '../domain/verification.ts';
+import type { ReducerEvent } from './state.ts';
 
 /** What a read of the provider returned (the fetchProviderState activity's answer). */
 export interface ProviderRead {

@@ -1,7 +1,7 @@
 // A batch of events through the reducer: the new state, every effect to persist, and what became
 // of each stored webhook. Pure; the workflow persists the result in one recordEvents activity.
-import type { WebhookOutcome } from '../activities/records.js';
-import { applyEvent, type ApplyResult, type Effect, type ReducerEvent, type ReducerPolicy, type VerificationState } from './state.js';
+import type { WebhookOutcome } from '../activities/records.ts';
+import { applyEvent, type ApplyResult, type Effect, type ReducerEvent, type ReducerPolicy, type VerificationState } from './state.ts';
 
 export interface BatchEvent {
   event: ReducerEvent;

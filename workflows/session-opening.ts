@@ -4,12 +4,12 @@
 // minutes, the loop still serves operator actions at once, and a decision stops the opening.
 // What it learns goes to the run through `OpeningRun`: the one loop applies it, in order.
 import { CancellationScope, isCancellation, log } from '@temporalio/workflow';
-import { FailureType } from '../domain/failures.js';
-import { failureTypeOf, notifications, providerCalls, templateSteps } from './activity-profiles.js';
-import type { SessionRef, VerificationWorkflowInput } from './messages.js';
-import { apiEvent, nowIso } from './own-events.js';
-import type { ProviderRead } from './provider-reads.js';
-import type { ReducerEvent } from './state.js';
+import { FailureType } from '../domain/failures.ts';
+import { failureTypeOf, notifications, providerCalls, templateSteps } from './activity-profiles.ts';
+import type { SessionRef, VerificationWorkflowInput } from './messages.ts';
+import { apiEvent, nowIso } from './own-events.ts';
+import type { ProviderRead } from './provider-reads.ts';
+import type { ReducerEvent } from './state.ts';
 
 /** What the opening needs from the run it belongs to. */
 export interface OpeningRun {
@@ -28,10 +28,13 @@ export class SessionOpening {
   /** Sent alongside the rest of the workflow, awaited before it ends or continues as new. */
   private linkEmail: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly input: VerificationWorkflowInput,
-    private readonly run: OpeningRun,
-  ) {}
+  private readonly input: VerificationWorkflowInput;
+  private readonly run: OpeningRun;
+
+  constructor(input: VerificationWorkflowInput, run: OpeningRun) {
+    this.input = input;
+    this.run = run;
+  }
 
   /** A first run opens the session; a run continued as new inherits it. */
   startOnFirstRun(): void {

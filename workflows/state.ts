@@ -7,8 +7,8 @@
 // associative, so any arrival order of the same set of events ends in the same state, and an
 // event that loses the comparison (stale, superseded) cannot change the status by
 // construction.
-import type { HistoryEntry, IgnoreReason } from '../domain/history.js';
-import { isTerminalStatus, type EventSource, type VerificationStatus } from '../domain/verification.js';
+import type { HistoryEntry, IgnoreReason } from '../domain/history.ts';
+import { isTerminalStatus, type EventSource, type VerificationStatus } from '../domain/verification.ts';
 
 export interface ReducerEvent {
   source: EventSource;

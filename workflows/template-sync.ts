@@ -2,9 +2,9 @@
 // refresh the provider_templates cache of each template provider. One activity per provider, so
 // one provider's outage neither blocks nor fails the others.
 import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import type { ProviderName } from '../domain/verification.js';
-import { FailureType } from '../domain/failures.js';
+import type { createActivities } from '../activities/index.ts';
+import type { ProviderName } from '../domain/verification.ts';
+import { FailureType } from '../domain/failures.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -14,13 +14,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FailureType } from '../domain/failures.js';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.js';
-import { isTerminalStatus, type ProviderEvent } from '../domain/verification.js';
-import { failureTypeOf, providerReads, records } from './activity-profiles.js';
-import { decisionWindowClosed, nextDeadline, pollChangesNothing, recheckSoon, timerAction, type Schedule } from './deadlines.js';
-import { toRecordedEffects } from './history.js';
-import { Inbox, type InboxItem } from './inbox.js';
+import { FailureType } from '../domain/failures.ts';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../domain/retry-schedule.ts';
+import { isTerminalStatus, type ProviderEvent } from '../domain/verification.ts';
+import { failureTypeOf, providerReads, records } from './activity-profiles.ts';
+import { decisionWindowClosed, nextDeadline, pollChangesNothing, recheckSoon, timerAction, type Schedule } from './deadlines.ts';
+import { toRecordedEffects } from './history.ts';
+import { Inbox, type InboxItem } from './inbox.ts';
 import {
   searchAttributes,
   webhookDeliveryWorkflowId,
@@ -28,11 +28,11 @@ import {
   type SessionRef,
   type VerificationView,
   type VerificationWorkflowInput,
-} from './messages.js';
-import { alreadyTerminal, nowIso } from './own-events.js';
-import { judgeWebhook, readEvent, type ProviderRead } from './provider-reads.js';
-import { reduceBatch, statusAfter, type BatchEvent } from './reduce-batch.js';
-import { SessionOpening } from './session-opening.js';
+} from './messages.ts';
+import { alreadyTerminal, nowIso } from './own-events.ts';
+import { judgeWebhook, readEvent, type ProviderRead } from './provider-reads.ts';
+import { reduceBatch, statusAfter, type BatchEvent } from './reduce-batch.ts';
+import { SessionOpening } from './session-opening.ts';
 import {
   DEFAULT_DEDUPE_WINDOW,
   atSessionExpiry,
@@ -40,9 +40,9 @@ import {
   type ReducerEvent,
   type ReducerPolicy,
   type VerificationState,
-} from './state.js';
-import { webhookDelivery } from './webhook-delivery.js';
-import { planWebhook } from './webhook-events.js';
+} from './state.ts';
+import { webhookDelivery } from './webhook-delivery.ts';
+import { planWebhook } from './webhook-events.ts';
 
 /** One read of the provider serves every webhook of a batch: its answer is the same truth for all. */
 type BatchRead = { read?: Promise<ProviderRead | null> };
@@ -60,7 +60,10 @@ export class VerificationRun {
   /** Opening the provider session runs alongside the loop (session-opening.ts). */
   readonly opening: SessionOpening;
 
-  constructor(private readonly input: VerificationWorkflowInput) {
+  private readonly input: VerificationWorkflowInput;
+
+  constructor(input: VerificationWorkflowInput) {
+    this.input = input;
     const carried = input.carried;
     this.state = carried?.state ?? initialState();
     this.session = carried?.session ?? null;

@@ -4,7 +4,7 @@
 // What each step does lives in verification-run.ts; this file is the loop.
 import { context as traceContext } from '@opentelemetry/api';
 import { condition, continueAsNew, makeContinueAsNewFunc, setHandler } from '@temporalio/workflow';
-import { DeadlineTimer } from './deadline-timer.js';
+import { DeadlineTimer } from './deadline-timer.ts';
 import {
   cancelUpdate,
   getStateQuery,
@@ -12,9 +12,9 @@ import {
   reviewUpdate,
   type VerificationView,
   type VerificationWorkflowInput,
-} from './messages.js';
-import { cancelEvent, nowIso, rejectIfTerminal, reviewEvent, validateReview } from './own-events.js';
-import { VerificationRun } from './verification-run.js';
+} from './messages.ts';
+import { cancelEvent, nowIso, rejectIfTerminal, reviewEvent, validateReview } from './own-events.ts';
+import { VerificationRun } from './verification-run.ts';
 
 export async function verification(input: VerificationWorkflowInput): Promise<VerificationView> {
   const run = new VerificationRun(input);

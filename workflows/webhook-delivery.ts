@@ -18,10 +18,10 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import type { WebhookAttemptOutcome } from '../activities/outbound-webhooks.js';
-import { FailureType } from '../domain/failures.js';
-import { deliveryTurnSignal, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from './messages.js';
+import type { createActivities } from '../activities/index.ts';
+import type { WebhookAttemptOutcome } from '../activities/outbound-webhooks.ts';
+import { FailureType } from '../domain/failures.ts';
+import { deliveryTurnSignal, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from './messages.ts';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -2,9 +2,9 @@
 // on the provider's own clock is applied as it is; otherwise the provider is read first where
 // its read API is the truth (the webhook is a nudge), and `judgeWebhook` weighs body against read.
 // Pure: the workflow makes the read this plan asks for.
-import type { ProviderEvent } from '../domain/verification.js';
-import type { ProviderBehaviour } from '../domain/provider-capabilities.js';
-import type { ReducerEvent } from './state.js';
+import type { ProviderEvent } from '../domain/verification.ts';
+import type { ProviderBehaviour } from '../domain/provider-capabilities.ts';
+import type { ReducerEvent } from './state.ts';
 
 /** The webhook as the provider sent it. */
 export function asSentEvent(event: ProviderEvent): ReducerEvent {

@@ -10,7 +10,11 @@ export class AddressFailures {
   private windows = new Map<string, Window>();
   private sweepAt = 0;
 
-  constructor(private readonly windowMs: number) {}
+  private readonly windowMs: number;
+
+  constructor(windowMs: number) {
+    this.windowMs = windowMs;
+  }
 
   record(address: string, now = Date.now()): void {
     this.sweep(now);

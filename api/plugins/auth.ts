@@ -1,8 +1,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
-import type { Database } from '../../db/client.js';
-import { unauthorized } from '../errors.js';
-import { tenantForApiKey, type Tenant } from '../services/tenants.js';
+import type { Database } from '../../db/client.ts';
+import { unauthorized } from '../errors.ts';
+import { tenantForApiKey, type Tenant } from '../services/tenants.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

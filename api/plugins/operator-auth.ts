@@ -2,8 +2,8 @@
 // (a provider-wide template sync with the platform's credentials), not for one tenant.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { forbidden, unauthorized } from '../errors.js';
-import { presentedKey } from './auth.js';
+import { forbidden, unauthorized } from '../errors.ts';
+import { presentedKey } from './auth.ts';
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 

@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify';
-import type { RateLimits } from '../../config/env.js';
-import { AddressFailures } from './address-failures.js';
-import { rateLimited } from '../errors.js';
-import { presentedKey } from './auth.js';
+import type { RateLimits } from '../../config/env.ts';
+import { AddressFailures } from './address-failures.ts';
+import { rateLimited } from '../errors.ts';
+import { presentedKey } from './auth.ts';
 
 const LIMITED_PREFIX = '/v1/';
 

@@ -6,11 +6,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { commaList } from '../../config/env.js';
-import { getPayloadCodec, payloadFromJson, payloadToJson, PayloadDecryptionError } from '../../wiring/codec.js';
-import type { AppDeps } from '../deps.js';
-import { forbidden, unauthorized, unprocessable } from '../errors.js';
-import { problemResponses } from '../schemas.js';
+import { commaList } from '../../config/env.ts';
+import { getPayloadCodec, payloadFromJson, payloadToJson, PayloadDecryptionError } from '../../wiring/codec.ts';
+import type { AppDeps } from '../deps.ts';
+import { forbidden, unauthorized, unprocessable } from '../errors.ts';
+import { problemResponses } from '../schemas.ts';
 
 /** Histories carry payloads up to Temporal's 2 MiB limit, a third larger as base64, several per call. */
 const CODEC_BODY_LIMIT = 8 * 1024 * 1024;

@@ -3,13 +3,13 @@
 // closes after a terminal status, resumes from `Last-Event-ID` (the id names the state sent:
 // history length and last update).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { VerificationJson } from '../../domain/verification-json.js';
-import { isTerminalStatus } from '../../domain/verification.js';
-import type { AppDeps } from '../deps.js';
-import { notFound, rateLimited } from '../errors.js';
-import { VerificationParams, problemResponses } from '../schemas.js';
-import type { ChangeFeed } from '../services/change-feed.js';
-import { findVerification, loadVerificationBody } from '../services/verification-view.js';
+import type { VerificationJson } from '../../domain/verification-json.ts';
+import { isTerminalStatus } from '../../domain/verification.ts';
+import type { AppDeps } from '../deps.ts';
+import { notFound, rateLimited } from '../errors.ts';
+import { VerificationParams, problemResponses } from '../schemas.ts';
+import type { ChangeFeed } from '../services/change-feed.ts';
+import { findVerification, loadVerificationBody } from '../services/verification-view.ts';
 
 export const HEARTBEAT_MS = 15_000;
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'drizzle-orm';
-import type { AppDeps } from '../deps.js';
-import { HealthBody } from '../schemas.js';
+import type { AppDeps } from '../deps.ts';
+import { HealthBody } from '../schemas.ts';
 
 type Check = { ok: boolean; detail?: string };
 

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { outboundSecretGraceMs } from '../../config/env.js';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT } from '../../domain/retry-schedule.js';
-import type { AppDeps } from '../deps.js';
-import { notFound } from '../errors.js';
-import { outboundPolicyFromEnv } from '../../wiring/outbound-address.js';
+import { outboundSecretGraceMs } from '../../config/env.ts';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT } from '../../domain/retry-schedule.ts';
+import type { AppDeps } from '../deps.ts';
+import { notFound } from '../errors.ts';
+import { outboundPolicyFromEnv } from '../../wiring/outbound-address.ts';
 import {
   WebhookDeliveryListQuery,
   WebhookDeliveryListSchema,
@@ -14,9 +14,9 @@ import {
   WebhookReplayBody,
   WebhookReplaySchema,
   problemResponses,
-} from '../schemas.js';
-import { REPLAY_MAX_DELIVERIES, replayDeliveries } from '../services/webhook-replay.js';
-import { findEndpoint, listDeliveries, putEndpoint, retryDelivery, toDeliveryJson, toEndpointJson } from '../services/outbound-webhooks.js';
+} from '../schemas.ts';
+import { REPLAY_MAX_DELIVERIES, replayDeliveries } from '../services/webhook-replay.ts';
+import { findEndpoint, listDeliveries, putEndpoint, retryDelivery, toDeliveryJson, toEndpointJson } from '../services/outbound-webhooks.ts';
 
 const EVENTS_DESCRIPTION =
   'Events: `verification.created` (the provider session exists), `verification.step.completed` (a multi-step template advanced), ' +

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppDeps } from '../deps.js';
-import { notFound } from '../errors.js';
-import { PersonalDataErasureSchema, VerificationParams, problemResponses } from '../schemas.js';
-import { erasePersonalData } from '../services/erase-personal-data.js';
-import { findVerification } from '../services/verification-view.js';
+import type { AppDeps } from '../deps.ts';
+import { notFound } from '../errors.ts';
+import { PersonalDataErasureSchema, VerificationParams, problemResponses } from '../schemas.ts';
+import { erasePersonalData } from '../services/erase-personal-data.ts';
+import { findVerification } from '../services/verification-view.ts';
 
 export const personalDataRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {
   const { db } = deps.database;

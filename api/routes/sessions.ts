@@ -4,15 +4,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { and, eq } from 'drizzle-orm';
-import { linkSecret, rateLimitsFromEnv } from '../../config/env.js';
-import { verifications } from '../../db/schema/index.js';
-import { ProviderRequestError } from '../../providers/errors.js';
-import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.js';
-import { STRIPE_REFRESH_PATH, STRIPE_RETURN_PATH, isValidStripeRefreshToken } from '../../providers/stripe/refresh-link.js';
-import type { AppDeps } from '../deps.js';
-import { conflict, gone, notFound, serviceUnavailable } from '../errors.js';
-import { perAddressRateLimit } from '../plugins/rate-limit.js';
-import { problemResponses } from '../schemas.js';
+import { linkSecret, rateLimitsFromEnv } from '../../config/env.ts';
+import { verifications } from '../../db/schema/index.ts';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.ts';
+import { STRIPE_REFRESH_PATH, STRIPE_RETURN_PATH, isValidStripeRefreshToken } from '../../providers/stripe/refresh-link.ts';
+import type { AppDeps } from '../deps.ts';
+import { conflict, gone, notFound, serviceUnavailable } from '../errors.ts';
+import { perAddressRateLimit } from '../plugins/rate-limit.ts';
+import { problemResponses } from '../schemas.ts';
 
 const RefreshQuery = Type.Object({
   verification: Type.String({ format: 'uuid', description: 'Verification id' }),

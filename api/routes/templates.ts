@@ -2,11 +2,11 @@
 // it runs provider-wide with the platform's credentials; also every 24 h by a Temporal schedule
 // and `npm run provider:sync-templates`).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { TemplateSyncSummary } from '../../db/template-sync.js';
-import type { ProviderName } from '../../domain/verification.js';
-import type { AppDeps } from '../deps.js';
-import { TemplateListQuery, TemplateListSchema, TemplateSyncQuery, TemplateSyncSummarySchema, problemResponses } from '../schemas.js';
-import { listCachedTemplates, syncTemplates } from '../services/templates.js';
+import type { TemplateSyncSummary } from '../../db/template-sync.ts';
+import type { ProviderName } from '../../domain/verification.ts';
+import type { AppDeps } from '../deps.ts';
+import { TemplateListQuery, TemplateListSchema, TemplateSyncQuery, TemplateSyncSummarySchema, problemResponses } from '../schemas.ts';
+import { listCachedTemplates, syncTemplates } from '../services/templates.ts';
 
 /** A tenant's: registered inside the API-key scope. */
 export const tenantTemplateRoutes: FastifyPluginAsyncTypebox<{ deps: AppDeps }> = async (app, { deps }) => {

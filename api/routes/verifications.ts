@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { publicBaseUrl } from '../../config/env.js';
-import { VerificationSchema } from '../../domain/verification-json.js';
-import type { AppDeps } from '../deps.js';
-import { notFound } from '../errors.js';
+import { publicBaseUrl } from '../../config/env.ts';
+import { VerificationSchema } from '../../domain/verification-json.ts';
+import type { AppDeps } from '../deps.ts';
+import { notFound } from '../errors.ts';
 import {
   CancelBody,
   CreateVerificationBody,
@@ -13,13 +13,13 @@ import {
   VerificationListSchema,
   VerificationParams,
   problemResponses,
-} from '../schemas.js';
-import { createVerification } from '../services/create-verification.js';
-import { cancelVerification, reviewVerification } from '../services/operator-actions.js';
-import { listVerifications } from '../services/list-verifications.js';
-import { findVerification, loadVerificationBody, loadVerificationSummaries, toCreatedVerification } from '../services/verification-view.js';
-import type { ChangeFeed } from '../services/change-feed.js';
-import { isWaitingOnProvider, providerUnavailableWhileWaiting, waitForSession } from '../services/wait-for-session.js';
+} from '../schemas.ts';
+import { createVerification } from '../services/create-verification.ts';
+import { cancelVerification, reviewVerification } from '../services/operator-actions.ts';
+import { listVerifications } from '../services/list-verifications.ts';
+import { findVerification, loadVerificationBody, loadVerificationSummaries, toCreatedVerification } from '../services/verification-view.ts';
+import type { ChangeFeed } from '../services/change-feed.ts';
+import { isWaitingOnProvider, providerUnavailableWhileWaiting, waitForSession } from '../services/wait-for-session.ts';
 
 const MAX_WAIT_SECONDS = 30;
 

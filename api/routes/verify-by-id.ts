@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { publicBaseUrl } from '../../config/env.js';
-import type { AppDeps } from '../deps.js';
-import { VerificationSchema } from '../../domain/verification-json.js';
-import { CreatedVerification, VerifyByIdBody, problemResponses } from '../schemas.js';
-import { loadVerificationBody, toCreatedVerification } from '../services/verification-view.js';
-import { createIdCheck } from '../services/verify-by-id.js';
-import type { ChangeFeed } from '../services/change-feed.js';
-import { hasOutcome, isWaitingOnProvider, providerUnavailableWhileWaiting, waitForOutcome } from '../services/wait-for-session.js';
+import { publicBaseUrl } from '../../config/env.ts';
+import type { AppDeps } from '../deps.ts';
+import { VerificationSchema } from '../../domain/verification-json.ts';
+import { CreatedVerification, VerifyByIdBody, problemResponses } from '../schemas.ts';
+import { loadVerificationBody, toCreatedVerification } from '../services/verification-view.ts';
+import { createIdCheck } from '../services/verify-by-id.ts';
+import type { ChangeFeed } from '../services/change-feed.ts';
+import { hasOutcome, isWaitingOnProvider, providerUnavailableWhileWaiting, waitForOutcome } from '../services/wait-for-session.ts';
 
 /** Seed 001: an ID check answers within 15 s; longer, and the client polls like any verification. */
 export const VERIFY_BY_ID_WAIT_MS = 15_000;

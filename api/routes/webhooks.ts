@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ProviderName } from '../../domain/verification.js';
-import type { AppDeps } from '../deps.js';
-import { ApiError, notFound } from '../errors.js';
-import { ProviderNameSchema } from '../../domain/verification-json.js';
-import { WebhookAck, problemResponses } from '../schemas.js';
-import type { WebhookDispatcher } from '../services/webhook-dispatcher.js';
-import { acceptWebhook } from '../services/webhook-intake.js';
+import type { ProviderName } from '../../domain/verification.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { ProviderNameSchema } from '../../domain/verification-json.ts';
+import { WebhookAck, problemResponses } from '../schemas.ts';
+import type { WebhookDispatcher } from '../services/webhook-dispatcher.ts';
+import { acceptWebhook } from '../services/webhook-intake.ts';
 
 /** Metric outcome names for rejected deliveries. */
 const REJECTION_OUTCOME: Record<string, string> = {

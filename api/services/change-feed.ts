@@ -1,10 +1,10 @@
 // One LISTEN per API process, fanned out to every live stream and waiting request by
 // verification id. Any API instance can serve any stream: the notice comes from Postgres, not
 // from the writer's memory. The reads a notice triggers share a small connection budget.
-import { VERIFICATION_CHANGED_CHANNEL } from '../../db/change-notice.js';
-import type { DatabaseHandle } from '../../db/client.js';
-import { serviceUnavailable } from '../errors.js';
-import { ConnectionBudget } from './connection-budget.js';
+import { VERIFICATION_CHANGED_CHANNEL } from '../../db/change-notice.ts';
+import type { DatabaseHandle } from '../../db/client.ts';
+import { serviceUnavailable } from '../errors.ts';
+import { ConnectionBudget } from './connection-budget.ts';
 
 type Listener = () => void;
 
@@ -12,11 +12,10 @@ export class ChangeFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
   private listening: Promise<() => Promise<void>> | null = null;
   private readonly budget: ConnectionBudget;
+  private readonly database: DatabaseHandle;
 
-  constructor(
-    private readonly database: DatabaseHandle,
-    readConnections: number,
-  ) {
+  constructor(database: DatabaseHandle, readConnections: number) {
+    this.database = database;
     this.budget = new ConnectionBudget(readConnections);
   }
 

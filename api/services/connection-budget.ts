@@ -5,7 +5,11 @@ export class ConnectionBudget {
   private active = 0;
   private readonly queue: Array<() => void> = [];
 
-  constructor(private readonly size: number) {}
+  private readonly size: number;
+
+  constructor(size: number) {
+    this.size = size;
+  }
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.active < this.size) this.active += 1;

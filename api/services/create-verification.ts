@@ -3,14 +3,14 @@
 // be reached the row is removed again and the client may retry with the same key.
 import { createHash, randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { verifications, type Verification, type VerificationApplicant } from '../../db/schema/index.js';
-import { isProviderName, type ProviderName } from '../../domain/verification.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { behaviourOf, type AppDeps } from '../deps.js';
-import { badRequest, forbidden, idempotencyMismatch } from '../errors.js';
-import type { CreateVerificationBody } from '../schemas.js';
-import { startVerificationWorkflow } from './start-workflow.js';
-import { resolveTemplateId } from './templates.js';
+import { verifications, type Verification, type VerificationApplicant } from '../../db/schema/index.ts';
+import { isProviderName, type ProviderName } from '../../domain/verification.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { behaviourOf, type AppDeps } from '../deps.ts';
+import { badRequest, forbidden, idempotencyMismatch } from '../errors.ts';
+import type { CreateVerificationBody } from '../schemas.ts';
+import { startVerificationWorkflow } from './start-workflow.ts';
+import { resolveTemplateId } from './templates.ts';
 
 export interface CreateRequest {
   tenantId: string;

@@ -4,19 +4,19 @@
 import type { Static } from '@sinclair/typebox';
 import { WorkflowFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
-import { findErasure } from '../../db/personal-data.js';
-import { apiKeys, type PersonalDataErasure } from '../../db/schema/index.js';
-import type { PersonalDataErasureRecord } from '../../domain/personal-data-erasure.js';
+import { findErasure } from '../../db/personal-data.ts';
+import { apiKeys, type PersonalDataErasure } from '../../db/schema/index.ts';
+import type { PersonalDataErasureRecord } from '../../domain/personal-data-erasure.ts';
 import {
   PERSONAL_DATA_ERASURE_WORKFLOW_TYPE,
   personalDataErasureWorkflowId,
   type PersonalDataErasureInput,
-} from '../../workflows/messages.js';
-import type { AppDeps } from '../deps.js';
-import { serviceUnavailable } from '../errors.js';
-import type { PersonalDataErasureSchema } from '../schemas.js';
-import { retryScheduleOf } from './outbound-webhooks.js';
-import { isTemporalUnreachable } from './start-workflow.js';
+} from '../../workflows/messages.ts';
+import type { AppDeps } from '../deps.ts';
+import { serviceUnavailable } from '../errors.ts';
+import type { PersonalDataErasureSchema } from '../schemas.ts';
+import { retryScheduleOf } from './outbound-webhooks.ts';
+import { isTemporalUnreachable } from './start-workflow.ts';
 
 type ErasureJson = Static<typeof PersonalDataErasureSchema>;
 

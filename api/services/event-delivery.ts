@@ -8,15 +8,15 @@
 // as `undeliverable` so it never holds up the rows behind it.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import { sweeperFromEnv, webhookDispatchFromEnv } from '../../config/env.js';
-import type { Database } from '../../db/client.js';
-import { deliveredColumns } from '../../db/webhook-delivered.js';
-import { verifications, webhookEvents, type WebhookEvent } from '../../db/schema/index.js';
-import { isTerminalStatus, type ProviderEvent, type VerificationStatus } from '../../domain/verification.js';
-import type { Metrics } from '../../wiring/metrics.js';
-import { providerEventSignal, verificationWorkflowId } from '../../workflows/messages.js';
-import type { PendingDelivery } from './webhook-intake.js';
-import { TEMPORAL_CALL_DEADLINE_MS, isTemporalUnreachable } from './start-workflow.js';
+import { sweeperFromEnv, webhookDispatchFromEnv } from '../../config/env.ts';
+import type { Database } from '../../db/client.ts';
+import { deliveredColumns } from '../../db/webhook-delivered.ts';
+import { verifications, webhookEvents, type WebhookEvent } from '../../db/schema/index.ts';
+import { isTerminalStatus, type ProviderEvent, type VerificationStatus } from '../../domain/verification.ts';
+import type { Metrics } from '../../wiring/metrics.ts';
+import { providerEventSignal, verificationWorkflowId } from '../../workflows/messages.ts';
+import type { PendingDelivery } from './webhook-intake.ts';
+import { TEMPORAL_CALL_DEADLINE_MS, isTemporalUnreachable } from './start-workflow.ts';
 
 /** `unavailable`: Temporal could not be reached; the row is untouched apart from its error message. */
 export type DeliveryOutcome = 'delivered' | 'late' | 'failed' | 'undeliverable' | 'unavailable';

@@ -3,7 +3,7 @@
 // 400 here, never a failed uuid or timestamp cast in the database.
 import { and, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { badRequest } from '../errors.js';
+import { badRequest } from '../errors.ts';
 
 interface CursorRow {
   createdAt: Date;

@@ -1,9 +1,9 @@
 // Filtered, newest first, keyset-paginated (keyset-cursor.ts).
 import { and, desc, eq, gte, lte, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { verifications, type Verification } from '../../db/schema/index.js';
-import { DEFAULT_PAGE_SIZE } from '../schemas.js';
-import { afterCursor, encodeCursor } from './keyset-cursor.js';
+import type { Database } from '../../db/client.ts';
+import { verifications, type Verification } from '../../db/schema/index.ts';
+import { DEFAULT_PAGE_SIZE } from '../schemas.ts';
+import { afterCursor, encodeCursor } from './keyset-cursor.ts';
 
 export interface ListFilters {
   status?: string;

@@ -1,11 +1,11 @@
 // Cancel and review go through workflow updates: the workflow stays the single writer, and its
 // validator decides what is allowed (a decided verification cannot be canceled).
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
-import type { Verification } from '../../db/schema/index.js';
-import { FailureType } from '../../domain/failures.js';
-import { cancelUpdate, reviewUpdate, verificationWorkflowId, type ReviewInput } from '../../workflows/messages.js';
-import type { AppDeps } from '../deps.js';
-import { ApiError, conflict, serviceUnavailable } from '../errors.js';
+import type { Verification } from '../../db/schema/index.ts';
+import { FailureType } from '../../domain/failures.ts';
+import { cancelUpdate, reviewUpdate, verificationWorkflowId, type ReviewInput } from '../../workflows/messages.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiError, conflict, serviceUnavailable } from '../errors.ts';
 
 /**
  * An update completes only once a worker has run it: allow for a worker that is busy or just

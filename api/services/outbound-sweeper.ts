@@ -4,10 +4,10 @@
 // workflow would have used, so a run that does exist is never doubled (the start is rejected).
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { webhookDeliveries, type WebhookDelivery } from '../../db/schema/index.js';
-import { WEBHOOK_DELIVERY_WORKFLOW_TYPE, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from '../../workflows/messages.js';
-import { TEMPORAL_CALL_DEADLINE_MS, isTemporalUnreachable } from './start-workflow.js';
+import type { Database } from '../../db/client.ts';
+import { webhookDeliveries, type WebhookDelivery } from '../../db/schema/index.ts';
+import { WEBHOOK_DELIVERY_WORKFLOW_TYPE, webhookDeliveryWorkflowId, type WebhookDeliveryInput } from '../../workflows/messages.ts';
+import { TEMPORAL_CALL_DEADLINE_MS, isTemporalUnreachable } from './start-workflow.ts';
 
 export interface OutboundSweepDeps {
   db: Database;

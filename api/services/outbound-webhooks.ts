@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../../domain/retry-schedule.js';
+import type { Database } from '../../db/client.ts';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../../domain/retry-schedule.ts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import {
   webhookDeliveries,
@@ -12,15 +12,15 @@ import {
   type WebhookDelivery,
   type WebhookDeliveryStatus,
   type WebhookEndpoint,
-} from '../../db/schema/index.js';
-import { webhookDeliveryWorkflowId } from '../../workflows/messages.js';
-import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../wiring/outbound-address.js';
-import type { AppDeps } from '../deps.js';
-import { badRequest, conflict, notFound, serviceUnavailable } from '../errors.js';
-import { DEFAULT_PAGE_SIZE, type WebhookDeliveryListQuery, type WebhookDeliverySchema, type WebhookEndpointSchema } from '../schemas.js';
-import { afterCursor, encodeCursor } from './keyset-cursor.js';
-import { startDeliveryRun } from './outbound-sweeper.js';
-import { TEMPORAL_CALL_DEADLINE_MS } from './start-workflow.js';
+} from '../../db/schema/index.ts';
+import { webhookDeliveryWorkflowId } from '../../workflows/messages.ts';
+import { hostRefusal, schemeRefusal, type OutboundPolicy } from '../../wiring/outbound-address.ts';
+import type { AppDeps } from '../deps.ts';
+import { badRequest, conflict, notFound, serviceUnavailable } from '../errors.ts';
+import { DEFAULT_PAGE_SIZE, type WebhookDeliveryListQuery, type WebhookDeliverySchema, type WebhookEndpointSchema } from '../schemas.ts';
+import { afterCursor, encodeCursor } from './keyset-cursor.ts';
+import { startDeliveryRun } from './outbound-sweeper.ts';
+import { TEMPORAL_CALL_DEADLINE_MS } from './start-workflow.ts';
 
 type DeliveryJson = Static<typeof WebhookDeliverySchema>;
 type EndpointJson = Static<typeof WebhookEndpointSchema>;

@@ -1,13 +1,13 @@
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import type { ProviderName } from '../../domain/verification.js';
+import type { ProviderName } from '../../domain/verification.ts';
 import {
   VERIFICATION_WORKFLOW_TYPE,
   searchAttributes,
   verificationWorkflowId,
   type VerificationWorkflowInput,
-} from '../../workflows/messages.js';
-import { ApiError, serviceUnavailable } from '../errors.js';
+} from '../../workflows/messages.ts';
+import { ApiError, serviceUnavailable } from '../errors.ts';
 
 /** A Temporal call that cannot finish in this time is treated as Temporal being unavailable. */
 export const TEMPORAL_CALL_DEADLINE_MS = 5000;

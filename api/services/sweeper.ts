@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { sweeperFromEnv, type Env } from '../../config/env.js';
-import type { Database } from '../../db/client.js';
-import type { Metrics } from '../../wiring/metrics.js';
-import { sweepPendingDeliveries } from './outbound-sweeper.js';
-import type { WebhookDispatcher } from './webhook-dispatcher.js';
+import { sweeperFromEnv, type Env } from '../../config/env.ts';
+import type { Database } from '../../db/client.ts';
+import type { Metrics } from '../../wiring/metrics.ts';
+import { sweepPendingDeliveries } from './outbound-sweeper.ts';
+import type { WebhookDispatcher } from './webhook-dispatcher.ts';
 
 export interface SweeperDeps {
   db: Database;

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { Env } from '../../config/env.js';
+import type { Env } from '../../config/env.ts';
 
 /** A scrape or a readiness probe must answer even when Temporal does not. */
 const DESCRIBE_TIMEOUT_MS = 2000;

@@ -1,13 +1,13 @@
 // Templates of multi-step providers (IDmeta trust flows) as the API sees them: the synced cache in
 // provider_templates, the template a verification runs, and a sync on demand.
 import { and, asc, count, eq, sql } from 'drizzle-orm';
-import { providerTemplates, type ProviderTemplateRow } from '../../db/schema/index.js';
-import { syncProviderTemplates, type TemplateSyncSummary } from '../../db/template-sync.js';
-import { PROVIDER_NAMES, type ProviderName } from '../../domain/verification.js';
-import { ProviderRequestError } from '../../providers/errors.js';
-import type { MultiStepApi } from '../../providers/types.js';
-import type { AppDeps } from '../deps.js';
-import { ApiError, badRequest, serviceUnavailable } from '../errors.js';
+import { providerTemplates, type ProviderTemplateRow } from '../../db/schema/index.ts';
+import { syncProviderTemplates, type TemplateSyncSummary } from '../../db/template-sync.ts';
+import { PROVIDER_NAMES, type ProviderName } from '../../domain/verification.ts';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import type { MultiStepApi } from '../../providers/types.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiError, badRequest, serviceUnavailable } from '../errors.ts';
 
 /** Configured providers that have templates. */
 export function templateProviderNames(deps: Pick<AppDeps, 'providers'>): ProviderName[] {

@@ -2,9 +2,9 @@
 // leak does not leak working keys.
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { apiKeys, tenants } from '../../db/schema/index.js';
-import type { ProviderName } from '../../domain/verification.js';
+import type { Database } from '../../db/client.ts';
+import { apiKeys, tenants } from '../../db/schema/index.ts';
+import type { ProviderName } from '../../domain/verification.ts';
 
 export const DEV_TENANT_NAME = 'dev';
 /** Enough of a key to tell keys apart in listings (`vf_live_` + 8 random chars), never enough to use it. */

@@ -2,12 +2,12 @@
 // and after the repair (the workflow is running again, the provider is configured again) put
 // them back in the sweeper's queue.
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { webhookEvents, type WebhookEvent } from '../../db/schema/index.js';
-import { storableJson } from '../../db/storable-json.js';
-import type { ProviderName } from '../../domain/verification.js';
-import type { ProviderDirectory } from '../deps.js';
-import { toProviderEvent } from './webhook-intake.js';
+import type { Database } from '../../db/client.ts';
+import { webhookEvents, type WebhookEvent } from '../../db/schema/index.ts';
+import { storableJson } from '../../db/storable-json.ts';
+import type { ProviderName } from '../../domain/verification.ts';
+import type { ProviderDirectory } from '../deps.ts';
+import { toProviderEvent } from './webhook-intake.ts';
 
 export interface UndeliverableRow {
   id: string;

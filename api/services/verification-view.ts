@@ -1,11 +1,11 @@
 // Reading a verification as the API shows it: row + history + document, tenant-scoped.
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { verificationDocuments, verificationHistory, verifications, type Verification } from '../../db/schema/index.js';
-import { toVerificationJson, toVerificationSummaryJson } from '../../db/verification-view.js';
-import type { VerificationJson, VerificationSummaryJson } from '../../domain/verification-json.js';
-import type { VerificationStatus } from '../../domain/verification.js';
-import type { CreatedVerification } from '../schemas.js';
+import type { Database } from '../../db/client.ts';
+import { verificationDocuments, verificationHistory, verifications, type Verification } from '../../db/schema/index.ts';
+import { toVerificationJson, toVerificationSummaryJson } from '../../db/verification-view.ts';
+import type { VerificationJson, VerificationSummaryJson } from '../../domain/verification-json.ts';
+import type { VerificationStatus } from '../../domain/verification.ts';
+import type { CreatedVerification } from '../schemas.ts';
 
 type Status = VerificationStatus;
 

@@ -2,13 +2,13 @@
 // clearance, PRC licence) as an IDmeta verification whose template has that check as its only
 // step. The number and the person's data are stored in the row's applicant (PII) and read by the
 // step activity: they never travel through workflow history, logs or API responses.
-import type { Verification } from '../../db/schema/index.js';
-import { IDMETA_ID_CHECKS } from '../../providers/idmeta/id-checks.js';
-import type { AppDeps } from '../deps.js';
-import { badRequest } from '../errors.js';
-import type { VerifyByIdBody } from '../schemas.js';
-import { createVerification, requireAllowedProvider } from './create-verification.js';
-import { activeTemplates, templateNotFound } from './templates.js';
+import type { Verification } from '../../db/schema/index.ts';
+import { IDMETA_ID_CHECKS } from '../../providers/idmeta/id-checks.ts';
+import type { AppDeps } from '../deps.ts';
+import { badRequest } from '../errors.ts';
+import type { VerifyByIdBody } from '../schemas.ts';
+import { createVerification, requireAllowedProvider } from './create-verification.ts';
+import { activeTemplates, templateNotFound } from './templates.ts';
 
 const PROVIDER = 'idmeta';
 

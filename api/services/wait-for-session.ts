@@ -2,11 +2,11 @@
 // feed (LISTEN/NOTIFY) rather than querying in a loop. Its reads go through the feed's connection
 // budget, so waiting requests never hold the connections webhook intake needs.
 import { eq } from 'drizzle-orm';
-import { verifications, type Verification } from '../../db/schema/index.js';
-import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.js';
-import type { AppDeps } from '../deps.js';
-import { ApiError, serviceUnavailable } from '../errors.js';
-import type { ChangeFeed } from './change-feed.js';
+import { verifications, type Verification } from '../../db/schema/index.ts';
+import { isTerminalStatus, type VerificationStatus } from '../../domain/verification.ts';
+import type { AppDeps } from '../deps.ts';
+import { ApiError, serviceUnavailable } from '../errors.ts';
+import type { ChangeFeed } from './change-feed.ts';
 
 /** Re-reads the verification on every change notice until `done` holds, at most `waitMs`; then once more. */
 async function waitUntil(

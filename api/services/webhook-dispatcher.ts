@@ -5,9 +5,9 @@
 // instead of one signal (and one database update) racing every answer.
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Database } from '../../db/client.js';
-import type { Metrics } from '../../wiring/metrics.js';
-import { type DeliveryDeps, type DeliveryOutcome, deliveryDeps, sweepUndelivered } from './event-delivery.js';
+import type { Database } from '../../db/client.ts';
+import type { Metrics } from '../../wiring/metrics.ts';
+import { type DeliveryDeps, type DeliveryOutcome, deliveryDeps, sweepUndelivered } from './event-delivery.ts';
 
 /** The dispatcher of one API process, configured from the environment (SWEEPER_*, WEBHOOK_DISPATCH_*). */
 export function createWebhookDispatcher({
@@ -29,10 +29,13 @@ export class WebhookDispatcher {
   /** After Temporal was unreachable, nudges wait until then (the sweeper's clock still wakes us). */
   private quietUntil = 0;
 
-  constructor(
-    private readonly deps: DeliveryDeps,
-    private readonly logger: Logger,
-  ) {}
+  private readonly deps: DeliveryDeps;
+  private readonly logger: Logger;
+
+  constructor(deps: DeliveryDeps, logger: Logger) {
+    this.deps = deps;
+    this.logger = logger;
+  }
 
   /** A webhook was stored: deliver it (and whatever else is due) soon. Never waits. */
   nudge(): void {

@@ -3,13 +3,13 @@
 // signal could not. Only a failed store answers 503 so the provider retries.
 import { randomUUID } from 'node:crypto';
 import { and, eq, or, sql, type SQL } from 'drizzle-orm';
-import { verifications, webhookEvents, type WebhookEventOutcome } from '../../db/schema/index.js';
-import { storableJson } from '../../db/storable-json.js';
-import type { ProviderName, ProviderEvent } from '../../domain/verification.js';
-import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
-import type { NormalizedWebhook, WebhookRequest } from '../../providers/types.js';
-import type { AppDeps } from '../deps.js';
-import { badRequest, serviceUnavailable, unauthorized } from '../errors.js';
+import { verifications, webhookEvents, type WebhookEventOutcome } from '../../db/schema/index.ts';
+import { storableJson } from '../../db/storable-json.ts';
+import type { ProviderName, ProviderEvent } from '../../domain/verification.ts';
+import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.ts';
+import type { NormalizedWebhook, WebhookRequest } from '../../providers/types.ts';
+import type { AppDeps } from '../deps.ts';
+import { badRequest, serviceUnavailable, unauthorized } from '../errors.ts';
 
 export interface IntakeResult {
   /** stored: will be signalled; ignored: stored, carries no status; unmatched: a status for no known verification; duplicate: seen before. */

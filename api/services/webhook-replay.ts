@@ -4,12 +4,12 @@
 // one verification go out again in `seq` order.
 import type { Static } from '@sinclair/typebox';
 import { and, count, eq, gte, inArray, lt, sql } from 'drizzle-orm';
-import { webhookDeliveries, type WebhookDelivery, type WebhookDeliveryStatus } from '../../db/schema/index.js';
-import type { AppDeps } from '../deps.js';
-import { badRequest, unprocessable } from '../errors.js';
-import type { WebhookReplayBody } from '../schemas.js';
-import { startDeliveryRun } from './outbound-sweeper.js';
-import { retryScheduleOf } from './outbound-webhooks.js';
+import { webhookDeliveries, type WebhookDelivery, type WebhookDeliveryStatus } from '../../db/schema/index.ts';
+import type { AppDeps } from '../deps.ts';
+import { badRequest, unprocessable } from '../errors.ts';
+import type { WebhookReplayBody } from '../schemas.ts';
+import { startDeliveryRun } from './outbound-sweeper.ts';
+import { retryScheduleOf } from './outbound-webhooks.ts';
 
 /** The most deliveries one request re-queues (and Temporal starts it makes); a larger window is refused, not cut. */
 export const REPLAY_MAX_DELIVERIES = 1000;

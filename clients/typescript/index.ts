@@ -2,9 +2,9 @@
 // document (schema.ts, `npm run client:generate`). Every path, parameter, body and response is
 // typed as the API documents it; `data` on success, the problem+json body as `error` otherwise.
 import createClient, { type Client } from 'openapi-fetch';
-import type { components, paths } from './schema.js';
+import type { components, paths } from './schema.ts';
 
-export type { components, paths } from './schema.js';
+export type { components, paths } from './schema.ts';
 
 export interface VeriflowClientOptions {
   /** Where the API is reached, e.g. `https://verify.example.com` (no trailing `/v1`). */

@@ -1,8 +1,8 @@
 // What veriflow sends out: webhooks to the client's endpoint, emails to the applicant.
 import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, timestamptz, updatedAt } from './columns.js';
-import { tenants } from './tenants.js';
-import { verifications } from './verifications.js';
+import { createdAt, timestamptz, updatedAt } from './columns.ts';
+import { tenants } from './tenants.ts';
+import { verifications } from './verifications.ts';
 
 /** One endpoint per tenant (PUT replaces its URL). */
 export const webhookEndpoints = pgTable(

@@ -1,10 +1,10 @@
 // Who erased a verification's personal data, and when: the audit record an erasure leaves behind
 // (it holds no personal data itself). One per verification, so a repeated erasure finds it.
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import { ERASURE_TRIGGERS } from '../../domain/personal-data-erasure.js';
-import { apiKeys, tenants } from './tenants.js';
-import { timestamptz } from './columns.js';
-import { verifications } from './verifications.js';
+import { ERASURE_TRIGGERS } from '../../domain/personal-data-erasure.ts';
+import { apiKeys, tenants } from './tenants.ts';
+import { timestamptz } from './columns.ts';
+import { verifications } from './verifications.ts';
 
 export const personalDataErasures = pgTable(
   'personal_data_erasures',

@@ -1,5 +1,5 @@
 import { boolean, index, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, timestamptz, updatedAt } from './columns.js';
+import { createdAt, timestamptz, updatedAt } from './columns.ts';
 
 /** One step of a template as the provider orders it (IDmeta: a plan, e.g. `document`). */
 export interface TemplateStepRecord {

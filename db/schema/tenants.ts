@@ -1,5 +1,5 @@
 import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, timestamptz } from './columns.js';
+import { createdAt, timestamptz } from './columns.ts';
 
 export const tenants = pgTable('tenants', {
   id: uuid().primaryKey().defaultRandom(),

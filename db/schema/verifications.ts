@@ -1,7 +1,7 @@
 import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { DOCUMENT_FIELDS, type DocumentField } from '../../domain/identity-document.js';
-import { createdAt, timestamptz, updatedAt } from './columns.js';
-import { tenants } from './tenants.js';
+import { DOCUMENT_FIELDS, type DocumentField } from '../../domain/identity-document.ts';
+import { createdAt, timestamptz, updatedAt } from './columns.ts';
+import { tenants } from './tenants.ts';
 
 // Status and source columns are plain text: the workflow is the only writer, so it is the one
 // place that validates them against domain/'s vocabularies.

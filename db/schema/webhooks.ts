@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { timestamptz } from './columns.js';
-import { verifications } from './verifications.js';
+import { timestamptz } from './columns.ts';
+import { verifications } from './verifications.ts';
 
 /**
  * Life of an inbound webhook: `received` (stored) -> `delivered` (signalled to the workflow) ->

@@ -1,10 +1,10 @@
 import type { Dispatcher } from 'undici';
-import { ProviderRequestError } from '../errors.js';
-import { createProviderHttp, type ProviderResponse } from '../http.js';
-import type { CreateSessionInput, ProviderSession, ProviderState, ProviderTemplate, RunStepInput, TemplatePageProgress } from '../types.js';
-import { stepFields } from './id-checks.js';
-import { isJsonObject, readText } from '../json.js';
-import { STEP_KEY, documentFromSteps, readIdmetaTemplate, readIdmetaVerification, type IdmetaVerificationView } from './resources.js';
+import { ProviderRequestError } from '../errors.ts';
+import { createProviderHttp, type ProviderResponse } from '../http.ts';
+import type { CreateSessionInput, ProviderSession, ProviderState, ProviderTemplate, RunStepInput, TemplatePageProgress } from '../types.ts';
+import { stepFields } from './id-checks.ts';
+import { isJsonObject, readText } from '../json.ts';
+import { STEP_KEY, documentFromSteps, readIdmetaTemplate, readIdmetaVerification, type IdmetaVerificationView } from './resources.ts';
 import {
   IDMETA_REQUEST_STATUS,
   IDMETA_STATUS,
@@ -12,9 +12,9 @@ import {
   overallIdmetaStatus,
   readIdmetaRequestStatus,
   readIdmetaStatusCode,
-} from './status.js';
-import { VERIFICATION_ID_METADATA_KEY } from './webhook.js';
-import { retryAfterMs } from '../retry-after.js';
+} from './status.ts';
+import { VERIFICATION_ID_METADATA_KEY } from './webhook.ts';
+import { retryAfterMs } from '../retry-after.ts';
 
 // IDmeta's REST API through undici, `Authorization: Bearer <token>`. The endpoints veriflow uses
 // (the documented ones are marked *; the rest are our design, implemented by the sandbox):

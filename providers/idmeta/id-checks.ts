@@ -1,4 +1,4 @@
-import type { StepApplicant, TemplateStep } from '../types.js';
+import type { StepApplicant, TemplateStep } from '../types.ts';
 
 // ID-number checks against Philippine government records: one IDmeta call with the document
 // number and the person's data, no document upload. Each is a step (an IDmeta "plan") whose key is

@@ -1,8 +1,8 @@
-import { ProviderRequestError } from '../errors.js';
-import type { HeaderMap, ProviderAdapter } from '../types.js';
-import { createIdmetaClient, type IdmetaApiConfig, type IdmetaClientOptions } from './client.js';
-import { IDMETA_SIGNATURE_HEADER, verifyIdmetaSignature } from './signature.js';
-import { parseIdmetaWebhook } from './webhook.js';
+import { ProviderRequestError } from '../errors.ts';
+import type { HeaderMap, ProviderAdapter } from '../types.ts';
+import { createIdmetaClient, type IdmetaApiConfig, type IdmetaClientOptions } from './client.ts';
+import { IDMETA_SIGNATURE_HEADER, verifyIdmetaSignature } from './signature.ts';
+import { parseIdmetaWebhook } from './webhook.ts';
 
 export interface IdmetaConfig extends IdmetaApiConfig {
   /** The templates' webhook secret; several while it rotates. */

@@ -2,7 +2,7 @@
 // JSON-encoded strings (`"verification_data": "[]"`, `"plans": "null"`), booleans as 0/1 or
 // strings, timestamps with or without a zone.
 
-import { parseJson, readText } from '../json.js';
+import { parseJson, readText } from '../json.ts';
 
 export function readBoolean(value: unknown): boolean | null {
   if (value === true || value === 1 || value === '1' || value === 'true') return true;

@@ -1,9 +1,9 @@
-import { EMPTY_DOCUMENT, type DocumentData } from '../../domain/identity-document.js';
-import type { ProviderTemplate, TemplateStep } from '../types.js';
-import { idCheckForStep } from './id-checks.js';
-import { isJsonObject, readText, type JsonObject } from '../json.js';
-import { decodeNested, readBoolean, readTimestamp } from './json.js';
-import { readIdmetaStatusCode, type IdmetaStatusCode } from './status.js';
+import { EMPTY_DOCUMENT, type DocumentData } from '../../domain/identity-document.ts';
+import type { ProviderTemplate, TemplateStep } from '../types.ts';
+import { idCheckForStep } from './id-checks.ts';
+import { isJsonObject, readText, type JsonObject } from '../json.ts';
+import { decodeNested, readBoolean, readTimestamp } from './json.ts';
+import { readIdmetaStatusCode, type IdmetaStatusCode } from './status.ts';
 
 // Readers for the two resources veriflow uses: a template (trust flow) with its plans, and a
 // verification (trust validation) with its per-step data.

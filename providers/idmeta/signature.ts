@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookSignatureError } from '../errors.js';
+import { WebhookSignatureError } from '../errors.ts';
 
 // IDmeta does not publish how it signs webhooks (templates carry a `webhook_secret`, nothing
 // more). Our scheme, which the sandbox implements independently: header `X-IDmeta-Signature` =

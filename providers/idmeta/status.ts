@@ -1,5 +1,5 @@
-import type { VerificationStatus } from '../../domain/verification.js';
-import { ownEntry } from '../lookup.js';
+import type { VerificationStatus } from '../../domain/verification.ts';
+import { ownEntry } from '../lookup.ts';
 
 // IDmeta "Trust Validation" statuses (docs: resources/verification-status-types) and the unified
 // status each stands for. The raw name (`status_message` style) is what we keep as providerStatus.

@@ -1,9 +1,9 @@
-import { MalformedWebhookError } from '../errors.js';
-import type { NormalizedWebhook } from '../types.js';
-import { isJsonObject, parseJson, readText } from '../json.js';
-import { readTimestamp } from './json.js';
-import { readIdmetaVerification } from './resources.js';
-import { mapIdmetaStatus } from './status.js';
+import { MalformedWebhookError } from '../errors.ts';
+import type { NormalizedWebhook } from '../types.ts';
+import { isJsonObject, parseJson, readText } from '../json.ts';
+import { readTimestamp } from './json.ts';
+import { readIdmetaVerification } from './resources.ts';
+import { mapIdmetaStatus } from './status.ts';
 
 // IDmeta webhook body (our documented shape; the sandbox sends the same):
 // { event_id: "evt_…", event: "verification.step_completed" | "verification.finalized" |

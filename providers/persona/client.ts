@@ -1,10 +1,10 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createProviderHttp, firstHeader, type ProviderResponse } from '../http.js';
-import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.js';
-import { readPersonaInquiry, type PersonaInquiryView } from './inquiry.js';
-import { isJsonObject, readText } from '../json.js';
-import { retryAfterMs as standardRetryAfterMs } from '../retry-after.js';
+import { createProviderHttp, firstHeader, type ProviderResponse } from '../http.ts';
+import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.ts';
+import { readPersonaInquiry, type PersonaInquiryView } from './inquiry.ts';
+import { isJsonObject, readText } from '../json.ts';
+import { retryAfterMs as standardRetryAfterMs } from '../retry-after.ts';
 
 export interface PersonaApiConfig {
   /** Persona's origin, e.g. `https://withpersona.com` (a trailing `/api/v1` is tolerated). */

@@ -1,7 +1,7 @@
-import type { DocumentData } from '../../domain/identity-document.js';
-import { isJsonObject, readText, type JsonObject } from '../json.js';
-import { readIncluded, readResource, type JsonApiResource } from './jsonapi.js';
-import { ownEntry } from '../lookup.js';
+import type { DocumentData } from '../../domain/identity-document.ts';
+import { isJsonObject, readText, type JsonObject } from '../json.ts';
+import { readIncluded, readResource, type JsonApiResource } from './jsonapi.ts';
+import { ownEntry } from '../lookup.ts';
 
 // Document data lives in `included[]`, not in the inquiry's `fields` (those are form inputs):
 // seed 000 learned this the hard way when every stored document field came out null.

@@ -1,7 +1,7 @@
-import type { HeaderMap, ProviderAdapter } from '../types.js';
-import { createPersonaClient, type PersonaApiConfig, type PersonaClientOptions } from './client.js';
-import { PERSONA_SIGNATURE_HEADER, verifyPersonaSignature } from './signature.js';
-import { parsePersonaWebhook } from './webhook.js';
+import type { HeaderMap, ProviderAdapter } from '../types.ts';
+import { createPersonaClient, type PersonaApiConfig, type PersonaClientOptions } from './client.ts';
+import { PERSONA_SIGNATURE_HEADER, verifyPersonaSignature } from './signature.ts';
+import { parsePersonaWebhook } from './webhook.ts';
 
 export interface PersonaConfig extends PersonaApiConfig {
   /** Several while we rotate our secret: a webhook signed with any of them is accepted. */

@@ -1,9 +1,9 @@
-import type { DocumentData } from '../../domain/identity-document.js';
-import type { VerificationStatus } from '../../domain/verification.js';
-import { extractPersonaDocument } from './documents.js';
-import { isJsonObject, readIsoTimestamp, readText } from '../json.js';
-import { readResource } from './jsonapi.js';
-import { mapPersonaStatus, resolvePersonaStatus, type PersonaInquiryStatus } from './status.js';
+import type { DocumentData } from '../../domain/identity-document.ts';
+import type { VerificationStatus } from '../../domain/verification.ts';
+import { extractPersonaDocument } from './documents.ts';
+import { isJsonObject, readIsoTimestamp, readText } from '../json.ts';
+import { readResource } from './jsonapi.ts';
+import { mapPersonaStatus, resolvePersonaStatus, type PersonaInquiryStatus } from './status.ts';
 
 // One reading of an inquiry document (`{ data: inquiry, included }`) shared by the webhook
 // parser and the API client, so a webhook and a poll of the same inquiry can never disagree.

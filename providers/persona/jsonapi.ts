@@ -1,7 +1,7 @@
 // Persona's JSON:API bodies: resources and their `included` array. Persona adds attributes and
 // resource types freely and leaves most values null, so every read checks the shape.
 
-import { isJsonObject, readText, type JsonObject } from '../json.js';
+import { isJsonObject, readText, type JsonObject } from '../json.ts';
 
 /** A JSON:API resource as Persona serializes it: `{ type, id, attributes, relationships }`. */
 export interface JsonApiResource {

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { WebhookSignatureError } from '../errors.js';
-import { requireFewSignatures } from '../signature-limits.js';
+import { WebhookSignatureError } from '../errors.ts';
+import { requireFewSignatures } from '../signature-limits.ts';
 
 // Persona-Signature: `t=<unix>,v1=<hex>`; while a secret rotates Persona sends one such set per
 // secret, space-separated. v1 = hex HMAC-SHA256(secret as given, `${t}.${rawBody}`).

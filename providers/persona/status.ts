@@ -1,4 +1,4 @@
-import type { VerificationStatus } from '../../domain/verification.js';
+import type { VerificationStatus } from '../../domain/verification.ts';
 
 export const PERSONA_INQUIRY_STATUSES = [
   'created',

@@ -1,7 +1,7 @@
-import { MalformedWebhookError } from '../errors.js';
-import type { NormalizedWebhook } from '../types.js';
-import { readPersonaInquiry } from './inquiry.js';
-import { isJsonObject, readIsoTimestamp, readText } from '../json.js';
+import { MalformedWebhookError } from '../errors.ts';
+import type { NormalizedWebhook } from '../types.ts';
+import { readPersonaInquiry } from './inquiry.ts';
+import { isJsonObject, readIsoTimestamp, readText } from '../json.ts';
 
 // Persona event: { data: { type: "event", id: "evt_…", attributes: { name, "created-at",
 // payload: { data: <inquiry>, included: [...] } } } }.

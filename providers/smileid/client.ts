@@ -1,10 +1,10 @@
 import type { Dispatcher } from 'undici';
-import { createProviderHttp, isSuccess, type ProviderResponse } from '../http.js';
-import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.js';
-import { isJsonObject, readIsoTimestamp, readText } from '../json.js';
-import { mapSmileIdResult, readSmileIdResult } from './result-codes.js';
-import { confirmSmileIdSignature, signSmileIdRequest } from './signature.js';
-import { retryAfterMs } from '../retry-after.js';
+import { createProviderHttp, isSuccess, type ProviderResponse } from '../http.ts';
+import type { CreateSessionInput, ProviderSession, ProviderState } from '../types.ts';
+import { isJsonObject, readIsoTimestamp, readText } from '../json.ts';
+import { mapSmileIdResult, readSmileIdResult } from './result-codes.ts';
+import { confirmSmileIdSignature, signSmileIdRequest } from './signature.ts';
+import { retryAfterMs } from '../retry-after.ts';
 
 // SmileID's REST API through undici, signed with the official SDK's `Signature`. The SDK's own
 // `Utilities.get_job_status` is not used: it rewrites every server URL to https:// (so it cannot

@@ -1,6 +1,6 @@
-import type { ProviderAdapter } from '../types.js';
-import { createSmileIdClient, type SmileIdApiConfig, type SmileIdClientOptions } from './client.js';
-import { parseSmileIdWebhook, verifySmileIdCallback } from './webhook.js';
+import type { ProviderAdapter } from '../types.ts';
+import { createSmileIdClient, type SmileIdApiConfig, type SmileIdClientOptions } from './client.ts';
+import { parseSmileIdWebhook, verifySmileIdCallback } from './webhook.ts';
 
 export type SmileIdConfig = SmileIdApiConfig;
 

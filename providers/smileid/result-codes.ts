@@ -1,5 +1,5 @@
-import type { VerificationStatus } from '../../domain/verification.js';
-import { readText, type JsonObject } from '../json.js';
+import type { VerificationStatus } from '../../domain/verification.ts';
+import { readText, type JsonObject } from '../json.ts';
 
 // SmileID result codes (v1 callbacks and job_status `result.ResultCode`) and v3 statuses mapped
 // to the unified status (providers.md, seed 002). providerStatus is always the code or v3 status

@@ -1,5 +1,5 @@
 import { Signature } from 'smile-identity-core';
-import { WebhookSignatureError } from '../errors.js';
+import { WebhookSignatureError } from '../errors.ts';
 
 // SmileID signs with the official scheme of `smile-identity-core`: signature = base64
 // HMAC-SHA256(key = API key, message = ISO timestamp + partner id + "sid_request"). The same

@@ -1,8 +1,8 @@
-import { MalformedWebhookError } from '../errors.js';
-import type { NormalizedWebhook } from '../types.js';
-import { isJsonObject, parseJson, readIsoTimestamp, readText, type JsonObject } from '../json.js';
-import { readSmileIdResult } from './result-codes.js';
-import { verifySmileIdSignature } from './signature.js';
+import { MalformedWebhookError } from '../errors.ts';
+import type { NormalizedWebhook } from '../types.ts';
+import { isJsonObject, parseJson, readIsoTimestamp, readText, type JsonObject } from '../json.ts';
+import { readSmileIdResult } from './result-codes.ts';
+import { verifySmileIdSignature } from './signature.ts';
 
 // SmileID callback (v1, as Smile Links send it): one JSON object with the job result at the top
 // level and the signature inside the body —

@@ -1,5 +1,5 @@
-import type { VerificationStatus } from '../../domain/verification.js';
-import { isJsonObject, readStringList, readString } from '../json.js';
+import type { VerificationStatus } from '../../domain/verification.ts';
+import { isJsonObject, readStringList, readString } from '../json.ts';
 
 // A Stripe Connect account has no single status field: seed 003's states are derived from its
 // requirements and flags. One function reads an Account for both the webhook parser and the

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { isRetryableStatus } from '../errors.js';
-import { createProviderHttp, firstHeader, type ProviderResponse } from '../http.js';
-import { isJsonObject, readString } from '../json.js';
-import { readStripeAccount, type StripeAccountView } from './account-state.js';
-import { retryAfterMs } from '../retry-after.js';
+import { isRetryableStatus } from '../errors.ts';
+import { createProviderHttp, firstHeader, type ProviderResponse } from '../http.ts';
+import { isJsonObject, readString } from '../json.ts';
+import { readStripeAccount, type StripeAccountView } from './account-state.ts';
+import { retryAfterMs } from '../retry-after.ts';
 
 export const STRIPE_DEFAULT_API_URL = 'https://api.stripe.com';
 // Pinned to the version the installed `stripe` package (23.1.0) is generated for, so the

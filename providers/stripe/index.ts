@@ -1,7 +1,7 @@
-import type { HeaderMap, ProviderAdapter } from '../types.js';
-import { createStripeClient, type StripeApiConfig, type StripeClientOptions } from './client.js';
-import { STRIPE_SIGNATURE_HEADER, verifyStripeSignature } from './signature.js';
-import { parseStripeWebhook } from './webhook.js';
+import type { HeaderMap, ProviderAdapter } from '../types.ts';
+import { createStripeClient, type StripeApiConfig, type StripeClientOptions } from './client.ts';
+import { STRIPE_SIGNATURE_HEADER, verifyStripeSignature } from './signature.ts';
+import { parseStripeWebhook } from './webhook.ts';
 
 export interface StripeConfig extends StripeApiConfig {
   /** The endpoint's `whsec_…`; several while we roll it: a webhook signed with any of them is accepted. */

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
-import { WebhookSignatureError } from '../errors.js';
-import { requireFewSignatures } from '../signature-limits.js';
+import { WebhookSignatureError } from '../errors.ts';
+import { requireFewSignatures } from '../signature-limits.ts';
 
 // Stripe-Signature: `t=<unix>,v1=<hex>[,v1=…]` (v0 is ignored); v1 = hex HMAC-SHA256(the
 // `whsec_…` string as given, `${t}.${rawBody}`). The official package does the HMAC and the

@@ -1,7 +1,7 @@
-import { MalformedWebhookError } from '../errors.js';
-import type { NormalizedWebhook } from '../types.js';
-import { readStripeAccount } from './account-state.js';
-import { isJsonObject, readString, type JsonObject } from '../json.js';
+import { MalformedWebhookError } from '../errors.ts';
+import type { NormalizedWebhook } from '../types.ts';
+import { readStripeAccount } from './account-state.ts';
+import { isJsonObject, readString, type JsonObject } from '../json.ts';
 
 // Stripe event: { id: "evt_…", object: "event", type, created: <unix s>, account?: "acct_…",
 // data: { object, previous_attributes? } }. `account.updated` carries the account's state;

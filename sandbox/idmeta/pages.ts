@@ -1,5 +1,5 @@
-import { escapeHtml, page } from '../html.js';
-import { STATUS_MESSAGE, type SimTemplate, type SimVerification } from './state.js';
+import { escapeHtml, page } from '../html.ts';
+import { STATUS_MESSAGE, type SimTemplate, type SimVerification } from './state.ts';
 
 export const IDMETA_PAGES_PATH = '/idmeta';
 export const verifyPath = (id: string) => `${IDMETA_PAGES_PATH}/verify/${encodeURIComponent(id)}`;

@@ -1,7 +1,7 @@
-import type { WebhookChaos } from '../chaos.js';
+import type { WebhookChaos } from '../chaos.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
-import { IDMETA_PAGES_PATH, OUTCOMES, indexPage, notFoundPage, verifyPage, type Outcome } from './pages.js';
+import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.ts';
+import { IDMETA_PAGES_PATH, OUTCOMES, indexPage, notFoundPage, verifyPage, type Outcome } from './pages.ts';
 import {
   ID_CHECK_FIELDS,
   STATUS,
@@ -12,8 +12,8 @@ import {
   type SimStatus,
   type SimTemplate,
   type SimVerification,
-} from './state.js';
-import { IDMETA_RETRY_DELAYS_MS, createIdmetaWebhookSender } from './webhooks.js';
+} from './state.ts';
+import { IDMETA_RETRY_DELAYS_MS, createIdmetaWebhookSender } from './webhooks.ts';
 
 // IDmeta's API as veriflow uses it (Bearer token, Laravel-style `{ message }` errors), the hosted
 // multi-step page, and admin knobs for tests:

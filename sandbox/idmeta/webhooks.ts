@@ -1,7 +1,7 @@
-import type { WebhookChaos } from '../chaos.js';
-import type { SandboxLogger } from '../http.js';
-import { createRetryingSender } from '../webhook-sender.js';
-import { IDMETA_SIGNATURE_HEADER, idmetaSignatureHeader } from './signature.js';
+import type { WebhookChaos } from '../chaos.ts';
+import type { SandboxLogger } from '../http.ts';
+import { createRetryingSender } from '../webhook-sender.ts';
+import { IDMETA_SIGNATURE_HEADER, idmetaSignatureHeader } from './signature.ts';
 
 /** Immediately, then after 5 s, 30 s, 2 min and 10 min; then the sandbox gives up. */
 export const IDMETA_RETRY_DELAYS_MS: readonly number[] = [0, 5_000, 30_000, 120_000, 600_000];

@@ -1,5 +1,5 @@
-import { escapeHtml, page, referenceCell, type VerificationLink } from '../html.js';
-import type { PersonaDecision, SimulatedInquiry } from './state.js';
+import { escapeHtml, page, referenceCell, type VerificationLink } from '../html.ts';
+import type { PersonaDecision, SimulatedInquiry } from './state.ts';
 
 export const VERIFY_PATH = '/persona/verify';
 

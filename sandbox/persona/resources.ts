@@ -1,4 +1,4 @@
-import type { SimulatedInquiry } from './state.js';
+import type { SimulatedInquiry } from './state.ts';
 
 // Persona's JSON:API shapes (API version 2023-01-05, kebab-case keys) for the simulated objects.
 

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { WebhookChaos } from '../chaos.js';
-import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
-import { decisionSentPage, notFoundPage, VERIFY_PATH, verifyPage } from './pages.js';
-import { eventBody, inquiryDocument } from './resources.js';
-import { createInquiryStore, isPersonaDecision, personaId, type SimulatedInquiry } from './state.js';
-import { createWebhookSender, PERSONA_RETRY_DELAYS_MS } from './webhooks.js';
+import type { WebhookChaos } from '../chaos.ts';
+import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.ts';
+import { decisionSentPage, notFoundPage, VERIFY_PATH, verifyPage } from './pages.ts';
+import { eventBody, inquiryDocument } from './resources.ts';
+import { createInquiryStore, isPersonaDecision, personaId, type SimulatedInquiry } from './state.ts';
+import { createWebhookSender, PERSONA_RETRY_DELAYS_MS } from './webhooks.ts';
 
 export interface PersonaSimulatorOptions {
   /** Base of the one-time links; a function because the port is known only after listening. */

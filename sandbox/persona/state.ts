@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { inventedGovernmentId, type GovernmentIdAttributes } from './government-id.js';
+import { inventedGovernmentId, type GovernmentIdAttributes } from './government-id.ts';
 
 // The simulated inquiries, in memory, and the status changes Persona would make to them.
 

@@ -1,7 +1,7 @@
-import type { WebhookChaos } from '../chaos.js';
-import type { SandboxLogger } from '../http.js';
-import { createRetryingSender } from '../webhook-sender.js';
-import { personaSignatureHeader } from './signature.js';
+import type { WebhookChaos } from '../chaos.ts';
+import type { SandboxLogger } from '../http.ts';
+import { createRetryingSender } from '../webhook-sender.ts';
+import { personaSignatureHeader } from './signature.ts';
 
 /** Persona's schedule: 5 attempts, waiting 0, 3, 18, 83 and 258 s before each (about 6 min), then it gives up. */
 export const PERSONA_RETRY_DELAYS_MS: readonly number[] = [0, 3_000, 18_000, 83_000, 258_000];

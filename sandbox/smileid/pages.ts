@@ -1,5 +1,5 @@
-import { escapeHtml, page } from '../html.js';
-import { SMILEID_DECISIONS, type SimulatedLink, type SmileIdDecision } from './state.js';
+import { escapeHtml, page } from '../html.ts';
+import { SMILEID_DECISIONS, type SimulatedLink, type SmileIdDecision } from './state.ts';
 
 export const LINK_PATH = '/smileid/link';
 export const LINKS_INDEX_PATH = '/smileid';

@@ -1,10 +1,10 @@
-import type { WebhookChaos } from '../chaos.js';
+import type { WebhookChaos } from '../chaos.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
-import { decisionSentPage, expiredPage, LINK_PATH, linkPage, LINKS_INDEX_PATH, linksIndexPage, linkUrl, notFoundPage } from './pages.js';
-import { isSignedBy, signedNow } from './signature.js';
-import { createLinkStore, isSmileIdDecision, type PartnerParams, type SimulatedJob, type SimulatedLink } from './state.js';
-import { createCallbackSender, SMILEID_RETRY_DELAYS_MS } from './webhooks.js';
+import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.ts';
+import { decisionSentPage, expiredPage, LINK_PATH, linkPage, LINKS_INDEX_PATH, linksIndexPage, linkUrl, notFoundPage } from './pages.ts';
+import { isSignedBy, signedNow } from './signature.ts';
+import { createLinkStore, isSmileIdDecision, type PartnerParams, type SimulatedJob, type SimulatedLink } from './state.ts';
+import { createCallbackSender, SMILEID_RETRY_DELAYS_MS } from './webhooks.ts';
 
 // SmileID's v1 REST API as far as veriflow uses it (Smile Links, job status) plus the hosted link
 // page. Requests are authenticated the SmileID way: partner_id, timestamp and signature in the

@@ -1,7 +1,7 @@
-import type { WebhookChaos } from '../chaos.js';
-import type { SandboxLogger } from '../http.js';
-import { createRetryingSender } from '../webhook-sender.js';
-import { signedNow } from './signature.js';
+import type { WebhookChaos } from '../chaos.ts';
+import type { SandboxLogger } from '../http.ts';
+import { createRetryingSender } from '../webhook-sender.ts';
+import { signedNow } from './signature.ts';
 
 // SmileID posts each result to the callback URL as JSON, the signature inside the body. SmileID
 // documents no retry schedule; the sandbox retries a few times (bounded) so lost deliveries are

@@ -1,5 +1,5 @@
-import { escapeHtml, page, referenceCell, type VerificationLink } from '../html.js';
-import type { SimulatedAccount, StripeAction } from './state.js';
+import { escapeHtml, page, referenceCell, type VerificationLink } from '../html.ts';
+import type { SimulatedAccount, StripeAction } from './state.ts';
 
 export const ONBOARDING_PATH = '/stripe/onboarding';
 

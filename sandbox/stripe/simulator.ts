@@ -1,12 +1,12 @@
-import type { VerificationLink } from '../html.js';
-import type { WebhookChaos } from '../chaos.js';
+import type { VerificationLink } from '../html.ts';
+import type { WebhookChaos } from '../chaos.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Stripe from 'stripe';
-import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.js';
-import { parseStripeForm } from './form.js';
-import { accountRows, actionSentPage, ONBOARDING_PATH, onboardingPage, stripeNotFoundPage } from './pages.js';
-import { createAccountStore, isStripeAction, stripeId, StripeRequestError, type AccountChange, type SimulatedAccount } from './state.js';
-import { createStripeWebhookSender, STRIPE_RETRY_DELAYS_MS } from './webhooks.js';
+import { readBody, sendHtml, sendJson, type SandboxLogger, type SandboxRoute } from '../http.ts';
+import { parseStripeForm } from './form.ts';
+import { accountRows, actionSentPage, ONBOARDING_PATH, onboardingPage, stripeNotFoundPage } from './pages.ts';
+import { createAccountStore, isStripeAction, stripeId, StripeRequestError, type AccountChange, type SimulatedAccount } from './state.ts';
+import { createStripeWebhookSender, STRIPE_RETRY_DELAYS_MS } from './webhooks.ts';
 
 export interface StripeSimulatorOptions {
   /** Base of the account links; a function because the port is known only after listening. */

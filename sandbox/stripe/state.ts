@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { FormObject } from './form.js';
+import type { FormObject } from './form.ts';
 
 // Simulated Connect accounts in memory. Each account is kept as the Account object Stripe would
 // return, and the hosted-flow actions edit its fields the way Stripe's onboarding and review do.
@@ -41,11 +41,12 @@ export interface AccountChange {
 }
 
 export class StripeRequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: { type: string; message: string; code?: string; param?: string },
-  ) {
+  readonly status: number;
+  readonly body: { type: string; message: string; code?: string; param?: string };
+  constructor(status: number, body: StripeRequestError['body']) {
     super(body.message);
+    this.status = status;
+    this.body = body;
   }
 }
 

@@ -1,7 +1,7 @@
-import type { WebhookChaos } from '../chaos.js';
+import type { WebhookChaos } from '../chaos.ts';
 import Stripe from 'stripe';
-import type { SandboxLogger } from '../http.js';
-import { createRetryingSender } from '../webhook-sender.js';
+import type { SandboxLogger } from '../http.ts';
+import { createRetryingSender } from '../webhook-sender.ts';
 
 // Stripe retries failed deliveries with exponential backoff for up to three days. This is an
 // approximation of that schedule (Stripe does not publish exact delays): about 2.7 days.

@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = ['--import', 'tsx'];
+// Node strips the types itself; nothing of dev's own flags is inherited (an --inspect would collide).
+const EXEC_ARGV: string[] = [];
 
 export interface DevChild {
   child: ChildProcess;
@@ -29,7 +30,7 @@ function devChild(child: ChildProcess): DevChild {
 
 /** Starts db/embedded-server.ts; resolves once it accepts connections, with its DATABASE_URL. */
 export async function startEmbeddedDatabase(env: NodeJS.ProcessEnv): Promise<DevChild & { url: string }> {
-  const child = fork(`${ROOT}db/embedded-server.ts`, [], { env, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(`${ROOT}db/embedded-server.ts`, [], { env, execArgv: EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const started = devChild(child);
   const message: { url?: string; error?: string } = await Promise.race([
     once(child, 'message').then(([m]) => m as { url?: string; error?: string }),
@@ -44,7 +45,7 @@ export async function startEmbeddedDatabase(env: NodeJS.ProcessEnv): Promise<Dev
 
 /** Runs worker.ts (the production entry point) with dev's configuration; resolves once it polls. */
 export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<DevChild> {
-  const child = fork(`${ROOT}worker.ts`, [], { env, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(`${ROOT}worker.ts`, [], { env, execArgv: EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const started = devChild(child);
   const ready = await Promise.race([once(child, 'message').then(() => true), once(child, 'exit').then(() => false)]);
   if (!ready) throw new Error('the worker exited before it started (its output is above)');

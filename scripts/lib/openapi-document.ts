@@ -4,10 +4,10 @@
 // and by the test that checks the checked-in client types against it.
 import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
-import { buildApp } from '../../api/app.js';
-import { parseEnv, timersFromEnv } from '../../config/env.js';
-import { createDatabase } from '../../db/client.js';
-import { providersFromEnv } from '../../wiring/providers.js';
+import { buildApp } from '../../api/app.ts';
+import { parseEnv, timersFromEnv } from '../../config/env.ts';
+import { createDatabase } from '../../db/client.ts';
+import { providersFromEnv } from '../../wiring/providers.ts';
 
 /** Nothing listens there; postgres.js connects on the first query, which never comes. */
 const UNDIALLED_DATABASE_URL = 'postgres://127.0.0.1:1/openapi-document';

@@ -13,8 +13,8 @@ import {
   isExecutable,
   veriflowCacheRoot,
   withBuildLock,
-} from './go-build-cache.js';
-import { goToolErrors } from './go-tool.js';
+} from './go-build-cache.ts';
+import { goToolErrors } from './go-tool.ts';
 
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 

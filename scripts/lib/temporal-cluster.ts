@@ -14,8 +14,8 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import postgres from 'postgres';
-import { VERIFICATION_SEARCH_ATTRIBUTES, exitOf, pickFreePorts, terminate } from './temporal-dev-server.js';
-import { resolveTemporalServer, type TemporalServerBinaries } from './temporal-server.js';
+import { VERIFICATION_SEARCH_ATTRIBUTES, exitOf, pickFreePorts, terminate } from './temporal-dev-server.ts';
+import { resolveTemporalServer, type TemporalServerBinaries } from './temporal-server.ts';
 
 const HOST = '127.0.0.1';
 const NAMESPACE = 'default';

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
-import { resolveTemporalCli } from './temporal-cli.js';
+import { resolveTemporalCli } from './temporal-cli.ts';
 
 const HOST = '127.0.0.1';
 

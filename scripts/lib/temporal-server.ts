@@ -4,8 +4,8 @@
 // (`temporal-server`, `temporal-sql-tool`), our cache; then one `go install` of both into the cache.
 
 import { join } from 'node:path';
-import { EXECUTABLE_SUFFIX, findOnPath, goInstall, isExecutable, veriflowCacheRoot, withBuildLock } from './go-build-cache.js';
-import { goToolErrors } from './go-tool.js';
+import { EXECUTABLE_SUFFIX, findOnPath, goInstall, isExecutable, veriflowCacheRoot, withBuildLock } from './go-build-cache.ts';
+import { goToolErrors } from './go-tool.ts';
 
 /**
  * The version docker-compose.yml runs (temporalio/server and admin-tools 1.32.1); a test keeps them

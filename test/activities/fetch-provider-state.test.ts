@@ -4,13 +4,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import t from 'tap';
-import { providerReadBudget, type ReadBudgetSettings } from '../../activities/read-budget.js';
-import { createSessionActivities } from '../../activities/sessions.js';
-import { FailureType } from '../../domain/failures.js';
-import { PROVIDER_NAMES, type ProviderName } from '../../domain/verification.js';
-import { ProviderRequestError } from '../../providers/errors.js';
-import type { ProviderAdapter } from '../../providers/types.js';
-import { createMetrics } from '../../wiring/metrics.js';
+import { providerReadBudget, type ReadBudgetSettings } from '../../activities/read-budget.ts';
+import { createSessionActivities } from '../../activities/sessions.ts';
+import { FailureType } from '../../domain/failures.ts';
+import { PROVIDER_NAMES, type ProviderName } from '../../domain/verification.ts';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import type { ProviderAdapter } from '../../providers/types.ts';
+import { createMetrics } from '../../wiring/metrics.ts';
 
 const everyProvider = (settings: ReadBudgetSettings) =>
   Object.fromEntries(PROVIDER_NAMES.map((name) => [name, settings])) as Record<ProviderName, ReadBudgetSettings>;

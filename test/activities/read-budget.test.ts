@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import t from 'tap';
-import { TokenBucket, providerReadBudget } from '../../activities/read-budget.js';
-import { InvalidConfigError, parseEnv, providerReadBudgetFromEnv } from '../../config/env.js';
-import { assertProperty } from '../helpers/property.js';
+import { TokenBucket, providerReadBudget } from '../../activities/read-budget.ts';
+import { InvalidConfigError, parseEnv, providerReadBudgetFromEnv } from '../../config/env.ts';
+import { assertProperty } from '../helpers/property.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -99,14 +99,14 @@ t.test('PROVIDER_READS_*: one rate for every provider, overridden per provider, 
       idmeta: { perSecond: 2, burst: 4 },
     },
   );
-  for (const bad of <Record<string, string>[]>[
+  const bads: Record<string, string>[] = [
     { PROVIDER_READS_PER_SECOND: '0' },
     { PROVIDER_READS_BURST: '0' },
     { PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'stripe=0' },
     { PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'acme=3' },
     { PROVIDER_READS_PER_SECOND_BY_PROVIDER: 'stripe' },
-  ])
-    t.throws(() => budget(bad), InvalidConfigError, JSON.stringify(bad));
+  ];
+  for (const bad of bads) t.throws(() => budget(bad), InvalidConfigError, JSON.stringify(bad));
   const example = readFileSync(fileURLToPath(new URL('../../.env.example', import.meta.url)), 'utf8');
   for (const name of ['PROVIDER_READS_PER_SECOND', 'PROVIDER_READS_PER_SECOND_BY_PROVIDER', 'PROVIDER_READS_BURST'])
     t.match(example, new RegExp(`^${name}=`, 'm'), `${name} listed in .env.example`);

@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import t from 'tap';
-import { createRecordActivities, type RecordEventsRequest } from '../../activities/records.js';
-import { createDatabase } from '../../db/client.js';
-import { VERIFICATION_CHANGED_CHANNEL } from '../../db/change-notice.js';
-import { tenants, verificationHistory, verifications, webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { eventually } from '../helpers/eventually.js';
-import { countPgRoundTrips } from '../helpers/pg-round-trips.js';
+import { createRecordActivities, type RecordEventsRequest } from '../../activities/records.ts';
+import { createDatabase } from '../../db/client.ts';
+import { VERIFICATION_CHANGED_CHANNEL } from '../../db/change-notice.ts';
+import { tenants, verificationHistory, verifications, webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema/index.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { countPgRoundTrips } from '../helpers/pg-round-trips.ts';
 
 t.test('recording an applied webhook', async (t) => {
   const database = await createTestDatabase(t);

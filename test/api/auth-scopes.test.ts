@@ -3,10 +3,10 @@
 // enough), and webhooks, sessions and health need neither. Pins auth while it moves between
 // plugins; nothing here reaches Temporal.
 import t from 'tap';
-import { ensureDevTenant } from '../../api/services/tenants.js';
-import { buildTestApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { TEST_API_KEY } from '../helpers/stack.js';
+import { ensureDevTenant } from '../../api/services/tenants.ts';
+import { buildTestApp } from '../helpers/app.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { TEST_API_KEY } from '../helpers/stack.ts';
 
 const OPERATOR_ROUTES = new Set(['POST /v1/templates/sync']);
 const OPERATOR_TOKEN = 'operator-token-0123456789';

@@ -6,11 +6,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { createTenant } from '../../api/services/tenants.js';
-import { contractClient } from '../helpers/contract-client.js';
-import { decideInSandbox } from '../helpers/event-orders.js';
-import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
-import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { contractClient } from '../helpers/contract-client.ts';
+import { decideInSandbox } from '../helpers/event-orders.ts';
+import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
@@ -165,14 +165,10 @@ t.test('the typed client against the real API', async (t) => {
   });
 
   t.test("the README's client example runs against the real API as written", async (t) => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'clients/typescript/examples/start-verification.ts'],
-      {
-        env: { ...process.env, VERIFLOW_URL: stack.apiUrl, VERIFLOW_API_KEY: TEST_API_KEY },
-        timeout: 120_000,
-      },
-    );
+    const { stdout } = await promisify(execFile)(process.execPath, ['clients/typescript/examples/start-verification.ts'], {
+      env: { ...process.env, VERIFLOW_URL: stack.apiUrl, VERIFLOW_API_KEY: TEST_API_KEY },
+      timeout: 120_000,
+    });
     t.match(stdout, /^send the applicant to http\S+\n[a-z_]+ undecided\n\d+ pending\n$/);
   });
 

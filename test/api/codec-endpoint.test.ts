@@ -3,11 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import t from 'tap';
-import { EncryptionCodec, payloadToJson } from '../../wiring/codec.js';
-import { buildTestApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { TEST_API_KEY } from '../helpers/stack.js';
-import { ensureDevTenant } from '../../api/services/tenants.js';
+import { EncryptionCodec, payloadToJson } from '../../wiring/codec.ts';
+import { buildTestApp } from '../helpers/app.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { TEST_API_KEY } from '../helpers/stack.ts';
+import { ensureDevTenant } from '../../api/services/tenants.ts';
 
 const TOKEN = 'codec-token-for-tests-0001';
 const UI = 'http://localhost:8233';

@@ -4,13 +4,13 @@
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import t from 'tap';
-import { buildApp } from '../../api/app.js';
-import { timersFromEnv } from '../../config/env.js';
-import { emailDeliveries } from '../../db/schema/index.js';
-import { providersFromEnv } from '../../wiring/providers.js';
-import { startMailCatcher } from '../../sandbox/mail.js';
-import { startSandbox } from '../../sandbox/server.js';
-import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
+import { buildApp } from '../../api/app.ts';
+import { timersFromEnv } from '../../config/env.ts';
+import { emailDeliveries } from '../../db/schema/index.ts';
+import { providersFromEnv } from '../../wiring/providers.ts';
+import { startMailCatcher } from '../../sandbox/mail.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.ts';
 
 t.test('email notification of the hosted link', async (t) => {
   const smtp = await startMailCatcher({ port: 0, rejectRecipient: (address) => address.startsWith('bounce') });

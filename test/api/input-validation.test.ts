@@ -4,11 +4,11 @@
 import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import t from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import { createTenant, ensureDevTenant } from '../../api/services/tenants.js';
-import { buildTestApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { TEST_API_KEY } from '../helpers/stack.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { createTenant, ensureDevTenant } from '../../api/services/tenants.ts';
+import { buildTestApp } from '../helpers/app.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { TEST_API_KEY } from '../helpers/stack.ts';
 
 // Configured providers (their APIs are never called here: nothing gets as far as a workflow).
 const PROVIDER_ENV = {

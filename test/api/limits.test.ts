@@ -2,9 +2,9 @@
 // Retry-After), provider webhooks and operations routes never limited, and 405 with Allow for a
 // known path asked with the wrong method. None of it reaches Temporal, so the app runs alone.
 import t from 'tap';
-import { createTenant } from '../../api/services/tenants.js';
-import { startTestApp } from '../helpers/app.js';
-import { TEST_API_KEY } from '../helpers/test-env.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { TEST_API_KEY } from '../helpers/test-env.ts';
 
 const LIMIT = 5;
 

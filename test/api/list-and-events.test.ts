@@ -1,9 +1,9 @@
 // Listing with filters and cursors, and live updates over Server-Sent Events.
 import { request as httpRequest } from 'node:http';
 import t from 'tap';
-import { createTenant } from '../../api/services/tenants.js';
-import { takeSseMessages } from '../helpers/sse.js';
-import { TEST_API_KEY, startStack } from '../helpers/stack.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { takeSseMessages } from '../helpers/sse.ts';
+import { TEST_API_KEY, startStack } from '../helpers/stack.ts';
 
 interface SseMessage {
   event: string;

@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import t from 'tap';
-import { ensureDevTenant } from '../../api/services/tenants.js';
-import { verifications } from '../../db/schema/index.js';
-import { buildTestApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { TEST_API_KEY } from '../helpers/stack.js';
+import { ensureDevTenant } from '../../api/services/tenants.ts';
+import { verifications } from '../../db/schema/index.ts';
+import { buildTestApp } from '../helpers/app.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { TEST_API_KEY } from '../helpers/stack.ts';
 
 const HOUR = 3_600_000;
 

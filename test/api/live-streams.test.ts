@@ -5,16 +5,16 @@
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import t from 'tap';
-import { buildApp } from '../../api/app.js';
-import { createTenant } from '../../api/services/tenants.js';
-import { timersFromEnv } from '../../config/env.js';
-import { noticeVerificationChanged } from '../../db/change-notice.js';
-import { createDatabase } from '../../db/client.js';
-import { verifications } from '../../db/schema/index.js';
-import { TEST_DATABASE_URL } from '../helpers/database.js';
-import { openStream, type OpenStream } from '../helpers/sse.js';
-import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { buildApp } from '../../api/app.ts';
+import { createTenant } from '../../api/services/tenants.ts';
+import { timersFromEnv } from '../../config/env.ts';
+import { noticeVerificationChanged } from '../../db/change-notice.ts';
+import { createDatabase } from '../../db/client.ts';
+import { verifications } from '../../db/schema/index.ts';
+import { TEST_DATABASE_URL } from '../helpers/database.ts';
+import { openStream, type OpenStream } from '../helpers/sse.ts';
+import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 const STREAM_CAP = 3;
 const FAILED_ATTEMPTS = 8;

@@ -4,12 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import t from 'tap';
-import { WEBHOOK_EVENT_TYPES, createOutboundWebhookActivities } from '../../activities/outbound-webhooks.js';
-import { webhookDeliveries } from '../../db/schema/index.js';
-import { outboundPolicyFromEnv } from '../../wiring/outbound-address.js';
-import { createMetrics } from '../../wiring/metrics.js';
-import { TEST_API_KEY, startStack } from '../helpers/stack.js';
-import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { WEBHOOK_EVENT_TYPES, createOutboundWebhookActivities } from '../../activities/outbound-webhooks.ts';
+import { webhookDeliveries } from '../../db/schema/index.ts';
+import { outboundPolicyFromEnv } from '../../wiring/outbound-address.ts';
+import { createMetrics } from '../../wiring/metrics.ts';
+import { TEST_API_KEY, startStack } from '../helpers/stack.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 t.test('outbound metrics', async (t) => {
   const stack = await startStack(t);

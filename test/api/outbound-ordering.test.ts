@@ -3,9 +3,9 @@
 // receiver fails the first attempts of each verification's early events, which is what reordered
 // independent deliveries (a later event overtook an earlier one stuck in its retry schedule).
 import t from 'tap';
-import { createTenant } from '../../api/services/tenants.js';
-import { TEST_OPERATOR_TOKEN, eventually, startStack } from '../helpers/stack.js';
-import { startWebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { TEST_OPERATOR_TOKEN, eventually, startStack } from '../helpers/stack.ts';
+import { startWebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.ts';
 
 const VERIFICATIONS = 50;
 /** The idmeta sandbox template 306 has three steps: created, 3 × step.completed, status_changed, completed or failed. */

@@ -3,11 +3,11 @@
 // the new one for OUTBOUND_SECRET_GRACE, so receivers switch secrets without a rejected delivery.
 import t from 'tap';
 import { Webhook } from 'standardwebhooks';
-import { createTenant } from '../../api/services/tenants.js';
-import { REPLAY_MAX_DELIVERIES } from '../../api/services/webhook-replay.js';
-import { webhookDeliveries } from '../../db/schema/index.js';
-import { eventually, startStack } from '../helpers/stack.js';
-import { startWebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { REPLAY_MAX_DELIVERIES } from '../../api/services/webhook-replay.ts';
+import { webhookDeliveries } from '../../db/schema/index.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
+import { startWebhookReceiver, type ReceivedWebhook } from '../helpers/webhook-receiver.ts';
 
 const GRACE = '8s';
 

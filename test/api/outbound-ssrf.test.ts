@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import t, { type Test } from 'tap';
-import { createTenant } from '../../api/services/tenants.js';
-import { webhookEndpoints } from '../../db/schema/index.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { webhookEndpoints } from '../../db/schema/index.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 async function listen(t: Pick<Test, 'teardown'>, server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -5,18 +5,18 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { InjectOptions } from 'fastify';
 import t from 'tap';
-import { webhookDeliveries } from '../../db/schema/index.js';
-import { createTenant } from '../../api/services/tenants.js';
-import { parseDurationList } from '../../config/duration.js';
-import { parseEnv } from '../../config/env.js';
+import { webhookDeliveries } from '../../db/schema/index.ts';
+import { createTenant } from '../../api/services/tenants.ts';
+import { parseDurationList } from '../../config/duration.ts';
+import { parseEnv } from '../../config/env.ts';
 import {
   DEFAULT_WEBHOOK_RETRY_SCHEDULE,
   DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
   DEFAULT_WEBHOOK_RETRY_SCHEDULE_TEXT,
-} from '../../domain/retry-schedule.js';
-import { waitFor } from '../helpers/eventually.js';
-import { TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+} from '../../domain/retry-schedule.ts';
+import { waitFor } from '../helpers/eventually.ts';
+import { TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 /** Template sync is an operator action. */
 const operator = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };

@@ -4,9 +4,9 @@
 // limited per address. None of it reaches Temporal, so the app runs alone.
 import { randomBytes, randomUUID } from 'node:crypto';
 import t from 'tap';
-import type { ProviderRegistry } from '../../providers/index.js';
-import { startTestApp } from '../helpers/app.js';
-import { TEST_API_KEY } from '../helpers/test-env.js';
+import type { ProviderRegistry } from '../../providers/index.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { TEST_API_KEY } from '../helpers/test-env.ts';
 
 const INVALID_KEY_MAX = 10;
 const SESSION_LINK_MAX = 5;

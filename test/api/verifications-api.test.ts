@@ -3,12 +3,12 @@ import { Client, Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import t from 'tap';
-import { buildApp } from '../../api/app.js';
-import { createTenant } from '../../api/services/tenants.js';
-import { timersFromEnv } from '../../config/env.js';
-import { verifications } from '../../db/schema/index.js';
-import { providersFromEnv } from '../../wiring/providers.js';
-import { TEST_API_KEY, startStack } from '../helpers/stack.js';
+import { buildApp } from '../../api/app.ts';
+import { createTenant } from '../../api/services/tenants.ts';
+import { timersFromEnv } from '../../config/env.ts';
+import { verifications } from '../../db/schema/index.ts';
+import { providersFromEnv } from '../../wiring/providers.ts';
+import { TEST_API_KEY, startStack } from '../helpers/stack.ts';
 
 t.test('verification routes', async (t) => {
   const stack = await startStack(t);

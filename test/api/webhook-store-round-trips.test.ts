@@ -5,13 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import t from 'tap';
-import type { AppDeps } from '../../api/deps.js';
-import { acceptWebhook } from '../../api/services/webhook-intake.js';
-import { createDatabase } from '../../db/client.js';
-import { tenants, verifications, webhookEvents } from '../../db/schema/index.js';
-import type { NormalizedWebhook } from '../../providers/types.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { countPgRoundTrips } from '../helpers/pg-round-trips.js';
+import type { AppDeps } from '../../api/deps.ts';
+import { acceptWebhook } from '../../api/services/webhook-intake.ts';
+import { createDatabase } from '../../db/client.ts';
+import { tenants, verifications, webhookEvents } from '../../db/schema/index.ts';
+import type { NormalizedWebhook } from '../../providers/types.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { countPgRoundTrips } from '../helpers/pg-round-trips.ts';
 
 t.test('storing a webhook', async (t) => {
   const database = await createTestDatabase(t);

@@ -2,8 +2,8 @@
 // exits, the bench times out waiting for readiness) whenever production configuration grows a
 // requirement. Pin it here, where a failure names the missing setting.
 import t from 'tap';
-import { benchProcessEnv } from '../../bench/process-env.js';
-import { parseEnv } from '../../config/env.js';
+import { benchProcessEnv } from '../../bench/process-env.ts';
+import { parseEnv } from '../../config/env.ts';
 
 t.test('the environment the bench gives the API and worker passes production validation', async (t) => {
   const env = benchProcessEnv({

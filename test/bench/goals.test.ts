@@ -1,6 +1,6 @@
 import t from 'tap';
-import { judgeGoals, renderGoals, type GoalInputs } from '../../bench/goals.js';
-import type { LoadResult } from '../../bench/stats.js';
+import { judgeGoals, renderGoals, type GoalInputs } from '../../bench/goals.ts';
+import type { LoadResult } from '../../bench/stats.ts';
 
 const load = (offered: number | null, achievedPerSecond: number, p99: number, errors = 0): LoadResult => ({
   offered,

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { BenchRun } from '../../bench/lifecycle.js';
-import { waitFor } from '../helpers/eventually.js';
+import { BenchRun } from '../../bench/lifecycle.ts';
+import { waitFor } from '../helpers/eventually.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hard-stop-run.ts', import.meta.url));
 const BODY_FAILS_FIXTURE = fileURLToPath(new URL('./fixtures/hard-stop-body-fails.ts', import.meta.url));
@@ -21,7 +21,7 @@ const alive = (pid: number) => {
 };
 
 t.test('a bench run past its hard stop prints what it measured, stops its processes and exits 2', async (t) => {
-  const run = spawn(process.execPath, ['--import=tsx', FIXTURE], { env: { ...process.env, HARD_STOP_MS: '1500' } });
+  const run = spawn(process.execPath, [FIXTURE], { env: { ...process.env, HARD_STOP_MS: '1500' } });
   let stdout = '';
   let stderr = '';
   run.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -40,7 +40,7 @@ t.test('a bench run past its hard stop prints what it measured, stops its proces
 
 t.test('a body that fails because the hard stop is under way does not cut the stop short', async (t) => {
   const marker = join(mkdtempSync(join(tmpdir(), 'vf-bench-')), 'marker');
-  const run = spawn(process.execPath, ['--import=tsx', BODY_FAILS_FIXTURE], {
+  const run = spawn(process.execPath, [BODY_FAILS_FIXTURE], {
     env: { ...process.env, HARD_STOP_MS: '1500', MARKER_FILE: marker },
     stdio: 'ignore',
   });

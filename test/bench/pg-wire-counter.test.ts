@@ -2,7 +2,7 @@
 // miscount would silently skew the cost profile, so the parser is pinned here on real framings.
 import fc from 'fast-check';
 import t from 'tap';
-import { PgRoundTripCounter } from '../../bench/pg-wire-counter.js';
+import { PgRoundTripCounter } from '../../bench/pg-wire-counter.ts';
 
 /** A frontend message: type byte + int32 length (counting itself) + body. */
 const message = (type: string, body = Buffer.alloc(0)) => {

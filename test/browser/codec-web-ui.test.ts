@@ -4,14 +4,14 @@
 // x-namespace header and all).
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { buildApp } from '../../api/app.js';
-import { parseEnv, timersFromEnv } from '../../config/env.js';
+import { buildApp } from '../../api/app.ts';
+import { parseEnv, timersFromEnv } from '../../config/env.ts';
 import { pino } from 'pino';
-import { providersFromEnv } from '../../wiring/providers.js';
-import { connectClient } from '../../wiring/temporal.js';
-import { pickFreePort, startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
-import { launchBrowser } from '../helpers/browser.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { providersFromEnv } from '../../wiring/providers.ts';
+import { connectClient } from '../../wiring/temporal.ts';
+import { pickFreePort, startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 
 t.test('Web UI decodes encrypted payloads through the API codec endpoint', async (t) => {
   const marker = `decoded-by-veriflow-${randomBytes(4).toString('hex')}`;

@@ -1,8 +1,8 @@
 // The flow a person follows: create through the API, open the sessionUrl in a real browser,
 // click Approve, and read the result back from the API.
 import t from 'tap';
-import { launchBrowser } from '../helpers/browser.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { launchBrowser } from '../helpers/browser.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 t.test('persona hosted flow in Chromium: open sessionUrl, click Approve, GET shows approved', async (t) => {
   const stack = await startStack(t);

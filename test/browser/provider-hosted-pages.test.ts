@@ -3,8 +3,8 @@
 // right verification status through the real webhook path.
 import t from 'tap';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { launchBrowser } from '../helpers/browser.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const THREE_STEP_TEMPLATE = '306';
 

@@ -2,8 +2,8 @@
 // button is legible, and each simulated session links to veriflow's own view of it.
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { startSandbox } from '../../sandbox/server.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { startSandbox } from '../../sandbox/server.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 
 const PERSONA = { apiKey: 'home_persona_key', webhookSecret: 'home_persona_secret' };
 const STRIPE = { secretKey: 'sk_test_home', webhookSecret: 'whsec_home' };

@@ -3,8 +3,8 @@
 // example is the compiled example file (tsc checks it against those types).
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
-import { CLIENT_SCHEMA_PATH, renderClientTypes } from '../../scripts/lib/client-types.js';
-import { buildOpenApiDocument } from '../../scripts/lib/openapi-document.js';
+import { CLIENT_SCHEMA_PATH, renderClientTypes } from '../../scripts/lib/client-types.ts';
+import { buildOpenApiDocument } from '../../scripts/lib/openapi-document.ts';
 
 const EXAMPLE_PATH = 'clients/typescript/examples/start-verification.ts';
 

@@ -5,8 +5,8 @@ import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import postgres from 'postgres';
 import t from 'tap';
-import { VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.js';
-import { TEMPORAL_SERVER_VERSION } from '../../scripts/lib/temporal-server.js';
+import { VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.ts';
+import { TEMPORAL_SERVER_VERSION } from '../../scripts/lib/temporal-server.ts';
 
 const address = process.env.TEMPORAL_TEST_ADDRESS;
 const databaseUrl = process.env.TEMPORAL_TEST_CLUSTER_DATABASE_URL;

@@ -4,9 +4,9 @@
 // restart it through a loopback control endpoint (TEMPORAL_TEST_CONTROL_URL).
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { startTemporalCluster } from '../../scripts/lib/temporal-cluster.js';
-import { resolveTemporalServer } from '../../scripts/lib/temporal-server.js';
-import { runTap } from '../helpers/run-tap.js';
+import { startTemporalCluster } from '../../scripts/lib/temporal-cluster.ts';
+import { resolveTemporalServer } from '../../scripts/lib/temporal-server.ts';
+import { runTap } from '../helpers/run-tap.ts';
 const FILES = [
   'test/integration/persona-flow.test.ts',
   'test/integration/webhook-concurrent-duplicates.test.ts',

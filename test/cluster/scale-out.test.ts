@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { asc, inArray } from 'drizzle-orm';
 import t from 'tap';
-import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
-import { toProviderEvent } from '../../api/services/webhook-intake.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { startApiProcess } from '../helpers/api-process.js';
-import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack, TEST_API_KEY, workflowBundle } from '../helpers/stack.js';
-import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
+import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.ts';
+import { toProviderEvent } from '../../api/services/webhook-intake.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { startApiProcess } from '../helpers/api-process.ts';
+import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack, TEST_API_KEY, workflowBundle } from '../helpers/stack.ts';
+import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.ts';
 
 const VERIFICATIONS = 18;
 const decisionFor = (i: number) => (['approved', 'declined', 'needs_review'] as const)[i % 3]!;

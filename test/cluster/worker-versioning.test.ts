@@ -7,9 +7,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import t from 'tap';
-import { TEMPORAL_SERVER_VERSION } from '../../scripts/lib/temporal-server.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
-import { createVerification, verificationReaches, workflowTaskBuilds } from '../helpers/versioning.js';
+import { TEMPORAL_SERVER_VERSION } from '../../scripts/lib/temporal-server.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
+import { createVerification, verificationReaches, workflowTaskBuilds } from '../helpers/versioning.ts';
 
 const { VersioningBehavior } = proto.temporal.api.enums.v1;
 const BUILD_A = 'build-a';

@@ -5,9 +5,9 @@
 // back verbatim needs a created verification, so it is tested with the verification routes.
 import type { InjectOptions } from 'fastify';
 import t from 'tap';
-import { verifications, webhookEvents } from '../../db/schema/index.js';
-import { startTestApp } from '../helpers/app.js';
-import { TEST_API_KEY } from '../helpers/test-env.js';
+import { verifications, webhookEvents } from '../../db/schema/index.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { TEST_API_KEY } from '../helpers/test-env.ts';
 
 const auth = { authorization: `Bearer ${TEST_API_KEY}` };
 const json = { 'content-type': 'application/json' };

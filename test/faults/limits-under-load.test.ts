@@ -2,8 +2,8 @@
 // with 429 + Retry-After without touching another tenant, and cross-tenant reads stay 404 while
 // the load runs.
 import t from 'tap';
-import { createTenant } from '../../api/services/tenants.js';
-import { TEST_API_KEY, startStack } from '../helpers/stack.js';
+import { createTenant } from '../../api/services/tenants.ts';
+import { TEST_API_KEY, startStack } from '../helpers/stack.ts';
 
 const LIMIT = 25;
 const BURST = 80;

@@ -3,10 +3,10 @@
 // the sweeper starts it once it is older than OUTBOUND_SWEEP_AFTER, and POST …/retry accepts it.
 import { eq } from 'drizzle-orm';
 import t from 'tap';
-import { webhookDeliveries, type NewWebhookDelivery } from '../../db/schema/index.js';
-import { webhookDeliveryWorkflowId } from '../../workflows/messages.js';
-import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
-import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
+import { webhookDeliveries, type NewWebhookDelivery } from '../../db/schema/index.ts';
+import { webhookDeliveryWorkflowId } from '../../workflows/messages.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
+import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.ts';
 
 t.test('outbound deliveries whose run never started', async (t) => {
   const stack = await startStack(t, {

@@ -4,9 +4,9 @@
 // wait): the waiters wait on change notices instead of querying the database in a loop.
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { verifications } from '../../db/schema/index.js';
-import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.js';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { verifications } from '../../db/schema/index.ts';
+import { TEST_API_KEY, eventually, startStack } from '../helpers/stack.ts';
 
 const WAITERS = 150;
 const WAIT_S = 8;

@@ -2,8 +2,8 @@
 // connections are retried with backoff until the session exists; a permanent 4xx ends the
 // verification in `error` with a reason instead of retrying forever.
 import t from 'tap';
-import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 const CREATE_INQUIRY = '^/api/v1/inquiries$';
 

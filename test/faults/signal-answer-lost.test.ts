@@ -5,10 +5,10 @@
 // would never be claimed again (it is no longer `received`) and would read as lost forever.
 import { eq } from 'drizzle-orm';
 import t from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
-import { startTemporalViaProxy } from '../helpers/temporal-via-proxy.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
+import { startTemporalViaProxy } from '../helpers/temporal-via-proxy.ts';
 
 t.test('a signal whose answer is lost, applied by the workflow after the API gave up on it, is recorded as delivered', async (t) => {
   // Only the API reaches Temporal through the proxy; the worker goes straight to it.

@@ -3,12 +3,12 @@
 // database is fast again.
 import { inArray } from 'drizzle-orm';
 import t from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { TEST_DATABASE_URL } from '../helpers/database.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { TEST_DATABASE_URL } from '../helpers/database.ts';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 const LATENCY_MS = 500;
 const SENT = 20;

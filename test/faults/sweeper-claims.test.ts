@@ -5,15 +5,15 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { eq, inArray, sql } from 'drizzle-orm';
 import t from 'tap';
-import { deliveryDeps, sweepUndelivered } from '../../api/services/event-delivery.js';
-import { createDatabase } from '../../db/client.js';
-import { webhookEvents } from '../../db/schema/index.js';
-import type { ProviderEvent } from '../../domain/verification.js';
-import { getPayloadCodec } from '../../wiring/codec.js';
-import { parseEnv } from '../../config/env.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { deliveryDeps, sweepUndelivered } from '../../api/services/event-delivery.ts';
+import { createDatabase } from '../../db/client.ts';
+import { webhookEvents } from '../../db/schema/index.ts';
+import type { ProviderEvent } from '../../domain/verification.ts';
+import { getPayloadCodec } from '../../wiring/codec.ts';
+import { parseEnv } from '../../config/env.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const VERIFICATIONS = 3;
 const EVENTS_EACH = 10;

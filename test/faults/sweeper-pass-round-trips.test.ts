@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { eq, inArray } from 'drizzle-orm';
 import t from 'tap';
-import { sweepUndelivered, type DeliveryDeps } from '../../api/services/event-delivery.js';
-import { createDatabase } from '../../db/client.js';
-import { tenants, verifications, webhookEvents } from '../../db/schema/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { countPgRoundTrips } from '../helpers/pg-round-trips.js';
+import { sweepUndelivered, type DeliveryDeps } from '../../api/services/event-delivery.ts';
+import { createDatabase } from '../../db/client.ts';
+import { tenants, verifications, webhookEvents } from '../../db/schema/index.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { countPgRoundTrips } from '../helpers/pg-round-trips.ts';
 
 t.test('a dispatcher pass', async (t) => {
   const database = await createTestDatabase(t);

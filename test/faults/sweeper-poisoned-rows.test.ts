@@ -4,13 +4,13 @@
 // `undeliverable` with a reason after SWEEPER_MAX_ATTEMPTS instead of staying `received` forever.
 import { eq, inArray } from 'drizzle-orm';
 import t from 'tap';
-import { verifications, webhookEvents } from '../../db/schema/index.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { TEMPORAL_CALL_DEADLINE_MS } from '../../api/services/start-workflow.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { startRestartableTemporal } from '../helpers/restartable-temporal.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { verifications, webhookEvents } from '../../db/schema/index.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { TEMPORAL_CALL_DEADLINE_MS } from '../../api/services/start-workflow.ts';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { startRestartableTemporal } from '../helpers/restartable-temporal.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const INTERVAL_MS = 1000;
 const MAX_ATTEMPTS = 4;

@@ -3,10 +3,10 @@
 // must never be applied: it is recorded as unconfirmed and the workflow asks job_status again
 // soon, until it answers.
 import t from 'tap';
-import { parseSmileIdWebhook } from '../../providers/smileid/webhook.js';
-import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.js';
-import { signedCallback } from '../helpers/smileid-callbacks.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { parseSmileIdWebhook } from '../../providers/smileid/webhook.ts';
+import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.ts';
+import { signedCallback } from '../helpers/smileid-callbacks.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 type HistoryRow = { source: string; eventId: string | null; to: string; applied: boolean; reason: string | null };
 

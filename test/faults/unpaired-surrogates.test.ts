@@ -4,9 +4,9 @@
 import { eq } from 'drizzle-orm';
 import type { InjectOptions } from 'fastify';
 import t from 'tap';
-import { verifications, webhookEvents } from '../../db/schema/index.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { TEST_API_KEY, startStack } from '../helpers/stack.js';
+import { verifications, webhookEvents } from '../../db/schema/index.ts';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { TEST_API_KEY, startStack } from '../helpers/stack.ts';
 
 const LONE_HIGH = '\\ud83d';
 const auth = { authorization: `Bearer ${TEST_API_KEY}`, 'content-type': 'application/json' };

@@ -4,10 +4,10 @@
 // carries an idempotency key; the sandbox counts inquiries).
 import { inArray } from 'drizzle-orm';
 import t from 'tap';
-import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
-import { inBatches } from '../helpers/persona-webhooks.js';
-import { eventually, startStack, workflowBundle } from '../helpers/stack.js';
-import { startWorkerProcess, writeWorkflowBundle, type WorkerProcess } from '../helpers/worker-process.js';
+import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.ts';
+import { inBatches } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack, workflowBundle } from '../helpers/stack.ts';
+import { startWorkerProcess, writeWorkflowBundle, type WorkerProcess } from '../helpers/worker-process.ts';
 
 const VERIFICATIONS = 100;
 const KILLS = 10;

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import type { Env } from '../../config/env.js';
-import { eventually } from './stack.js';
+import type { Env } from '../../config/env.ts';
+import { eventually } from './stack.ts';
 
 const ENTRY = fileURLToPath(new URL('../../api/server.ts', import.meta.url));
 
@@ -20,12 +20,12 @@ export interface ApiProcess {
 export async function startApiProcess(t: Pick<Test, 'teardown'>, env: Env, overrides: Record<string, string>): Promise<ApiProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries({ ...env, ...overrides })) if (value !== undefined) childEnv[key] = String(value);
-  const child = spawn(process.execPath, ['--import=tsx', ENTRY], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [ENTRY], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const stdout: string[] = [];
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+  const exited = new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ?? `exit code ${code}`)));
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;

@@ -5,14 +5,14 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
-import { ensureDevTenant } from '../../api/services/tenants.js';
-import { parseEnv } from '../../config/env.js';
-import type { ProviderRegistry } from '../../providers/index.js';
-import { composeApi } from '../../wiring/api-root.js';
-import { providersFromEnv } from '../../wiring/providers.js';
-import { startSandbox } from '../../sandbox/server.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
-import { SANDBOX_SECRETS, TEST_API_KEY, testAppEnv } from './test-env.js';
+import { ensureDevTenant } from '../../api/services/tenants.ts';
+import { parseEnv } from '../../config/env.ts';
+import type { ProviderRegistry } from '../../providers/index.ts';
+import { composeApi } from '../../wiring/api-root.ts';
+import { providersFromEnv } from '../../wiring/providers.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { SANDBOX_SECRETS, TEST_API_KEY, testAppEnv } from './test-env.ts';
 
 export async function buildTestApp(
   t: Pick<Test, 'teardown'>,

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Payload } from '@temporalio/common';
-import { createLogger } from '../../wiring/logger.js';
+import { createLogger } from '../../wiring/logger.ts';
 
 export interface Canary {
   mark: string;

@@ -1,5 +1,5 @@
 // What parseEnv says of a configuration: its refusal message, or '(accepted)'.
-import { InvalidConfigError, parseEnv } from '../../config/env.js';
+import { InvalidConfigError, parseEnv } from '../../config/env.ts';
 
 export function refusal(env: Record<string, string>): string {
   try {

@@ -4,7 +4,7 @@
 // test code agree with the document at compile time; this makes the real responses agree with
 // it at run time. A response that does not match fails the request with the reason.
 import { AjvCompiler } from '@fastify/ajv-compiler';
-import { createVeriflowClient, type VeriflowClient } from '../../clients/typescript/index.js';
+import { createVeriflowClient, type VeriflowClient } from '../../clients/typescript/index.ts';
 
 interface Operation {
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;

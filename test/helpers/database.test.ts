@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import t from 'tap';
-import { createTestDatabase, migrationsHash, TEST_DATABASE_URL } from './database.js';
+import { createTestDatabase, migrationsHash, TEST_DATABASE_URL } from './database.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../../db/migrations', import.meta.url));
 

@@ -4,8 +4,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { Test } from 'tap';
-import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
+import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.ts';
+import { migrateDatabase } from '../../db/migrate.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
 
 const START_TIMEOUT_MS = 180_000;
 

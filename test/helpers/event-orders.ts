@@ -2,9 +2,9 @@
 // (120 verifications in one stack, in bounded concurrent batches), then reads back what each
 // workflow recorded. Shared by the fetch-before-apply and the reducer-only order tests.
 import { asc, inArray } from 'drizzle-orm';
-import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
-import { decidePersonaInquiry, inBatches, permutations, personaEventBody, postPersonaWebhook } from './persona-webhooks.js';
-import { eventually, type Stack } from './stack.js';
+import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.ts';
+import { decidePersonaInquiry, inBatches, permutations, personaEventBody, postPersonaWebhook } from './persona-webhooks.ts';
+import { eventually, type Stack } from './stack.ts';
 
 /** Persona's inquiry lifecycle with a manual review, in event-time order. */
 export const LIFECYCLE = [

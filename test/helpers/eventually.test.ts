@@ -1,5 +1,5 @@
 import t from 'tap';
-import { eventually } from './eventually.js';
+import { eventually } from './eventually.ts';
 
 t.test('returns the first value the condition holds for', async (t) => {
   let reads = 0;
@@ -20,7 +20,7 @@ t.test('a condition that never holds is an error naming what was awaited and the
       (r) => r.status === 'approved',
       { timeoutMs: 50, intervalMs: 5 },
     ),
-    // The condition's source as the runtime holds it (tsx compacts it), then the last value read.
+    // The condition's source as the runtime holds it (whitespace may differ from the file), then the last value read.
     { message: /r\.status\s*===\s*["']approved["'].* within 50 ms; last value: \{ status: 'pending', reads: \d+ \}$/ },
   );
 });

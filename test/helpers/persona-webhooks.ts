@@ -2,7 +2,7 @@
 // here with node:crypto and not borrowed from providers/ or sandbox/), so a test can send any
 // event, in any order, any number of times.
 import { createHmac, randomBytes } from 'node:crypto';
-import { PERSONA_SECRETS } from './stack.js';
+import { PERSONA_SECRETS } from './stack.ts';
 
 export interface PersonaEventInput {
   eventId?: string;

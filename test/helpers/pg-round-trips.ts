@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { Test } from 'tap';
-import { PgRoundTripCounter } from '../../bench/pg-wire-counter.js';
+import { PgRoundTripCounter } from '../../bench/pg-wire-counter.ts';
 
 export interface PgRoundTrips {
   /** `url` with its host and port replaced by the proxy's. */

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { pickFreePort, startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
-import { connectTestTemporal, NAMESPACE_PER_FILE, startTestTemporal, type TestTemporal } from './temporal.js';
+import { pickFreePort, startTemporalDevServer, type TemporalDevServer } from '../../scripts/lib/temporal-dev-server.ts';
+import { connectTestTemporal, NAMESPACE_PER_FILE, startTestTemporal, type TestTemporal } from './temporal.ts';
 
 export interface RestartableTemporal extends TestTemporal {
   /** Stops the server (SIGTERM, state flushed); clients stay, and reconnect once it is back. */

@@ -1,6 +1,6 @@
 // Fault injection in the provider sandbox (sandbox/faults.ts): queue answers for requests whose
 // path matches, and see how many are still queued.
-import type { Stack } from './stack.js';
+import type { Stack } from './stack.ts';
 
 export async function injectFaults(stack: Stack, path: string, faults: unknown[]): Promise<void> {
   const res = await fetch(`${stack.sandboxUrl}/_faults`, {

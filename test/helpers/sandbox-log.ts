@@ -1,7 +1,7 @@
 // What a sandbox logged, for tests that wait on its deliveries: a retry schedule that has run
 // out logs `… giving up`, after which no more attempts of that delivery can arrive. Waiting on
 // that line replaces a fixed sleep before counting what a receiver got.
-import type { SandboxLogger } from '../../sandbox/http.js';
+import type { SandboxLogger } from '../../sandbox/http.ts';
 
 export interface SandboxLog {
   logger: SandboxLogger;

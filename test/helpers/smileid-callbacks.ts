@@ -2,7 +2,7 @@
 // Signature: the signature covers the timestamp and partner id only, so the body says whatever
 // the caller wants.
 import { Signature } from 'smile-identity-core';
-import { SMILEID_SECRETS } from './stack.js';
+import { SMILEID_SECRETS } from './stack.ts';
 
 /** A callback body signed with our partner's real key, claiming `resultCode` for `jobId`. */
 export function signedCallback(jobId: string, resultCode: string, smileJobId = '0000099999'): string {

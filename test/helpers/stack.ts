@@ -7,26 +7,26 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
-import { ensureDevTenant } from '../../api/services/tenants.js';
-import { parseEnv, type Env, type WorkerTuning } from '../../config/env.js';
-import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.js';
-import type { ProviderCapabilities } from '../../domain/provider-capabilities.js';
-import type { ProviderName } from '../../domain/verification.js';
-import type { ProviderRegistry } from '../../providers/index.js';
-import { composeApi } from '../../wiring/api-root.js';
-import { providersFromEnv } from '../../wiring/providers.js';
-import { composeWorker, workflowBundleOptions } from '../../wiring/worker-root.js';
-import { startSandbox } from '../../sandbox/server.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { authorizedRequest, type AuthorizedRequest } from './app.js';
-import { createTestDatabase } from './database.js';
-import { startTestTemporal, type TestTemporal } from './temporal.js';
-import { cachedWorkflowBundle } from './workflow-bundle-cache.js';
-import { SANDBOX_SECRETS, TEST_API_KEY, testAppEnv } from './test-env.js';
+import { ensureDevTenant } from '../../api/services/tenants.ts';
+import { parseEnv, type Env, type WorkerTuning } from '../../config/env.ts';
+import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.ts';
+import type { ProviderCapabilities } from '../../domain/provider-capabilities.ts';
+import type { ProviderName } from '../../domain/verification.ts';
+import type { ProviderRegistry } from '../../providers/index.ts';
+import { composeApi } from '../../wiring/api-root.ts';
+import { providersFromEnv } from '../../wiring/providers.ts';
+import { composeWorker, workflowBundleOptions } from '../../wiring/worker-root.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { authorizedRequest, type AuthorizedRequest } from './app.ts';
+import { createTestDatabase } from './database.ts';
+import { startTestTemporal, type TestTemporal } from './temporal.ts';
+import { cachedWorkflowBundle } from './workflow-bundle-cache.ts';
+import { SANDBOX_SECRETS, TEST_API_KEY, testAppEnv } from './test-env.ts';
 
 // Re-exported so an integration test needs one import for the stack, its waits and its credentials.
-export { eventually } from './eventually.js';
-export { IDMETA_SECRETS, PERSONA_SECRETS, SMILEID_SECRETS, STRIPE_SECRETS, TEST_API_KEY, TEST_OPERATOR_TOKEN } from './test-env.js';
+export { eventually } from './eventually.ts';
+export { IDMETA_SECRETS, PERSONA_SECRETS, SMILEID_SECRETS, STRIPE_SECRETS, TEST_API_KEY, TEST_OPERATOR_TOKEN } from './test-env.ts';
 
 let bundle: Promise<{ code: string }> | undefined;
 /** Bundling takes seconds of CPU: once per change of the workflow code (workflow-bundle-cache.ts), read once per test file. */

@@ -21,15 +21,12 @@ export interface TcpProxy {
   resume(): void;
   /** Connections accepted and forwarded so far. */
   readonly forwarded: number;
-  /** Connections reset because the proxy was cut: someone tried to reach the server during the outage. */
-  readonly refused: number;
 }
 
 export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let isCut = false;
   let forwarded = 0;
-  let refused = 0;
   let latencyMs = 0;
   let held: (() => void)[] | null = null;
   let holdRequests = true;
@@ -43,7 +40,6 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     });
   const server = createServer((client) => {
     if (isCut) {
-      refused += 1;
       client.resetAndDestroy();
       return;
     }
@@ -99,9 +95,6 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     },
     get forwarded() {
       return forwarded;
-    },
-    get refused() {
-      return refused;
     },
   };
 }

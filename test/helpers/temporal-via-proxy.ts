@@ -2,10 +2,10 @@
 // plain `temporal`) goes straight to it: workflows keep running whatever the API sees.
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { Test } from 'tap';
-import { parseEnv } from '../../config/env.js';
-import { getDataConverter } from '../../wiring/codec.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
-import { startTestTemporal, type TestTemporal } from './temporal.js';
+import { parseEnv } from '../../config/env.ts';
+import { getDataConverter } from '../../wiring/codec.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+import { startTestTemporal, type TestTemporal } from './temporal.ts';
 
 export async function startTemporalViaProxy(
   t: Test,

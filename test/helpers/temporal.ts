@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { Test } from 'tap';
-import { getDataConverter } from '../../wiring/codec.js';
-import { parseEnv } from '../../config/env.js';
-import { tracingClientInterceptors } from '../../wiring/tracing.js';
-import { registerNamespaceAndSearchAttributes } from '../../scripts/lib/temporal-cluster.js';
-import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.js';
+import { getDataConverter } from '../../wiring/codec.ts';
+import { parseEnv } from '../../config/env.ts';
+import { tracingClientInterceptors } from '../../wiring/tracing.ts';
+import { registerNamespaceAndSearchAttributes } from '../../scripts/lib/temporal-cluster.ts';
+import { startTemporalDevServer } from '../../scripts/lib/temporal-dev-server.ts';
 
 export interface TestTemporal {
   address: string;

@@ -1,7 +1,7 @@
 // What the Worker Versioning tests (dev server and cluster) read: which build ran a workflow.
 import type { WorkflowHandle } from '@temporalio/client';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { eventually, type Stack } from './stack.js';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { eventually, type Stack } from './stack.ts';
 
 /** The build of every workflow task the run completed, in order (empty ids: none recorded). */
 export async function workflowTaskBuilds(handle: WorkflowHandle, runId?: string): Promise<string[]> {

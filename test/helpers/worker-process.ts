@@ -1,5 +1,5 @@
 // A verification worker in its own process, so a test can SIGKILL it (a crash, not a shutdown).
-// As an entry (`node --import=tsx test/helpers/worker-process.ts`) it reads the stack's
+// As an entry (`node test/helpers/worker-process.ts`) it reads the stack's
 // environment (DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_TASK_QUEUE, PERSONA_*), loads the
 // workflow bundle the test wrote to WORKER_BUNDLE_PATH (bundling again would cost seconds), and
 // prints one `ready` line on stdout once it polls. Imported, it spawns such a process.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import type { Env } from '../../config/env.js';
+import type { Env } from '../../config/env.ts';
 
 const ENTRY = fileURLToPath(import.meta.url);
 // Ready means polling and its build current (Worker Versioning), which takes the server seconds more on a busy machine.
@@ -38,8 +38,8 @@ export async function writeWorkflowBundle(t: Pick<Test, 'teardown'>, code: strin
 export async function startWorkerProcess(t: Pick<Test, 'teardown'>, env: Env, bundlePath: string): Promise<WorkerProcess> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, WORKER_BUNDLE_PATH: bundlePath };
   for (const [key, value] of Object.entries(env)) if (value !== undefined) childEnv[key] = String(value);
-  const child = spawn(process.execPath, ['--import=tsx', ENTRY], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? `exit code ${code}`)));
+  const child = spawn(process.execPath, [ENTRY], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<string>((resolve) => child.once('close', (code, signal) => resolve(signal ?? `exit code ${code}`)));
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const kill = async () => {
@@ -68,8 +68,8 @@ export async function startWorkerProcess(t: Pick<Test, 'teardown'>, env: Env, bu
 
 async function main(): Promise<void> {
   const { pino } = await import('pino');
-  const { parseEnv } = await import('../../config/env.js');
-  const { composeWorker } = await import('../../wiring/worker-root.js');
+  const { parseEnv } = await import('../../config/env.ts');
+  const { composeWorker } = await import('../../wiring/worker-root.ts');
 
   const env = parseEnv(process.env);
   const bundlePath = process.env.WORKER_BUNDLE_PATH;

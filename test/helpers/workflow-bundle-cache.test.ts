@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
-import { cachedWorkflowBundle, type BundleFn } from './workflow-bundle-cache.js';
+import { cachedWorkflowBundle, type BundleFn } from './workflow-bundle-cache.ts';
 
 // A stand-in for bundleWorkflowCode: the cache only reads the inline source map webpack appends
 // (its `sources` are the bundled files' absolute paths), so a fake bundle is a code line and a map.

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { parseDocument } from 'yaml';
-import { parseEnv } from '../../config/env.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { startApiProcess } from '../helpers/api-process.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { isPrometheusDuration, matches, parseExposition, selectorsOf, type Sample, type Selector } from '../helpers/promql.js';
-import { eventually } from '../helpers/stack.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { parseEnv } from '../../config/env.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { startApiProcess } from '../helpers/api-process.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { isPrometheusDuration, matches, parseExposition, selectorsOf, type Sample, type Selector } from '../helpers/promql.ts';
+import { eventually } from '../helpers/stack.ts';
+import { startTestTemporal } from '../helpers/temporal.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RULES_DIR = join(ROOT, 'ops/prometheus/rules');
@@ -165,7 +165,7 @@ function pollers(samples: Sample[]): number | undefined {
 
 /** The production worker entry (worker.ts), its metrics served on `metricsPort`. */
 function startWorker(t: Test, env: Record<string, string>, metricsPort: number): { output: () => string } {
-  const child = spawn(process.execPath, ['--import=tsx', join(ROOT, 'worker.ts')], {
+  const child = spawn(process.execPath, [join(ROOT, 'worker.ts')], {
     env: { ...process.env, ...env, METRICS_PORT: String(metricsPort) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import t from 'tap';
 import { parseDocument } from 'yaml';
-import { parseDuration } from '../../config/duration.js';
-import { EnvSchema, parseEnv } from '../../config/env.js';
-import { resolveTemporalCli } from '../../scripts/lib/temporal-cli.js';
-import { pickFreePort, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.js';
-import { eventually } from '../helpers/stack.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { parseDuration } from '../../config/duration.ts';
+import { EnvSchema, parseEnv } from '../../config/env.ts';
+import { resolveTemporalCli } from '../../scripts/lib/temporal-cli.ts';
+import { pickFreePort, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.ts';
+import { eventually } from '../helpers/stack.ts';
+import { startTestTemporal } from '../helpers/temporal.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const composeText = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -75,7 +75,7 @@ t.test('services: the production-shaped stack', async (t) => {
   for (const required of ['postgres', 'temporal', 'temporal-ui', 'api', 'worker']) t.ok(services[required], `${required} is defined`);
   for (const [name, service] of Object.entries(services)) t.ok(service.image || service.build, `${name} has an image or a build`);
   t.ok(services.api!.build && services.worker!.build, 'api and worker are built from the Dockerfile');
-  // Compiled by `npm run build` in the image: plain node, no tsx, no bundling at start.
+  // Compiled by `npm run build` in the image: plain node, no type stripping, no bundling at start.
   t.match(services.api!.command, ['node', 'dist/api/server.js']);
   // The worker's heap is bounded, old and young generation (README "Worker memory"): V8's defaults let it grow to GBs,
   // and `npm run start:worker` starts it the same way.

@@ -4,11 +4,11 @@
 // answered "too slow" instead of "unavailable", and after it queries stalled for seconds on a
 // database that was back.
 import t from 'tap';
-import { createDatabase, selectRows } from '../../db/client.js';
+import { createDatabase, selectRows } from '../../db/client.ts';
 import { sql } from 'drizzle-orm';
-import { STORE_DEADLINE_MS } from '../../api/services/webhook-intake.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { STORE_DEADLINE_MS } from '../../api/services/webhook-intake.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 t.test('after an outage with many failed queries, queries fail fast and recover as soon as the database is back', async (t) => {
   const { url } = await createTestDatabase(t);

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import t from 'tap';
-import { createDatabase, selectRows } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
-import { tenants, verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { waitFor } from '../helpers/eventually.js';
+import { createDatabase, selectRows } from '../../db/client.ts';
+import { migrateDatabase } from '../../db/migrate.ts';
+import { tenants, verificationHistory, verifications, webhookEvents } from '../../db/schema/index.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { waitFor } from '../helpers/eventually.ts';
 
 /** Every migration drizzle-kit generated, as its journal lists them. */
 const MIGRATION_COUNT = (

@@ -8,10 +8,10 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import t from 'tap';
-import { lockPath } from '../../db/embedded-lock.js';
-import { launchBrowser } from '../helpers/browser.js';
-import { devStackEnv, spawnDev, startDev } from '../helpers/dev-process.js';
-import { eventually } from '../helpers/stack.js';
+import { lockPath } from '../../db/embedded-lock.ts';
+import { launchBrowser } from '../helpers/browser.ts';
+import { devStackEnv, spawnDev, startDev } from '../helpers/dev-process.ts';
+import { eventually } from '../helpers/stack.ts';
 
 const run = promisify(execFile);
 /** "Within a few seconds" of Ctrl-C, with room for a machine under load. */

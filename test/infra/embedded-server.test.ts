@@ -4,11 +4,11 @@
 import { join } from 'node:path';
 import postgres from 'postgres';
 import t from 'tap';
-import { createDatabase } from '../../db/client.js';
-import { EmbeddedDatabaseBusyError, readEmbeddedLock } from '../../db/embedded-lock.js';
-import { startEmbeddedServer } from '../../db/embedded-server.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { eventually } from '../helpers/stack.js';
+import { createDatabase } from '../../db/client.ts';
+import { EmbeddedDatabaseBusyError, readEmbeddedLock } from '../../db/embedded-lock.ts';
+import { startEmbeddedServer } from '../../db/embedded-server.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { eventually } from '../helpers/stack.ts';
 
 t.test('embedded database server', async (t) => {
   const dataDir = join(t.testdir(), 'pglite');

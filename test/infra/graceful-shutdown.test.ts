@@ -4,9 +4,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { startApiProcess } from '../helpers/api-process.js';
-import { startStack } from '../helpers/stack.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { startApiProcess } from '../helpers/api-process.ts';
+import { startStack } from '../helpers/stack.ts';
 
 const HANGING = fileURLToPath(new URL('../fixtures/hanging-close.ts', import.meta.url));
 
@@ -37,7 +37,7 @@ t.test('the API on SIGTERM: stops accepting, closes, exits 0 before the deadline
 });
 
 async function startHanging(t: Pick<Test, 'teardown'>, deadlineMs: number) {
-  const child = spawn(process.execPath, ['--import=tsx', HANGING, String(deadlineMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [HANGING, String(deadlineMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stdout: string[] = [];
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => stdout.push(chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

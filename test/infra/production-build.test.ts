@@ -1,4 +1,4 @@
-// The production shape: `npm run build` output started with plain `node` (no tsx, no bundling at
+// The production shape: `npm run build` output started with plain `node` (no type stripping, no bundling at
 // start), NODE_ENV=production, a tenant made with the compiled CLI, and one Persona verification
 // from create to approved through the compiled API and worker.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,11 +7,11 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { startSandbox } from '../../sandbox/server.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { eventually, PERSONA_SECRETS } from '../helpers/stack.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { startSandbox } from '../../sandbox/server.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { eventually, PERSONA_SECRETS } from '../helpers/stack.ts';
+import { startTestTemporal } from '../helpers/temporal.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
@@ -42,18 +42,14 @@ async function runToEnd(
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   return { code, stdout, stderr };
 }
 
 t.test('the compiled API and worker run one verification end to end in production mode', async (t) => {
   const outDir = `.vf-scratch/build-${randomBytes(4).toString('hex')}`;
   t.teardown(() => rm(`${root}${outDir}`, { recursive: true, force: true }));
-  const build = await runToEnd(
-    fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url)),
-    ['scripts/build.ts', '--out-dir', outDir],
-    process.env,
-  );
+  const build = await runToEnd('scripts/build.ts', ['--out-dir', outDir], process.env);
   t.equal(build.code, 0, 'npm run build succeeds', build.code === 0 ? {} : { stderr: build.stderr.slice(-2000) });
   const dist = `${root}${outDir}`;
   for (const file of ['api/server.js', 'worker.js', 'workflow-bundle.js', 'scripts/tenants.js', 'db/migrations/meta/_journal.json']) {

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { refusal } from '../helpers/config-refusal.js';
-import { defaultPromotion } from '../../wiring/worker-deployment.js';
+import { refusal } from '../helpers/config-refusal.ts';
+import { defaultPromotion } from '../../wiring/worker-deployment.ts';
 
 const PRODUCTION = {
   NODE_ENV: 'production',
@@ -98,7 +98,7 @@ const ENTRIES = {
 
 function run(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
   // Only what the test gives: nothing from this shell's environment may complete the configuration.
-  const child = spawn(process.execPath, ['--import=tsx', entry], {
+  const child = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

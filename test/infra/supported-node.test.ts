@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { writeExecutable } from '../helpers/fake-executables.js';
+import { writeExecutable } from '../helpers/fake-executables.ts';
 
 const run = promisify(execFile);
 const wrapper = join(import.meta.dirname, '../../scripts/supported-node.sh');
@@ -23,14 +23,22 @@ t.test('on Node 20 a command runs on the pinned Node 24 and says so', async (t) 
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const { stdout, stderr } = await run('bash', [wrapper, 'node', '-p', 'process.versions.node'], { env: { ...process.env, PATH: path } });
   t.match(stdout.trim(), /^24\.\d+\.\d+$/, 'the command saw Node 24 first on PATH');
-  t.match(stderr, /Node 20\.20\.2 is older than 22.*Node 24/, 'one line tells why another Node runs');
+  t.match(stderr, /Node 20\.20\.2 is older than 22\.18.*Node 24/, 'one line tells why another Node runs');
+});
+
+t.test('on Node 22 before 22.18 (no type stripping by default) a command runs on the pinned Node 24', async (t) => {
+  const { dir, path } = await pathWithNode('22.17.1');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const { stdout, stderr } = await run('bash', [wrapper, 'node', '-p', 'process.versions.node'], { env: { ...process.env, PATH: path } });
+  t.match(stdout.trim(), /^24\.\d+\.\d+$/);
+  t.match(stderr, /Node 22\.17\.1 is older than 22\.18.*Node 24/);
 });
 
 t.test('on a supported Node the command runs as it is', async (t) => {
-  const { dir, path } = await pathWithNode('22.3.0');
+  const { dir, path } = await pathWithNode('22.18.0');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const { stdout, stderr } = await run('bash', [wrapper, 'node', '-p', 'process.versions.node'], { env: { ...process.env, PATH: path } });
-  t.equal(stdout.trim(), '22.3.0', 'PATH untouched: the fake node answered');
+  t.equal(stdout.trim(), '22.18.0', 'PATH untouched: the fake node answered');
   t.equal(stderr, '');
 });
 

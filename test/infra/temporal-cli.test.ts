@@ -10,8 +10,8 @@ import {
   TemporalCliBuildError,
   TemporalCliNotFoundError,
   temporalCliCachePath,
-} from '../../scripts/lib/temporal-cli.js';
-import { fakeGo, writeExecutable } from '../helpers/fake-executables.js';
+} from '../../scripts/lib/temporal-cli.ts';
+import { fakeGo, writeExecutable } from '../helpers/fake-executables.ts';
 
 // Every case builds its own world: a PATH of fake executables and a private cache dir. Nothing
 // here touches the real cache or runs the real `go install`.
@@ -129,10 +129,8 @@ t.test('a lock left by a killed build is taken over, and its half-built output r
 
 t.test('`temporal-cli.ts install` prints the resolved path', async (t) => {
   const fake = await fakeTemporal(join(t.testdir(), 'temporal'));
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import=tsx', join(import.meta.dirname, '../../scripts/temporal-cli.ts'), 'install'],
-    { env: { ...process.env, TEMPORAL_CLI_PATH: fake } },
-  );
+  const { stdout } = await promisify(execFile)(process.execPath, [join(import.meta.dirname, '../../scripts/temporal-cli.ts'), 'install'], {
+    env: { ...process.env, TEMPORAL_CLI_PATH: fake },
+  });
   t.equal(stdout, `${fake}\n`);
 });

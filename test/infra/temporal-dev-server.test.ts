@@ -4,8 +4,8 @@ import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import t from 'tap';
-import { startTemporalDevServer, TemporalDevServerError, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.js';
-import { startTestTemporal } from '../helpers/temporal.js';
+import { startTemporalDevServer, TemporalDevServerError, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.ts';
+import { startTestTemporal } from '../helpers/temporal.ts';
 
 const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 const verificationStatus = defineSearchAttributeKey('VerificationStatus', SearchAttributeType.KEYWORD);

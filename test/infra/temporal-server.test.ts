@@ -10,8 +10,8 @@ import {
   TemporalServerBuildError,
   TemporalServerNotFoundError,
   temporalServerCachePaths,
-} from '../../scripts/lib/temporal-server.js';
-import { fakeGo, writeExecutable } from '../helpers/fake-executables.js';
+} from '../../scripts/lib/temporal-server.ts';
+import { fakeGo, writeExecutable } from '../helpers/fake-executables.ts';
 
 // Every case builds its own world: a PATH of fake executables and a private cache dir. Nothing
 // here touches the real cache or runs the real `go install`.
@@ -117,7 +117,7 @@ t.test('`temporal-server.ts install` prints both paths', async (t) => {
   const sqlTool = await fake(join(dir, 'sql'));
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    ['--import=tsx', join(import.meta.dirname, '../../scripts/temporal-server.ts'), 'install'],
+    [join(import.meta.dirname, '../../scripts/temporal-server.ts'), 'install'],
     {
       env: { ...process.env, TEMPORAL_SERVER_PATH: server, TEMPORAL_SQL_TOOL_PATH: sqlTool },
     },

@@ -3,15 +3,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { tenantForApiKey } from '../../api/services/tenants.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { tenantForApiKey } from '../../api/services/tenants.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 
 const run = promisify(execFile);
 
 t.test('tenants CLI', async (t) => {
   const { url, db } = await createTestDatabase(t);
   const cli = (...args: string[]) =>
-    run(process.execPath, ['--import=tsx', 'scripts/tenants.ts', ...args], {
+    run(process.execPath, ['scripts/tenants.ts', ...args], {
       env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' },
     });
 

@@ -4,10 +4,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
 import t from 'tap';
-import { webhookEvents, type NewWebhookEvent } from '../../db/schema/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import { personaEventBody } from '../helpers/persona-webhooks.js';
-import { PERSONA_SECRETS } from '../helpers/stack.js';
+import { webhookEvents, type NewWebhookEvent } from '../../db/schema/index.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { personaEventBody } from '../helpers/persona-webhooks.ts';
+import { PERSONA_SECRETS } from '../helpers/stack.ts';
 
 const run = promisify(execFile);
 
@@ -15,7 +15,7 @@ t.test('webhooks CLI', async (t) => {
   const { url, db } = await createTestDatabase(t);
   // Persona is configured, Stripe is not.
   const cli = (...args: string[]) =>
-    run(process.execPath, ['--import=tsx', 'scripts/webhooks.ts', ...args], {
+    run(process.execPath, ['scripts/webhooks.ts', ...args], {
       env: {
         ...process.env,
         DATABASE_URL: url,

@@ -4,12 +4,12 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 import { eq } from 'drizzle-orm';
 import t, { type Test } from 'tap';
-import { emailDeliveries, webhookEvents } from '../../db/schema/index.js';
-import { startMailCatcher } from '../../sandbox/mail.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { emailDeliveries, webhookEvents } from '../../db/schema/index.ts';
+import { startMailCatcher } from '../../sandbox/mail.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 /** An SMTP server that accepts connections but says nothing until released. */
 async function stallingSmtp(

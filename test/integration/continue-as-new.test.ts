@@ -3,12 +3,12 @@
 // run. Fetch-before-apply is off so the events' own statuses and times reach the reducer.
 import { asc, eq } from 'drizzle-orm';
 import t from 'tap';
-import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
-import type { ProviderEvent } from '../../domain/verification.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { getStateQuery, providerEventSignal, verificationWorkflowId } from '../../workflows/messages.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { verificationHistory, webhookEvents } from '../../db/schema/index.ts';
+import type { ProviderEvent } from '../../domain/verification.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { getStateQuery, providerEventSignal, verificationWorkflowId } from '../../workflows/messages.ts';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const CAN_AFTER = 4;
 

@@ -3,12 +3,12 @@
 // database is back, the provider's retry is accepted and applied exactly once.
 import { eq, inArray } from 'drizzle-orm';
 import t from 'tap';
-import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { TEST_DATABASE_URL } from '../helpers/database.js';
-import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { verificationHistory, webhookEvents } from '../../db/schema/index.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { TEST_DATABASE_URL } from '../helpers/database.ts';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 
 t.test('database unreachable: webhooks 503, nothing stored; the retry after recovery is accepted', async (t) => {
   const pg = new URL(TEST_DATABASE_URL);

@@ -5,12 +5,12 @@ import { Client, ServiceError } from '@temporalio/client';
 import { count, eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import t from 'tap';
-import { buildApp } from '../../api/app.js';
-import { timersFromEnv } from '../../config/env.js';
-import { verificationHistory, verifications, webhookDeliveries } from '../../db/schema/index.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { TEST_API_KEY, eventually, startStack, type Stack } from '../helpers/stack.js';
-import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { buildApp } from '../../api/app.ts';
+import { timersFromEnv } from '../../config/env.ts';
+import { verificationHistory, verifications, webhookDeliveries } from '../../db/schema/index.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { TEST_API_KEY, eventually, startStack, type Stack } from '../helpers/stack.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 async function decide(stack: Stack, sessionUrl: string, decision: string): Promise<void> {
   const response = await fetch(`${stack.sandboxUrl}/persona/verify`, {

@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import proto from '@temporalio/proto';
 import t from 'tap';
-import { providerTemplates, verifications } from '../../db/schema/index.js';
-import { ensureTemplateSyncSchedule, templateSyncScheduleId } from '../../wiring/schedules.js';
-import { TEST_OPERATOR_TOKEN, eventually, startStack, workflowBundle, type Stack } from '../helpers/stack.js';
-import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
+import { providerTemplates, verifications } from '../../db/schema/index.ts';
+import { ensureTemplateSyncSchedule, templateSyncScheduleId } from '../../wiring/schedules.ts';
+import { TEST_OPERATOR_TOKEN, eventually, startStack, workflowBundle, type Stack } from '../helpers/stack.ts';
+import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.ts';
 
 /** Template sync is an operator action. */
 const operator = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
@@ -378,7 +378,7 @@ t.test('idmeta on the real stack', async (t) => {
     const cliStarted = Date.now();
     const cli = await runCli(stack);
     t.comment(
-      `npm run provider:sync-templates (100 templates) took ${Date.now() - cliStarted} ms including tsx start-up; said:\n${cli.stdout.trim()}`,
+      `npm run provider:sync-templates (100 templates) took ${Date.now() - cliStarted} ms including Node's start-up; said:\n${cli.stdout.trim()}`,
     );
     t.equal(cli.code, 0, cli.stderr);
     t.match(cli.stdout, /page 1\/2: 50\/100 templates/);
@@ -474,7 +474,7 @@ function runCli(stack: Stack): Promise<{ code: number | null; stdout: string; st
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries(stack.env)) if (value !== undefined) env[key] = String(value);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import=tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

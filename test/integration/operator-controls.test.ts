@@ -2,9 +2,9 @@
 // undecided), review (always applies, recorded as source `operator`), and their error answers.
 import { eq } from 'drizzle-orm';
 import t from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const PROBLEM = /^application\/problem\+json/;
 

@@ -3,8 +3,8 @@
 // opened afterwards; a review while a template step is retried applies at once and stops the steps.
 // And a 503 says what happened: an update no worker confirmed in time may still apply.
 import t from 'tap';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const CREATE_INQUIRY = '^/api/v1/inquiries$';
 const THREE_STEP_TEMPLATE = '306';

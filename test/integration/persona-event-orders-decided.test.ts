@@ -2,9 +2,9 @@
 // (approved) in the sandbox before any webhook arrives: every order ends approved, and each
 // history holds exactly the five webhooks and the verification's own entry.
 import t from 'tap';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { describeTally, runAllOrders, tally } from '../helpers/event-orders.js';
-import { startStack } from '../helpers/stack.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { describeTally, runAllOrders, tally } from '../helpers/event-orders.ts';
+import { startStack } from '../helpers/stack.ts';
 
 t.test('fetch-before-apply, inquiry decided first: every order of 5 events ends approved', async (t) => {
   // The sandbox's own webhooks (sent when it decides) are lost: the test's five are the only ones.

@@ -2,9 +2,9 @@
 // GET /api/v1/inquiries/:id before applying a webhook): whatever the order, the verification
 // ends where the provider says it is. Here the inquiry stays undecided in the sandbox.
 import t from 'tap';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { describeTally, runAllOrders, tally } from '../helpers/event-orders.js';
-import { startStack } from '../helpers/stack.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { describeTally, runAllOrders, tally } from '../helpers/event-orders.ts';
+import { startStack } from '../helpers/stack.ts';
 
 t.test('fetch-before-apply, inquiry undecided: every order of 5 events reaches the same final state', async (t) => {
   // The sandbox's own webhooks are lost (closed port): the test's five are the only ones.

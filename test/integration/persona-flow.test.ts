@@ -1,8 +1,8 @@
 // One Persona verification end to end on the real stack: API -> workflow -> sandbox inquiry ->
 // hosted-flow decision -> signed webhooks -> workflow -> Postgres -> GET.
 import t from 'tap';
-import { decidePersonaInquiry as decide } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { decidePersonaInquiry as decide } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 t.test('persona: create, approve in the hosted flow, GET shows approved with document and history', async (t) => {
   const stack = await startStack(t);

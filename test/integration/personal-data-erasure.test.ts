@@ -7,13 +7,13 @@
 import proto from '@temporalio/proto';
 import { eq, sql } from 'drizzle-orm';
 import t from 'tap';
-import { personalDataErasures, verificationDocuments, webhookDeliveries, webhookEvents } from '../../db/schema/index.js';
-import { getPayloadCodec } from '../../wiring/codec.js';
-import { ensureRetentionSchedule, personalDataRetentionScheduleId } from '../../wiring/schedules.js';
-import { capturingLogger, countHits, newCanary, payloadsIn, personaCanaryEvent } from '../helpers/canary.js';
-import { signPersona } from '../helpers/persona-webhooks.js';
-import { TEST_API_KEY, TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.js';
-import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { personalDataErasures, verificationDocuments, webhookDeliveries, webhookEvents } from '../../db/schema/index.ts';
+import { getPayloadCodec } from '../../wiring/codec.ts';
+import { ensureRetentionSchedule, personalDataRetentionScheduleId } from '../../wiring/schedules.ts';
+import { capturingLogger, countHits, newCanary, payloadsIn, personaCanaryEvent } from '../helpers/canary.ts';
+import { signPersona } from '../helpers/persona-webhooks.ts';
+import { TEST_API_KEY, TEST_OPERATOR_TOKEN, eventually, startStack, type Stack } from '../helpers/stack.ts';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const canary = newCanary();
 const hits = (text: string | Buffer) => countHits(canary.mark, text);

@@ -5,11 +5,11 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { pino } from 'pino';
 import t from 'tap';
-import { outboundPolicyFromEnv } from '../../wiring/outbound-address.js';
-import { getDataConverter } from '../../wiring/codec.js';
-import { reviewUpdate } from '../../workflows/messages.js';
-import { createVerificationWorker, installTemporalRuntime, promoteWorker } from '../../wiring/worker-root.js';
-import { eventually, startStack, workflowBundle } from '../helpers/stack.js';
+import { outboundPolicyFromEnv } from '../../wiring/outbound-address.ts';
+import { getDataConverter } from '../../wiring/codec.ts';
+import { reviewUpdate } from '../../workflows/messages.ts';
+import { createVerificationWorker, installTemporalRuntime, promoteWorker } from '../../wiring/worker-root.ts';
+import { eventually, startStack, workflowBundle } from '../helpers/stack.ts';
 
 // The public dev key, configured explicitly: the API (test mode) and this production-mode worker
 // then share it, and the worker's ring holds configured keys only, as in production.

@@ -1,9 +1,9 @@
 // A webhook announces a decision the provider's read API does not show yet (read lag): the
 // workflow looks again soon. A later event must not push that recheck back to the fallback poll.
 import t from 'tap';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 t.test('the read-lag recheck survives a later event', async (t) => {
   // The sandbox's own webhooks are lost: only the ones this test signs arrive. Rechecks come

@@ -2,8 +2,8 @@
 // turned off, so the reducer alone decides: every order must end in the time-sorted outcome,
 // and every event that arrives after a newer one must be recorded as not applied (stale).
 import t from 'tap';
-import { LIFECYCLE, runAllOrders } from '../helpers/event-orders.js';
-import { startStack } from '../helpers/stack.js';
+import { LIFECYCLE, runAllOrders } from '../helpers/event-orders.ts';
+import { startStack } from '../helpers/stack.ts';
 
 const UNIFIED: Record<string, string> = {
   created: 'created',

@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { Signature } from 'smile-identity-core';
 import t from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import { parseSmileIdWebhook } from '../../providers/smileid/webhook.js';
-import { signedCallback } from '../helpers/smileid-callbacks.js';
-import { eventually, SMILEID_SECRETS, startStack, type Stack } from '../helpers/stack.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { parseSmileIdWebhook } from '../../providers/smileid/webhook.ts';
+import { signedCallback } from '../helpers/smileid-callbacks.ts';
+import { eventually, SMILEID_SECRETS, startStack, type Stack } from '../helpers/stack.ts';
 
 interface HistoryEntry {
   source: string;

@@ -3,10 +3,10 @@
 import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import t from 'tap';
-import { linkSecret } from '../../config/env.js';
-import { webhookEvents } from '../../db/schema/index.js';
-import { STRIPE_REFRESH_LINK_TTL_MS, stripeRefreshUrl } from '../../providers/stripe/refresh-link.js';
-import { STRIPE_SECRETS, eventually, startStack } from '../helpers/stack.js';
+import { linkSecret } from '../../config/env.ts';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { STRIPE_REFRESH_LINK_TTL_MS, stripeRefreshUrl } from '../../providers/stripe/refresh-link.ts';
+import { STRIPE_SECRETS, eventually, startStack } from '../helpers/stack.ts';
 
 const stack = await startStack(t);
 

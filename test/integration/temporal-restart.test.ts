@@ -4,15 +4,15 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { inArray } from 'drizzle-orm';
 import t from 'tap';
-import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
-import type { ProviderEvent } from '../../domain/verification.js';
-import { getPayloadCodec } from '../../wiring/codec.js';
-import { parseEnv } from '../../config/env.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { startRestartableTemporal } from '../helpers/restartable-temporal.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.ts';
+import type { ProviderEvent } from '../../domain/verification.ts';
+import { getPayloadCodec } from '../../wiring/codec.ts';
+import { parseEnv } from '../../config/env.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { inBatches, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { startRestartableTemporal } from '../helpers/restartable-temporal.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 const VERIFICATIONS = 4;
 

@@ -6,11 +6,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import t, { type Test } from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 const WEBHOOKS = 6;
 

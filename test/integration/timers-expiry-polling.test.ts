@@ -1,10 +1,10 @@
 // Durable timers with second-scale durations: a session nobody completes expires (a final poll
 // first), and a decision whose webhook is lost is recovered by the fallback poll.
 import t from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 const TIMERS = { VERIFY_FALLBACK_POLL_AFTER: '2s', VERIFY_POLL_INTERVAL: '1s', VERIFY_SESSION_TTL: '4s', VERIFY_DECISION_WINDOW: '2s' };
 

@@ -6,10 +6,10 @@ import { Writable } from 'node:stream';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import t, { type Test } from 'tap';
-import { createLogger } from '../../wiring/logger.js';
-import { startTracing } from '../../wiring/tracing.js';
-import { personaEventBody, signPersona } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { createLogger } from '../../wiring/logger.ts';
+import { startTracing } from '../../wiring/tracing.ts';
+import { personaEventBody, signPersona } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 // Before the stack: its Temporal client and worker take their interceptors from the running tracing.
 const spans = new InMemorySpanExporter();

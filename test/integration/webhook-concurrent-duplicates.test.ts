@@ -3,10 +3,10 @@
 // the other 99 answer `duplicate: true`, and the workflow records exactly one transition.
 import { eq } from 'drizzle-orm';
 import t from 'tap';
-import { verificationHistory, webhookEvents } from '../../db/schema/index.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { verificationHistory, webhookEvents } from '../../db/schema/index.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 const DELIVERIES = 100;
 

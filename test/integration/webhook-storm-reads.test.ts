@@ -7,11 +7,11 @@
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import t from 'tap';
-import { webhookEvents } from '../../db/schema/index.js';
-import type { ProviderRegistry } from '../../providers/index.js';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { eventually, startStack } from '../helpers/stack.js';
+import { webhookEvents } from '../../db/schema/index.ts';
+import type { ProviderRegistry } from '../../providers/index.ts';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { decidePersonaInquiry, personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 const WEBHOOKS = 100;
 const READS_PER_SECOND = 0.2;

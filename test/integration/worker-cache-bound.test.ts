@@ -2,7 +2,7 @@
 // verifications, the worker holds at most 2, and every one of the 5 still gets its session and
 // its decision (an evicted workflow is replayed from its history when its webhook arrives).
 import t from 'tap';
-import { eventually, startStack } from '../helpers/stack.js';
+import { eventually, startStack } from '../helpers/stack.ts';
 
 async function decide(sandboxUrl: string, inquiryId: string, decision: string): Promise<void> {
   const response = await fetch(`${sandboxUrl}/persona/verify`, {

@@ -3,10 +3,10 @@
 // decision, every webhook recorded exactly once, and no provider session created twice.
 import { asc, inArray } from 'drizzle-orm';
 import t from 'tap';
-import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.js';
-import { inBatches } from '../helpers/persona-webhooks.js';
-import { eventually, startStack, workflowBundle, type Stack } from '../helpers/stack.js';
-import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.js';
+import { verificationHistory, verifications, webhookEvents } from '../../db/schema/index.ts';
+import { inBatches } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack, workflowBundle, type Stack } from '../helpers/stack.ts';
+import { startWorkerProcess, writeWorkflowBundle } from '../helpers/worker-process.ts';
 
 const BEFORE_KILL = 10;
 const DURING_OUTAGE = 5;

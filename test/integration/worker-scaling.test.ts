@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import type { Worker } from '@temporalio/worker';
 import t from 'tap';
-import type { ProviderRegistry } from '../../providers/index.js';
-import { inBatches } from '../helpers/persona-webhooks.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import type { ProviderRegistry } from '../../providers/index.ts';
+import { inBatches } from '../helpers/persona-webhooks.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 interface CallStats {
   calls: number;

@@ -4,8 +4,8 @@
 // >= 1.32, newer than the pinned dev server: README "Upgrading".)
 import type { WorkflowHandle } from '@temporalio/client';
 import t from 'tap';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { createVerification, verificationReaches, workflowTaskBuilds } from '../helpers/versioning.js';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { createVerification, verificationReaches, workflowTaskBuilds } from '../helpers/versioning.ts';
 
 const BUILD_A = 'build-a';
 const BUILD_B = 'build-b';

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { ProviderRequestError } from '../../providers/errors.js';
-import { createIdmetaClient, retryAfterMs } from '../../providers/idmeta/client.js';
-import { json, startApiDouble } from '../helpers/api-double.js';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import { createIdmetaClient, retryAfterMs } from '../../providers/idmeta/client.ts';
+import { json, startApiDouble } from '../helpers/api-double.ts';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 const idmetaDouble = startApiDouble;

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
-import { WebhookSignatureError } from '../../providers/errors.js';
-import { createIdmetaAdapter } from '../../providers/idmeta/index.js';
-import { idmetaSignature, verifyIdmetaSignature } from '../../providers/idmeta/signature.js';
-import { parseIdmetaWebhook } from '../../providers/idmeta/webhook.js';
-import { MalformedWebhookError } from '../../providers/errors.js';
+import { WebhookSignatureError } from '../../providers/errors.ts';
+import { createIdmetaAdapter } from '../../providers/idmeta/index.ts';
+import { idmetaSignature, verifyIdmetaSignature } from '../../providers/idmeta/signature.ts';
+import { parseIdmetaWebhook } from '../../providers/idmeta/webhook.ts';
+import { MalformedWebhookError } from '../../providers/errors.ts';
 
 const secret = 'idmeta_unit_secret';
 const body = JSON.stringify({

@@ -5,7 +5,7 @@ import {
   overallIdmetaStatus,
   readIdmetaRequestStatus,
   readIdmetaStatusCode,
-} from '../../providers/idmeta/status.js';
+} from '../../providers/idmeta/status.ts';
 
 t.test('every IDmeta status maps to the unified status providers.md gives', async (t) => {
   const table: [number, string, string][] = [

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { WebhookSignatureError } from '../../providers/errors.js';
-import { UnknownProviderError, createProviderRegistry } from '../../providers/index.js';
-import { createPersonaAdapter } from '../../providers/persona/index.js';
+import { WebhookSignatureError } from '../../providers/errors.ts';
+import { UnknownProviderError, createProviderRegistry } from '../../providers/index.ts';
+import { createPersonaAdapter } from '../../providers/persona/index.ts';
 
 const config = { apiUrl: 'https://withpersona.com', apiKey: 'key', templateId: 'itmpl_1', webhookSecret: 'whsec_a' };
 const rawBody = readFileSync(new URL('../fixtures/persona/inquiry-approved.json', import.meta.url));

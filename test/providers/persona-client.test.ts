@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { ProviderRequestError } from '../../providers/errors.js';
-import { createPersonaClient, retryAfterMs } from '../../providers/persona/client.js';
-import { json, startApiDouble } from '../helpers/api-double.js';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import { createPersonaClient, retryAfterMs } from '../../providers/persona/client.ts';
+import { json, startApiDouble } from '../helpers/api-double.ts';
 
 const personaDouble = startApiDouble;
 

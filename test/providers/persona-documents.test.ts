@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t from 'tap';
-import { extractPersonaDocument } from '../../providers/persona/documents.js';
+import { extractPersonaDocument } from '../../providers/persona/documents.ts';
 
 interface Resource {
   type: string;

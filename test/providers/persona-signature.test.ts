@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
-import { WebhookSignatureError } from '../../providers/errors.js';
-import { verifyPersonaSignature } from '../../providers/persona/signature.js';
+import { WebhookSignatureError } from '../../providers/errors.ts';
+import { verifyPersonaSignature } from '../../providers/persona/signature.ts';
 
 // Signatures are computed here independently of the code under test.
 function sign(secret: string, timestamp: number, body: Buffer | string): string {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PERSONA_INQUIRY_STATUSES, mapPersonaStatus, personaStatusForEvent, resolvePersonaStatus } from '../../providers/persona/status.js';
+import { PERSONA_INQUIRY_STATUSES, mapPersonaStatus, personaStatusForEvent, resolvePersonaStatus } from '../../providers/persona/status.ts';
 
 t.test('maps every Persona inquiry status as providers.md says', async (tt) => {
   const expected = {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { MalformedWebhookError } from '../../providers/errors.js';
-import { parsePersonaWebhook } from '../../providers/persona/webhook.js';
+import { MalformedWebhookError } from '../../providers/errors.ts';
+import { parsePersonaWebhook } from '../../providers/persona/webhook.ts';
 
 const fixture = readFileSync(new URL('../fixtures/persona/inquiry-approved.json', import.meta.url));
 

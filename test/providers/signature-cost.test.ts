@@ -5,12 +5,12 @@ import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
 import { Signature } from 'smile-identity-core';
 import t from 'tap';
-import { WebhookSignatureError } from '../../providers/errors.js';
-import { verifyIdmetaSignature } from '../../providers/idmeta/signature.js';
-import { verifyPersonaSignature } from '../../providers/persona/signature.js';
-import { verifySmileIdCallback } from '../../providers/smileid/webhook.js';
-import { verifyStripeSignature } from '../../providers/stripe/signature.js';
-import { countHmacs } from '../helpers/hmac-counter.js';
+import { WebhookSignatureError } from '../../providers/errors.ts';
+import { verifyIdmetaSignature } from '../../providers/idmeta/signature.ts';
+import { verifyPersonaSignature } from '../../providers/persona/signature.ts';
+import { verifySmileIdCallback } from '../../providers/smileid/webhook.ts';
+import { verifyStripeSignature } from '../../providers/stripe/signature.ts';
+import { countHmacs } from '../helpers/hmac-counter.ts';
 
 const now = new Date('2025-03-14T10:05:12Z');
 const nowSeconds = Math.floor(now.getTime() / 1000);

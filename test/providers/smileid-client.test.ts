@@ -1,9 +1,9 @@
 import { type IncomingHttpHeaders } from 'node:http';
 import { Signature } from 'smile-identity-core';
 import t from 'tap';
-import { ProviderRequestError } from '../../providers/errors.js';
-import { createSmileIdClient, retryAfterMs, SMILE_LINK_TTL_MS } from '../../providers/smileid/client.js';
-import { json, startApiDouble, type Reply } from '../helpers/api-double.js';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import { createSmileIdClient, retryAfterMs, SMILE_LINK_TTL_MS } from '../../providers/smileid/client.ts';
+import { json, startApiDouble, type Reply } from '../helpers/api-double.ts';
 
 const smileIdDouble = startApiDouble;
 

@@ -5,7 +5,7 @@ import {
   readSmileIdResult,
   SMILEID_RESULT_CODES,
   SMILEID_V3_STATUSES,
-} from '../../providers/smileid/result-codes.js';
+} from '../../providers/smileid/result-codes.ts';
 
 // providers.md, SmileID section: every listed code and its unified status.
 const TABLE: [code: string, status: string][] = [

@@ -1,8 +1,8 @@
 import { Signature } from 'smile-identity-core';
 import t from 'tap';
-import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
-import { confirmSmileIdSignature, signSmileIdRequest, verifySmileIdSignature } from '../../providers/smileid/signature.js';
-import { verifySmileIdCallback } from '../../providers/smileid/webhook.js';
+import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.ts';
+import { confirmSmileIdSignature, signSmileIdRequest, verifySmileIdSignature } from '../../providers/smileid/signature.ts';
+import { verifySmileIdCallback } from '../../providers/smileid/webhook.ts';
 
 const partnerId = '0421';
 const apiKey = 'smileid_unit_test_api_key';

@@ -1,10 +1,10 @@
 import { Signature } from 'smile-identity-core';
 import t from 'tap';
-import { parseEnv } from '../../config/env.js';
-import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.js';
-import { createSmileIdAdapter } from '../../providers/smileid/index.js';
-import { parseSmileIdWebhook, SMILEID_CALLBACK_EVENT_TYPE } from '../../providers/smileid/webhook.js';
-import { providerConfigFromEnv, providersFromEnv } from '../../wiring/providers.js';
+import { parseEnv } from '../../config/env.ts';
+import { MalformedWebhookError, WebhookSignatureError } from '../../providers/errors.ts';
+import { createSmileIdAdapter } from '../../providers/smileid/index.ts';
+import { parseSmileIdWebhook, SMILEID_CALLBACK_EVENT_TYPE } from '../../providers/smileid/webhook.ts';
+import { providerConfigFromEnv, providersFromEnv } from '../../wiring/providers.ts';
 
 const partnerId = '0421';
 const apiKey = 'smileid_unit_test_api_key';

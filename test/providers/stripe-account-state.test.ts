@@ -6,7 +6,7 @@ import {
   mapStripeAccountState,
   readStripeAccount,
   type StripeAccountFields,
-} from '../../providers/stripe/account-state.js';
+} from '../../providers/stripe/account-state.ts';
 
 const active: StripeAccountFields = {
   charges_enabled: true,

@@ -1,9 +1,9 @@
 import Stripe from 'stripe';
 import t from 'tap';
-import { InvalidConfigError, linkSecret, parseEnv } from '../../config/env.js';
-import { WebhookSignatureError } from '../../providers/errors.js';
-import { createProviderRegistry } from '../../providers/index.js';
-import { createStripeAdapter } from '../../providers/stripe/index.js';
+import { InvalidConfigError, linkSecret, parseEnv } from '../../config/env.ts';
+import { WebhookSignatureError } from '../../providers/errors.ts';
+import { createProviderRegistry } from '../../providers/index.ts';
+import { createStripeAdapter } from '../../providers/stripe/index.ts';
 import {
   STRIPE_REFRESH_LINK_TTL_MS,
   STRIPE_REFRESH_PATH,
@@ -11,8 +11,8 @@ import {
   stripeRefreshToken,
   stripeRefreshUrl,
   stripeReturnUrl,
-} from '../../providers/stripe/refresh-link.js';
-import { providerConfigFromEnv } from '../../wiring/providers.js';
+} from '../../providers/stripe/refresh-link.ts';
+import { providerConfigFromEnv } from '../../wiring/providers.ts';
 
 const config = {
   apiUrl: 'https://api.stripe.com',

@@ -1,8 +1,8 @@
 import { Agent } from 'undici';
 import t from 'tap';
-import { ProviderRequestError } from '../../providers/errors.js';
-import { STRIPE_API_VERSION, createStripeClient, encodeStripeForm, stripeRetryAfterMs } from '../../providers/stripe/client.js';
-import { json, startApiDouble } from '../helpers/api-double.js';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import { STRIPE_API_VERSION, createStripeClient, encodeStripeForm, stripeRetryAfterMs } from '../../providers/stripe/client.ts';
+import { json, startApiDouble } from '../helpers/api-double.ts';
 
 const stripeDouble = startApiDouble;
 

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import Stripe from 'stripe';
 import t from 'tap';
-import { WebhookSignatureError } from '../../providers/errors.js';
-import { verifyStripeSignature, type VerifyStripeSignatureInput } from '../../providers/stripe/signature.js';
+import { WebhookSignatureError } from '../../providers/errors.ts';
+import { verifyStripeSignature, type VerifyStripeSignatureInput } from '../../providers/stripe/signature.ts';
 
 // Headers come from the official package's test helper, never from the code under test.
 const secret = 'whsec_test_5cb1f1e7a2d94b0c';

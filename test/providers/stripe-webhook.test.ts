@@ -1,6 +1,6 @@
 import t from 'tap';
-import { MalformedWebhookError } from '../../providers/errors.js';
-import { parseStripeWebhook } from '../../providers/stripe/webhook.js';
+import { MalformedWebhookError } from '../../providers/errors.ts';
+import { parseStripeWebhook } from '../../providers/stripe/webhook.ts';
 
 const verificationId = '3F1C2B9E-8D4A-4C1E-9F2B-7A6D5E4C3B21';
 const created = 1741946712;

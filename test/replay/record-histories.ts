@@ -9,11 +9,11 @@ import { writeFile } from 'node:fs/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Test } from 'tap';
-import { pickFreePort } from '../../scripts/lib/temporal-dev-server.js';
-import { verificationWorkflowId } from '../../workflows/messages.js';
-import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.js';
-import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.js';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
+import { verificationWorkflowId } from '../../workflows/messages.ts';
+import { personaEventBody, postPersonaWebhook } from '../helpers/persona-webhooks.ts';
+import { injectFaults, remainingFaults } from '../helpers/sandbox-faults.ts';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 export const HISTORIES_DIR = new URL('../fixtures/histories/', import.meta.url);
 

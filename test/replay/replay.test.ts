@@ -4,10 +4,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { Worker } from '@temporalio/worker';
 import t from 'tap';
-import { getDataConverter } from '../../wiring/codec.js';
-import { parseEnv } from '../../config/env.js';
-import { tracingSinks } from '../../wiring/tracing.js';
-import { workflowBundle } from '../helpers/stack.js';
+import { getDataConverter } from '../../wiring/codec.ts';
+import { parseEnv } from '../../config/env.ts';
+import { tracingSinks } from '../../wiring/tracing.ts';
+import { workflowBundle } from '../helpers/stack.ts';
 
 const dir = new URL('../fixtures/histories/', import.meta.url);
 

@@ -4,10 +4,10 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { createIdmetaAdapter } from '../../providers/idmeta/index.js';
-import { overall, STATUS } from '../../sandbox/idmeta/state.js';
-import { startSandbox } from '../../sandbox/server.js';
-import { waitFor } from '../helpers/eventually.js';
+import { createIdmetaAdapter } from '../../providers/idmeta/index.ts';
+import { overall, STATUS } from '../../sandbox/idmeta/state.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { waitFor } from '../helpers/eventually.ts';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 

@@ -2,12 +2,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { createPersonaClient } from '../../providers/persona/client.js';
-import { verifyPersonaSignature } from '../../providers/persona/signature.js';
-import { parsePersonaWebhook } from '../../providers/persona/webhook.js';
-import { startSandbox } from '../../sandbox/server.js';
-import { waitFor } from '../helpers/eventually.js';
-import { sandboxLog, type SandboxLog } from '../helpers/sandbox-log.js';
+import { createPersonaClient } from '../../providers/persona/client.ts';
+import { verifyPersonaSignature } from '../../providers/persona/signature.ts';
+import { parsePersonaWebhook } from '../../providers/persona/webhook.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { waitFor } from '../helpers/eventually.ts';
+import { sandboxLog, type SandboxLog } from '../helpers/sandbox-log.ts';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 

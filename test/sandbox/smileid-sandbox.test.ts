@@ -2,12 +2,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Signature } from 'smile-identity-core';
 import t from 'tap';
-import { createSmileIdClient } from '../../providers/smileid/client.js';
-import { verifySmileIdCallback, parseSmileIdWebhook } from '../../providers/smileid/webhook.js';
-import { smileIdSignature } from '../../sandbox/smileid/signature.js';
-import { startSandbox } from '../../sandbox/server.js';
-import { eventually, waitFor } from '../helpers/eventually.js';
-import { sandboxLog, type SandboxLog } from '../helpers/sandbox-log.js';
+import { createSmileIdClient } from '../../providers/smileid/client.ts';
+import { verifySmileIdCallback, parseSmileIdWebhook } from '../../providers/smileid/webhook.ts';
+import { smileIdSignature } from '../../sandbox/smileid/signature.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { eventually, waitFor } from '../helpers/eventually.ts';
+import { sandboxLog, type SandboxLog } from '../helpers/sandbox-log.ts';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 

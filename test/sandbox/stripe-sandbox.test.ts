@@ -3,14 +3,14 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { ProviderRequestError } from '../../providers/errors.js';
-import { createStripeAdapter } from '../../providers/stripe/index.js';
-import { createStripeClient } from '../../providers/stripe/client.js';
-import { verifyStripeSignature } from '../../providers/stripe/signature.js';
-import { parseStripeWebhook } from '../../providers/stripe/webhook.js';
-import { startSandbox } from '../../sandbox/server.js';
-import { waitFor } from '../helpers/eventually.js';
-import { sandboxLog, type SandboxLog } from '../helpers/sandbox-log.js';
+import { ProviderRequestError } from '../../providers/errors.ts';
+import { createStripeAdapter } from '../../providers/stripe/index.ts';
+import { createStripeClient } from '../../providers/stripe/client.ts';
+import { verifyStripeSignature } from '../../providers/stripe/signature.ts';
+import { parseStripeWebhook } from '../../providers/stripe/webhook.ts';
+import { startSandbox } from '../../sandbox/server.ts';
+import { waitFor } from '../helpers/eventually.ts';
+import { sandboxLog, type SandboxLog } from '../helpers/sandbox-log.ts';
 
 type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
 

@@ -2,7 +2,7 @@
 // the right state — the duplicates deduped, the shuffle ordered by the workflow, the drop
 // recovered by fallback polling.
 import t from 'tap';
-import { eventually, startStack, type Stack } from '../helpers/stack.js';
+import { eventually, startStack, type Stack } from '../helpers/stack.ts';
 
 async function setChaos(stack: Stack, mode: string, delayMs = 300): Promise<void> {
   const res = await fetch(`${stack.sandboxUrl}/_chaos`, {

@@ -4,9 +4,9 @@ import { Client, Connection } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
-import { parseEnv } from '../../config/env.js';
-import { composeApi } from '../../wiring/api-root.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { parseEnv } from '../../config/env.ts';
+import { composeApi } from '../../wiring/api-root.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 
 function lazyTemporal(t: Pick<Test, 'teardown'>): Client {
   const connection = Connection.lazy({ address: '127.0.0.1:1' });

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, METADATA_ENCODING_KEY, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import t from 'tap';
-import { InvalidConfigError, parseEnv, payloadKeyRing } from '../../config/env.js';
+import { InvalidConfigError, parseEnv, payloadKeyRing } from '../../config/env.ts';
 import {
   ENCRYPTED_ENCODING,
   EncryptionCodec,
@@ -13,8 +13,8 @@ import {
   getPayloadCodec,
   payloadFromJson,
   payloadToJson,
-} from '../../wiring/codec.js';
-import { failureConverter } from '../../wiring/failure-converter.js';
+} from '../../wiring/codec.ts';
+import { failureConverter } from '../../wiring/failure-converter.ts';
 
 const SECRET = 'Zq7codecAnna Canaryson, passport ZQ7-000111';
 const v1 = { id: 'v1', key: randomBytes(32) };

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import t from 'tap';
 import { request } from 'undici';
-import { parseEnv } from '../../config/env.js';
+import { parseEnv } from '../../config/env.ts';
 import {
   addressRefusal,
   classifyAddress,
@@ -13,8 +13,8 @@ import {
   outboundPolicyFromEnv,
   schemeRefusal,
   type OutboundPolicy,
-} from '../../wiring/outbound-address.js';
-import { createOutboundAgent, OutboundAddressRefusedError } from '../../wiring/outbound-agent.js';
+} from '../../wiring/outbound-address.ts';
+import { createOutboundAgent, OutboundAddressRefusedError } from '../../wiring/outbound-agent.ts';
 
 const STRICT: OutboundPolicy = { httpsOnly: false, allowLoopback: false, allowedHosts: [] };
 const EVERYTHING_ALLOWED: OutboundPolicy = {

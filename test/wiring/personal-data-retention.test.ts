@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { EnvSchema, InvalidConfigError, parseEnv, personalDataRetentionMs } from '../../config/env.js';
-import { retentionSweepIntervalMs } from '../../wiring/schedules.js';
-import { buildTestApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { EnvSchema, InvalidConfigError, parseEnv, personalDataRetentionMs } from '../../config/env.ts';
+import { retentionSweepIntervalMs } from '../../wiring/schedules.ts';
+import { buildTestApp } from '../helpers/app.ts';
+import { createTestDatabase } from '../helpers/database.ts';
 
 const DAY = 86_400_000;
 

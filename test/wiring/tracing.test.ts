@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import t from 'tap';
-import { parseEnv } from '../../config/env.js';
-import { startTracingFromEnv, stopTracing, tracingActivityInterceptors, tracingClientInterceptors } from '../../wiring/tracing.js';
+import { parseEnv } from '../../config/env.ts';
+import { startTracingFromEnv, stopTracing, tracingActivityInterceptors, tracingClientInterceptors } from '../../wiring/tracing.ts';
 
 t.test('without OTEL_EXPORTER_OTLP_ENDPOINT nothing is traced', async (t) => {
   startTracingFromEnv(parseEnv({}), 'veriflow-test');

@@ -3,8 +3,8 @@
 // the measured one (README "Worker memory"); an override is honoured, and a value the SDK would
 // silently change is refused with one line naming the variable.
 import t from 'tap';
-import { parseEnv, workerTuningFromEnv } from '../../config/env.js';
-import { refusal } from '../helpers/config-refusal.js';
+import { parseEnv, workerTuningFromEnv } from '../../config/env.ts';
+import { refusal } from '../helpers/config-refusal.ts';
 
 const PRODUCTION = {
   PAYLOAD_ENCRYPTION_KEYS: `v1:${Buffer.alloc(32, 7).toString('base64')}`,

@@ -3,8 +3,8 @@
 // armed timer (timerChange), then timerAction at the time the timer fired.
 import fc from 'fast-check';
 import t from 'tap';
-import { assertProperty } from '../helpers/property.js';
-import { VERIFICATION_STATUSES, isTerminalStatus } from '../../domain/verification.js';
+import { assertProperty } from '../helpers/property.ts';
+import { VERIFICATION_STATUSES, isTerminalStatus } from '../../domain/verification.ts';
 import {
   READ_LAG_RECHECK_MS,
   decisionWindowClosed,
@@ -14,8 +14,8 @@ import {
   timerAction,
   timerChange,
   type Schedule,
-} from '../../workflows/deadlines.js';
-import type { ReducerEvent } from '../../workflows/state.js';
+} from '../../workflows/deadlines.ts';
+import type { ReducerEvent } from '../../workflows/state.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();

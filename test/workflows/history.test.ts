@@ -2,9 +2,9 @@
 // reducer's effect type: the workflow maps one to the other, keeping the wire shape recorded
 // histories already carry and nothing the reducer adds for itself.
 import t from 'tap';
-import type { RecordedEffect } from '../../domain/history.js';
-import { toRecordedEffects } from '../../workflows/history.js';
-import { applyEvent, initialState, type Effect, type ReducerPolicy } from '../../workflows/state.js';
+import type { RecordedEffect } from '../../domain/history.ts';
+import { toRecordedEffects } from '../../workflows/history.ts';
+import { applyEvent, initialState, type Effect, type ReducerPolicy } from '../../workflows/state.ts';
 
 const policy: ReducerPolicy = { reverification: false, dedupeWindow: 2000 };
 

@@ -4,12 +4,12 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import fc from 'fast-check';
 import t from 'tap';
-import { assertProperty } from '../helpers/property.js';
-import type { ProviderEvent } from '../../domain/verification.js';
-import { Inbox, type InboxItem } from '../../workflows/inbox.js';
-import { FailureType } from '../../domain/failures.js';
-import { alreadyTerminal, apiEvent, cancelEvent, rejectIfTerminal, reviewEvent, validateReview } from '../../workflows/own-events.js';
-import type { ReducerEvent } from '../../workflows/state.js';
+import { assertProperty } from '../helpers/property.ts';
+import type { ProviderEvent } from '../../domain/verification.ts';
+import { Inbox, type InboxItem } from '../../workflows/inbox.ts';
+import { FailureType } from '../../domain/failures.ts';
+import { alreadyTerminal, apiEvent, cancelEvent, rejectIfTerminal, reviewEvent, validateReview } from '../../workflows/own-events.ts';
+import type { ReducerEvent } from '../../workflows/state.ts';
 
 const NOW = '2026-01-01T00:00:00.000Z';
 

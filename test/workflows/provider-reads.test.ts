@@ -2,10 +2,10 @@
 // way the workflow drives them (workflows/verification-run.ts providerEventToApply and onTimer).
 import fc from 'fast-check';
 import t from 'tap';
-import { assertProperty } from '../helpers/property.js';
-import type { VerificationStatus } from '../../domain/verification.js';
-import { judgeWebhook, readEvent } from '../../workflows/provider-reads.js';
-import { applyEvent, initialState, type ReducerEvent, type ReducerPolicy, type VerificationState } from '../../workflows/state.js';
+import { assertProperty } from '../helpers/property.ts';
+import type { VerificationStatus } from '../../domain/verification.ts';
+import { judgeWebhook, readEvent } from '../../workflows/provider-reads.ts';
+import { applyEvent, initialState, type ReducerEvent, type ReducerPolicy, type VerificationState } from '../../workflows/state.ts';
 
 const stripe: ReducerPolicy = { reverification: true, dedupeWindow: 2000 };
 const T0 = Date.UTC(2026, 0, 1);
@@ -94,7 +94,9 @@ interface Provider {
 class Workflow {
   state: VerificationState = initialState();
   newestProviderEventAt = 0;
-  constructor(readonly skewMs: number) {
+  readonly skewMs: number;
+  constructor(skewMs: number) {
+    this.skewMs = skewMs;
     this.apply({ source: 'api', eventId: null, occurredAt: iso(T0 + skewMs), status: 'pending', providerStatus: 'initiated', reasons: [] });
   }
   apply(event: ReducerEvent): void {

@@ -2,10 +2,10 @@
 // those of applying the events one by one, and every stored webhook gets the outcome its row records.
 import fc from 'fast-check';
 import t from 'tap';
-import { assertProperty } from '../helpers/property.js';
-import { VERIFICATION_STATUSES } from '../../domain/verification.js';
-import { reduceBatch, statusAfter, webhookOutcome, type BatchEvent } from '../../workflows/reduce-batch.js';
-import { applyEvent, initialState, type Effect, type ReducerEvent, type ReducerPolicy } from '../../workflows/state.js';
+import { assertProperty } from '../helpers/property.ts';
+import { VERIFICATION_STATUSES } from '../../domain/verification.ts';
+import { reduceBatch, statusAfter, webhookOutcome, type BatchEvent } from '../../workflows/reduce-batch.ts';
+import { applyEvent, initialState, type Effect, type ReducerEvent, type ReducerPolicy } from '../../workflows/state.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();

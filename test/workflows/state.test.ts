@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { assertProperty } from '../helpers/property.js';
-import { isTerminalStatus, VERIFICATION_STATUSES, type VerificationStatus } from '../../domain/verification.js';
+import { assertProperty } from '../helpers/property.ts';
+import { isTerminalStatus, VERIFICATION_STATUSES, type VerificationStatus } from '../../domain/verification.ts';
 import {
   applyEvent,
   atSessionExpiry,
@@ -9,7 +9,7 @@ import {
   type ReducerEvent,
   type ReducerPolicy,
   type VerificationState,
-} from '../../workflows/state.js';
+} from '../../workflows/state.ts';
 
 const persona: ReducerPolicy = { reverification: false, dedupeWindow: 2000 };
 const stripe: ReducerPolicy = { reverification: true, dedupeWindow: 2000 };

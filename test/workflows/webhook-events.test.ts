@@ -3,9 +3,9 @@
 // judged, after a read of the provider where its read API is the truth.
 import fc from 'fast-check';
 import t from 'tap';
-import { assertProperty } from '../helpers/property.js';
-import type { ProviderEvent } from '../../domain/verification.js';
-import { asSentEvent, planWebhook, type WebhookPlan } from '../../workflows/webhook-events.js';
+import { assertProperty } from '../helpers/property.ts';
+import type { ProviderEvent } from '../../domain/verification.ts';
+import { asSentEvent, planWebhook, type WebhookPlan } from '../../workflows/webhook-events.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
