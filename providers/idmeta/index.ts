@@ -1,5 +1,6 @@
 import { ProviderRequestError } from '../errors.ts';
-import type { HeaderMap, ProviderAdapter } from '../types.ts';
+import { headerValue } from '../headers.ts';
+import type { ProviderAdapter } from '../types.ts';
 import { createIdmetaClient, type IdmetaApiConfig, type IdmetaClientOptions } from './client.ts';
 import { IDMETA_SIGNATURE_HEADER, verifyIdmetaSignature } from './signature.ts';
 import { parseIdmetaWebhook } from './webhook.ts';
@@ -51,10 +52,4 @@ export function createIdmetaAdapter(config: IdmetaConfig, options: IdmetaClientO
       finalize: (input) => client.finalize(input),
     },
   };
-}
-
-function headerValue(headers: HeaderMap, name: string): string | undefined {
-  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
-  const value = entry?.[1];
-  return Array.isArray(value) ? value[0] : value;
 }

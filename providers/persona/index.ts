@@ -1,4 +1,5 @@
-import type { HeaderMap, ProviderAdapter } from '../types.ts';
+import { headerValue } from '../headers.ts';
+import type { ProviderAdapter } from '../types.ts';
 import { createPersonaClient, type PersonaApiConfig, type PersonaClientOptions } from './client.ts';
 import { PERSONA_SIGNATURE_HEADER, verifyPersonaSignature } from './signature.ts';
 import { parsePersonaWebhook } from './webhook.ts';
@@ -25,7 +26,7 @@ export function createPersonaAdapter(config: PersonaConfig, options: PersonaClie
     verifyWebhook(webhook, now) {
       verifyPersonaSignature({
         rawBody: webhook.rawBody,
-        header: headerValue(webhook.headers, PERSONA_SIGNATURE_HEADER),
+        header: headerValue(webhook.headers, PERSONA_SIGNATURE_HEADER, ' '),
         secret: config.webhookSecret,
         now,
       });
@@ -34,11 +35,4 @@ export function createPersonaAdapter(config: PersonaConfig, options: PersonaClie
     createSession: (input) => client.createInquiry(input),
     fetchState: (providerRef) => client.fetchInquiry(providerRef),
   };
-}
-
-/** Case-insensitive lookup; repeated headers are joined the way Persona joins rotation sets. */
-function headerValue(headers: HeaderMap, name: string): string | undefined {
-  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
-  const value = entry?.[1];
-  return Array.isArray(value) ? value.join(' ') : value;
 }

@@ -1,4 +1,5 @@
-import type { HeaderMap, ProviderAdapter } from '../types.ts';
+import { headerValue } from '../headers.ts';
+import type { ProviderAdapter } from '../types.ts';
 import { createStripeClient, type StripeApiConfig, type StripeClientOptions } from './client.ts';
 import { STRIPE_SIGNATURE_HEADER, verifyStripeSignature } from './signature.ts';
 import { parseStripeWebhook } from './webhook.ts';
@@ -29,7 +30,7 @@ export function createStripeAdapter(config: StripeConfig, options: StripeClientO
     verifyWebhook(webhook, now) {
       verifyStripeSignature({
         rawBody: webhook.rawBody,
-        header: headerValue(webhook.headers, STRIPE_SIGNATURE_HEADER),
+        header: headerValue(webhook.headers, STRIPE_SIGNATURE_HEADER, ','),
         secret: config.webhookSecret,
         now,
       });
@@ -64,11 +65,4 @@ export function createStripeAdapter(config: StripeConfig, options: StripeClientO
       return { sessionUrl: link.url, expiresAt: link.expiresAt };
     },
   };
-}
-
-/** Case-insensitive lookup; a repeated header (never sent by Stripe) is joined the way Node joins it. */
-function headerValue(headers: HeaderMap, name: string): string | undefined {
-  const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
-  const value = entry?.[1];
-  return Array.isArray(value) ? value.join(',') : value;
 }
