@@ -21,12 +21,17 @@ export interface TcpProxy {
   resume(): void;
   /** Connections accepted and forwarded so far. */
   readonly forwarded: number;
+  /** Connections reset because the proxy was cut: someone tried to reach the server during the outage. */
+  readonly refused: number;
+  /** Chunks held by pause() and not yet resumed. */
+  readonly held: number;
 }
 
 export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let isCut = false;
   let forwarded = 0;
+  let refused = 0;
   let latencyMs = 0;
   let held: (() => void)[] | null = null;
   let holdRequests = true;
@@ -40,6 +45,7 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     });
   const server = createServer((client) => {
     if (isCut) {
+      refused += 1;
       client.resetAndDestroy();
       return;
     }
@@ -95,6 +101,12 @@ export async function startTcpProxy(t: Pick<Test, 'teardown'>, target: { host: s
     },
     get forwarded() {
       return forwarded;
+    },
+    get refused() {
+      return refused;
+    },
+    get held() {
+      return held?.length ?? 0;
     },
   };
 }
