@@ -2,7 +2,7 @@
 // wiring/worker-root.ts; this entry checks the configuration, traces, and exits with grace.
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from './config/env.ts';
-import { exitGracefullyOnSignal } from './wiring/graceful-exit.ts';
+import { exitGracefullyOnSignal, shutdownSignals } from './wiring/graceful-exit.ts';
 import { startTracingFromEnv, stopTracing } from './wiring/tracing.ts';
 import { composeWorker } from './wiring/worker-root.ts';
 
@@ -15,13 +15,14 @@ async function main(): Promise<void> {
       'DATABASE_URL is not set: a standalone worker needs Postgres shared with the API (embedded PGlite works only inside npm run dev).',
     );
   startTracingFromEnv(env, 'veriflow-worker');
-  const root = await composeWorker({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS });
+  const signals = shutdownSignals();
+  const root = await composeWorker({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS }, { shutdownSignals: signals });
   root.logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
   // Started by `npm run dev` (fork): it prints its banner only once the worker polls.
   process.send?.('ready');
-  // The SDK stops the worker on SIGINT/SIGTERM; `stopped` resolves once in-flight tasks have drained.
+  // The SDK stops the worker on these signals; `stopped` resolves once in-flight tasks have drained.
   const stopped = root.stopped.then(stopTracing);
-  exitGracefullyOnSignal({ deadlineMs: shutdownDeadlineMs(env), logger: root.logger }, () => stopped);
+  exitGracefullyOnSignal({ deadlineMs: shutdownDeadlineMs(env), logger: root.logger, signals }, () => stopped);
   await stopped;
 }
 

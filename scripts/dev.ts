@@ -153,7 +153,10 @@ async function main(): Promise<void> {
     // The worker reads the same configuration from its environment: every default made explicit.
     const childEnv = { ...stringValues(source), ...stringValues(env), DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress };
     const worker = await startWorkerProcess(childEnv);
-    stops.push(() => worker.stop(STOP_GRACE_MS));
+    stops.push(async () => {
+      const how = await worker.stop(STOP_GRACE_MS);
+      step(how === 'exit code 0' ? 'The worker drained and stopped.' : `The worker did not stop cleanly (${how}); its log above says why.`);
+    });
     worker.child.once('exit', (code, signal) => {
       if (stopping) return;
       step(`The worker exited (${signal ?? `code ${String(code)}`}); stopping.`);

@@ -37,3 +37,16 @@ export function exitGracefullyOnSignal(options: GracefulExitOptions, close: (sig
   };
   for (const signal of signals) process.on(signal, onSignal);
 }
+
+/**
+ * The signals that start a shutdown. A process forked by `npm run dev` (it has an IPC channel) sits
+ * in dev's process group, so Ctrl-C reaches it as well as dev, which then stops its children in
+ * order with SIGTERM; counted as a second signal, that SIGTERM cut the worker's drain short. Such a
+ * process ignores SIGINT and waits for dev's SIGTERM, and stops itself if dev dies without sending it.
+ */
+export function shutdownSignals(): NodeJS.Signals[] {
+  if (!process.connected) return ['SIGTERM', 'SIGINT'];
+  process.on('SIGINT', () => undefined);
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  return ['SIGTERM'];
+}

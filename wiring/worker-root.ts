@@ -99,10 +99,11 @@ const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
  * Route the SDK core's logs into our JSON logger and, when asked, export its Prometheus metrics
  * (worker pollers, task latencies) on `metricsBind`. The Runtime can be installed once per process.
  */
-export function installTemporalRuntime(logger: Logger, metricsBind?: string): void {
+export function installTemporalRuntime(logger: Logger, metricsBind?: string, shutdownSignals?: NodeJS.Signals[]): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
+    ...(shutdownSignals ? { shutdownSignals } : {}),
     telemetryOptions: {
       // Without `forward` the Rust core logs (connection retries, …) bypass this logger: plain text on stderr.
       // Forwarding holds the event loop until the runtime shuts down (last worker/connection closed).
@@ -231,6 +232,8 @@ export interface WorkerOverrides {
   identity?: string;
   /** Default: WORKER_BUILD_ID, else a hash of the workflow code. */
   buildId?: string;
+  /** The signals on which the SDK stops the worker; default its own (SIGINT, SIGTERM, SIGQUIT, SIGUSR2). */
+  shutdownSignals?: NodeJS.Signals[];
   /** Ensure the template-sync and retention schedules once polling (default true; tests that do not test them skip it). */
   schedules?: boolean;
 }
@@ -254,7 +257,7 @@ export interface WorkerRoot {
  */
 export async function composeWorker(env: WorkerEnv, overrides: WorkerOverrides = {}): Promise<WorkerRoot> {
   const logger = overrides.logger ?? createLogger(env, 'veriflow-worker');
-  installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND);
+  installTemporalRuntime(logger, env.TEMPORAL_METRICS_BIND, overrides.shutdownSignals);
   // Closed by the worker once it stops, or here if wiring fails first.
   const owned = new OwnedResources();
   try {

@@ -10,20 +10,20 @@ const EXEC_ARGV: string[] = [];
 
 export interface DevChild {
   child: ChildProcess;
-  /** SIGTERM (unless it already got a signal and is exiting), then SIGKILL after `graceMs`. */
-  stop(graceMs: number): Promise<void>;
+  /** SIGTERM (unless it has exited already), then SIGKILL after `graceMs`; resolves with how it ended. */
+  stop(graceMs: number): Promise<string>;
 }
 
 function devChild(child: ChildProcess): DevChild {
-  const exited = once(child, 'exit').then(() => undefined);
+  const exited = once(child, 'exit').then(([code, signal]) => (signal ? `signal ${String(signal)}` : `exit code ${String(code)}`));
   return {
     child,
     async stop(graceMs) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
+      const how = await exited;
       clearTimeout(timer);
+      return how;
     },
   };
 }

@@ -18,6 +18,7 @@ export interface DevProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Signals the whole process group, like Ctrl-C in a terminal. */
   signalGroup(signal: NodeJS.Signals): void;
+  /** npm's exit status, once every process writing to its output has ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
@@ -59,7 +60,9 @@ export function spawnDev(t: Pick<Test, 'teardown'>, env: DevStackEnv & Record<st
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+  // 'close', not 'exit': npm ends at Ctrl-C at once, while dev and the worker (which share its
+  // output) are still stopping; the output is whole only once all of them are gone.
+  const exited = once(child, 'close').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
   let done = false;
   void exited.then(() => {
     done = true;

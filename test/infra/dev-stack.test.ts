@@ -129,6 +129,10 @@ t.test('npm run dev with custom secrets, a CLI tenant, Chromium, Ctrl-C and a re
   t.ok(stopMs < STOP_LIMIT_MS, `Ctrl-C stopped npm run dev in ${stopMs} ms`);
   // npm itself ends by the SIGINT it was sent, as in a terminal; dev's own exit was clean.
   t.ok(exit.code === 0 || exit.signal === 'SIGINT', `npm run dev ended cleanly (${JSON.stringify(exit)})`);
+  // Ctrl-C reaches the worker too, and dev stops it as well: that must not count as a second signal.
+  const stopLog = dev.output().slice(dev.output().lastIndexOf('Stopping…'));
+  t.notMatch(stopLog, /second signal while shutting down/, 'the worker was not cut short by a second signal');
+  t.match(stopLog, /The worker drained and stopped\./, 'the worker drained and exited 0');
   for (const setting of ['PORT', 'SANDBOX_PORT', 'PGLITE_PORT', 'DEV_TEMPORAL_PORT', 'DEV_TEMPORAL_UI_PORT'] as const) {
     t.ok(await portIsFree(env[setting]), `${setting} ${env[setting]} is free again: nothing was left running`);
   }

@@ -1,7 +1,8 @@
 // SIGTERM to real processes: the API stops in order and exits 0 well within SHUTDOWN_DEADLINE;
 // a close that hangs is ended by the deadline, or at once by a second signal, each exiting 1
 // with a log line saying why.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
@@ -9,6 +10,7 @@ import { startApiProcess } from '../helpers/api-process.ts';
 import { startStack } from '../helpers/stack.ts';
 
 const HANGING = fileURLToPath(new URL('../fixtures/hanging-close.ts', import.meta.url));
+const DEV_CHILD = fileURLToPath(new URL('../fixtures/dev-child.ts', import.meta.url));
 
 const messages = (log: string) =>
   log
@@ -72,4 +74,21 @@ t.test('a close that hangs: a second signal ends the process at once', async (t)
   hanging.child.kill('SIGINT');
   t.equal(await hanging.exited, 1);
   t.same(messages(hanging.output()), ['shutting down', 'second signal while shutting down: exiting now']);
+});
+
+// A child of `npm run dev` ignores the terminal's SIGINT and waits for dev's SIGTERM; when dev dies
+// without sending one (SIGKILL, a crash), nobody else would stop it.
+t.test('a process forked by npm run dev shuts down cleanly when dev goes away', async (t) => {
+  const child = fork(DEV_CHILD, [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = once(child, 'exit');
+  await once(child, 'message');
+  child.disconnect();
+  t.same(await exited, [0, null], 'exit 0');
+  t.same(messages(output), ['shutting down', 'shut down']);
+  t.match(output, /"signal":"SIGTERM"/, 'as on the SIGTERM dev would have sent');
 });
