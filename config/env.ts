@@ -231,6 +231,12 @@ export const EnvSchema = Type.Object({
     description:
       'Open verifications one worker keeps in memory (sticky workflow cache); past it the least recently used is evicted and replayed from its history on its next event. About 1 MB of worker heap each (README "Worker memory"); 0: no cache',
   }),
+  WORKFLOW_STACK_TRACES: Type.Optional(
+    Type.Union([Type.Literal('on'), Type.Literal('off')], {
+      description:
+        'The Web UI\'s stack trace of a running verification. The SDK captures one for every promise the workflow code creates, about 40% of the worker\'s workflow CPU (README "Worker CPU"); off: the query answers that stack traces are not enabled. Unset: off in production, on elsewhere',
+    }),
+  ),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
   SHUTDOWN_DEADLINE: Duration(
     '40s',
@@ -482,6 +488,7 @@ export interface WorkerTuning {
   maxConcurrentWorkflowTaskExecutions: number;
   maxCachedWorkflows: number;
   shutdownGraceTimeMs: number;
+  workflowStackTraces: boolean;
 }
 
 export function workerTuningFromEnv(env: Env): WorkerTuning {
@@ -490,5 +497,6 @@ export function workerTuningFromEnv(env: Env): WorkerTuning {
     maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     shutdownGraceTimeMs: parseDuration(env.WORKER_SHUTDOWN_GRACE_TIME),
+    workflowStackTraces: (env.WORKFLOW_STACK_TRACES ?? (env.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
   };
 }

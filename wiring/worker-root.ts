@@ -148,6 +148,9 @@ export async function createVerificationWorker({
   // A pre-built bundle must have been bundled as bundleWorkflows does (same failureConverterPath
   // and workflow tracing interceptors).
   const bundle = workflowBundle ?? (await workflowCode());
+  // The SDK has no option for its per-promise stack capture: the workflow threads Worker.create
+  // starts read this from the environment they inherit (patches/@temporalio+worker+1.24.0.patch).
+  if (tuning.workflowStackTraces !== undefined) process.env.TEMPORAL_WORKFLOW_STACK_TRACES = tuning.workflowStackTraces ? 'on' : 'off';
   return Worker.create({
     connection,
     namespace,

@@ -35,3 +35,16 @@ t.test('WORKER_MAX_CACHED_WORKFLOWS: bad values are refused, naming the variable
   t.match(below, /WORKER_MAX_CACHED_WORKFLOWS: 10 is below WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(40\)/);
   t.equal(refusal({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10' }), '(accepted)');
 });
+
+// The SDK's per-promise stack capture costs about 40% of workflow CPU (bench/replay-cost.ts).
+t.test('WORKFLOW_STACK_TRACES: off in production, on elsewhere, either when set; bad values refused', async (t) => {
+  t.equal(workerTuningFromEnv(parseEnv({})).workflowStackTraces, true, 'on in development');
+  t.equal(workerTuningFromEnv(parseEnv({ NODE_ENV: 'production', ...PRODUCTION })).workflowStackTraces, false, 'off in production');
+  t.equal(
+    workerTuningFromEnv(parseEnv({ NODE_ENV: 'production', ...PRODUCTION, WORKFLOW_STACK_TRACES: 'on' })).workflowStackTraces,
+    true,
+    'on in production when asked',
+  );
+  t.equal(workerTuningFromEnv(parseEnv({ WORKFLOW_STACK_TRACES: 'off' })).workflowStackTraces, false, 'off in development when asked');
+  t.match(refusal({ WORKFLOW_STACK_TRACES: 'yes' }), /^Invalid configuration:\n {2}WORKFLOW_STACK_TRACES: /);
+});
