@@ -24,6 +24,7 @@ import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSo
 import { BENCH_SECRETS, benchProcessEnv } from './process-env.ts';
 import { judgeGoals, renderGoals } from './goals.ts';
 import { BenchRun } from './lifecycle.ts';
+import { measureReplayCost, renderReplayCost } from './replay-cost.ts';
 import { measureSignatureCost, renderSignatureCost } from './signature-cost.ts';
 import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.ts';
 
@@ -134,6 +135,9 @@ async function main(): Promise<void> {
   log('measuring webhook signature verification cost');
   const signatureCost = measureSignatureCost();
   bench.measured.signatureCost = signatureCost;
+  log('measuring workflow CPU per workflow task (recorded histories replayed, stack traces on and off)');
+  const replayCost = await measureReplayCost();
+  bench.measured.replayCost = replayCost;
   // Infrastructure: Temporal, a fresh database, the sandbox.
   log('starting Temporal dev server, database, sandbox');
   const temporal = await startTemporalDevServer({ dbFile: null, uiPort: null });
@@ -614,6 +618,7 @@ async function main(): Promise<void> {
     webhookToVisible: summarize(visible),
     templates: { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) },
     signatureCost,
+    replayCost,
     costProfile,
     scale,
   };
@@ -675,6 +680,8 @@ function renderTable(r: any): string {
     renderCostProfile(r.costProfile),
     '',
     renderSignatureCost(r.signatureCost),
+    '',
+    renderReplayCost(r.replayCost),
   ];
   return lines.join('\n');
 }

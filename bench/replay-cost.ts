@@ -1,0 +1,81 @@
+// Workflow CPU per workflow task, with and without the SDK's per-promise stack capture
+// (WORKFLOW_STACK_TRACES): the recorded histories (test/fixtures/histories) replayed many times in
+// a process of their own per setting. No server and no activities, only the workflow code and the
+// SDK's sandbox around it, so it isolates what the setting changes. `node bench/replay-cost.ts`
+// runs it alone; `npm run bench` includes it.
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { Worker } from '@temporalio/worker';
+import { parseEnv } from '../config/env.ts';
+import { getDataConverter } from '../wiring/codec.ts';
+import { tracingSinks } from '../wiring/tracing.ts';
+import { workflowBundle } from '../test/helpers/stack.ts';
+
+const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 20);
+const HISTORIES = new URL('../test/fixtures/histories/', import.meta.url);
+
+export interface ReplayCost {
+  stackTraces: 'on' | 'off';
+  workflowTasks: number;
+  cpuMsPerWorkflowTask: number;
+}
+
+/** In this process: replays every recorded history ROUNDS times (after two warm-up rounds); process CPU per workflow task. */
+async function replayHere(): Promise<Omit<ReplayCost, 'stackTraces'>> {
+  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+  const histories = await Promise.all(
+    files.map(async (file) => ({
+      workflowId: file.replace(/\.json$/, ''),
+      history: JSON.parse(await readFile(new URL(file, HISTORIES), 'utf8')),
+    })),
+  );
+  const tasksPerRound = histories.reduce(
+    (sum, h) =>
+      sum + (h.history.events as { eventType: string }[]).filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length,
+    0,
+  );
+  const options = { workflowBundle: await workflowBundle(), dataConverter: getDataConverter(parseEnv()), sinks: tracingSinks() };
+  const replay = async (rounds: number) => {
+    const all = Array.from({ length: rounds }, (_, r) => histories.map((h) => ({ ...h, workflowId: `${h.workflowId}-${r}` }))).flat();
+    for await (const result of Worker.runReplayHistories(options, all)) if (result.error) throw result.error;
+  };
+  await replay(2);
+  const before = process.cpuUsage();
+  await replay(ROUNDS);
+  const cpu = process.cpuUsage(before);
+  const workflowTasks = ROUNDS * tasksPerRound;
+  return { workflowTasks, cpuMsPerWorkflowTask: Math.round(((cpu.user + cpu.system) / 1000 / workflowTasks) * 100) / 100 };
+}
+
+/** Both settings, each in a fresh process (the SDK installs its promise hook once per thread). */
+export async function measureReplayCost(): Promise<ReplayCost[]> {
+  const costs: ReplayCost[] = [];
+  for (const stackTraces of ['on', 'off'] as const) {
+    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--child'], {
+      env: { ...process.env, TEMPORAL_WORKFLOW_STACK_TRACES: stackTraces, LOG_LEVEL: 'error' },
+    });
+    const line = stdout.split('\n').find((l) => l.startsWith('{'));
+    if (!line) throw new Error(`replay-cost child printed no result:\n${stdout}`);
+    costs.push({ stackTraces, ...(JSON.parse(line) as Omit<ReplayCost, 'stackTraces'>) });
+  }
+  return costs;
+}
+
+export function renderReplayCost(costs: ReplayCost[]): string {
+  const on = costs.find((c) => c.stackTraces === 'on');
+  return [
+    '| WORKFLOW_STACK_TRACES | workflow tasks replayed | CPU ms per workflow task | vs on |',
+    '| --- | --- | --- | --- |',
+    ...costs.map(
+      (c) =>
+        `| ${c.stackTraces} | ${c.workflowTasks} | ${c.cpuMsPerWorkflowTask} | ${on ? (c.cpuMsPerWorkflowTask / on.cpuMsPerWorkflowTask).toFixed(2) : '–'} |`,
+    ),
+  ].join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--child')) process.stdout.write(`${JSON.stringify(await replayHere())}\n`);
+  else process.stdout.write(renderReplayCost(await measureReplayCost()) + '\n');
+}
