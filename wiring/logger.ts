@@ -83,5 +83,7 @@ export function createLogger(env: Pick<Env, 'LOG_LEVEL'>, name = 'veriflow', des
     serializers: { req: requestSummary, err: serializeError, error: serializeError },
     mixin: traceFields,
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous on stdout: pino's asynchronous default let the lines a process writes just before
+  // exiting (shutdown, a fatal error) overtake one still being written, or, on a crash, lose it.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

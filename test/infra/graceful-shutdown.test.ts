@@ -89,6 +89,6 @@ t.test('a process forked by npm run dev shuts down cleanly when dev goes away', 
   await once(child, 'message');
   child.disconnect();
   t.same(await exited, [0, null], 'exit 0');
-  t.same(messages(output), ['shutting down', 'shut down']);
+  t.same(messages(output), ['shutting down', 'shut down'], output);
   t.match(output, /"signal":"SIGTERM"/, 'as on the SIGTERM dev would have sent');
 });
