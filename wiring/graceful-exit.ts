@@ -38,14 +38,18 @@ export function exitGracefullyOnSignal(options: GracefulExitOptions, close: (sig
   for (const signal of signals) process.on(signal, onSignal);
 }
 
+/** Set by `npm run dev` in the environment of the processes it forks (scripts/lib/dev-children.ts). */
+export const DEV_CHILD_ENV = 'VERIFLOW_DEV_CHILD';
+
 /**
- * The signals that start a shutdown. A process forked by `npm run dev` (it has an IPC channel) sits
- * in dev's process group, so Ctrl-C reaches it as well as dev, which then stops its children in
- * order with SIGTERM; counted as a second signal, that SIGTERM cut the worker's drain short. Such a
- * process ignores SIGINT and waits for dev's SIGTERM, and stops itself if dev dies without sending it.
+ * The signals that start a shutdown. A process forked by `npm run dev` sits in dev's process group,
+ * so Ctrl-C reaches it as well as dev, which then stops its children in order with SIGTERM; counted
+ * as a second signal, that SIGTERM cut the worker's drain short. Such a process ignores SIGINT and
+ * waits for dev's SIGTERM, and stops itself if dev dies without sending it. Only dev's children: a
+ * process manager that forks with an IPC channel too (PM2) stops its processes with SIGINT.
  */
 export function shutdownSignals(): NodeJS.Signals[] {
-  if (!process.connected) return ['SIGTERM', 'SIGINT'];
+  if (!process.connected || process.env[DEV_CHILD_ENV] !== '1') return ['SIGTERM', 'SIGINT'];
   process.on('SIGINT', () => undefined);
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   return ['SIGTERM'];

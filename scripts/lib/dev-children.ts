@@ -3,6 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { DEV_CHILD_ENV } from '../../wiring/graceful-exit.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // Node strips the types itself; nothing of dev's own flags is inherited (an --inspect would collide).
@@ -45,7 +46,11 @@ export async function startEmbeddedDatabase(env: NodeJS.ProcessEnv): Promise<Dev
 
 /** Runs worker.ts (the production entry point) with dev's configuration; resolves once it polls. */
 export async function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<DevChild> {
-  const child = fork(`${ROOT}worker.ts`, [], { env, execArgv: EXEC_ARGV, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(`${ROOT}worker.ts`, [], {
+    env: { ...env, [DEV_CHILD_ENV]: '1' },
+    execArgv: EXEC_ARGV,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const started = devChild(child);
   const ready = await Promise.race([once(child, 'message').then(() => true), once(child, 'exit').then(() => false)]);
   if (!ready) throw new Error('the worker exited before it started (its output is above)');

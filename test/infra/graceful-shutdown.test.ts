@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
 import { startApiProcess } from '../helpers/api-process.ts';
 import { startStack } from '../helpers/stack.ts';
+import { DEV_CHILD_ENV } from '../../wiring/graceful-exit.ts';
 
 const HANGING = fileURLToPath(new URL('../fixtures/hanging-close.ts', import.meta.url));
 const DEV_CHILD = fileURLToPath(new URL('../fixtures/dev-child.ts', import.meta.url));
@@ -78,8 +79,8 @@ t.test('a close that hangs: a second signal ends the process at once', async (t)
 
 // A child of `npm run dev` ignores the terminal's SIGINT and waits for dev's SIGTERM; when dev dies
 // without sending one (SIGKILL, a crash), nobody else would stop it.
-t.test('a process forked by npm run dev shuts down cleanly when dev goes away', async (t) => {
-  const child = fork(DEV_CHILD, [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+async function forkDevChild(t: Pick<Test, 'teardown'>, env: Record<string, string>) {
+  const child = fork(DEV_CHILD, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -87,8 +88,21 @@ t.test('a process forked by npm run dev shuts down cleanly when dev goes away', 
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = once(child, 'exit');
   await once(child, 'message');
+  return { child, exited, output: () => output };
+}
+
+t.test('a process forked by npm run dev shuts down cleanly when dev goes away', async (t) => {
+  const { child, exited, output } = await forkDevChild(t, { [DEV_CHILD_ENV]: '1' });
   child.disconnect();
   t.same(await exited, [0, null], 'exit 0');
-  t.same(messages(output), ['shutting down', 'shut down'], output);
-  t.match(output, /"signal":"SIGTERM"/, 'as on the SIGTERM dev would have sent');
+  t.same(messages(output()), ['shutting down', 'shut down'], output());
+  t.match(output(), /"signal":"SIGTERM"/, 'as on the SIGTERM dev would have sent');
+});
+
+// A process manager that forks with an IPC channel too (PM2) stops its processes with SIGINT.
+t.test('a process forked by anything else still stops on SIGINT', async (t) => {
+  const { child, exited, output } = await forkDevChild(t, {});
+  child.kill('SIGINT');
+  t.same(await exited, [0, null], 'exit 0');
+  t.match(output(), /"signal":"SIGINT"/);
 });
