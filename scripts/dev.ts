@@ -121,6 +121,8 @@ async function main(): Promise<void> {
         uiPort: env.DEV_TEMPORAL_UI_PORT,
         uiCodecEndpoint: `${publicBaseUrl(env)}/codec`,
         stdio: 'ignore',
+        // Ctrl-C must not take the server down while the worker drains against it.
+        ownProcessGroup: true,
       });
       stops.push(() => server.stop());
       temporalAddress = server.address;

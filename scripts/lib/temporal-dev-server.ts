@@ -46,6 +46,12 @@ export interface TemporalDevServerOptions {
   /** Skips CLI resolution (and any build) when the caller already has the binary. */
   cliPath?: string;
   readyTimeoutMs?: number;
+  /**
+   * Outside the caller's process group, so a terminal's Ctrl-C reaches only the caller, which stops
+   * the server last (npm run dev: the worker drains against a live server first). A caller killed
+   * outright leaves the server running.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface TemporalDevServer {
@@ -96,6 +102,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   // Unwanted stdout is read too rather than ignored: the CLI reports some start failures there.
   const child = spawn(cliPath, args, {
     stdio: ['ignore', stdio === 'ignore' ? 'pipe' : stdio, 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
   const stderrTail = collectTail(child, stdio === 'inherit', stdio === 'ignore');
   const exited = exitOf(child);

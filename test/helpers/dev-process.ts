@@ -7,6 +7,7 @@ import type { Test } from 'tap';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
 
 const START_TIMEOUT_MS = 180_000;
+const TEARDOWN_GRACE_MS = 20_000;
 
 export interface DevProcess {
   child: ChildProcess;
@@ -75,7 +76,15 @@ export function spawnDev(t: Pick<Test, 'teardown'>, env: DevStackEnv & Record<st
       if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
     }
   };
-  t.teardown(() => signalGroup('SIGKILL'));
+  // dev stops what it started (the Temporal dev server runs in a process group of its own);
+  // only what is still running after that is killed.
+  t.teardown(async () => {
+    if (done) return;
+    signalGroup('SIGTERM');
+    const timer = setTimeout(() => signalGroup('SIGKILL'), TEARDOWN_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  });
   const waitFor = (pattern: RegExp, timeoutMs = START_TIMEOUT_MS) =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const timer = setTimeout(() => finish(new Error(`npm run dev: no ${pattern} within ${timeoutMs} ms. Output:\n${text}`)), timeoutMs);
