@@ -234,7 +234,7 @@ export const EnvSchema = Type.Object({
   WORKFLOW_STACK_TRACES: Type.Optional(
     Type.Union([Type.Literal('on'), Type.Literal('off')], {
       description:
-        'The Web UI\'s stack trace of a running verification. The SDK captures one for every promise the workflow code creates, about 40% of the worker\'s workflow CPU (README "Worker CPU"); off: the query answers that stack traces are not enabled. Unset: off in production, on elsewhere',
+        'The Web UI\'s stack trace of a running verification. The SDK captures one for every promise the workflow code creates, 40–55% of the worker\'s workflow CPU (README "Worker CPU"); off: that query fails. Unset: off in production, on elsewhere',
     }),
   ),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),

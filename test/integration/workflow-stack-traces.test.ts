@@ -1,5 +1,5 @@
 // The Web UI's "Stack Trace" tab queries a running workflow for where it waits. The SDK captures a
-// stack for every promise workflow code creates to answer it, about 40% of the worker's workflow
+// stack for every promise workflow code creates to answer it, 40–55% of the worker's workflow
 // CPU, so WORKFLOW_STACK_TRACES turns it off (the default in production) and on.
 import t from 'tap';
 import { createVerification } from '../helpers/versioning.ts';

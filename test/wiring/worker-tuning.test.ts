@@ -36,7 +36,7 @@ t.test('WORKER_MAX_CACHED_WORKFLOWS: bad values are refused, naming the variable
   t.equal(refusal({ WORKER_MAX_CACHED_WORKFLOWS: '10', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10' }), '(accepted)');
 });
 
-// The SDK's per-promise stack capture costs about 40% of workflow CPU (bench/replay-cost.ts).
+// The SDK's per-promise stack capture costs 40–55% of workflow CPU (bench/replay-cost.ts).
 t.test('WORKFLOW_STACK_TRACES: off in production, on elsewhere, either when set; bad values refused', async (t) => {
   t.equal(workerTuningFromEnv(parseEnv({})).workflowStackTraces, true, 'on in development');
   t.equal(workerTuningFromEnv(parseEnv({ NODE_ENV: 'production', ...PRODUCTION })).workflowStackTraces, false, 'off in production');
