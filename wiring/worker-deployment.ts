@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowService } from '@temporalio/client';
-import type { WorkerDeploymentVersion } from '@temporalio/common';
+import { IllegalStateError, type WorkerDeploymentVersion } from '@temporalio/common';
 import proto from '@temporalio/proto';
 
 const { TaskQueueKind, TaskQueueType } = proto.temporal.api.enums.v1;
@@ -70,8 +70,9 @@ export async function promoteVersion(
       });
       break;
     } catch (err) {
-      // Until the worker's first poll reaches the server, the version does not exist yet.
-      if (Date.now() >= deadline) throw err;
+      // Until the worker's first poll reaches the server, the version does not exist yet. A closed
+      // connection (the worker was told to stop while starting) will not heal: give up at once.
+      if (err instanceof IllegalStateError || Date.now() >= deadline) throw err;
       await sleep(retryMs);
     }
   }
