@@ -4,17 +4,12 @@
 // SDK's sandbox around it, so it isolates what the setting changes. `node bench/replay-cost.ts`
 // runs it alone; `npm run bench` includes it.
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
-import { parseEnv } from '../config/env.ts';
-import { getDataConverter } from '../wiring/codec.ts';
-import { tracingSinks } from '../wiring/tracing.ts';
-import { workflowBundle } from '../test/helpers/stack.ts';
+import { loadRecordedHistories, replayWorkerOptions } from '../test/helpers/recorded-histories.ts';
 
 const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 20);
-const HISTORIES = new URL('../test/fixtures/histories/', import.meta.url);
 
 export interface ReplayCost {
   stackTraces: 'on' | 'off';
@@ -24,19 +19,12 @@ export interface ReplayCost {
 
 /** In this process: replays every recorded history ROUNDS times (after two warm-up rounds); process CPU per workflow task. */
 async function replayHere(): Promise<Omit<ReplayCost, 'stackTraces'>> {
-  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
-  const histories = await Promise.all(
-    files.map(async (file) => ({
-      workflowId: file.replace(/\.json$/, ''),
-      history: JSON.parse(await readFile(new URL(file, HISTORIES), 'utf8')),
-    })),
-  );
+  const histories = await loadRecordedHistories();
   const tasksPerRound = histories.reduce(
-    (sum, h) =>
-      sum + (h.history.events as { eventType: string }[]).filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length,
+    (sum, h) => sum + h.history.events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length,
     0,
   );
-  const options = { workflowBundle: await workflowBundle(), dataConverter: getDataConverter(parseEnv()), sinks: tracingSinks() };
+  const options = await replayWorkerOptions();
   const replay = async (rounds: number) => {
     const all = Array.from({ length: rounds }, (_, r) => histories.map((h) => ({ ...h, workflowId: `${h.workflowId}-${r}` }))).flat();
     for await (const result of Worker.runReplayHistories(options, all)) if (result.error) throw result.error;
