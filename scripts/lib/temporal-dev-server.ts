@@ -70,8 +70,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   const cliPath = options.cliPath ?? (await resolveTemporalCli()).path;
   // An explicit port must be free now: if another server held it, the readiness check would talk
   // to that server and report success while ours dies on "address already in use".
-  const port = await claimPort(options.port || 0);
-  const uiPort = options.uiPort == null ? null : await claimPort(options.uiPort);
+  const port = options.port ? await claimPort(options.port) : await pickFreePort();
+  const uiPort = options.uiPort == null ? null : options.uiPort ? await claimPort(options.uiPort) : await pickFreePort();
   const namespace = options.namespace ?? 'default';
   const dbFile = options.dbFile ?? null;
   // The CLI does not create the SQLite file's directory.
@@ -136,15 +136,24 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   };
 }
 
-/** A port the OS considers free on 127.0.0.1 right now (another process may still take it first). */
-export function pickFreePort(): Promise<number> {
-  return claimPort(0);
+/**
+ * A port free on 127.0.0.1 right now, for a server the caller starts next (another process may
+ * still take it first). Below the ephemeral range, like pickFreePorts: a port the OS picked for
+ * `listen(0)` is one it also hands out as the source port of any outbound connection.
+ */
+export async function pickFreePort(): Promise<number> {
+  const [port] = await pickFreePorts(1);
+  return port!;
 }
+
+/** Ports this process picked already: a caller may not listen on its port yet. */
+const pickedBefore = new Set<number>();
 
 /**
  * `count` distinct free ports on 127.0.0.1 between `from` and `to` (exclusive), all held at once
- * while picked so none repeats. A range below the OS's ephemeral ports (32768+ on Linux) suits
- * servers that store a port in a 16-bit signed column (Temporal's cluster membership).
+ * while picked so none repeats, and none this process picked before. A range below the OS's
+ * ephemeral ports (32768+ on Linux), which outbound connections never take, also suits servers
+ * that store a port in a 16-bit signed column (Temporal's cluster membership).
  */
 export async function pickFreePorts(count: number, { from = 20_000, to = 32_768 } = {}): Promise<number[]> {
   const held: Server[] = [];
@@ -152,10 +161,13 @@ export async function pickFreePorts(count: number, { from = 20_000, to = 32_768 
     for (let tries = 0; held.length < count; tries += 1) {
       if (tries > count * 50)
         throw new TemporalDevServerError(`found only ${held.length} of ${count} free ports in ${from}-${to - 1} on ${HOST}`);
-      const server = createServer().listen(from + Math.floor(Math.random() * (to - from)), HOST);
+      const candidate = from + Math.floor(Math.random() * (to - from));
+      if (pickedBefore.has(candidate)) continue;
+      const server = createServer().listen(candidate, HOST);
       try {
         await once(server, 'listening');
         held.push(server);
+        pickedBefore.add(candidate);
       } catch {
         // taken (EADDRINUSE): try another
       }
@@ -166,7 +178,7 @@ export async function pickFreePorts(count: number, { from = 20_000, to = 32_768 
   }
 }
 
-/** Binds `port` (0: any) on 127.0.0.1 and releases it, proving it free; resolves to the port. */
+/** Binds `port` on 127.0.0.1 and releases it, proving it free; resolves to the port. */
 async function claimPort(port: number): Promise<number> {
   const server = createServer();
   server.listen(port, HOST);

@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import t from 'tap';
-import { startTemporalDevServer, TemporalDevServerError, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.ts';
+import {
+  pickFreePort,
+  startTemporalDevServer,
+  TemporalDevServerError,
+  VERIFICATION_SEARCH_ATTRIBUTES,
+} from '../../scripts/lib/temporal-dev-server.ts';
 import { startTestTemporal } from '../helpers/temporal.ts';
 
 const KEYWORD = proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
@@ -95,3 +101,17 @@ async function withServer(options: { dbFile: string }, use: (client: Client) => 
     await server.stop();
   }
 }
+
+// A picked port is free only until the caller listens on it. The OS hands out the ephemeral range
+// as source ports of outbound connections too (any test's database or Temporal client), so a
+// port picked there can be taken in between: CI once failed a stack's listen with EADDRINUSE.
+t.test('pickFreePort picks below the ephemeral range, where no outbound connection takes the port first', async (t) => {
+  const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768 60999');
+  const [ephemeralLow] = range.trim().split(/\s+/).map(Number);
+  const ports = await Promise.all(Array.from({ length: 20 }, () => pickFreePort()));
+  t.same(
+    ports.filter((port) => port >= ephemeralLow!),
+    [],
+    `all of ${ports.join(', ')} below ${ephemeralLow}`,
+  );
+});
