@@ -21,7 +21,7 @@ import type { SandboxOptions } from '../sandbox/server.ts';
 import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.ts';
 import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.ts';
-import { BENCH_SECRETS, benchProcessEnv } from './process-env.ts';
+import { BENCH_SECRETS, WORKER_PROCESS_ENV, benchProcessEnv } from './process-env.ts';
 import { judgeGoals, renderGoals } from './goals.ts';
 import { BenchRun } from './lifecycle.ts';
 import { measureReplayCost, renderReplayCost } from './replay-cost.ts';
@@ -193,6 +193,7 @@ async function main(): Promise<void> {
   // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=192) is the worker's NODE_OPTIONS alone.
   const workerEnv = {
     ...env,
+    ...WORKER_PROCESS_ENV,
     METRICS_PORT: String(workerMetricsPort),
     TEMPORAL_METRICS_BIND: `127.0.0.1:${temporalMetricsPort}`,
     ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
