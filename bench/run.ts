@@ -88,7 +88,7 @@ const STICKY_CACHE_METRICS = {
   sticky_cache_total_forced_eviction: 'forcedEvictions',
 } as const;
 type WorkerTaskMetrics = Partial<
-  Record<(typeof STICKY_CACHE_METRICS)[keyof typeof STICKY_CACHE_METRICS] | 'taskMsSum' | 'taskCount', number>
+  Record<(typeof STICKY_CACHE_METRICS)[keyof typeof STICKY_CACHE_METRICS] | 'taskMsSum' | 'taskCount' | 'taskFailures', number>
 >;
 
 /** The worker's sticky cache and its verification workflow task times, as the Temporal SDK exports them (TEMPORAL_METRICS_BIND), summed over labels. */
@@ -105,6 +105,10 @@ async function workerTaskMetricsOf(metricsUrl: string): Promise<WorkerTaskMetric
   )) {
     const key = part === 'sum' ? 'taskMsSum' : 'taskCount';
     totals[key] = (totals[key] ?? 0) + Number(value);
+  }
+  // Failed workflow tasks of any workflow: a deadlock deadline hit under load would count here.
+  for (const [, value] of text.matchAll(/^temporal_workflow_task_execution_failed(?:_total)?(?:\{[^}]*\})? (\S+)$/gm)) {
+    totals.taskFailures = (totals.taskFailures ?? 0) + Number(value);
   }
   return totals;
 }
@@ -345,6 +349,7 @@ async function main(): Promise<void> {
       workerHeap: workerHeapAfterSessions,
       workflowTaskMs: meanTaskMs(cacheBefore, cacheAfterSessions),
       burstWorkflowTaskMs: meanTaskMs(cacheAfterSessions, cacheAfterBurst),
+      workflowTaskFailures: cacheAfterBurst.taskFailures ?? 0,
       workerRssPerOpenKb: Math.round(((workerRss - workerRssBefore) * 1024) / SCALE),
       rssSamples,
       apiRssMb: apiRss,
@@ -649,7 +654,8 @@ function renderScale(s: any): string {
     `worker RSS ${s.workerRssMb} MB (${s.workerRssBeforeMb} MB before, peak ${s.workerPeakRssMb} MB, ${s.workerRssPerOpenKb} KB per open verification) ` +
     `with the workflow cache bounded at ${s.cacheBound} (${s.stickyCache.afterSessions.size ?? '?'} cached), workflow tasks ${s.workflowTaskMs} ms mean (${s.burstWorkflowTaskMs} ms in the burst); API RSS ${s.apiRssMb} MB; ` +
     `database ${s.bytesPerVerification} bytes per verification; burst of ${s.burst.webhooks} webhooks acknowledged in ${s.burst.ackSeconds} s, ` +
-    `all applied in ${s.burst.allAppliedSeconds} s (${s.burst.applied} applied, ${s.burst.cacheMisses} cache misses).`
+    `all applied in ${s.burst.allAppliedSeconds} s (${s.burst.applied} applied, ${s.burst.cacheMisses} cache misses); ` +
+    `${s.workflowTaskFailures} workflow tasks failed since the worker started.`
   );
 }
 
