@@ -70,8 +70,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   const cliPath = options.cliPath ?? (await resolveTemporalCli()).path;
   // An explicit port must be free now: if another server held it, the readiness check would talk
   // to that server and report success while ours dies on "address already in use".
-  const port = options.port ? await claimPort(options.port) : await pickFreePort();
-  const uiPort = options.uiPort == null ? null : options.uiPort ? await claimPort(options.uiPort) : await pickFreePort();
+  const port = await claimPort(options.port || 0);
+  const uiPort = options.uiPort == null ? null : await claimPort(options.uiPort);
   const namespace = options.namespace ?? 'default';
   const dbFile = options.dbFile ?? null;
   // The CLI does not create the SQLite file's directory.
@@ -178,8 +178,9 @@ export async function pickFreePorts(count: number, { from = 20_000, to = 32_768 
   }
 }
 
-/** Binds `port` on 127.0.0.1 and releases it, proving it free; resolves to the port. */
+/** Binds `port` (0: any, as pickFreePort picks) on 127.0.0.1 and releases it, proving it free; resolves to the port. */
 async function claimPort(port: number): Promise<number> {
+  if (port === 0) return pickFreePort();
   const server = createServer();
   server.listen(port, HOST);
   try {
