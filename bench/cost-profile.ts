@@ -1,6 +1,6 @@
-// What one applied webhook costs the whole system: CPU milliseconds per process, Postgres round
-// trips, Temporal history events and provider API calls, as the difference of two snapshots
-// around a batch of webhooks divided by the batch size.
+// What one applied webhook, or one verification created up to its provider session, costs the
+// whole system: CPU milliseconds per process, Postgres round trips, Temporal history events and
+// provider API calls, as the difference of two snapshots around a batch divided by its size.
 import { readdir, readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { readStats } from './child-stats.ts';
@@ -25,7 +25,9 @@ export interface CostSnapshot {
 }
 
 export interface CostProfile {
-  webhooks: number;
+  /** What the batch was made of, e.g. 'applied webhook'. */
+  unit: string;
+  count: number;
   cpuMs: Record<string, number>;
   pgRoundTrips: number;
   providerCalls: number;
@@ -67,10 +69,11 @@ export async function snapshotCost(sources: CostSources): Promise<CostSnapshot> 
   return { cpuMs, pgRoundTrips: pg.roundTrips, providerCalls: sandbox.requests, historyEvents };
 }
 
-export function costPerWebhook(before: CostSnapshot, after: CostSnapshot, webhooks: number): CostProfile {
-  const per = (a: number, b: number) => Math.round(((b - a) / webhooks) * 100) / 100;
+export function costPer(unit: string, before: CostSnapshot, after: CostSnapshot, count: number): CostProfile {
+  const per = (a: number, b: number) => Math.round(((b - a) / count) * 100) / 100;
   return {
-    webhooks,
+    unit,
+    count,
     cpuMs: Object.fromEntries(Object.keys(after.cpuMs).map((name) => [name, per(before.cpuMs[name] ?? 0, after.cpuMs[name]!)])),
     pgRoundTrips: per(before.pgRoundTrips, after.pgRoundTrips),
     providerCalls: per(before.providerCalls, after.providerCalls),
@@ -78,16 +81,20 @@ export function costPerWebhook(before: CostSnapshot, after: CostSnapshot, webhoo
   };
 }
 
-export function renderCostProfile(profile: CostProfile): string {
-  const names = Object.keys(profile.cpuMs);
-  const totalCpu = Math.round(names.reduce((sum, name) => sum + profile.cpuMs[name]!, 0) * 100) / 100;
+/** One row per profile; every profile must charge the same processes. */
+export function renderCostProfile(profiles: readonly CostProfile[]): string {
+  const names = Object.keys(profiles[0]!.cpuMs);
+  const totalCpu = (profile: CostProfile) => Math.round(names.reduce((sum, name) => sum + profile.cpuMs[name]!, 0) * 100) / 100;
   return [
-    `### Cost per applied webhook (${profile.webhooks} webhooks, one per verification)`,
+    `### Cost per applied webhook and per created verification`,
     '',
-    `| ${names.map((name) => `CPU ms ${name}`).join(' | ')} | CPU ms total | Postgres round trips | Temporal history events | provider API calls |`,
-    `| ${[...names, 'total', 'pg', 'history', 'provider'].map(() => '---').join(' | ')} |`,
-    `| ${names.map((name) => profile.cpuMs[name]).join(' | ')} | ${totalCpu} | ${profile.pgRoundTrips} | ${profile.historyEvents} | ${profile.providerCalls} |`,
+    `| per | ${names.map((name) => `CPU ms ${name}`).join(' | ')} | CPU ms total | Postgres round trips | Temporal history events | provider API calls |`,
+    `| --- | ${[...names, 'total', 'pg', 'history', 'provider'].map(() => '---').join(' | ')} |`,
+    ...profiles.map(
+      (profile) =>
+        `| ${profile.unit} (${profile.count}) | ${names.map((name) => profile.cpuMs[name]).join(' | ')} | ${totalCpu(profile)} | ${profile.pgRoundTrips} | ${profile.historyEvents} | ${profile.providerCalls} |`,
+    ),
     '',
-    'CPU time is read from /proc (10 ms ticks) over the whole batch, so a figure below ~0.1 ms per webhook is noise; Postgres is every `postgres` process (server and backends), round trips are counted by a proxy in front of it (one per simple query or Sync).',
+    'Webhooks go one per verification with a live session; a created verification is counted up to its provider session (`Prefer: wait`, 20 at a time). CPU time is read from /proc (10 ms ticks) over the whole batch, so a figure below ~0.1 ms is noise; Postgres is every `postgres` process (server and backends), round trips are counted by a proxy in front of it (one per simple query or Sync).',
   ].join('\n');
 }

@@ -20,7 +20,7 @@ import { verificationWorkflowId } from '../workflows/messages.ts';
 import type { SandboxOptions } from '../sandbox/server.ts';
 import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.ts';
-import { costPerWebhook, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.ts';
+import { costPer, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.ts';
 import { BENCH_SECRETS, WORKER_PROCESS_ENV, benchProcessEnv } from './process-env.ts';
 import { judgeGoals, renderGoals } from './goals.ts';
 import { BenchRun } from './lifecycle.ts';
@@ -373,13 +373,10 @@ async function main(): Promise<void> {
     return;
   }
 
-  /** The cost profile (bench/cost-profile.ts): COST_WEBHOOKS webhooks, one per verification with a live session. */
+  /** The cost profile (bench/cost-profile.ts): COST_WEBHOOKS verifications created up to their sessions, then one webhook to each. */
   const measureCostProfile = async () => {
     await drainBacklog('cost profile');
-    log(`cost profile: ${COST_WEBHOOKS} webhooks, one per verification`);
-    const costTargets: { id: string; sessionUrl: string | null }[] = [];
-    while (costTargets.length < COST_WEBHOOKS)
-      costTargets.push(...(await Promise.all(Array.from({ length: 20 }, () => create('persona', true)))));
+    log(`cost profile: ${COST_WEBHOOKS} verifications created, then one webhook to each`);
     const costSources: CostSources = {
       processes: {
         API: async () => [api.pid!],
@@ -391,9 +388,17 @@ async function main(): Promise<void> {
       pgStatsUrl: pgProxy.ready.statsUrl,
       sandboxStatsUrl: sandbox.statsUrl,
       temporal: new Client({ connection: await Connection.connect({ address: temporal.address }) }),
-      workflowIds: costTargets.map((v) => verificationWorkflowId(v.id)),
+      workflowIds: [],
     };
     bench.onStop(() => costSources.temporal.connection.close());
+    const createBefore = await snapshotCost(costSources);
+    const costTargets: { id: string; sessionUrl: string | null }[] = [];
+    while (costTargets.length < COST_WEBHOOKS)
+      costTargets.push(...(await Promise.all(Array.from({ length: 20 }, () => create('persona', true)))));
+    costSources.workflowIds = costTargets.map((v) => verificationWorkflowId(v.id));
+    // Activities that follow the session (records) finish shortly after it is visible.
+    await sleep(1000);
+    const perCreate = costPer('created verification', createBefore, await snapshotCost(costSources), costTargets.length);
     await sleep(2000);
     const costBefore = await snapshotCost(costSources);
     const costEventIds: string[] = [];
@@ -423,7 +428,7 @@ async function main(): Promise<void> {
       await sleep(100);
     // Activities that follow an applied event (records, notifications) finish shortly after.
     await sleep(1000);
-    return costPerWebhook(costBefore, await snapshotCost(costSources), costEventIds.length);
+    return [costPer('applied webhook', costBefore, await snapshotCost(costSources), costEventIds.length), perCreate];
   };
   if (ONLY === 'cost') {
     process.stdout.write(renderCostProfile(await measureCostProfile()) + '\n');
