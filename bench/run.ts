@@ -687,7 +687,7 @@ function renderTable(r: any): string {
     '',
     renderScale(r.scale),
     '',
-    renderGoals(judgeGoals(r)),
+    renderGoals(judgeGoals(r), r.machine.cpus),
     '',
     renderCostProfile(r.costProfile),
     '',

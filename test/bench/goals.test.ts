@@ -1,5 +1,6 @@
 import t from 'tap';
 import { judgeGoals, renderGoals, type GoalInputs } from '../../bench/goals.ts';
+import type { CostProfile } from '../../bench/cost-profile.ts';
 import type { LoadResult } from '../../bench/stats.ts';
 
 const load = (offered: number | null, achievedPerSecond: number, p99: number, errors = 0): LoadResult => ({
@@ -88,6 +89,31 @@ t.test('what a run left out is reported as not measured, not as met', async (t) 
   const rows = judgeGoals(inputs);
   t.equal(rows.length, 5);
   t.equal(verdicts(inputs)['Persona ack at 100/s'], null);
-  t.match(renderGoals(rows), /\| Persona ack at 200\/s \| not run \| sustained without errors \| not measured \|/);
-  t.match(renderGoals(rows), /\| Persona ack at 50\/s \| p50 5 ms, p99 20 ms \| p99 < 50 ms \| met \|/);
+  t.match(renderGoals(rows, 2), /\| Persona ack at 200\/s \| not run \| sustained without errors \| not measured \| – \|/);
+  t.match(renderGoals(rows, 2), /\| Persona ack at 50\/s \| p50 5 ms, p99 20 ms \| p99 < 50 ms \| met \| – \|/);
+});
+
+t.test('a goal that is a rate of work says how many cores it needs at the cost the run measured', async (t) => {
+  const cost = (unit: string, api: number, worker: number): CostProfile => ({
+    unit,
+    count: 200,
+    cpuMs: { API: api, worker },
+    pgRoundTrips: 8,
+    historyEvents: 6,
+    providerCalls: 1,
+  });
+  const inputs = run({ costProfile: [cost('applied webhook', 10, 50), cost('created verification', 20, 60)] });
+  const needs = Object.fromEntries(judgeGoals(inputs).map((g) => [g.measure, g.needs]));
+  // Eight in flight within 50 ms is 160 creates a second, at 80 ms each.
+  t.equal(needs['create ×8'], '12.8 cores (160/s × 80 ms)');
+  t.equal(needs['Persona ack at 50/s'], '3 cores (50/s × 60 ms)');
+  t.equal(needs['Persona ack at 200/s'], '12 cores (200/s × 60 ms)');
+  // 1000 webhooks within 3 × 2 s (raw signalWithStart at 500/s).
+  t.equal(needs['burst of 1000 webhooks'], '10 cores (166.7/s × 60 ms)');
+  t.equal(needs['intake closed loop / raw signalWithStart'], undefined, 'a ratio is no rate of work');
+  t.match(renderGoals(judgeGoals(inputs), 2), /\| verdict \| CPU the goal's rate needs \(this machine: 2 cores\) \|/);
+  t.match(
+    renderGoals(judgeGoals(inputs), 2),
+    /\| create ×8 \| p50 11.25 ms, p99 45 ms \| p99 < 50 ms \| met \| 12.8 cores \(160\/s × 80 ms\) \|/,
+  );
 });
