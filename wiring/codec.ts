@@ -3,11 +3,10 @@
 // and stack traces. Temporal stores only ciphertext; the worker, the API and the codec endpoint
 // (for the Web UI) hold the keys.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { METADATA_ENCODING_KEY, ValueError, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { payloadKeyRing, type Env, type PayloadKey } from '../config/env.ts';
+import { sourceOrCompiled } from './module-path.ts';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const METADATA_KEY_ID = 'encryption-key-id';
@@ -114,8 +113,7 @@ export class EncryptionCodec implements PayloadCodec {
 
 /** Run from source the sources are .ts; compiled, they are .js beside this file. */
 export function failureConverterPath(): string {
-  const ts = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
-  return existsSync(ts) ? ts : fileURLToPath(new URL('./failure-converter.js', import.meta.url));
+  return sourceOrCompiled(new URL('./failure-converter.ts', import.meta.url));
 }
 
 type KeyEnv = Pick<Env, 'NODE_ENV' | 'PAYLOAD_ENCRYPTION_KEYS'>;

@@ -35,6 +35,7 @@ import { createLogger } from './logger.ts';
 import { mailerFromEnv } from './mailer.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { outboundPolicyFromEnv } from './outbound-address.ts';
+import { sourceOrCompiled } from './module-path.ts';
 import { OwnedResources } from './owned-resources.ts';
 import { providersFromEnv } from './providers.ts';
 import { ensureRetentionSchedule, ensureTemplateSyncSchedule, templateProviders } from './schedules.ts';
@@ -50,10 +51,8 @@ import {
   type VersionPromotion,
 } from './worker-deployment.ts';
 
-/** Run from source the sources are .ts; compiled, they are .js in dist/workflows/. */
 export function workflowsPath(): string {
-  const ts = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-  return existsSync(ts) ? ts : fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+  return sourceOrCompiled(new URL('../workflows/index.ts', import.meta.url));
 }
 
 /** Written by `npm run build` (scripts/build.ts) next to the compiled worker (dist/). */
@@ -68,6 +67,8 @@ export function workflowBundleOptions(logLevel: LogLevel = 'WARN') {
   return {
     workflowsPath: workflowsPath(),
     workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
+    // Loaded once per workflow thread and shared by its workflows.
+    preloadModules: [sourceOrCompiled(new URL('../workflows/shared-modules.ts', import.meta.url))],
     failureConverterPath: failureConverterPath(),
     logger: new DefaultLogger(logLevel),
   };
