@@ -25,6 +25,7 @@ import { BENCH_SECRETS, WORKER_PROCESS_ENV, benchProcessEnv } from './process-en
 import { judgeGoals, renderGoals } from './goals.ts';
 import { BenchRun } from './lifecycle.ts';
 import { measureReplayCost, renderReplayCost } from './replay-cost.ts';
+import { measureCreationCost, renderCreationCost } from './workflow-creation-cost.ts';
 import { measureSignatureCost, renderSignatureCost } from './signature-cost.ts';
 import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.ts';
 
@@ -142,6 +143,9 @@ async function main(): Promise<void> {
   log('measuring workflow CPU per workflow task (recorded histories replayed, stack traces on and off)');
   const replayCost = await measureReplayCost();
   bench.measured.replayCost = replayCost;
+  log('measuring what creating a workflow costs its thread (shared modules on and off)');
+  const creationCost = await measureCreationCost();
+  bench.measured.creationCost = creationCost;
   // Infrastructure: Temporal, a fresh database, the sandbox.
   log('starting Temporal dev server, database, sandbox');
   const temporal = await startTemporalDevServer({ dbFile: null, uiPort: null });
@@ -630,6 +634,7 @@ async function main(): Promise<void> {
     templates: { synced, syncMs: summarize(syncs), multiStepEndToEnd: summarize(multiStep) },
     signatureCost,
     replayCost,
+    creationCost,
     costProfile,
     scale,
   };
@@ -694,6 +699,8 @@ function renderTable(r: any): string {
     renderSignatureCost(r.signatureCost),
     '',
     renderReplayCost(r.replayCost),
+    '',
+    renderCreationCost(r.creationCost),
   ];
   return lines.join('\n');
 }
