@@ -2,6 +2,7 @@
 // wiring/worker-root.ts; this entry checks the configuration, traces, and exits with grace.
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from './config/env.ts';
+import { heapLimitMb, workflowCacheHeapProblem } from './config/worker-heap.ts';
 import { exitGracefullyOnSignal, shutdownSignals } from './wiring/graceful-exit.ts';
 import { startTracingFromEnv, stopTracing } from './wiring/tracing.ts';
 import { composeWorker } from './wiring/worker-root.ts';
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
     throw new Error(
       'DATABASE_URL is not set: a standalone worker needs Postgres shared with the API (embedded PGlite works only inside npm run dev).',
     );
+  const heapProblem = workflowCacheHeapProblem(env.WORKER_MAX_CACHED_WORKFLOWS, heapLimitMb());
+  if (heapProblem && env.NODE_ENV === 'production') throw new InvalidConfigError(`Invalid configuration: ${heapProblem}`);
+  if (heapProblem) console.warn(`Warning: ${heapProblem}`);
   startTracingFromEnv(env, 'veriflow-worker');
   const signals = shutdownSignals();
   const root = await composeWorker({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS }, { shutdownSignals: signals });

@@ -121,3 +121,22 @@ t.test('the API and worker entries exit 1 with that one line', async (t) => {
     `worker stderr: ${worker.stderr.slice(0, 300)}`,
   );
 });
+
+t.test('a production worker whose heap cannot hold its workflow cache refuses to start, saying what to change', async (t) => {
+  // 5,000 cached verifications in a 512 MB heap (ample for starting, which a tight limit is not
+  // under coverage): the workflow thread would run out of heap once the cache filled.
+  const worker = await run(ENTRIES.worker, {
+    ...PRODUCTION,
+    NODE_OPTIONS: '--max-old-space-size=512',
+    WORKER_MAX_CACHED_WORKFLOWS: '5000',
+  });
+  t.equal(worker.code, 1, 'worker exit code');
+  t.match(
+    worker.stderr,
+    /^Invalid configuration: WORKER_MAX_CACHED_WORKFLOWS: 5000 cached verifications need about 5060 MB of heap per workflow thread; this worker's limit is \d+ MB \(--max-old-space-size\)\. Raise the limit to at least 5060 MB, or lower WORKER_MAX_CACHED_WORKFLOWS to \d+\.\n$/,
+    `worker stderr: ${worker.stderr.slice(0, 400)}`,
+  );
+  // The default cache in the heap production gives the worker (npm run start:worker, compose) passes this check.
+  const fits = await run(ENTRIES.worker, { ...PRODUCTION, NODE_OPTIONS: '--max-old-space-size=192 --max-semi-space-size=16' });
+  t.notMatch(fits.stderr, /WORKER_MAX_CACHED_WORKFLOWS/, `worker stderr: ${fits.stderr.slice(0, 400)}`);
+});

@@ -1,0 +1,25 @@
+// A worker's workflow cache lives in the heap of the SDK's workflow thread, which Node gives the
+// same limit as every other thread (--max-old-space-size). A cache that heap cannot hold does not
+// fail at start: it fails once enough verifications are cached, the workflow thread out of heap
+// and the worker down with it. So the two are checked against each other when the worker starts.
+import { getHeapStatistics } from 'node:v8';
+
+/** README "Worker memory": about 1 MB of heap per cached verification, and about 60 MB besides. */
+const HEAP_MB_PER_CACHED_WORKFLOW = 1;
+const WORKFLOW_THREAD_BASE_HEAP_MB = 60;
+
+/** This process's heap limit per thread, in MB (old space and young space together). */
+export function heapLimitMb(): number {
+  return Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
+}
+
+/** Why the workflow cache cannot fit the heap limit, saying what to change; null when it fits. */
+export function workflowCacheHeapProblem(maxCachedWorkflows: number, limitMb: number): string | null {
+  const needsMb = maxCachedWorkflows * HEAP_MB_PER_CACHED_WORKFLOW + WORKFLOW_THREAD_BASE_HEAP_MB;
+  if (needsMb <= limitMb) return null;
+  const fits = Math.max(0, Math.floor((limitMb - WORKFLOW_THREAD_BASE_HEAP_MB) / HEAP_MB_PER_CACHED_WORKFLOW));
+  return (
+    `WORKER_MAX_CACHED_WORKFLOWS: ${maxCachedWorkflows} cached verifications need about ${needsMb} MB of heap per workflow thread; ` +
+    `this worker's limit is ${limitMb} MB (--max-old-space-size). Raise the limit to at least ${needsMb} MB, or lower WORKER_MAX_CACHED_WORKFLOWS to ${fits}.`
+  );
+}
