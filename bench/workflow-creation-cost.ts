@@ -5,9 +5,9 @@
 // loaded once per thread) and without the shared modules, each in a process of its own.
 // `node bench/workflow-creation-cost.ts` runs it alone; `npm run bench` includes it.
 import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { reusableContext } from '../test/helpers/reusable-context.ts';
 import { cachedWorkflowBundle } from '../test/helpers/workflow-bundle-cache.ts';
 import { workflowBundleOptions } from '../wiring/worker-root.ts';
 
@@ -29,14 +29,7 @@ function gc(): void {
 async function measureHere(sharedModules: boolean): Promise<Omit<CreationCost, 'sharedModules'>> {
   const { preloadModules, ...withoutShared } = workflowBundleOptions('ERROR');
   const { code } = await cachedWorkflowBundle(sharedModules ? { ...withoutShared, preloadModules } : withoutShared);
-  const require = createRequire(import.meta.url);
-  const { ReusableVMWorkflowCreator } = require('@temporalio/worker/lib/workflow/reusable-vm.js');
-  const emptySourceMap = JSON.stringify({ version: 3, sources: [], names: [], mappings: '' });
-  const creator = await ReusableVMWorkflowCreator.create(
-    { code, filename: 'workflow-bundle.js', sourceMap: emptySourceMap },
-    5000,
-    new Set(),
-  );
+  const creator = await reusableContext(code);
   const kept: unknown[] = [];
   const create = async (i: number) => {
     const runId = `run-${i}`;

@@ -1,13 +1,9 @@
 // The worker's reusable V8 context shares the modules of workflows/shared-modules.ts between its
 // workflows instead of initialising them for each one. Observed as the SDK sees it: a module the
 // context loaded before any workflow existed is in its module cache with no workflow running.
-import { createRequire } from 'node:module';
 import t from 'tap';
+import { reusableContext } from '../helpers/reusable-context.ts';
 import { workflowBundle } from '../helpers/stack.ts';
-
-const require = createRequire(import.meta.url);
-// The SDK's own executor, as the worker builds it per workflow thread (reuseV8Context).
-const { ReusableVMWorkflowCreator } = require('@temporalio/worker/lib/workflow/reusable-vm.js');
 
 /** Webpack's id of every module of a package in the bundle (development mode: its path). */
 function moduleIds(code: string, pathPrefix: string): string[] {
@@ -17,12 +13,7 @@ function moduleIds(code: string, pathPrefix: string): string[] {
 
 t.test('every workflow of a thread shares one instance of the semantic conventions', async (t) => {
   const { code } = await workflowBundle();
-  const emptySourceMap = JSON.stringify({ version: 3, sources: [], names: [], mappings: '' });
-  const creator = await ReusableVMWorkflowCreator.create(
-    { code, filename: 'workflow-bundle.js', sourceMap: emptySourceMap },
-    5000,
-    new Set(),
-  );
+  const creator = await reusableContext(code);
   t.teardown(() => creator.destroy());
   const sharedCache = creator.context.__webpack_module_cache__;
 
