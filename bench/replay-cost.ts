@@ -3,11 +3,10 @@
 // a process of their own per setting. No server and no activities, only the workflow code and the
 // SDK's sandbox around it, so it isolates what the setting changes. `node bench/replay-cost.ts`
 // runs it alone; `npm run bench` includes it.
-import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import { loadRecordedHistories, replayWorkerOptions } from '../test/helpers/recorded-histories.ts';
+import { measureInChild } from './child-measurement.ts';
 
 const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 20);
 
@@ -41,12 +40,10 @@ async function replayHere(): Promise<Omit<ReplayCost, 'stackTraces'>> {
 export async function measureReplayCost(): Promise<ReplayCost[]> {
   const costs: ReplayCost[] = [];
   for (const stackTraces of ['on', 'off'] as const) {
-    const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--child'], {
-      env: { ...process.env, TEMPORAL_WORKFLOW_STACK_TRACES: stackTraces, LOG_LEVEL: 'error' },
+    const measured = await measureInChild<Omit<ReplayCost, 'stackTraces'>>(fileURLToPath(import.meta.url), {
+      env: { TEMPORAL_WORKFLOW_STACK_TRACES: stackTraces },
     });
-    const line = stdout.split('\n').find((l) => l.startsWith('{'));
-    if (!line) throw new Error(`replay-cost child printed no result:\n${stdout}`);
-    costs.push({ stackTraces, ...(JSON.parse(line) as Omit<ReplayCost, 'stackTraces'>) });
+    costs.push({ stackTraces, ...measured });
   }
   return costs;
 }

@@ -4,12 +4,11 @@
 // its history. Measured with the bundle as the worker builds it (workflows/shared-modules.ts
 // loaded once per thread) and without the shared modules, each in a process of its own.
 // `node bench/workflow-creation-cost.ts` runs it alone; `npm run bench` includes it.
-import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { reusableContext } from '../test/helpers/reusable-context.ts';
 import { cachedWorkflowBundle } from '../test/helpers/workflow-bundle-cache.ts';
 import { workflowBundleOptions } from '../wiring/worker-root.ts';
+import { measureInChild } from './child-measurement.ts';
 
 const WORKFLOWS = Number(process.env.BENCH_CREATION_WORKFLOWS ?? 300);
 const WARM_UP = 20;
@@ -74,16 +73,11 @@ async function measureHere(sharedModules: boolean): Promise<Omit<CreationCost, '
 export async function measureCreationCost(): Promise<CreationCost[]> {
   const costs: CreationCost[] = [];
   for (const sharedModules of ['on', 'off'] as const) {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--expose-gc', fileURLToPath(import.meta.url), '--child', sharedModules],
-      {
-        env: { ...process.env, LOG_LEVEL: 'error' },
-      },
-    );
-    const line = stdout.split('\n').find((l) => l.startsWith('{'));
-    if (!line) throw new Error(`workflow-creation-cost child printed no result:\n${stdout}`);
-    costs.push({ sharedModules, ...(JSON.parse(line) as Omit<CreationCost, 'sharedModules'>) });
+    const measured = await measureInChild<Omit<CreationCost, 'sharedModules'>>(fileURLToPath(import.meta.url), {
+      nodeArgs: ['--expose-gc'],
+      childArgs: [sharedModules],
+    });
+    costs.push({ sharedModules, ...measured });
   }
   return costs;
 }
