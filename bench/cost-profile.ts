@@ -81,10 +81,15 @@ export function costPer(unit: string, before: CostSnapshot, after: CostSnapshot,
   };
 }
 
+/** CPU milliseconds of every charged process together, per unit. */
+export function totalCpuMs(profile: CostProfile): number {
+  return Object.values(profile.cpuMs).reduce((sum, ms) => sum + ms, 0);
+}
+
 /** One row per profile; every profile must charge the same processes. */
 export function renderCostProfile(profiles: readonly CostProfile[]): string {
   const names = Object.keys(profiles[0]!.cpuMs);
-  const totalCpu = (profile: CostProfile) => Math.round(names.reduce((sum, name) => sum + profile.cpuMs[name]!, 0) * 100) / 100;
+  const totalCpu = (profile: CostProfile) => Math.round(totalCpuMs(profile) * 100) / 100;
   return [
     `### Cost per applied webhook and per created verification`,
     '',

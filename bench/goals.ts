@@ -4,7 +4,7 @@
 // goal is a rate of work, the row also says how much CPU that rate needs at the cost the run's
 // cost profile measured, against the cores the machine has: a goal a faster code path could
 // reach reads differently from one the machine cannot carry.
-import type { CostProfile } from './cost-profile.ts';
+import { totalCpuMs, type CostProfile } from './cost-profile.ts';
 import type { LatencySummary, LoadResult } from './stats.ts';
 
 export interface GoalInputs {
@@ -38,7 +38,7 @@ const WORKER_RSS_GOAL_MB = 512;
 /** Milliseconds of CPU (all processes) one unit of work cost in the run's cost profile. */
 function cpuMsPer(r: GoalInputs, unit: string): number | null {
   const profile = r.costProfile?.find((p) => p.unit === unit);
-  return profile ? Object.values(profile.cpuMs).reduce((sum, ms) => sum + ms, 0) : null;
+  return profile ? totalCpuMs(profile) : null;
 }
 
 /** Cores a rate of work needs at the measured cost of each unit. */
