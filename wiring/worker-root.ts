@@ -34,6 +34,7 @@ import { failureConverterPath, getDataConverter } from './codec.ts';
 import { createLogger } from './logger.ts';
 import { mailerFromEnv } from './mailer.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { observeWorkflowThreadHeap, workflowThreads } from './workflow-thread-heap.ts';
 import { outboundPolicyFromEnv } from './outbound-address.ts';
 import { sourceOrCompiled } from './module-path.ts';
 import { OwnedResources } from './owned-resources.ts';
@@ -292,6 +293,7 @@ export async function composeWorker(env: WorkerEnv, overrides: WorkerOverrides =
       ...(overrides.identity ? { identity: overrides.identity } : {}),
       ...(buildId ? { buildId } : {}),
     });
+    observeWorkflowThreadHeap(metrics.registry, workflowThreads(worker));
     // From here the worker owns the closing: once run() resolves (in-flight tasks drained).
     const stopped = worker.run().finally(() => owned.close());
     const shutdown = () => {

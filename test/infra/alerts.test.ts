@@ -140,7 +140,7 @@ function alertOn(metric: string) {
   return alerts.find(({ rule }) => uses(rule.expr))?.rule;
 }
 
-t.test('the alerts asked for: failure rate over 5% (seed 003), sweeper backlog, undeliverable rows, worker absence', async (t) => {
+t.test('the alerts asked for: failure rate over 5% (seed 003), sweeper backlog, undeliverable rows, worker absence and heap', async (t) => {
   const failureRate = alertOn('veriflow_webhooks_received_total');
   t.ok(failureRate, 'an alert on the webhook processing failure rate');
   t.match(failureRate?.expr, /> 0\.05\b/, 'fires above 5%');
@@ -150,6 +150,9 @@ t.test('the alerts asked for: failure rate over 5% (seed 003), sweeper backlog, 
   t.ok(undeliverable, 'an alert on undeliverable webhook rows');
   t.match(undeliverable?.annotations?.runbook, 'npm run webhooks -- undeliverable', 'its runbook names the operator command');
   t.ok(alertOn('veriflow_task_queue_pollers'), 'an alert when no worker polls the task queue');
+  const heap = alertOn('veriflow_workflow_thread_heap_bytes');
+  t.ok(heap, "an alert when a workflow thread's heap nears its limit (the sticky cache lives there)");
+  t.match(heap?.annotations?.runbook, 'WORKER_MAX_CACHED_WORKFLOWS', 'its runbook names the setting that sizes it');
 });
 
 async function scrape(url: string): Promise<Sample[]> {

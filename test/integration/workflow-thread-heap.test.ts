@@ -1,0 +1,70 @@
+// veriflow_workflow_thread_heap_bytes reads the heap that holds a worker's cached verifications:
+// the SDK's workflow thread, found through SDK internals (wiring/workflow-thread-heap.ts), with the
+// limit the production heap guard (config/worker-heap.ts) assumes it has.
+import { getHeapStatistics } from 'node:v8';
+import { Registry } from 'prom-client';
+import t from 'tap';
+import { observeWorkflowThreadHeap, workflowThreads } from '../../wiring/workflow-thread-heap.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
+import { collectGarbage } from '../helpers/workflow-thread.ts';
+
+const OPENED = 30;
+
+t.test("the workflow thread's heap gauge sees the cached verifications, and no thread once the worker stops", async (t) => {
+  const stack = await startStack(t, { worker: false, env: { WORKER_MAX_CACHED_WORKFLOWS: String(OPENED + 10) } });
+  const worker = await stack.startWorker();
+  const threads = workflowThreads(worker);
+  t.equal(threads.length, 1, 'the SDK runs the workflows on one thread (reuseV8Context), and it is found');
+  const registry = new Registry();
+  observeWorkflowThreadHeap(registry, threads);
+  const read = async () => {
+    const { values } = await registry.getSingleMetric('veriflow_workflow_thread_heap_bytes')!.get();
+    return Object.fromEntries(values.map(({ labels, value }) => [`${labels.thread}:${labels.kind}`, value]));
+  };
+  const live = async () => {
+    await collectGarbage(threads[0]!);
+    return (await read())['0:used']!;
+  };
+
+  const open = async (count: number, from: number) => {
+    const ids = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const res = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `heap-${from + i}` });
+        return res.body.id as string;
+      }),
+    );
+    for (const id of ids)
+      await eventually(
+        () => stack.request('GET', `/v1/verifications/${id}`),
+        (r) => r.body.providerRef !== null,
+        { timeoutMs: 60_000 },
+      );
+    await eventually(
+      async () => worker.getStatus().numCachedWorkflows,
+      (n) => n === from + count,
+      { what: `${from + count} cached` },
+    );
+  };
+
+  // The first verification loads the workflow code into the thread; the growth after it is the cache's.
+  await open(1, 0);
+  const before = await live();
+  const heap = await read();
+  t.equal(heap['0:limit'], getHeapStatistics().heap_size_limit, "the thread's limit is the process's, which the heap guard reads");
+  t.ok(before > 2 ** 20 && before < heap['0:limit']!, `in use after a collection: ${(before / 2 ** 20).toFixed(1)} MB`);
+
+  await open(OPENED, 1);
+  const after = await live();
+  const perWorkflowKb = (after - before) / OPENED / 1024;
+  // Creating a workflow alone keeps ~220 KB (bench/workflow-creation-cost.ts); the main thread's
+  // heap would not grow by it, the workflow thread's must.
+  t.ok(perWorkflowKb > 100, `${OPENED} more cached verifications hold ${perWorkflowKb.toFixed(0)} KB each of the thread's heap`);
+
+  worker.shutdown();
+  await eventually(
+    async () => worker.getState(),
+    (state) => state === 'STOPPED',
+    { what: 'the worker to stop' },
+  );
+  t.same(await read(), {}, 'a stopped thread leaves no stale reading');
+});
