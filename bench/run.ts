@@ -26,6 +26,7 @@ import { judgeGoals, renderGoals } from './goals.ts';
 import { BenchRun } from './lifecycle.ts';
 import { measureReplayCost, renderReplayCost } from './replay-cost.ts';
 import { measureCreationCost, renderCreationCost } from './workflow-creation-cost.ts';
+import { measureCachedWorkflowHeap, renderCachedWorkflowHeap } from './cached-workflow-heap.ts';
 import { measureSignatureCost, renderSignatureCost } from './signature-cost.ts';
 import { closedLoop, openLoop, sleep, summarize, type LatencySummary, type LoadResult } from './stats.ts';
 
@@ -121,17 +122,36 @@ function meanTaskMs(from: WorkerTaskMetrics, to: WorkerTaskMetrics): number {
 }
 
 /**
- * The worker's main-thread V8 heap (used, reserved) and native memory, from its prom-client default
- * metrics; the SDK's workflow thread, where cached workflows live, is not among them.
+ * The worker's V8 heaps from its metrics: the main thread's (used, reserved) and native memory
+ * from prom-client's defaults, and the SDK's workflow thread's (used, limit), where cached
+ * workflows live (veriflow_workflow_thread_heap_bytes; summed over threads: the SDK runs one).
  */
-async function heapOf(metricsUrl: string): Promise<{ usedMb: number; totalMb: number; externalMb: number }> {
+async function heapOf(metricsUrl: string): Promise<WorkerHeap> {
   const text = await fetch(metricsUrl).then((r) => r.text());
   const mb = (name: string) => Math.round(Number(new RegExp(`^veriflow_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
+  const workflowThreadMb = (kind: string) =>
+    Math.round(
+      [...text.matchAll(new RegExp(`^veriflow_workflow_thread_heap_bytes\\{[^}]*kind="${kind}"[^}]*\\} (\\S+)$`, 'gm'))].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      ) /
+        2 ** 20,
+    );
   return {
     usedMb: mb('nodejs_heap_size_used_bytes'),
     totalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
+    workflowThreadUsedMb: workflowThreadMb('used'),
+    workflowThreadLimitMb: workflowThreadMb('limit'),
   };
+}
+
+interface WorkerHeap {
+  usedMb: number;
+  totalMb: number;
+  externalMb: number;
+  workflowThreadUsedMb: number;
+  workflowThreadLimitMb: number;
 }
 
 async function main(): Promise<void> {
@@ -146,6 +166,10 @@ async function main(): Promise<void> {
   log('measuring what creating a workflow costs its thread (shared modules on and off)');
   const creationCost = await measureCreationCost();
   bench.measured.creationCost = creationCost;
+  // A worker, Temporal and Postgres of its own, in a child process, before the bench's stack starts.
+  log("measuring the workflow thread's live heap per cached verification");
+  const cachedWorkflowHeap = await measureCachedWorkflowHeap();
+  bench.measured.cachedWorkflowHeap = cachedWorkflowHeap;
   // Infrastructure: Temporal, a fresh database, the sandbox.
   log('starting Temporal dev server, database, sandbox');
   const temporal = await startTemporalDevServer({ dbFile: null, uiPort: null });
@@ -285,10 +309,16 @@ async function main(): Promise<void> {
     const createSeconds = (performance.now() - scaleStart) / 1000;
     const sessionsDeadline = Date.now() + SESSIONS_MINUTES * 60_000;
     let withSession = 0;
-    const rssSamples: { withSession: number; workerRssMb: number; workerHeapUsedMb: number }[] = [];
+    const rssSamples: { withSession: number; workerRssMb: number; workerHeapUsedMb: number; workflowThreadHeapUsedMb: number }[] = [];
     while (Date.now() < sessionsDeadline) {
       withSession = (await database.db.$count(verifications, isNotNull(verifications.providerRef))) - countBefore;
-      rssSamples.push({ withSession, workerRssMb: await rssMb(worker.pid!), workerHeapUsedMb: (await workerHeap()).usedMb });
+      const heap = await workerHeap();
+      rssSamples.push({
+        withSession,
+        workerRssMb: await rssMb(worker.pid!),
+        workerHeapUsedMb: heap.usedMb,
+        workflowThreadHeapUsedMb: heap.workflowThreadUsedMb,
+      });
       bench.measured.scaleProgress = { open: SCALE, withSession, seconds: round2((performance.now() - scaleStart) / 1000), rssSamples };
       if (withSession >= SCALE) break;
       await sleep(1000);
@@ -635,6 +665,7 @@ async function main(): Promise<void> {
     signatureCost,
     replayCost,
     creationCost,
+    cachedWorkflowHeap,
     costProfile,
     scale,
   };
@@ -662,7 +693,7 @@ function renderScale(s: any): string {
   return (
     `Scale: ${s.open} open verifications created in ${s.createSeconds} s, all sessions in ${s.allSessionsSeconds} s (${s.withSession} with a session); ` +
     `worker RSS ${s.workerRssMb} MB (${s.workerRssBeforeMb} MB before, peak ${s.workerPeakRssMb} MB, ${s.workerRssPerOpenKb} KB per open verification) ` +
-    `with the workflow cache bounded at ${s.cacheBound} (${s.stickyCache.afterSessions.size ?? '?'} cached), workflow tasks ${s.workflowTaskMs} ms mean (${s.burstWorkflowTaskMs} ms in the burst); API RSS ${s.apiRssMb} MB; ` +
+    `with the workflow cache bounded at ${s.cacheBound} (${s.stickyCache.afterSessions.size ?? '?'} cached; heap in use, garbage included: main thread ${s.workerHeap.usedMb} MB, workflow thread ${s.workerHeap.workflowThreadUsedMb} MB of its ${s.workerHeap.workflowThreadLimitMb} MB limit), workflow tasks ${s.workflowTaskMs} ms mean (${s.burstWorkflowTaskMs} ms in the burst); API RSS ${s.apiRssMb} MB; ` +
     `database ${s.bytesPerVerification} bytes per verification; burst of ${s.burst.webhooks} webhooks acknowledged in ${s.burst.ackSeconds} s, ` +
     `all applied in ${s.burst.allAppliedSeconds} s (${s.burst.applied} applied, ${s.burst.cacheMisses} cache misses); ` +
     `${s.workflowTaskFailures} workflow tasks failed since the worker started.`
@@ -701,6 +732,8 @@ function renderTable(r: any): string {
     renderReplayCost(r.replayCost),
     '',
     renderCreationCost(r.creationCost),
+    '',
+    renderCachedWorkflowHeap(r.cachedWorkflowHeap),
   ];
   return lines.join('\n');
 }
