@@ -6,8 +6,8 @@
 // `node bench/cached-workflow-heap.ts` runs it alone; `npm run bench` includes it.
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { workflowThreads } from '../wiring/workflow-thread-heap.ts';
-import { eventually, startStack } from '../test/helpers/stack.ts';
-import { liveHeapBytes } from '../test/helpers/workflow-thread.ts';
+import { startStack } from '../test/helpers/stack.ts';
+import { liveHeapBytes, openIntoCache } from '../test/helpers/workflow-thread.ts';
 import { measureInChild } from './child-measurement.ts';
 
 const STEP = Number(process.env.BENCH_CACHED_HEAP_STEP ?? 100);
@@ -29,35 +29,13 @@ async function measureHere(): Promise<CachedWorkflowHeap> {
     const worker = stack.worker!;
     const [thread] = workflowThreads(worker);
     if (!thread) throw new Error('no workflow thread found in the SDK worker');
-    let opened = 0;
-    const open = async (count: number) => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < count) {
-            next++;
-            const created = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `heap-${opened++}` });
-            const id = created.body.id as string;
-            await eventually(
-              () => stack.request('GET', `/v1/verifications/${id}`),
-              (r) => r.body.providerRef !== null,
-              { timeoutMs: 120_000 },
-            );
-          }
-        }),
-      );
-      await eventually(
-        async () => worker.getStatus().numCachedWorkflows,
-        (n) => n === opened,
-        { what: `${opened} cached`, timeoutMs: 60_000 },
-      );
-    };
     // The first verification loads the workflow code into the thread: the base the cache adds to.
-    await open(1);
-    const points = [{ cached: opened, liveMb: (await liveHeapBytes(thread)) / 2 ** 20 }];
-    for (let step = 0; step < STEPS; step++) {
-      await open(STEP);
-      points.push({ cached: opened, liveMb: (await liveHeapBytes(thread)) / 2 ** 20 });
+    await openIntoCache(stack, worker, { count: 1, cachedAfter: 1 });
+    const points = [{ cached: 1, liveMb: (await liveHeapBytes(thread)) / 2 ** 20 }];
+    for (let step = 1; step <= STEPS; step++) {
+      const cached = 1 + step * STEP;
+      await openIntoCache(stack, worker, { count: STEP, cachedAfter: cached, concurrency: CONCURRENCY });
+      points.push({ cached, liveMb: (await liveHeapBytes(thread)) / 2 ** 20 });
     }
     return {
       points: points.map((p) => ({ cached: p.cached, liveMb: round(p.liveMb, 1) })),

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import t from 'tap';
 import { observeWorkflowThreadHeap, workflowThreads } from '../../wiring/workflow-thread-heap.ts';
 import { eventually, startStack } from '../helpers/stack.ts';
-import { collectGarbage } from '../helpers/workflow-thread.ts';
+import { collectGarbage, openIntoCache } from '../helpers/workflow-thread.ts';
 
 const OPENED = 30;
 
@@ -26,34 +26,14 @@ t.test("the workflow thread's heap gauge sees the cached verifications, and no t
     return (await read())['0:used']!;
   };
 
-  const open = async (count: number, from: number) => {
-    const ids = await Promise.all(
-      Array.from({ length: count }, async (_, i) => {
-        const res = await stack.request('POST', '/v1/verifications', { provider: 'persona', reference: `heap-${from + i}` });
-        return res.body.id as string;
-      }),
-    );
-    for (const id of ids)
-      await eventually(
-        () => stack.request('GET', `/v1/verifications/${id}`),
-        (r) => r.body.providerRef !== null,
-        { timeoutMs: 60_000 },
-      );
-    await eventually(
-      async () => worker.getStatus().numCachedWorkflows,
-      (n) => n === from + count,
-      { what: `${from + count} cached` },
-    );
-  };
-
   // The first verification loads the workflow code into the thread; the growth after it is the cache's.
-  await open(1, 0);
+  await openIntoCache(stack, worker, { count: 1, cachedAfter: 1 });
   const before = await live();
   const heap = await read();
   t.equal(heap['0:limit'], getHeapStatistics().heap_size_limit, "the thread's limit is the process's, which the heap guard reads");
   t.ok(before > 2 ** 20 && before < heap['0:limit']!, `in use after a collection: ${(before / 2 ** 20).toFixed(1)} MB`);
 
-  await open(OPENED, 1);
+  await openIntoCache(stack, worker, { count: OPENED, cachedAfter: 1 + OPENED });
   const after = await live();
   const perWorkflowKb = (after - before) / OPENED / 1024;
   // Creating a workflow alone keeps ~220 KB (bench/workflow-creation-cost.ts); the main thread's
