@@ -133,7 +133,7 @@ t.test('a production worker whose heap cannot hold its workflow cache refuses to
   t.equal(worker.code, 1, 'worker exit code');
   t.match(
     worker.stderr,
-    /^Invalid configuration: WORKER_MAX_CACHED_WORKFLOWS: 5000 cached verifications need about 5060 MB of heap per workflow thread; this worker's limit is \d+ MB \(--max-old-space-size\)\. Raise the limit to at least 5060 MB, or lower WORKER_MAX_CACHED_WORKFLOWS to \d+\.\n$/,
+    /^Invalid configuration: WORKER_MAX_CACHED_WORKFLOWS: 5000 cached verifications need about 2014 MB of heap per workflow thread; this worker's limit is \d+ MB \(--max-old-space-size\)\. Raise the limit to at least 2014 MB, or lower WORKER_MAX_CACHED_WORKFLOWS to \d+\.\n$/,
     `worker stderr: ${worker.stderr.slice(0, 400)}`,
   );
   // The default cache in the heap production gives the worker (npm run start:worker, compose) passes this check.
