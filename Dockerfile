@@ -32,5 +32,5 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 3000
-# The worker: MALLOC_ARENA_MAX=2 node --max-old-space-size=192 --max-semi-space-size=16 dist/worker.js (README "Worker memory"). Tenants: node dist/scripts/tenants.js create <name>. Undeliverable webhooks: node dist/scripts/webhooks.js undeliverable.
+# The worker: MALLOC_ARENA_MAX=2 node --max-old-space-size=128 --max-semi-space-size=16 dist/worker.js (README "Worker memory"). Tenants: node dist/scripts/tenants.js create <name>. Undeliverable webhooks: node dist/scripts/webhooks.js undeliverable.
 CMD ["node", "dist/api/server.js"]

@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
   const { proc: api } = await bench.child('api', [...profile, 'api/server.ts'], env);
   const [workerMetricsPort, temporalMetricsPort] = [await pickFreePort(), await pickFreePort()];
-  // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=192) is the worker's NODE_OPTIONS alone.
+  // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=128) is the worker's NODE_OPTIONS alone.
   const workerEnv = {
     ...env,
     ...WORKER_PROCESS_ENV,

@@ -4,7 +4,7 @@ import { workflowCacheHeapProblem } from '../../config/worker-heap.ts';
 // bench/cached-workflow-heap.ts: each cached verification keeps ~280 KB alive in the workflow
 // thread, ~30 MB besides; the rule keeps what stays alive under about two thirds of the limit.
 t.test('a cache fits a heap of 400 KB per cached verification and 60 MB besides', async (t) => {
-  t.equal(workflowCacheHeapProblem(100, 240), null, 'the default cache in the production heap (192 MB old + 48 MB young)');
+  t.equal(workflowCacheHeapProblem(100, 176), null, 'the default cache in the production heap (128 MB old + 48 MB young)');
   t.equal(workflowCacheHeapProblem(460, 240), null, 'at the limit');
   t.equal(workflowCacheHeapProblem(0, 64), null, 'no cache');
   t.match(

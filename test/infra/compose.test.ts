@@ -80,7 +80,7 @@ t.test('services: the production-shaped stack', async (t) => {
   t.match(services.api!.command, ['node', 'dist/api/server.js']);
   // The worker's heap is bounded, old and young generation (README "Worker memory"): V8's defaults let it grow to GBs,
   // and `npm run start:worker` starts it the same way.
-  const workerCommand = ['node', '--max-old-space-size=192', '--max-semi-space-size=16', 'dist/worker.js'];
+  const workerCommand = ['node', '--max-old-space-size=128', '--max-semi-space-size=16', 'dist/worker.js'];
   t.same(services.worker!.command, workerCommand);
   // And glibc's malloc arenas: one per thread by default, each holding freed memory of its own.
   t.equal((services.worker!.environment as Record<string, unknown>).MALLOC_ARENA_MAX, WORKER_PROCESS_ENV.MALLOC_ARENA_MAX);

@@ -137,6 +137,6 @@ t.test('a production worker whose heap cannot hold its workflow cache refuses to
     `worker stderr: ${worker.stderr.slice(0, 400)}`,
   );
   // The default cache in the heap production gives the worker (npm run start:worker, compose) passes this check.
-  const fits = await run(ENTRIES.worker, { ...PRODUCTION, NODE_OPTIONS: '--max-old-space-size=192 --max-semi-space-size=16' });
+  const fits = await run(ENTRIES.worker, { ...PRODUCTION, NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=16' });
   t.notMatch(fits.stderr, /WORKER_MAX_CACHED_WORKFLOWS/, `worker stderr: ${fits.stderr.slice(0, 400)}`);
 });
