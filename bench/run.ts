@@ -20,6 +20,7 @@ import { verificationWorkflowId } from '../workflows/messages.ts';
 import type { SandboxOptions } from '../sandbox/server.ts';
 import { pickFreePort, startTemporalDevServer } from '../scripts/lib/temporal-dev-server.ts';
 import { personaEventBody, signPersona } from '../test/helpers/persona-webhooks.ts';
+import { parseExposition } from '../test/helpers/promql.ts';
 import { costPer, pidsNamed, renderCostProfile, snapshotCost, type CostSources } from './cost-profile.ts';
 import { BENCH_SECRETS, WORKER_PROCESS_ENV, benchProcessEnv } from './process-env.ts';
 import { judgeGoals, renderGoals } from './goals.ts';
@@ -127,22 +128,20 @@ function meanTaskMs(from: WorkerTaskMetrics, to: WorkerTaskMetrics): number {
  * workflows live (veriflow_workflow_thread_heap_bytes; summed over threads: the SDK runs one).
  */
 async function heapOf(metricsUrl: string): Promise<WorkerHeap> {
-  const text = await fetch(metricsUrl).then((r) => r.text());
-  const mb = (name: string) => Math.round(Number(new RegExp(`^veriflow_${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20);
-  const workflowThreadMb = (kind: string) =>
+  const samples = parseExposition(await fetch(metricsUrl).then((r) => r.text()));
+  const mb = (name: string, kind?: string) =>
     Math.round(
-      [...text.matchAll(new RegExp(`^veriflow_workflow_thread_heap_bytes\\{[^}]*kind="${kind}"[^}]*\\} (\\S+)$`, 'gm'))].reduce(
-        (sum, match) => sum + Number(match[1]),
-        0,
-      ) /
+      samples
+        .filter((sample) => sample.name === `veriflow_${name}` && (kind === undefined || sample.labels.kind === kind))
+        .reduce((sum, sample) => sum + sample.value, 0) /
         2 ** 20,
     );
   return {
     usedMb: mb('nodejs_heap_size_used_bytes'),
     totalMb: mb('nodejs_heap_size_total_bytes'),
     externalMb: mb('nodejs_external_memory_bytes'),
-    workflowThreadUsedMb: workflowThreadMb('used'),
-    workflowThreadLimitMb: workflowThreadMb('limit'),
+    workflowThreadUsedMb: mb('workflow_thread_heap_bytes', 'used'),
+    workflowThreadLimitMb: mb('workflow_thread_heap_bytes', 'limit'),
   };
 }
 
