@@ -23,15 +23,17 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/worker';
 import type { Env } from '../config/env.ts';
+import { sourceOrCompiled } from './module-path.ts';
 
 const require = createRequire(import.meta.url);
 
 /**
  * Workflow interceptor module bundled with the workflow code (scripts/build.ts, the worker's own
  * bundling, tests): it opens the workflow's spans from the trace header of each start and signal.
- * Always bundled, since a prebuilt bundle cannot depend on the runtime environment.
+ * Always bundled, since a prebuilt bundle cannot depend on the runtime environment; loaded into a
+ * workflow only once a message carries a trace header (workflow-tracing.ts).
  */
-export const WORKFLOW_TRACING_MODULES = [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')];
+export const WORKFLOW_TRACING_MODULES = [sourceOrCompiled(new URL('./workflow-tracing.ts', import.meta.url))];
 
 interface ActiveTracing {
   provider: NodeTracerProvider;
