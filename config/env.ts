@@ -229,7 +229,7 @@ export const EnvSchema = Type.Object({
     default: 100,
     minimum: 0,
     description:
-      'Open verifications one worker keeps in memory (sticky workflow cache); past it the least recently used is evicted and replayed from its history on its next event. About 280 KB of the workflow thread’s heap each (400 KB with headroom), plus 60 MB: a production worker whose heap limit (--max-old-space-size) is smaller refuses to start (README "Worker memory"); 0: no cache',
+      'Open verifications one worker keeps in memory (sticky workflow cache); past it the least recently used is evicted and replayed from its history on its next event. About 100 KB of the workflow thread’s heap each, 280 KB when traced (400 KB with headroom), plus 60 MB: a production worker whose heap limit (--max-old-space-size) is smaller refuses to start (README "Worker memory"); 0: no cache',
   }),
   WORKFLOW_STACK_TRACES: Type.Optional(
     Type.Union([Type.Literal('on'), Type.Literal('off')], {

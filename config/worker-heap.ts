@@ -6,8 +6,9 @@ import { getHeapStatistics } from 'node:v8';
 
 /**
  * README "Worker memory": bench/cached-workflow-heap.ts measured ~280 KB kept alive per cached
- * verification and ~30 MB besides; 400 KB and 60 MB keep the live heap near two thirds of the limit
- * at the largest cache allowed, where collections still free room instead of running back to back.
+ * verification that loaded the tracing interceptors (~100 KB one that did not) and ~30 MB besides;
+ * 400 KB and 60 MB keep the live heap near two thirds of the limit at the largest cache allowed,
+ * traced or not, where collections still free room instead of running back to back.
  */
 const HEAP_KB_PER_CACHED_WORKFLOW = 400;
 const WORKFLOW_THREAD_BASE_HEAP_KB = 60 * 1024;
