@@ -37,21 +37,20 @@ const header = { [TRACE_HEADER]: { data: 'a trace context' } };
 
 t.test('without a trace header every call goes straight on and nothing is loaded', async (t) => {
   const w = recording();
-  w.call(w.inbound, 'execute');
-  w.call(w.inbound, 'handleSignal');
-  w.call(w.inbound, 'handleUpdate');
-  w.call(w.outbound, 'scheduleActivity');
-  w.call(w.outbound, 'getLogAttributes');
-  w.call(w.internals, 'dispose');
+  const calls = [
+    ['inbound', 'execute'],
+    ['inbound', 'handleSignal'],
+    ['inbound', 'handleUpdate'],
+    ['outbound', 'scheduleActivity'],
+    ['outbound', 'getLogAttributes'],
+    ['internals', 'dispose'],
+  ] as const;
+  for (const [part, method] of calls) w.call(w[part], method);
   t.equal(w.loads(), 0);
-  t.same(w.calls, [
-    'next execute',
-    'next handleSignal',
-    'next handleUpdate',
-    'next scheduleActivity',
-    'next getLogAttributes',
-    'next dispose',
-  ]);
+  t.same(
+    w.calls,
+    calls.map(([, method]) => `next ${method}`),
+  );
 });
 
 t.test('a traced signal loads them once, for that signal and every call after it', async (t) => {
