@@ -96,22 +96,18 @@ type WorkerTaskMetrics = Partial<
 
 /** The worker's sticky cache and its verification workflow task times, as the Temporal SDK exports them (TEMPORAL_METRICS_BIND), summed over labels. */
 async function workerTaskMetricsOf(metricsUrl: string): Promise<WorkerTaskMetrics> {
-  const text = await fetch(metricsUrl).then((r) => r.text());
   const totals: WorkerTaskMetrics = {};
-  for (const [, name, value] of text.matchAll(/^temporal_(sticky_cache_[a-z_]+?)(?:_total)?(?:\{[^}]*\})? (\S+)$/gm)) {
-    const key = STICKY_CACHE_METRICS[name as keyof typeof STICKY_CACHE_METRICS];
-    if (key) totals[key] = (totals[key] ?? 0) + Number(value);
-  }
-  // Verification workflow tasks and the time they took, start to completion (replays of evicted workflows included).
-  for (const [, part, value] of text.matchAll(
-    /^temporal_workflow_task_execution_latency_(sum|count)\{[^}]*workflow_type="verification"[^}]*\} (\S+)$/gm,
-  )) {
-    const key = part === 'sum' ? 'taskMsSum' : 'taskCount';
-    totals[key] = (totals[key] ?? 0) + Number(value);
-  }
-  // Failed workflow tasks of any workflow: a deadlock deadline hit under load would count here.
-  for (const [, value] of text.matchAll(/^temporal_workflow_task_execution_failed(?:_total)?(?:\{[^}]*\})? (\S+)$/gm)) {
-    totals.taskFailures = (totals.taskFailures ?? 0) + Number(value);
+  const add = (key: keyof WorkerTaskMetrics, value: number) => (totals[key] = (totals[key] ?? 0) + value);
+  for (const { name, labels, value } of parseExposition(await fetch(metricsUrl).then((r) => r.text()))) {
+    if (!name.startsWith('temporal_')) continue;
+    const metric = name.slice('temporal_'.length).replace(/_total$/, '');
+    const cacheKey = STICKY_CACHE_METRICS[metric as keyof typeof STICKY_CACHE_METRICS];
+    if (cacheKey) add(cacheKey, value);
+    // Verification workflow tasks and the time they took, start to completion (replays of evicted workflows included).
+    else if (metric === 'workflow_task_execution_latency_sum' && labels.workflow_type === 'verification') add('taskMsSum', value);
+    else if (metric === 'workflow_task_execution_latency_count' && labels.workflow_type === 'verification') add('taskCount', value);
+    // Failed workflow tasks of any workflow: a deadlock deadline hit under load would count here.
+    else if (metric === 'workflow_task_execution_failed') add('taskFailures', value);
   }
   return totals;
 }
