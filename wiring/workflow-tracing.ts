@@ -3,7 +3,7 @@
 // carries a trace context. The API sends one only while tracing is on, so an untraced workflow
 // never initialises OpenTelemetry's SDK nor makes a span per activation: a cached verification
 // keeps 98 KB of heap instead of 279, and an applied webhook costs the worker 20 ms of CPU instead
-// of 27 (README "Worker CPU"). This runs in the workflow sandbox: whether those messages carried
+// of 24–27 (README "Worker CPU"). This runs in the workflow sandbox: whether those messages carried
 // the header is in the history, so a replay loads the interceptors at the same point. Queries and
 // update validators leave nothing in the history, so they never load them.
 import type {
