@@ -13,7 +13,10 @@ import type {
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 
-/** The header Temporal's OpenTelemetry interceptors carry the trace context in. */
+/**
+ * The header Temporal's OpenTelemetry interceptors carry the trace context in. Their own constant
+ * lives in a module that would be evaluated in every workflow; a test pins this copy to it.
+ */
 export const TRACE_HEADER = '_tracer-data';
 
 export interface TracingInterceptors {

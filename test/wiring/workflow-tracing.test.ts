@@ -1,5 +1,6 @@
 // Which calls load a workflow's tracing interceptors, and where each call goes before and after:
 // lazyTracingInterceptors with a recording stand-in for Temporal's OpenTelemetry interceptors.
+import { createRequire } from 'node:module';
 import t from 'tap';
 import { lazyTracingInterceptors, TRACE_HEADER, type TracingInterceptors } from '../../wiring/workflow-tracing.ts';
 
@@ -93,4 +94,9 @@ t.test('queries and update validators leave nothing in the history, so they neve
   w.call(w.inbound, 'handleSignal', header);
   w.call(w.inbound, 'handleQuery');
   t.same(w.calls.slice(2), ['traced handleSignal', 'next handleSignal', 'traced handleQuery', 'next handleQuery']);
+});
+
+t.test('the header is the one the OpenTelemetry interceptors write', async (t) => {
+  const instrumentation = createRequire(import.meta.url)('@temporalio/interceptors-opentelemetry/lib/instrumentation');
+  t.equal(TRACE_HEADER, instrumentation.TRACE_HEADER);
 });
