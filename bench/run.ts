@@ -51,7 +51,8 @@ const WARM_UP_MS = 2000;
  */
 const WORKER_NICE = Number(process.env.BENCH_WORKER_NICE ?? 0);
 /**
- * `intake`: run the webhook intake phases only (open-loop acks at BENCH_RATES), print their table and stop.
+ * `intake`: run the webhook intake phases only (open-loop acks at BENCH_RATES), print their table,
+ *   wait for the backlog they leave and print what applying it took (time, the worker's memory), and stop.
  * `scale`: run the scale phase only (BENCH_SCALE open verifications, then BENCH_BURST webhooks).
  * `cost`: run the cost profile only (BENCH_COST_WEBHOOKS webhooks), print its table and stop.
  */
@@ -267,18 +268,18 @@ async function main(): Promise<void> {
    * worker's cost or speed must not count the backlog an earlier phase left (the load phases
    * store webhooks faster than the worker applies them).
    */
-  const drainBacklog = async (before: string) => {
+  const drainBacklog = async (before: string, eachTick?: () => Promise<void>) => {
     const waiting = () => database.db.$count(webhookEvents, inArray(webhookEvents.outcome, ['received', 'delivered']));
     const began = performance.now();
     const deadline = Date.now() + 5 * 60_000;
     let left = await waiting();
     while (left > 0 && Date.now() < deadline) {
-      await sleep(500);
+      await Promise.all([sleep(500), eachTick?.()]);
       left = await waiting();
     }
-    log(
-      `before ${before}: ${left === 0 ? 'backlog applied' : `${left} webhooks still unapplied`} after ${round2((performance.now() - began) / 1000)} s`,
-    );
+    const seconds = round2((performance.now() - began) / 1000);
+    log(`before ${before}: ${left === 0 ? 'backlog applied' : `${left} webhooks still unapplied`} after ${seconds} s`);
+    return { left, seconds };
   };
 
   /**
@@ -545,6 +546,11 @@ async function main(): Promise<void> {
         ...intake.stripe!.map((x) => row('Stripe webhook ack', x)),
       ].join('\n') + '\n',
     );
+    // The rates above the worker's pace leave a backlog; what draining it costs the worker's memory
+    // is what a full run carries into its scale phase (the 512 MB goal is a peak).
+    const heapsWhileDraining: WorkerHeap[] = [];
+    const drained = await drainBacklog('the end', async () => void heapsWhileDraining.push(await workerHeap()));
+    process.stdout.write(`${renderDrain({ ...drained, peakRssMb: await rssMb(worker.pid!, 'VmHWM'), heaps: heapsWhileDraining })}\n`);
     return;
   }
 
@@ -692,6 +698,15 @@ function renderScale(s: any): string {
     `database ${s.bytesPerVerification} bytes per verification; burst of ${s.burst.webhooks} webhooks acknowledged in ${s.burst.ackSeconds} s, ` +
     `all applied in ${s.burst.allAppliedSeconds} s (${s.burst.applied} applied, ${s.burst.cacheMisses} cache misses); ` +
     `${s.workflowTaskFailures} workflow tasks failed since the worker started.`
+  );
+}
+
+function renderDrain(d: { left: number; seconds: number; peakRssMb: number; heaps: readonly WorkerHeap[] }): string {
+  const most = (pick: (heap: WorkerHeap) => number) => Math.max(0, ...d.heaps.map(pick));
+  return (
+    `Backlog the phases left: ${d.left === 0 ? 'applied' : `${d.left} webhooks still unapplied`} in ${d.seconds} s; worker peak RSS ${d.peakRssMb} MB; ` +
+    `most heap while it drained (garbage included): main thread ${most((h) => h.usedMb)} MB in use of ${most((h) => h.totalMb)} MB taken, ` +
+    `workflow thread ${most((h) => h.workflowThreadUsedMb)} MB of its ${most((h) => h.workflowThreadLimitMb)} MB limit.`
   );
 }
 
