@@ -109,8 +109,9 @@ async function main(): Promise<void> {
   let closing: Promise<void> | undefined;
   const stop = () => (closing ??= server.close().then(() => process.exit(0)));
   process.on('SIGTERM', () => void stop());
-  // Ctrl-C reaches the whole process group; the dev script decides the order of shutdown.
-  process.on('SIGINT', () => undefined);
+  // Ctrl-C (and SIGHUP, its terminal closing) reaches the whole process group; the dev script
+  // decides the order of shutdown.
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
   // The dev script died without stopping us: nobody else would.
   process.on('disconnect', () => void stop());
   process.send?.({ url: server.url });

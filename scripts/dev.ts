@@ -98,8 +98,8 @@ async function main(): Promise<void> {
     }
     process.exit(exitCode);
   };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
+  // SIGHUP: the terminal closed. Its children ignore it and SIGINT (they wait for this shutdown).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
 
   try {
     let databaseUrl = env.DATABASE_URL;

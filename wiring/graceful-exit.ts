@@ -43,14 +43,15 @@ export const DEV_CHILD_ENV = 'VERIFLOW_DEV_CHILD';
 
 /**
  * The signals that start a shutdown. A process forked by `npm run dev` sits in dev's process group,
- * so Ctrl-C reaches it as well as dev, which then stops its children in order with SIGTERM; counted
- * as a second signal, that SIGTERM cut the worker's drain short. Such a process ignores SIGINT and
- * waits for dev's SIGTERM, and stops itself if dev dies without sending it. Only dev's children: a
- * process manager that forks with an IPC channel too (PM2) stops its processes with SIGINT.
+ * so Ctrl-C (and SIGHUP, when its terminal closes) reaches it as well as dev, which then stops its
+ * children in order with SIGTERM; counted as a second signal, that SIGTERM cut the worker's drain
+ * short. Such a process ignores SIGINT and SIGHUP and waits for dev's SIGTERM, and stops itself if
+ * dev dies without sending it. Only dev's children: a process manager that forks with an IPC
+ * channel too (PM2) stops its processes with SIGINT.
  */
 export function shutdownSignals(): NodeJS.Signals[] {
   if (!process.connected || process.env[DEV_CHILD_ENV] !== '1') return ['SIGTERM', 'SIGINT'];
-  process.on('SIGINT', () => undefined);
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
   return ['SIGTERM'];
 }

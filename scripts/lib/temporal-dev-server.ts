@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { withParentDeathSignal } from './parent-death-signal.ts';
 import { resolveTemporalCli } from './temporal-cli.ts';
 
 const HOST = '127.0.0.1';
@@ -49,7 +50,7 @@ export interface TemporalDevServerOptions {
   /**
    * Outside the caller's process group, so a terminal's Ctrl-C reaches only the caller, which stops
    * the server last (npm run dev: the worker drains against a live server first). A caller killed
-   * outright leaves the server running.
+   * outright still takes the server with it on Linux (scripts/lib/parent-death-signal.ts).
    */
   ownProcessGroup?: boolean;
 }
@@ -100,7 +101,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   const stdio = options.stdio ?? 'ignore';
   // stderr is always piped so a failed start can show why; it is forwarded when asked to inherit.
   // Unwanted stdout is read too rather than ignored: the CLI reports some start failures there.
-  const child = spawn(cliPath, args, {
+  // A caller killed outright runs no exit handler; the kernel then stops the server instead.
+  const [command, commandArgs] = withParentDeathSignal(cliPath, args);
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', stdio === 'ignore' ? 'pipe' : stdio, 'pipe'],
     detached: options.ownProcessGroup ?? false,
   });

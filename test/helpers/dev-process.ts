@@ -2,6 +2,7 @@
 // free ports and a temp data directory so it never meets a developer's stack or another test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { pickFreePort } from '../../scripts/lib/temporal-dev-server.ts';
@@ -34,6 +35,22 @@ export type DevStackEnv = Record<
   | 'DEV_TEMPORAL_DB',
   string
 >;
+
+/** The ports a dev stack listens on, by setting. */
+export const DEV_STACK_PORTS = ['PORT', 'SANDBOX_PORT', 'PGLITE_PORT', 'DEV_TEMPORAL_PORT', 'DEV_TEMPORAL_UI_PORT'] as const;
+
+/** Whether nothing listens on 127.0.0.1:`port` (a stopped stack must leave every port free). */
+export async function portIsFree(port: string): Promise<boolean> {
+  const probe = createServer().listen(Number(port), '127.0.0.1');
+  try {
+    await once(probe, 'listening');
+  } catch {
+    return false;
+  }
+  probe.close();
+  await once(probe, 'close');
+  return true;
+}
 
 /** The settings that place a dev stack: every port it listens on and its data. */
 export async function devStackEnv(dataDir: string): Promise<DevStackEnv> {

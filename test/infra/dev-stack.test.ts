@@ -10,7 +10,7 @@ import postgres from 'postgres';
 import t from 'tap';
 import { lockPath } from '../../db/embedded-lock.ts';
 import { launchBrowser } from '../helpers/browser.ts';
-import { devStackEnv, spawnDev, startDev } from '../helpers/dev-process.ts';
+import { DEV_STACK_PORTS, devStackEnv, portIsFree, spawnDev, startDev } from '../helpers/dev-process.ts';
 import { eventually } from '../helpers/stack.ts';
 
 const run = promisify(execFile);
@@ -29,18 +29,6 @@ const CUSTOM_SECRETS = {
   IDMETA_API_KEY: 'custom_idmeta_api_key',
   IDMETA_WEBHOOK_SECRET: 'custom_idmeta_webhook_secret',
 };
-
-async function portIsFree(port: string): Promise<boolean> {
-  const probe = createServer().listen(Number(port), '127.0.0.1');
-  try {
-    await once(probe, 'listening');
-  } catch {
-    return false;
-  }
-  probe.close();
-  await once(probe, 'close');
-  return true;
-}
 
 async function api(url: string, key: string, init: { method?: string; body?: unknown; prefer?: string } = {}) {
   const res = await fetch(url, {
@@ -133,7 +121,7 @@ t.test('npm run dev with custom secrets, a CLI tenant, Chromium, Ctrl-C and a re
   const stopLog = dev.output().slice(dev.output().lastIndexOf('Stopping…'));
   t.notMatch(stopLog, /second signal while shutting down/, 'the worker was not cut short by a second signal');
   t.match(stopLog, /The worker drained and stopped\./, 'the worker drained and exited 0');
-  for (const setting of ['PORT', 'SANDBOX_PORT', 'PGLITE_PORT', 'DEV_TEMPORAL_PORT', 'DEV_TEMPORAL_UI_PORT'] as const) {
+  for (const setting of DEV_STACK_PORTS) {
     t.ok(await portIsFree(env[setting]), `${setting} ${env[setting]} is free again: nothing was left running`);
   }
   t.notOk(existsSync(lockPath(env.PGLITE_DIR)), 'the embedded database lock is released');
