@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { InvalidConfigError, parseEnv, shutdownDeadlineMs } from './config/env.ts';
 import { heapLimitMb, workflowCacheHeapProblem } from './config/worker-heap.ts';
+import { runThreadsAsBatch } from './wiring/cpu-scheduling.ts';
 import { exitGracefullyOnSignal, shutdownSignals } from './wiring/graceful-exit.ts';
 import { startTracingFromEnv, stopTracing } from './wiring/tracing.ts';
 import { composeWorker } from './wiring/worker-root.ts';
@@ -18,10 +19,14 @@ async function main(): Promise<void> {
   const heapProblem = workflowCacheHeapProblem(env.WORKER_MAX_CACHED_WORKFLOWS, heapLimitMb());
   if (heapProblem && env.NODE_ENV === 'production') throw new InvalidConfigError(`Invalid configuration: ${heapProblem}`);
   if (heapProblem) console.warn(`Warning: ${heapProblem}`);
+  // Before the SDK starts its threads, which then inherit the policy.
+  const notBatch = env.WORKER_CPU_SCHEDULING === 'batch' ? await runThreadsAsBatch() : null;
   startTracingFromEnv(env, 'veriflow-worker');
   const signals = shutdownSignals();
   const root = await composeWorker({ ...env, TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS }, { shutdownSignals: signals });
-  root.logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE }, 'worker started');
+  if (notBatch) root.logger.warn({ reason: notBatch }, 'WORKER_CPU_SCHEDULING=batch not applied: the worker runs under the normal policy');
+  const cpuScheduling = env.WORKER_CPU_SCHEDULING === 'batch' && !notBatch ? 'batch' : 'normal';
+  root.logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, cpuScheduling }, 'worker started');
   // Started by `npm run dev` (fork): it prints its banner only once the worker polls.
   process.send?.('ready');
   // The SDK stops the worker on these signals; `stopped` resolves once in-flight tasks have drained.

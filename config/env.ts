@@ -237,6 +237,11 @@ export const EnvSchema = Type.Object({
         'The Web UI\'s stack trace of a running verification. The SDK captures one for every promise the workflow code creates, 40–55% of the worker\'s workflow CPU (README "Worker CPU"); off: that query fails. Unset: off in production, on elsewhere',
     }),
   ),
+  WORKER_CPU_SCHEDULING: Type.Union([Type.Literal('batch'), Type.Literal('normal')], {
+    default: 'batch',
+    description:
+      "Linux scheduling policy of the worker's threads. batch (SCHED_BATCH): the same share of the CPU, but waking workflow work does not preempt the API's requests on a host they share (the bench's Persona ack p99 at 50/s 68–73 → 38–46 ms, a 500/s storm drained as fast: README \"Worker CPU\"); set with util-linux chrt, and the worker warns and runs on where it cannot. normal: the default policy",
+  }),
   WORKER_SHUTDOWN_GRACE_TIME: Duration('30s', 'On SIGTERM the worker stops polling and lets in-flight activities finish for this long'),
   SHUTDOWN_DEADLINE: Duration(
     '40s',
