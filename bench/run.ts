@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { and, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import Stripe from 'stripe';
 import { Pool } from 'undici';
@@ -264,22 +264,29 @@ async function main(): Promise<void> {
   };
 
   /**
-   * Waits until every stored webhook has the workflow's verdict: a phase that measures the
-   * worker's cost or speed must not count the backlog an earlier phase left (the load phases
-   * store webhooks faster than the worker applies them).
+   * Waits until every stored webhook has the workflow's verdict and every created verification its
+   * session: a phase that measures the worker's cost or speed must not count the backlog an earlier
+   * phase left (the load phases store webhooks, and the create phase verifications, faster than
+   * the worker gets through them).
    */
   const drainBacklog = async (before: string, eachTick?: () => Promise<void>) => {
-    const waiting = () => database.db.$count(webhookEvents, inArray(webhookEvents.outcome, ['received', 'delivered']));
+    const waiting = async () => ({
+      webhooks: await database.db.$count(webhookEvents, inArray(webhookEvents.outcome, ['received', 'delivered'])),
+      sessions: await database.db.$count(verifications, and(isNull(verifications.providerRef), eq(verifications.status, 'created'))),
+    });
     const began = performance.now();
     const deadline = Date.now() + 5 * 60_000;
     let left = await waiting();
-    while (left > 0 && Date.now() < deadline) {
+    while (left.webhooks + left.sessions > 0 && Date.now() < deadline) {
       await Promise.all([sleep(500), eachTick?.()]);
       left = await waiting();
     }
     const seconds = round2((performance.now() - began) / 1000);
-    log(`before ${before}: ${left === 0 ? 'backlog applied' : `${left} webhooks still unapplied`} after ${seconds} s`);
-    return { left, seconds };
+    const drained = left.webhooks + left.sessions === 0;
+    log(
+      `before ${before}: ${drained ? 'backlog applied' : `${left.webhooks} webhooks unapplied, ${left.sessions} verifications without a session`} after ${seconds} s`,
+    );
+    return { ...left, seconds };
   };
 
   /**
@@ -701,10 +708,10 @@ function renderScale(s: any): string {
   );
 }
 
-function renderDrain(d: { left: number; seconds: number; peakRssMb: number; heaps: readonly WorkerHeap[] }): string {
+function renderDrain(d: { webhooks: number; sessions: number; seconds: number; peakRssMb: number; heaps: readonly WorkerHeap[] }): string {
   const most = (pick: (heap: WorkerHeap) => number) => Math.max(0, ...d.heaps.map(pick));
   return (
-    `Backlog the phases left: ${d.left === 0 ? 'applied' : `${d.left} webhooks still unapplied`} in ${d.seconds} s; worker peak RSS ${d.peakRssMb} MB; ` +
+    `Backlog the phases left: ${d.webhooks + d.sessions === 0 ? 'applied' : `${d.webhooks} webhooks unapplied, ${d.sessions} verifications without a session`} in ${d.seconds} s; worker peak RSS ${d.peakRssMb} MB; ` +
     `most heap while it drained (garbage included): main thread ${most((h) => h.usedMb)} MB in use of ${most((h) => h.totalMb)} MB taken, ` +
     `workflow thread ${most((h) => h.workflowThreadUsedMb)} MB of its ${most((h) => h.workflowThreadLimitMb)} MB limit.`
   );
