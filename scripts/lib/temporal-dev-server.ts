@@ -102,7 +102,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   // stderr is always piped so a failed start can show why; it is forwarded when asked to inherit.
   // Unwanted stdout is read too rather than ignored: the CLI reports some start failures there.
   // A caller killed outright runs no exit handler; the kernel then stops the server instead.
-  const [command, commandArgs] = withParentDeathSignal(cliPath, args);
+  const [command, commandArgs] = await withParentDeathSignal(cliPath, args);
   const child = spawn(command, commandArgs, {
     stdio: ['ignore', stdio === 'ignore' ? 'pipe' : stdio, 'pipe'],
     detached: options.ownProcessGroup ?? false,

@@ -12,15 +12,15 @@ async function running(pid: number): Promise<boolean> {
 }
 
 t.test('on Linux the command runs under setpriv, which asks for SIGTERM when the parent dies', async (t) => {
-  t.same(withParentDeathSignal('temporal', ['server', 'start-dev'], { platform: 'linux', path: '/nowhere:/usr/bin:/bin' }), [
+  t.same(await withParentDeathSignal('temporal', ['server', 'start-dev'], { platform: 'linux', env: { PATH: '/nowhere:/usr/bin:/bin' } }), [
     '/usr/bin/setpriv',
     ['--pdeathsig', 'TERM', '--', 'temporal', 'server', 'start-dev'],
   ]);
 });
 
 t.test('elsewhere, or without setpriv, the command is unchanged', async (t) => {
-  t.same(withParentDeathSignal('temporal', ['a'], { platform: 'darwin', path: '/usr/bin:/bin' }), ['temporal', ['a']]);
-  t.same(withParentDeathSignal('temporal', ['a'], { platform: 'linux', path: t.testdir() }), ['temporal', ['a']]);
+  t.same(await withParentDeathSignal('temporal', ['a'], { platform: 'darwin', env: { PATH: '/usr/bin:/bin' } }), ['temporal', ['a']]);
+  t.same(await withParentDeathSignal('temporal', ['a'], { platform: 'linux', env: { PATH: t.testdir() } }), ['temporal', ['a']]);
 });
 
 t.test('a command started that way does not outlive a parent killed outright', async (t) => {
@@ -34,7 +34,7 @@ t.test('a command started that way does not outlive a parent killed outright', a
       '-e',
       `import { spawn } from 'node:child_process';
        import { withParentDeathSignal } from ${JSON.stringify(moduleUrl)};
-       const [command, args] = withParentDeathSignal('sleep', ['600']);
+       const [command, args] = await withParentDeathSignal('sleep', ['600']);
        console.log(spawn(command, args, { stdio: 'ignore', detached: true }).pid);`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
