@@ -15,6 +15,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import postgres from 'postgres';
 import { VERIFICATION_SEARCH_ATTRIBUTES, exitOf, pickFreePorts, terminate } from './temporal-dev-server.ts';
+import { withParentDeathSignal } from './parent-death-signal.ts';
 import { resolveTemporalServer, type TemporalServerBinaries } from './temporal-server.ts';
 
 const HOST = '127.0.0.1';
@@ -95,7 +96,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
     const address = `${HOST}:${frontendPort}`;
     const startStarted = Date.now();
     const launch = async () => {
-      server = spawnServer(binaries.server.path, configDir);
+      server = await spawnServer(binaries.server.path, configDir);
       await server.ready(address);
     };
     await launch();
@@ -292,10 +293,12 @@ interface ServerProcess {
   kill(): Promise<void>;
 }
 
-function spawnServer(serverPath: string, configDir: string): ServerProcess {
-  const child: ChildProcess = spawn(serverPath, ['--root', configDir, '--config', '.', '--env', 'cluster', '--allow-no-auth', 'start'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+async function spawnServer(serverPath: string, configDir: string): Promise<ServerProcess> {
+  // The exit handler below covers a runner that ends; one killed outright (tap's timeout, SIGKILL)
+  // runs none, and then the kernel stops the server.
+  const serverArgs = ['--root', configDir, '--config', '.', '--env', 'cluster', '--allow-no-auth', 'start'];
+  const [command, args] = await withParentDeathSignal(serverPath, serverArgs);
+  const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const exited = exitOf(child);

@@ -14,6 +14,7 @@ const FILES = [
   'test/cluster/cluster.test.ts',
   'test/cluster/worker-versioning.test.ts',
   'test/cluster/scale-out.test.ts',
+  'test/cluster/server-ends-with-its-parent.test.ts',
 ];
 
 const log = (line: string) => process.stderr.write(`[test:cluster] ${line}\n`);

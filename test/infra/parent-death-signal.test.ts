@@ -1,15 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { withParentDeathSignal } from '../../scripts/lib/parent-death-signal.ts';
 import { eventually } from '../helpers/eventually.ts';
-
-/** Whether `pid` runs (a zombie waiting to be reaped has stopped running). */
-async function running(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  return stat !== null && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-}
+import { running } from '../helpers/process-state.ts';
 
 t.test('on Linux the command runs under setpriv, which asks for SIGTERM when the parent dies', async (t) => {
   t.same(await withParentDeathSignal('temporal', ['server', 'start-dev'], { platform: 'linux', env: { PATH: '/nowhere:/usr/bin:/bin' } }), [
