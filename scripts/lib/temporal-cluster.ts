@@ -14,7 +14,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import postgres from 'postgres';
-import { VERIFICATION_SEARCH_ATTRIBUTES, exitOf, pickFreePorts, terminate } from './temporal-dev-server.ts';
+import { SERVER_DYNAMIC_CONFIG, VERIFICATION_SEARCH_ATTRIBUTES, exitOf, pickFreePorts, terminate } from './temporal-dev-server.ts';
 import { withParentDeathSignal } from './parent-death-signal.ts';
 import { resolveTemporalServer, type TemporalServerBinaries } from './temporal-server.ts';
 
@@ -279,6 +279,7 @@ async function writeConfig(
     'system.enableDeployments': [{ value: true }],
     'frontend.enableServerVersionCheck': [{ value: false }],
     'system.forceSearchAttributesCacheRefreshOnRead': [{ value: true }],
+    ...Object.fromEntries(Object.entries(SERVER_DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value }]])),
   };
   await writeFile(join(dir, 'cluster.yaml'), JSON.stringify(config, null, 2));
   await writeFile(dynamicConfigPath, JSON.stringify(dynamicConfig, null, 2));

@@ -11,6 +11,7 @@ const FILES = [
   'test/integration/persona-flow.test.ts',
   'test/integration/webhook-concurrent-duplicates.test.ts',
   'test/integration/temporal-restart.test.ts',
+  'test/integration/eager-activities.test.ts',
   'test/cluster/cluster.test.ts',
   'test/cluster/worker-versioning.test.ts',
   'test/cluster/scale-out.test.ts',

@@ -15,7 +15,7 @@ import { parseDuration } from '../../config/duration.ts';
 import { EnvSchema, parseEnv } from '../../config/env.ts';
 import { WORKER_PROCESS_ENV } from '../../bench/process-env.ts';
 import { resolveTemporalCli } from '../../scripts/lib/temporal-cli.ts';
-import { pickFreePort, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.ts';
+import { pickFreePort, SERVER_DYNAMIC_CONFIG, VERIFICATION_SEARCH_ATTRIBUTES } from '../../scripts/lib/temporal-dev-server.ts';
 import { eventually } from '../helpers/stack.ts';
 import { startTestTemporal } from '../helpers/temporal.ts';
 
@@ -345,6 +345,12 @@ t.test('Temporal schemas and namespace: set up by one-shot steps of the server r
     ),
     'the server gets the dynamic config file its image lacks (it refuses to start without one)',
   );
+  const dynamicConfig = parseDocument(
+    (document.toJS() as { configs: Record<string, { content: string }> }).configs['temporal-dynamic-config']!.content,
+  ).toJS() as Record<string, { value: unknown }[]>;
+  for (const [key, value] of Object.entries(SERVER_DYNAMIC_CONFIG)) {
+    t.same(dynamicConfig[key], [{ value }], `${key}: ${value}, as the dev server and the test cluster run`);
+  }
 });
 
 function runCli(path: string, args: string[]): Promise<{ code: number | null; output: string }> {
