@@ -3,6 +3,7 @@
 // failed or ran past its hard stop. A run past its hard stop still prints what it measured so
 // far (a 15-minute run that dies at minute 14 must not lose its first 13).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -31,19 +32,22 @@ export class BenchRun {
   /**
    * Starts a process of the run. With `announces`, waits for its first stdout line (a JSON object
    * saying where it listens); otherwise resolves at once. With `nice`, it runs at that niceness
-   * (through nice(1), so every thread it starts inherits it).
+   * (through nice(1), so every thread it starts inherits it). With `logFile`, its stdout (our
+   * processes log there) is appended to that file.
    */
   child<Ready extends object = Record<string, never>>(
     name: string,
     args: string[],
     env: NodeJS.ProcessEnv,
-    { announces = false, nice = 0 }: { announces?: boolean; nice?: number } = {},
+    { announces = false, nice = 0, logFile }: { announces?: boolean; nice?: number; logFile?: string } = {},
   ): Promise<{ proc: ChildProcess; ready: Ready }> {
     const [command, commandArgs] = nice === 0 ? [process.execPath, args] : ['nice', ['-n', String(nice), process.execPath, ...args]];
+    const log = logFile && !announces ? openSync(logFile, 'a') : null;
     const proc = spawn(command, commandArgs, {
       env: { ...process.env, ...env },
-      stdio: ['ignore', announces ? 'pipe' : 'ignore', 'pipe'],
+      stdio: ['ignore', announces ? 'pipe' : (log ?? 'ignore'), 'pipe'],
     });
+    if (log !== null) closeSync(log);
     const tail: string[] = [];
     proc.stderr!.setEncoding('utf8').on('data', (c: string) => tail.push(c));
     this.onStop(async () => {

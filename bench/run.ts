@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -216,7 +217,11 @@ async function main(): Promise<void> {
   log('starting API and worker processes');
   // BENCH_PROFILE=1 writes V8 CPU profiles of the API and worker to bench/results/ for analysis.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : [];
-  const { proc: api } = await bench.child('api', [...profile, 'api/server.ts'], env);
+  // Their warnings and errors (LOG_LEVEL warn): a failed workflow task or a refused request says why there.
+  const logFile = (name: string) => fileURLToPath(new URL(`./results/${runStamp(startedAt)}-${name}.log`, import.meta.url));
+  await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+  log(`API and worker logs: ${logFile('api')}, ${logFile('worker')}`);
+  const { proc: api } = await bench.child('api', [...profile, 'api/server.ts'], env, { logFile: logFile('api') });
   const [workerMetricsPort, temporalMetricsPort] = [await pickFreePort(), await pickFreePort()];
   // BENCH_WORKER_NODE_OPTIONS (e.g. --max-old-space-size=128) is the worker's NODE_OPTIONS alone.
   const workerEnv = {
@@ -228,7 +233,10 @@ async function main(): Promise<void> {
   };
   // BENCH_WORKER_BUILT=1 runs the worker as production does (`npm run build` first): no type stripping, no webpack at start.
   const workerEntry = process.env.BENCH_WORKER_BUILT ? ['dist/worker.js'] : ['worker.ts'];
-  const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv, { nice: WORKER_NICE });
+  const { proc: worker } = await bench.child('worker', [...profile, ...workerEntry], workerEnv, {
+    nice: WORKER_NICE,
+    logFile: logFile('worker'),
+  });
   const cacheBound = workerTuningFromEnv(parseEnv({ ...process.env, ...workerEnv })).maxCachedWorkflows;
   const workerTasks = () => workerTaskMetricsOf(`http://127.0.0.1:${temporalMetricsPort}/metrics`);
   const workerHeap = () => heapOf(`http://127.0.0.1:${workerMetricsPort}/metrics`);
@@ -692,10 +700,15 @@ async function main(): Promise<void> {
   process.stdout.write(renderTable(results) + `\nJSON: ${await save(startedAt, results)}\n`);
 }
 
+/** A run's files in bench/results/ are named after when it started. */
+function runStamp(startedAt: Date): string {
+  return startedAt.toISOString().replaceAll(':', '-').slice(0, 19);
+}
+
 /** Writes the run's JSON to bench/results/ and returns its path. */
 async function save(startedAt: Date, results: object): Promise<string> {
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
-  const file = new URL(`./results/${startedAt.toISOString().replaceAll(':', '-').slice(0, 19)}.json`, import.meta.url);
+  const file = new URL(`./results/${runStamp(startedAt)}.json`, import.meta.url);
   await writeFile(file, JSON.stringify(results, null, 2));
   return file.pathname;
 }
