@@ -9,6 +9,7 @@ import type { ActivityDeps } from './deps.ts';
 import { verificationChangedNotice } from '../db/change-notice.ts';
 import { isErasedPayload } from '../db/personal-data.ts';
 import { deliveredColumns } from '../db/webhook-delivered.ts';
+import { webhookEventsLockedInIdOrder } from '../db/webhook-row-locks.ts';
 import { saveDocument } from './documents.ts';
 import { enqueueWebhookEventsOf, webhookEventsOf } from './outbound-webhooks.ts';
 
@@ -81,15 +82,18 @@ export function createRecordActivities({ db, providers, logger, metrics }: Activ
           })
           .where(eq(verifications.id, verificationId))
           .returning({ ...getTableColumns(verifications), notice: verificationChangedNotice(verificationId) });
+        // One UPDATE per verdict below would lock the rows verdict by verdict, not in id order.
+        const judged = request.webhookOutcomes.map((o) => o.webhookEventId);
+        if (new Set(request.webhookOutcomes.map((o) => o.outcome)).size > 1) {
+          await webhookEventsLockedInIdOrder(tx, inArray(webhookEvents.id, judged));
+        }
         for (const outcome of ['applied', 'stale', 'duplicate', 'unconfirmed'] as const) {
           const ids = request.webhookOutcomes.filter((o) => o.outcome === outcome).map((o) => o.webhookEventId);
           if (ids.length === 0) continue;
           // A duplicate is the same stored row signalled again (intake and sweeper racing, a sweep
           // after a lost ack): the verdict it got the first time stands.
-          const rows =
-            outcome === 'duplicate'
-              ? and(inArray(webhookEvents.id, ids), inArray(webhookEvents.outcome, ['received', 'delivered']))
-              : inArray(webhookEvents.id, ids);
+          const locked = inArray(webhookEvents.id, webhookEventsLockedInIdOrder(tx, inArray(webhookEvents.id, ids)));
+          const rows = outcome === 'duplicate' ? and(locked, inArray(webhookEvents.outcome, ['received', 'delivered'])) : locked;
           // The workflow has the event, so it was delivered, even when the signal's answer was
           // lost and the dispatcher recorded "Temporal unreachable": no pass claims a row that
           // has a verdict, so only this update can say so.

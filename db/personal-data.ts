@@ -1,7 +1,7 @@
 // Erasing one verification's personal data from every table that holds it. What stays is what an
 // audit needs and what carries no personal data: status, provider refs, the status history, the
 // normalised events (status and reason codes) and the erasure record itself.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { ErasedBy } from '../domain/personal-data-erasure.ts';
 import type { Database } from './client.ts';
 import {
@@ -13,6 +13,7 @@ import {
   webhookEvents,
   type PersonalDataErasure,
 } from './schema/index.ts';
+import { webhookEventsLockedInIdOrder } from './webhook-row-locks.ts';
 
 /** A stored webhook body after erasure (the guard migration stores late webhooks the same way). */
 export const ERASED_PAYLOAD = { personalDataErased: true } as const;
@@ -49,7 +50,10 @@ export async function erasePersonalDataRows(tx: Database, request: ErasureReques
   // The request hash is a hash of the applicant too; without it a replayed Idempotency-Key is a 422.
   await tx.update(verifications).set({ applicant: null, metadata: null, requestHash: null }).where(eq(verifications.id, verificationId));
   await tx.delete(verificationDocuments).where(eq(verificationDocuments.verificationId, verificationId));
-  await tx.update(webhookEvents).set({ payload: ERASED_PAYLOAD }).where(eq(webhookEvents.verificationId, verificationId));
+  await tx
+    .update(webhookEvents)
+    .set({ payload: ERASED_PAYLOAD })
+    .where(inArray(webhookEvents.id, webhookEventsLockedInIdOrder(tx, eq(webhookEvents.verificationId, verificationId))));
   await tx.update(emailDeliveries).set({ to: '' }).where(eq(emailDeliveries.verificationId, verificationId));
   // Bodies already sent keep their event and status; the applicant's document and metadata go.
   await tx

@@ -11,6 +11,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'driz
 import { sweeperFromEnv, webhookDispatchFromEnv } from '../../config/env.ts';
 import type { Database } from '../../db/client.ts';
 import { deliveredColumns } from '../../db/webhook-delivered.ts';
+import { webhookEventsLockedInIdOrder } from '../../db/webhook-row-locks.ts';
 import { verifications, webhookEvents, type WebhookEvent } from '../../db/schema/index.ts';
 import { isTerminalStatus, type ProviderEvent, type VerificationStatus } from '../../domain/verification.ts';
 import type { Metrics } from '../../wiring/metrics.ts';
@@ -98,10 +99,16 @@ async function markUnreachable(db: Database, ids: string[], reason: string): Pro
   await db
     .update(webhookEvents)
     .set({ errorMessage: `Temporal unreachable: ${reason}`.slice(0, MAX_ERROR_LENGTH), nextSweepAt: null })
-    .where(and(inArray(webhookEvents.id, ids), eq(webhookEvents.outcome, 'received')));
+    .where(
+      and(
+        inArray(webhookEvents.id, webhookEventsLockedInIdOrder(db, inArray(webhookEvents.id, ids))),
+        eq(webhookEvents.outcome, 'received'),
+      ),
+    );
 }
 
-async function markDelivered(db: Database, ids: string[]): Promise<void> {
+/** Exported for its lock-order test. */
+export async function markDelivered(db: Database, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   // The workflow may already have recorded its verdict (applied, stale): never overwrite that.
   await db
@@ -110,7 +117,7 @@ async function markDelivered(db: Database, ids: string[]): Promise<void> {
       ...deliveredColumns(),
       outcome: sql`case when ${webhookEvents.outcome} = 'received' then 'delivered' else ${webhookEvents.outcome} end`,
     })
-    .where(inArray(webhookEvents.id, ids));
+    .where(inArray(webhookEvents.id, webhookEventsLockedInIdOrder(db, inArray(webhookEvents.id, ids))));
 }
 
 async function recordFailedAttempt(
