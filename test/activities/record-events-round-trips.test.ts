@@ -9,8 +9,8 @@ import t from 'tap';
 import { createRecordActivities, type RecordEventsRequest } from '../../activities/records.ts';
 import { createDatabase } from '../../db/client.ts';
 import { VERIFICATION_CHANGED_CHANNEL } from '../../db/change-notice.ts';
-import { tenants, verificationHistory, verifications, webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema/index.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { verificationHistory, verifications, webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema/index.ts';
+import { createTestDatabase, seedVerification } from '../helpers/database.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { countPgRoundTrips } from '../helpers/pg-round-trips.ts';
 
@@ -31,16 +31,8 @@ t.test('recording an applied webhook', async (t) => {
 
   /** A verification with a live session and a stored webhook for it; with `endpoint`, its tenant has a webhook endpoint. */
   const seed = async (endpoint: boolean) => {
-    const [tenant] = await database.db
-      .insert(tenants)
-      .values({ name: `t_${randomUUID()}` })
-      .returning({ id: tenants.id });
-    if (endpoint)
-      await database.db.insert(webhookEndpoints).values({ tenantId: tenant!.id, url: 'https://example.com/hook', secret: 'whsec_x' });
-    const id = randomUUID();
-    await database.db
-      .insert(verifications)
-      .values({ id, tenantId: tenant!.id, provider: 'persona', status: 'pending', providerRef: `inq_${id}`, workflowId: `wf_${id}` });
+    const { tenantId, verificationId: id } = await seedVerification(database.db, { status: 'pending', providerRef: `inq_${randomUUID()}` });
+    if (endpoint) await database.db.insert(webhookEndpoints).values({ tenantId, url: 'https://example.com/hook', secret: 'whsec_x' });
     const [event] = await database.db
       .insert(webhookEvents)
       .values({ provider: 'persona', providerEventId: `evt_${id}`, verificationId: id, payload: {}, signatureValid: true })

@@ -10,25 +10,13 @@ import postgres from 'postgres';
 import t from 'tap';
 import { createRecordActivities } from '../../activities/records.ts';
 import { markDelivered } from '../../api/services/event-delivery.ts';
-import { tenants, verifications, webhookEvents } from '../../db/schema/index.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { createTestDatabase, seedVerification, type TestDatabase } from '../helpers/database.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 /** A verification with two stored webhooks, the higher id stored first (heap order against id order). */
 async function seed(database: TestDatabase): Promise<{ verificationId: string; low: string; high: string }> {
-  const [tenant] = await database.db
-    .insert(tenants)
-    .values({ name: `t_${randomUUID()}` })
-    .returning({ id: tenants.id });
-  const verificationId = randomUUID();
-  await database.db.insert(verifications).values({
-    id: verificationId,
-    tenantId: tenant!.id,
-    provider: 'persona',
-    status: 'pending',
-    providerRef: `inq_${verificationId}`,
-    workflowId: `wf_${verificationId}`,
-  });
+  const { verificationId } = await seedVerification(database.db, { status: 'pending', providerRef: 'inq_lock_order' });
   const [low, high] = [randomUUID(), randomUUID()].sort();
   for (const id of [high!, low!]) {
     await database.db

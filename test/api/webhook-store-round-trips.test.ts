@@ -8,9 +8,9 @@ import t from 'tap';
 import type { AppDeps } from '../../api/deps.ts';
 import { acceptWebhook } from '../../api/services/webhook-intake.ts';
 import { createDatabase } from '../../db/client.ts';
-import { tenants, verifications, webhookEvents } from '../../db/schema/index.ts';
+import { webhookEvents } from '../../db/schema/index.ts';
 import type { NormalizedWebhook } from '../../providers/types.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, seedVerification } from '../helpers/database.ts';
 import { countPgRoundTrips } from '../helpers/pg-round-trips.ts';
 
 t.test('storing a webhook', async (t) => {
@@ -22,15 +22,7 @@ t.test('storing a webhook', async (t) => {
   // Signature and parsing are the adapters' (tested per provider); the store is what is counted.
   const adapter = { verifyWebhook: () => undefined, parseWebhook: () => next };
   const deps = { database: counted, providers: { get: () => adapter }, logger: pino({ level: 'silent' }) } as unknown as AppDeps;
-  const [tenant] = await database.db.insert(tenants).values({ name: 'store-round-trips' }).returning({ id: tenants.id });
-  const verificationId = randomUUID();
-  await database.db.insert(verifications).values({
-    id: verificationId,
-    tenantId: tenant!.id,
-    provider: 'persona',
-    providerRef: 'inq_known',
-    workflowId: `wf_${verificationId}`,
-  });
+  const { verificationId } = await seedVerification(database.db, { providerRef: 'inq_known' });
   const webhook = (fields: Partial<NormalizedWebhook>): NormalizedWebhook => ({
     providerEventId: `evt_${randomUUID()}`,
     eventType: 'inquiry.completed',

@@ -8,8 +8,8 @@ import { eq, inArray } from 'drizzle-orm';
 import t from 'tap';
 import { sweepUndelivered, type DeliveryDeps } from '../../api/services/event-delivery.ts';
 import { createDatabase } from '../../db/client.ts';
-import { tenants, verifications, webhookEvents } from '../../db/schema/index.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { webhookEvents } from '../../db/schema/index.ts';
+import { createTestDatabase, seedVerification } from '../helpers/database.ts';
 import { countPgRoundTrips } from '../helpers/pg-round-trips.ts';
 
 t.test('a dispatcher pass', async (t) => {
@@ -26,11 +26,7 @@ t.test('a dispatcher pass', async (t) => {
     concurrency: 4,
     batch,
   });
-  const [tenant] = await database.db.insert(tenants).values({ name: 'sweeper-round-trips' }).returning({ id: tenants.id });
-  const verificationId = randomUUID();
-  await database.db
-    .insert(verifications)
-    .values({ id: verificationId, tenantId: tenant!.id, provider: 'persona', workflowId: `wf_${verificationId}` });
+  const { verificationId } = await seedVerification(database.db);
   const storeRows = async (count: number) => {
     const rows = await database.db
       .insert(webhookEvents)

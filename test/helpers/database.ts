@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import type { Test } from 'tap';
 import { createDatabase, type Database, type DatabaseHandle } from '../../db/client.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
+import { tenants, verifications } from '../../db/schema/index.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -123,4 +124,20 @@ function databaseUrl(name: string): string {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** A tenant of its own and a Persona verification of it (`values` override the row's columns), for tests that write rows beside it. */
+export async function seedVerification(
+  db: Database,
+  values: Partial<typeof verifications.$inferInsert> = {},
+): Promise<{ tenantId: string; verificationId: string }> {
+  const [tenant] = await db
+    .insert(tenants)
+    .values({ name: `t_${randomUUID()}` })
+    .returning({ id: tenants.id });
+  const verificationId = values.id ?? randomUUID();
+  await db
+    .insert(verifications)
+    .values({ tenantId: tenant!.id, provider: 'persona', workflowId: `wf_${verificationId}`, ...values, id: verificationId });
+  return { tenantId: tenant!.id, verificationId };
 }
