@@ -65,6 +65,15 @@ t.test('each goal is missed on its own threshold', async (t) => {
   t.equal(verdicts(run({ create: load(null, 120, 50) }))['create ×8'], false);
 });
 
+t.test("the create row shows its floor when the run measured it, and is judged on the full stack's p99 alone", async (t) => {
+  const createRow = (inputs: GoalInputs) => judgeGoals(inputs).find((g) => g.measure === 'create ×8')!;
+  t.notMatch(createRow(run()).now, /worker stopped/);
+  const floor = { workerStopped: load(null, 300, 21), rawStart: load(null, 600, 12) };
+  const row = createRow(run({ create: load(null, 56, 372), createFloor: floor }));
+  t.match(row.now, 'p99 372 ms (worker stopped: p99 21 ms; raw workflow.start: p99 12 ms)');
+  t.equal(row.met, false, 'a floor under the goal does not make the goal met');
+});
+
 t.test('the burst is judged against three times what raw signalWithStart needs for as many webhooks', async (t) => {
   // 1000 at 500/s raw is 2 s, so the bound is 6 s.
   const burst = (allAppliedSeconds: number, applied = 1000) =>
