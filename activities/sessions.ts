@@ -109,7 +109,7 @@ export function createSessionActivities({ db, providers, logger, metrics, readBu
      */
     async fetchProviderState(request: FetchStateRequest): Promise<FetchedState> {
       const { provider } = request;
-      if (readBudget && !request.beforeExpiry && !readBudget.take(provider)) {
+      if (readBudget && !request.beforeExpiry && !(await readBudget.take(provider))) {
         metrics?.providerReads.inc({ provider, outcome: 'over_budget' });
         throw ApplicationFailure.create({
           type: FailureType.providerReadOverBudget,

@@ -106,7 +106,7 @@ export const EnvSchema = Type.Object({
     default: 5,
     exclusiveMinimum: 0,
     description:
-      'Reads of a provider’s state one worker process makes per second, per provider (fetch-before-apply, polls, rechecks); past it a webhook’s signed body is applied unread and read again soon',
+      'Reads of a provider’s state the workers together make per second, per provider (fetch-before-apply, polls, rechecks); past it a webhook’s signed body is applied unread and read again soon',
   }),
   PROVIDER_READS_PER_SECOND_BY_PROVIDER: Type.Optional(
     Type.String({
@@ -117,7 +117,7 @@ export const EnvSchema = Type.Object({
   PROVIDER_READS_BURST: Type.Integer({
     default: 20,
     minimum: 1,
-    description: 'Reads of one provider a worker process may make at once after a quiet spell, on top of PROVIDER_READS_PER_SECOND',
+    description: 'Reads of one provider the workers together may make at once after a quiet spell, on top of PROVIDER_READS_PER_SECOND',
   }),
   OUTBOUND_SWEEP_AFTER: Duration(
     '1m',
@@ -400,7 +400,7 @@ export function webhookDispatchFromEnv(env: Pick<Env, 'WEBHOOK_DISPATCH_CONCURRE
   return { concurrency: env.WEBHOOK_DISPATCH_CONCURRENCY, batch: env.WEBHOOK_DISPATCH_BATCH };
 }
 
-/** The provider read budget of a worker process (PROVIDER_READS_*), the rate of every provider. */
+/** The provider read budget the workers share (PROVIDER_READS_*), the rate of every provider. */
 export function providerReadBudgetFromEnv(
   env: Pick<Env, 'PROVIDER_READS_PER_SECOND' | 'PROVIDER_READS_PER_SECOND_BY_PROVIDER' | 'PROVIDER_READS_BURST'>,
 ): Record<ProviderName, ReadBudgetSettings> {

@@ -19,7 +19,7 @@ import {
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
-import { providerReadBudget } from '../activities/read-budget.ts';
+import { sharedProviderReadBudget } from '../activities/read-budget.ts';
 import {
   personalDataRetentionMs,
   providerReadBudgetFromEnv,
@@ -284,7 +284,11 @@ export async function composeWorker(env: WorkerEnv, overrides: WorkerOverrides =
       providers,
       logger,
       metrics,
-      readBudget: providerReadBudget(providerReadBudgetFromEnv(env)),
+      readBudget: sharedProviderReadBudget(database.db, providerReadBudgetFromEnv(env), {
+        onStoreDown: (err) =>
+          logger.warn({ err }, "provider read budget: database unreachable; this worker's own budget decides until it answers"),
+        onStoreUp: () => logger.info('provider read budget: shared again'),
+      }),
       mailer: mailerFromEnv(env),
       outbound: outboundPolicyFromEnv(env),
       dataConverter: getDataConverter(env),

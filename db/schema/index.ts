@@ -1,5 +1,6 @@
 export * from './outbound.ts';
 export * from './personal-data.ts';
+export * from './read-budgets.ts';
 export * from './templates.ts';
 export * from './tenants.ts';
 export * from './verifications.ts';
