@@ -17,6 +17,7 @@ import { startMailCatcher, type MailCatcher } from '../sandbox/mail.ts';
 import { startSandbox, type SandboxOptions } from '../sandbox/server.ts';
 import { verificationWorkflowId } from '../workflows/messages.ts';
 import { startEmbeddedDatabase, startWorkerProcess } from './lib/dev-children.ts';
+import { loadDeveloperEnvFile } from './lib/env-file.ts';
 import { logRejectedWebhooks } from './lib/rejected-webhooks.ts';
 import { startTemporalDevServer } from './lib/temporal-dev-server.ts';
 
@@ -46,6 +47,7 @@ function step(message: string): void {
 }
 
 async function main(): Promise<void> {
+  const envFile = loadDeveloperEnvFile();
   const base = parseEnv();
   const sandboxUrl = `http://127.0.0.1:${base.SANDBOX_PORT}`;
   const source: Record<string, string | undefined> = {
@@ -172,7 +174,7 @@ async function main(): Promise<void> {
     );
     stops.push(() => api.close());
 
-    printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl: sandbox.url, mailCatcher });
+    printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl: sandbox.url, mailCatcher, envFile });
   } catch (error) {
     console.error(describeError(error));
     await shutdown(1);
@@ -266,9 +268,11 @@ interface Banner {
   webUi: string | null;
   sandboxUrl: string;
   mailCatcher: MailCatcher | null;
+  /** The .env read (scripts/lib/env-file.ts), if any. */
+  envFile: string | null;
 }
 
-function printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl, mailCatcher }: Banner): void {
+function printBanner({ env, apiUrl, databaseUrl, webUi, sandboxUrl, mailCatcher, envFile }: Banner): void {
   const key = env.VERIFLOW_DEV_API_KEY;
   process.stdout.write(`
 veriflow is running
@@ -279,6 +283,7 @@ veriflow is running
   Database   DATABASE_URL=${databaseUrl}        (psql, npx drizzle-kit studio, npm run tenants use it)
   API key    ${key}
   Operator   ${env.OPERATOR_TOKEN}        (OPERATOR_TOKEN: POST /v1/templates/sync; a new one each start unless set)
+  Settings   ${envFile ?? 'environment only (copy .env.example to .env to keep yours)'}${envFile ? '        (variables set in the environment win over it)' : ''}
 
 Create a verification and get its hosted link:
   curl -s -X POST ${apiUrl}/v1/verifications \\

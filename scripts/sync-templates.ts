@@ -8,12 +8,14 @@ import { syncProviderTemplates } from '../db/template-sync.ts';
 import { isProviderName } from '../domain/verification.ts';
 import { providersFromEnv } from '../wiring/providers.ts';
 import { templateProviders } from '../wiring/schedules.ts';
+import { loadDeveloperEnvFile } from './lib/env-file.ts';
 
 function line(message: string): void {
   process.stdout.write(`${message}\n`);
 }
 
 async function main(): Promise<void> {
+  loadDeveloperEnvFile();
   const env = parseEnv();
   const registry = providersFromEnv(env);
   const only = process.argv[2];

@@ -14,7 +14,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.exit(130);
   });
 try {
-  const { code } = await runTap(process.argv.slice(2), { TEMPORAL_TEST_ADDRESS: server.address, TEMPORAL_TEST_NAMESPACE_PER_FILE: '1' });
+  const { code } = await runTap(process.argv.slice(2), {
+    TEMPORAL_TEST_ADDRESS: server.address,
+    TEMPORAL_TEST_NAMESPACE_PER_FILE: '1',
+    // The CLIs and dev stacks tests start read no .env of the checkout (scripts/lib/env-file.ts).
+    VERIFLOW_ENV_FILE: '',
+  });
   process.exitCode = code;
 } finally {
   await server.stop();

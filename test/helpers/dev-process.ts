@@ -69,7 +69,12 @@ export async function devStackEnv(dataDir: string): Promise<DevStackEnv> {
 /** Starts `npm run dev` without waiting for it; killed (group-wide) at teardown if still running. */
 export function spawnDev(t: Pick<Test, 'teardown'>, env: DevStackEnv & Record<string, string>): DevProcess {
   const { DATABASE_URL: _db, TEMPORAL_ADDRESS: _temporal, SMTP_URL: _smtp, ...inherited } = process.env;
-  const child = spawn('npm', ['run', 'dev'], { env: { ...inherited, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // VERIFLOW_ENV_FILE empty: a developer's .env is no part of a test's stack, unless the test names a file.
+  const child = spawn('npm', ['run', 'dev'], {
+    env: { ...inherited, VERIFLOW_ENV_FILE: '', ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let text = '';
   const waiters = new Set<() => void>();
   const append = (chunk: Buffer) => {
