@@ -1,11 +1,13 @@
 // The developer's settings file: .env in the project root (a copy of .env.example, git-ignored),
 // read by `npm run dev` and the CLIs beside it, so a port, key or secret set there is the one
 // they all use. A variable already in the environment wins over the file, as with Node's
-// --env-file. VERIFLOW_ENV_FILE names another file; set empty, none is read (the test runner
+// --env-file, and one left empty (`X=`, as .env.example lists what is optional) counts as unset,
+// so dev's own defaults (the sandbox, its secrets, a quiet log) still apply. VERIFLOW_ENV_FILE names another file; set empty, none is read (the test runner
 // does that, so a developer's .env never reaches the tests' stacks). The API and worker read
 // only their environment: dev hands them the merged one, production sets it.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 
 export const PROJECT_ENV_FILE = fileURLToPath(new URL('../../.env', import.meta.url));
 
@@ -18,6 +20,8 @@ export function loadDeveloperEnvFile(): string | null {
     if (named !== undefined) throw new Error(`VERIFLOW_ENV_FILE=${named}: no such file`);
     return null;
   }
-  process.loadEnvFile(path);
+  for (const [name, value] of Object.entries(parseEnv(readFileSync(path, 'utf8')))) {
+    if (value !== '' && process.env[name] === undefined) process.env[name] = value;
+  }
   return path;
 }

@@ -3,8 +3,9 @@
 // still wins over it. VERIFLOW_ENV_FILE names another file (here a temp one, so the test never
 // touches the checkout's own .env); set empty, no file is read (the test runner does that).
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { devStackEnv, spawnDev, startDev } from '../helpers/dev-process.ts';
@@ -71,6 +72,24 @@ t.test('npm run dev takes its port and key from .env, the environment winning ov
   const { apiKey } = JSON.parse(stdout) as { apiKey: string };
   const listed = await fetch(`${apiUrl}/v1/verifications`, { headers: { authorization: `Bearer ${apiKey}` } });
   t.equal(listed.status, 200, 'the tenant the CLI made through the file is one the running API knows');
+});
+
+t.test('.env.example copied as it is runs the same sandbox stack as no file at all', async (t) => {
+  const dir = t.testdir();
+  const placed = await devStackEnv(dir);
+  const envFile = join(dir, '.env');
+  await copyFile(fileURLToPath(new URL('../../.env.example', import.meta.url)), envFile);
+  const dev = await startDev(t, { ...placed, VERIFLOW_ENV_FILE: envFile });
+  t.notMatch(dev.output(), 'is not simulated', 'every provider is the sandbox, none sent to the real API');
+  t.match(dev.output(), /Operator {3}vf_op_dev_[0-9a-f]{24}/, "dev's operator token, not an empty one");
+  t.notMatch(dev.output(), /"level":30/, "dev's quiet log level, not the file's");
+  const created = await fetch(`${dev.apiUrl}/v1/verifications`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer vf_dev_key', 'content-type': 'application/json', prefer: 'wait=20' },
+    body: JSON.stringify({ provider: 'persona' }),
+  });
+  const { sessionUrl } = (await created.json()) as { sessionUrl: string | null };
+  t.match(sessionUrl, dev.sandboxUrl, "the session opens at the sandbox's hosted flow");
 });
 
 t.test('a VERIFLOW_ENV_FILE that does not exist stops dev with one line naming it', async (t) => {
