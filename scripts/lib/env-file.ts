@@ -2,9 +2,10 @@
 // read by `npm run dev` and the CLIs beside it, so a port, key or secret set there is the one
 // they all use. A variable already in the environment wins over the file, as with Node's
 // --env-file, and one left empty (`X=`, as .env.example lists what is optional) counts as unset,
-// so dev's own defaults (the sandbox, its secrets, a quiet log) still apply. VERIFLOW_ENV_FILE names another file; set empty, none is read (the test runner
-// does that, so a developer's .env never reaches the tests' stacks). The API and worker read
-// only their environment: dev hands them the merged one, production sets it.
+// so dev's own defaults (the sandbox, its secrets, a quiet log) still apply. VERIFLOW_ENV_FILE
+// names another file; set empty, none is read (the test runner does that, so a developer's .env
+// never reaches the tests' stacks). The API and worker read only their environment: dev hands
+// them the merged one, production sets it.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
