@@ -445,7 +445,7 @@ async function main(): Promise<void> {
     const floor = await createFloor();
     log(`POST /v1/verifications ×${CREATE_CONCURRENCY}`);
     const createLoad = await closedLoop(CREATE_CONCURRENCY, PHASE_MS, postCreate);
-    process.stdout.write(`${renderCreateRows(createLoad, floor)}\n`);
+    process.stdout.write([...LOAD_TABLE_HEADER, ...createRows(createLoad, floor)].join('\n') + '\n');
     await drainBacklog('the end');
     return;
   }
@@ -574,7 +574,7 @@ async function main(): Promise<void> {
   };
 
   // 1. Intake at fixed offered rates (open loop).
-  const intake: Record<string, LoadResult[]> = { persona: [], stripe: [] };
+  const intake: Record<'persona' | 'stripe', LoadResult[]> = { persona: [], stripe: [] };
   for (const [provider, send] of [
     ['persona', personaWebhook],
     ['stripe', stripeWebhook],
@@ -586,21 +586,14 @@ async function main(): Promise<void> {
     await sleep(1000);
     for (const rate of RATES) {
       log(`intake ${provider} at ${rate}/s for ${PHASE_MS} ms`);
-      intake[provider]!.push(await openLoop(rate, PHASE_MS, send));
+      intake[provider].push(await openLoop(rate, PHASE_MS, send));
       bench.measured.intake = intake;
       await sleep(1000);
     }
   }
 
   if (ONLY === 'intake') {
-    process.stdout.write(
-      [
-        '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- |',
-        ...intake.persona!.map((x) => row('Persona webhook ack', x, ACK_GOALS[x.offered ?? 0] ?? '')),
-        ...intake.stripe!.map((x) => row('Stripe webhook ack', x)),
-      ].join('\n') + '\n',
-    );
+    process.stdout.write([...LOAD_TABLE_HEADER, ...ackRows(intake)].join('\n') + '\n');
     // The rates above the worker's pace leave a backlog; what draining it costs the worker's memory
     // is what a full run carries into its scale phase (the 512 MB goal is a peak).
     const heapsWhileDraining: WorkerHeap[] = [];
@@ -780,32 +773,41 @@ function renderDrain(d: { webhooks: number; sessions: number; seconds: number; p
   );
 }
 
-/** The create rows with their floor (createFloor in main): raw workflow.start, and ours with the worker stopped. */
-function renderCreateRows(create: LoadResult, floor: { rawStart: LoadResult; workerStopped: LoadResult }): string {
-  return [
-    '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    row(`POST /v1/verifications ×${CREATE_CONCURRENCY}`, create, 'p99 < 50 ms'),
-    row(`POST /v1/verifications ×${CREATE_CONCURRENCY}, worker stopped`, floor.workerStopped),
-    row(`raw workflow.start ×${CREATE_CONCURRENCY}`, floor.rawStart),
-  ].join('\n');
-}
+/** The head of the load table `row` fills: the full run's, and each BENCH_ONLY phase's part of it. */
+const LOAD_TABLE_HEADER = [
+  '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+];
 
 /** The goal column of the Persona ack rows, by offered rate (judged in the goals table). */
 const ACK_GOALS: Record<number, string> = { 50: 'p99 < 50 ms', 100: 'p99 < 100 ms', 200: 'sustained, no errors' };
+
+function ackRows(intake: { persona: LoadResult[]; stripe: LoadResult[] }): string[] {
+  return [
+    ...intake.persona.map((x) => row('Persona webhook ack', x, ACK_GOALS[x.offered ?? 0] ?? '')),
+    ...intake.stripe.map((x) => row('Stripe webhook ack', x)),
+  ];
+}
+
+/** The create rows with their floor (createFloor in main): raw workflow.start, and ours with the worker stopped. */
+function createRows(create: LoadResult, floor: { rawStart: LoadResult; workerStopped: LoadResult }): string[] {
+  return [
+    row(`POST /v1/verifications ×${CREATE_CONCURRENCY}`, create, 'p99 < 50 ms'),
+    row(`POST /v1/verifications ×${CREATE_CONCURRENCY}, worker stopped`, floor.workerStopped),
+    row(`raw workflow.start ×${CREATE_CONCURRENCY}`, floor.rawStart),
+  ];
+}
 
 function renderTable(r: any): string {
   const lines = [
     `## veriflow bench — ${r.date.slice(0, 10)}, ${r.machine.cpus} cores (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`,
     '',
-    '| measure | offered/s | achieved/s | errors | p50 ms | p95 ms | p99 ms | goal |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...r.intake.persona.map((x: LoadResult) => row('Persona webhook ack', x, ACK_GOALS[x.offered ?? 0] ?? '')),
-    ...r.intake.stripe.map((x: LoadResult) => row('Stripe webhook ack', x)),
+    ...LOAD_TABLE_HEADER,
+    ...ackRows(r.intake),
     row(`intake, closed loop ×${r.settings.concurrency}`, r.limits.intakeClosedLoop),
     row(`raw signalWithStart ×${r.settings.concurrency}`, r.limits.signalWithStart),
     row(`no-op fastify ×${r.settings.concurrency}`, r.limits.noopFastify),
-    ...renderCreateRows(r.create, r.createFloor).split('\n').slice(2),
+    ...createRows(r.create, r.createFloor),
     row('POST /v1/verifications, Prefer: wait, ×1 (to its session)', r.sessionOpened),
     row('webhook → visible in GET', r.webhookToVisible, 'p50 < 300 ms'),
     row(`template sync (${r.templates.synced} templates)`, r.templates.syncMs, '< 10 s'),

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 
-export const PROJECT_ENV_FILE = fileURLToPath(new URL('../../.env', import.meta.url));
+const PROJECT_ENV_FILE = fileURLToPath(new URL('../../.env', import.meta.url));
 
 /** Loads the settings file into process.env; returns its path, or null when there is none to read. */
 export function loadDeveloperEnvFile(): string | null {
